@@ -25,6 +25,19 @@ OPENAPI_PACKAGE="@octokit/openapi@23.0.2"
 say() { printf '[test.sh %3ds] %s\n' "$SECONDS" "$*"; }
 die() { printf '[test.sh] error: %s\n' "$*" >&2; exit 2; }
 
+# Run a command with its output in a log file; show the log only when it fails.
+quietly() {
+    local log rc=0
+    log="$(mktemp)"
+    "$@" >"$log" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        tail -n 40 "$log" >&2
+        rm -f "$log"
+        die "'$*' failed with exit code $rc"
+    fi
+    rm -f "$log"
+}
+
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then
         "$@"
@@ -54,9 +67,9 @@ install_apt() {
     fi
     say "apt: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    as_root apt-get -o DPkg::Lock::Timeout=300 update -qq
-    as_root apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null
+    quietly as_root apt-get -o DPkg::Lock::Timeout=300 update
+    quietly as_root apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends \
+        "${missing[@]}"
     say "apt: done"
 }
 
@@ -66,14 +79,14 @@ install_venv() {
     want="$(python3 --version 2>&1) $(sha256sum pyproject.toml | cut -d' ' -f1)"
     if [ ! -x "$VENV/bin/python" ]; then
         say "venv: creating .venv"
-        python3 -m venv "$VENV"
+        quietly python3 -m venv "$VENV"
     fi
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/pytest" ]; then
         say "venv: .[test] already installed"
         return
     fi
     say "venv: pip install -e '.[test]'"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+    quietly "$VENV/bin/python" -m pip install --disable-pip-version-check -e '.[test]'
     printf '%s' "$want" >"$stamp"
     say "venv: done"
 }
@@ -88,7 +101,7 @@ install_npm() {
     fi
     say "npm: installing ${want} into .cache/npm"
     mkdir -p "$NPM_PREFIX"
-    npm install --prefix "$NPM_PREFIX" --no-audit --no-fund --loglevel=error "${NPM_PACKAGES[@]}" >/dev/null
+    quietly npm install --prefix "$NPM_PREFIX" --no-audit --no-fund "${NPM_PACKAGES[@]}"
     printf '%s' "$want" >"$stamp"
     say "npm: done"
 }

@@ -1,0 +1,355 @@
+"""From validated policy data to the typed :class:`~releasegate.policy.model.Policy` (pure).
+
+Runs the checks a schema cannot express: references between sections,
+durations, criteria, windows, thresholds, canary weights and query tokens.
+Every problem is collected with its document path; none stops the others.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from releasegate.durations import DurationError, parse_duration
+from releasegate.policy.model import (
+    Adaptive,
+    ApprovalRule,
+    BazelCache,
+    Cache,
+    Canary,
+    CanaryStep,
+    Concurrency,
+    Criterion,
+    DependencyCache,
+    DockerCache,
+    Drift,
+    DriftAllow,
+    Environment,
+    Freeze,
+    Gate,
+    KanikoCache,
+    Metric,
+    Policy,
+    Requires,
+    Rollback,
+    Router,
+    Validation,
+)
+from releasegate.policy.schema import did_you_mean
+
+Path = tuple[str | int, ...]
+T = TypeVar("T")
+
+QUERY_TOKENS = ("variant", "service", "env", "interval", "window", "gate", "metric")
+ROUTER_TOKENS = ("weight", "service", "env", "step", "sha", "version")
+ROLLBACK_TOKENS = ("rollback_to", "sha", "version", "env", "service")
+_TOKEN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_CONDITION = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%?)\s*$")
+_AGGREGATE = re.compile(r"^\s*(mean|avg|max|min|median|sum|p\d{1,2})\s+over\s+(\S+)\s*$")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B)?\s*$", re.IGNORECASE)
+VALIDATION_SOURCES = ("check", "junit", "coverage", "sarif", "trivy", "audit")
+
+
+class Builder:
+    """Builds a Policy; problems collect in :attr:`problems` as ``(path, message)``."""
+
+    def __init__(self, path: str, sha256: str) -> None:
+        self.path = path
+        self.sha256 = sha256
+        self.problems: list[tuple[Path, str]] = []
+        self.locate: Callable[[Path], tuple[int, int] | None] = lambda _p: None
+
+    def problem(self, path: Path, message: str) -> None:
+        self.problems.append((path, message))
+
+    def duration(self, value: Any, path: Path) -> float | None:
+        if value is None:
+            return None
+        try:
+            return parse_duration(value)
+        except DurationError as exc:
+            self.problem(path, str(exc))
+            return None
+
+    def check(self, parse: Callable[[str], T], text: str, path: Path, what: str) -> T | None:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            self.problem(path, f"{what} {text!r}: {exc}")
+            return None
+
+    def tokens(self, text: str, allowed: tuple[str, ...], path: Path, policy_service: str | None) -> None:
+        for name in _TOKEN.findall(text):
+            if name not in allowed:
+                self.problem(path, f"unknown placeholder {{{name}}}{did_you_mean(name, allowed)}"
+                             f" (known: {', '.join('{' + a + '}' for a in allowed)})")
+            elif name == "service" and not policy_service:
+                self.problem(path, "uses {service} but the policy sets no top-level 'service:'")
+
+    # -- sections ----------------------------------------------------------------------------
+
+    def build(self, data: dict[str, Any]) -> Policy:
+        service = data.get("service")
+        groups = {k: tuple(v) for k, v in (data.get("groups") or {}).items()}
+        validations = {name: self.validation(name, raw) for name, raw in (data.get("validations") or {}).items()}
+        gates = {name: self.gate(name, raw, service) for name, raw in (data.get("gates") or {}).items()}
+        environments = tuple(self.environment(i, raw, service)
+                             for i, raw in enumerate(data.get("environments") or []))
+        self.cross_check(environments, validations, gates, groups)
+        cache = self.cache(data["cache"]) if data.get("cache") else None
+        drift = self.drift(data["drift"], [e.name for e in environments]) if data.get("drift") else None
+        return Policy(version=int(data["version"]), path=self.path, sha256=self.sha256, service=service,
+                      groups=groups, validations=validations, environments=environments, gates=gates,
+                      cache=cache, drift=drift)
+
+    def validation(self, name: str, raw: dict[str, Any]) -> Validation:
+        path: Path = ("validations", name)
+        kinds = [k for k in VALIDATION_SOURCES if k in raw]
+        if len(kinds) != 1:
+            found = f"got {', '.join(kinds)}" if kinds else "got none"
+            self.problem(path, f"needs exactly one of {', '.join(VALIDATION_SOURCES)}; {found}")
+        kind = kinds[0] if kinds else "check"
+        rules = {"min_tests": ("junit",), "min": ("coverage",), "min_branch": ("coverage",),
+                 "max_severity": ("sarif", "trivy", "audit")}
+        for key, kinds_allowed in rules.items():
+            if key in raw and kind not in kinds_allowed:
+                self.problem((*path, key), f"{key!r} applies only to {' / '.join(kinds_allowed)} validations")
+        return Validation(name=name, kind=kind, source=str(raw.get(kind, "")), min_tests=raw.get("min_tests"),
+                          min_coverage=raw.get("min"), min_branch_coverage=raw.get("min_branch"),
+                          max_severity=raw.get("max_severity"), location=self.locate(path))
+
+    def environment(self, index: int, raw: dict[str, Any], service: str | None) -> Environment:
+        path: Path = ("environments", index)
+        name = raw["name"]
+        requires = self.requires(raw.get("requires") or {}, (*path, "requires"))
+        strategy = raw.get("strategy") or {}
+        canary = self.canary(strategy["canary"], (*path, "strategy", "canary"), service) if "canary" in strategy else None
+        rollback = self.rollback(raw["rollback"], (*path, "rollback"), service) if "rollback" in raw else None
+        return Environment(name=name, requires=requires, auto_deploy=bool(raw.get("auto_deploy", False)),
+                           production=bool(raw.get("production", name in ("production", "prod"))),
+                           canary=canary, rollback=rollback, location=self.locate(path))
+
+    def requires(self, raw: dict[str, Any], path: Path) -> Requires:
+        from releasegate import criteria, windows
+
+        approvals_raw = raw.get("approvals", [])
+        if isinstance(approvals_raw, int):
+            approvals = (ApprovalRule(count=approvals_raw),) if approvals_raw else ()
+        else:
+            approvals = tuple(ApprovalRule(count=a) if isinstance(a, int)
+                              else ApprovalRule(count=a["count"], group=a.get("group"))
+                              for a in approvals_raw)
+        crits = []
+        for i, text in enumerate(raw.get("criteria", [])):
+            self.check(criteria.parse, text, (*path, "criteria", i), "criterion")
+            crits.append(Criterion(text=text, location=self.locate((*path, "criteria", i))))
+        window = raw.get("window", [])
+        window_list = [window] if isinstance(window, str) else list(window)
+        for i, text in enumerate(window_list):
+            where = (*path, "window") if isinstance(window, str) else (*path, "window", i)
+            self.check(windows.parse_window, text, where, "window")
+        freezes = []
+        for i, item in enumerate(raw.get("freeze", [])):
+            try:
+                windows.parse_freeze(item["from"], item["to"])
+            except ValueError as exc:
+                self.problem((*path, "freeze", i), f"freeze {item['from']} .. {item['to']}: {exc}")
+            freezes.append(Freeze(start=str(item["from"]), end=str(item["to"]), reason=item.get("reason")))
+        stale = self.duration(raw.get("stale_after"), (*path, "stale_after"))
+        return Requires(
+            from_env=raw.get("from"), soak=self.duration(raw.get("soak"), (*path, "soak")),
+            validations=tuple(raw.get("validations", [])), approvals=approvals,
+            approvals_expire=self.duration(raw.get("approvals_expire"), (*path, "approvals_expire")),
+            allow_self_approval=bool(raw.get("allow_self_approval", False)), criteria=tuple(crits),
+            windows=tuple(window_list), freezes=tuple(freezes), break_glass=bool(raw.get("break_glass", True)),
+            drift=raw.get("drift"), stale_after=3600.0 if stale is None else stale,
+        )
+
+    def canary(self, raw: dict[str, Any], path: Path, service: str | None) -> Canary:
+        steps = []
+        previous = 0.0
+        for i, step in enumerate(raw["steps"]):
+            weight = float(step["weight"])
+            if weight > 100:
+                self.problem((*path, "steps", i, "weight"), f"a weight is a percentage of traffic, at most 100; got {step['weight']}")
+            elif weight <= previous:
+                self.problem((*path, "steps", i, "weight"),
+                             f"weights must increase step by step; {step['weight']} follows {previous:g}")
+            previous = max(previous, weight)
+            steps.append(CanaryStep(weight=weight, pause=self.duration(step.get("pause"), (*path, "steps", i, "pause")),
+                                    gates=tuple(step.get("gates", [])), location=self.locate((*path, "steps", i))))
+        router = None
+        if "router" in raw:
+            r = raw["router"]
+            kind = r.get("kind", "command")
+            if kind == "command" and not r.get("command"):
+                self.problem((*path, "router"), "a command router needs 'command:' (e.g. kubectl argo rollouts set weight {service} {weight})")
+            if r.get("command"):
+                self.tokens(r["command"], ROUTER_TOKENS, (*path, "router", "command"), service)
+            router = Router(kind=kind, command=r.get("command"),
+                            options={k: str(v) for k, v in (r.get("options") or {}).items()})
+        adaptive_raw = raw.get("adaptive") or {}
+        adaptive = Adaptive(enabled=bool(adaptive_raw.get("enabled", bool(adaptive_raw))),
+                            min_requests=int(adaptive_raw.get("min_requests", 1000)),
+                            max_skip=int(adaptive_raw.get("max_skip", 1)))
+        return Canary(steps=tuple(steps), router=router, adaptive=adaptive)
+
+    def rollback(self, raw: dict[str, Any], path: Path, service: str | None) -> Rollback:
+        if raw.get("command"):
+            self.tokens(raw["command"], ROLLBACK_TOKENS, (*path, "command"), service)
+        return Rollback(on_failure=bool(raw.get("on_failure", True)),
+                        window=self.duration(raw.get("window"), (*path, "window")),
+                        gates=tuple(raw.get("gates", [])), command=raw.get("command"),
+                        mode=raw.get("mode", "report"))
+
+    def gate(self, name: str, raw: dict[str, Any], service: str | None) -> Gate:
+        path: Path = ("gates", name)
+        if raw["provider"] == "prometheus" and not raw.get("address"):
+            self.problem(path, "a prometheus gate needs 'address:' (e.g. ${PROMETHEUS_URL:-http://127.0.0.1:9090})")
+        metrics = []
+        seen: set[str] = set()
+        for i, m in enumerate(raw["metrics"]):
+            if m["name"] in seen:
+                self.problem((*path, "metrics", i, "name"), f"duplicate metric name {m['name']!r} in gate {name!r}")
+            seen.add(m["name"])
+            metrics.append(self.metric(m, (*path, "metrics", i), service))
+        basic = raw.get("basic_auth")
+        variants = {"canary": "canary", "baseline": "stable", **(raw.get("variants") or {})}
+        interval = self.duration(raw.get("interval", "1m"), (*path, "interval"))
+        timeout = self.duration(raw.get("timeout", "10s"), (*path, "timeout"))
+        return Gate(
+            name=name, provider=raw["provider"], metrics=tuple(metrics), address=raw.get("address"),
+            interval=interval or 60.0, variants=variants,
+            failure_limit=int(raw.get("failure_limit", 0)), inconclusive_limit=int(raw.get("inconclusive_limit", 0)),
+            min_samples=int(raw.get("min_samples", 1)), min_requests=int(raw.get("min_requests", 0)),
+            on_inconclusive=raw.get("on_inconclusive", "fail"), headers=dict(raw.get("headers") or {}),
+            bearer_token=raw.get("bearer_token"), basic_auth=(basic["username"], basic["password"]) if basic else None,
+            ca_file=raw.get("ca_file"), timeout=timeout or 10.0, retries=int(raw.get("retries", 3)),
+            location=self.locate(path),
+        )
+
+    def metric(self, raw: dict[str, Any], path: Path, service: str | None) -> Metric:
+        judge = raw["judge"]
+        self.tokens(raw["query"], QUERY_TOKENS, (*path, "query"), service)
+        if raw.get("count_query"):
+            self.tokens(raw["count_query"], QUERY_TOKENS, (*path, "count_query"), service)
+        fail_if = None
+        if "fail_if" in raw:
+            match = _CONDITION.match(raw["fail_if"])
+            if not match:
+                self.problem((*path, "fail_if"), f"expected a condition such as '> 0.05' or '>= 500', got {raw['fail_if']!r}")
+            else:
+                value = float(match.group(2)) / (100 if match.group(3) else 1)
+                fail_if = (match.group(1), value)
+        aggregate = None
+        if "aggregate" in raw:
+            match = _AGGREGATE.match(raw["aggregate"])
+            seconds = self.duration(match.group(2), (*path, "aggregate")) if match else None
+            if not match:
+                self.problem((*path, "aggregate"), f"expected '<mean|max|min|median|sum|pNN> over <duration>', got {raw['aggregate']!r}")
+            elif seconds is not None:
+                aggregate = (match.group(1).replace("avg", "mean"), seconds)
+        if judge == "threshold" and fail_if is None and "fail_if" not in raw:
+            self.problem(path, "a threshold judge needs 'fail_if:' (e.g. \"> 0.05\")")
+        if judge == "ratio" and "min_ratio" not in raw and "max_ratio" not in raw:
+            self.problem(path, "a ratio judge needs 'min_ratio:' or 'max_ratio:'")
+        for key, judges in (("fail_if", ("threshold",)), ("for", ("threshold",)), ("aggregate", ("threshold",)),
+                            ("sigma", ("anomaly",)), ("min_ratio", ("ratio",)), ("max_ratio", ("ratio",))):
+            if key in raw and judge not in judges:
+                self.problem((*path, key), f"{key!r} applies only to the {' / '.join(judges)} judge, not {judge}")
+        return Metric(
+            name=raw["name"], query=raw["query"], judge=judge, count_query=raw.get("count_query"),
+            direction=raw.get("direction", "decrease" if judge == "ratio" else "increase"),
+            alpha=float(raw.get("alpha", 0.01)), fail_if=fail_if,
+            hold_for=self.duration(raw.get("for"), (*path, "for")), aggregate=aggregate,
+            sigma=float(raw.get("sigma", 2.0)), history=self.duration(raw.get("history", "1h"), (*path, "history")) or 3600.0,
+            min_ratio=raw.get("min_ratio"), max_ratio=raw.get("max_ratio"),
+            tolerance=float(raw.get("tolerance", 0.25)), confidence=float(raw.get("confidence", 0.98)),
+            effect=raw.get("effect"), lookback=int(raw.get("lookback", 10)), location=self.locate(path),
+        )
+
+    def cross_check(self, environments: tuple[Environment, ...], validations: dict[str, Validation],
+                    gates: dict[str, Gate], groups: dict[str, tuple[str, ...]]) -> None:
+        names: dict[str, int] = {}
+        for i, env in enumerate(environments):
+            if env.name in names:
+                self.problem(("environments", i, "name"),
+                             f"duplicate environment {env.name!r} (also environments[{names[env.name]}])")
+            names.setdefault(env.name, i)
+        for i, env in enumerate(environments):
+            req: Path = ("environments", i, "requires")
+            source = env.requires.from_env
+            if source is not None:
+                if source not in names:
+                    self.problem((*req, "from"), f"unknown environment {source!r}{did_you_mean(source, names)}")
+                elif names[source] >= i:
+                    self.problem((*req, "from"), f"{source!r} must come before {env.name!r} in the promotion path")
+            for j, name in enumerate(env.requires.validations):
+                if name not in validations:
+                    self.problem((*req, "validations", j), f"unknown validation {name!r}{did_you_mean(name, validations)}")
+            for j, rule in enumerate(env.requires.approvals):
+                if rule.group and not rule.group.startswith("team:") and rule.group not in groups:
+                    self.problem((*req, "approvals", j, "group"),
+                                 f"unknown group {rule.group!r}{did_you_mean(rule.group, groups)} (define it under 'groups:' or write team:ORG/NAME)")
+            references: list[tuple[Path, str]] = []
+            if env.canary:
+                for s, step in enumerate(env.canary.steps):
+                    references += [(("environments", i, "strategy", "canary", "steps", s, "gates", g), name)
+                                   for g, name in enumerate(step.gates)]
+            if env.rollback:
+                references += [(("environments", i, "rollback", "gates", g), name)
+                               for g, name in enumerate(env.rollback.gates)]
+            for where, name in references:
+                if name not in gates:
+                    self.problem(where, f"unknown gate {name!r}{did_you_mean(name, gates)}")
+
+    def cache(self, raw: dict[str, Any]) -> Cache:
+        deps_raw = raw.get("dependencies", "auto")
+        deps: Any = deps_raw if isinstance(deps_raw, str) else tuple(
+            DependencyCache(ecosystem=d["ecosystem"], lockfiles=tuple(d.get("lockfiles", [])),
+                            paths=tuple(d.get("paths", []))) for d in deps_raw)
+        docker = None
+        if raw.get("docker"):
+            d = raw["docker"]
+            if d["backend"] in ("registry", "s3") and not d.get("ref") and d["backend"] == "registry":
+                self.problem(("cache", "docker"), "a registry cache needs 'ref:' (the cache image reference)")
+            size = None
+            if d.get("size_estimate"):
+                size = self.size(d["size_estimate"], ("cache", "docker", "size_estimate"))
+            docker = DockerCache(backend=d["backend"], ref=d.get("ref"), mode=d.get("mode", "min"),
+                                 scope=d.get("scope"), options=dict(d.get("options") or {}), size_estimate=size)
+        kaniko = None
+        if raw.get("kaniko"):
+            k = raw["kaniko"]
+            kaniko = KanikoCache(repo=k["repo"], ttl=self.duration(k.get("ttl"), ("cache", "kaniko", "ttl")),
+                                 copy_layers=bool(k.get("copy_layers", False)), fork=k.get("fork"))
+        bazel = None
+        if raw.get("bazel"):
+            b = raw["bazel"]
+            bazel = BazelCache(remote_cache=b.get("remote_cache"), instance_name=b.get("instance_name"),
+                               disk_cache=b.get("disk_cache"), header_env=b.get("header_env"))
+        concurrency = None
+        if raw.get("concurrency"):
+            c = raw["concurrency"]
+            concurrency = Concurrency(group=c["group"], max_parallel=int(c.get("max_parallel", 1)))
+        return Cache(write_on=tuple(raw.get("write_on", ("default", "tags"))), dependencies=deps,
+                     per_directory=bool(raw.get("per_directory", False)), prefix=raw.get("prefix", "releasegate"),
+                     docker=docker, kaniko=kaniko, bazel=bazel, concurrency=concurrency)
+
+    def size(self, text: str, path: Path) -> float | None:
+        match = _SIZE.match(str(text))
+        if not match:
+            self.problem(path, f"expected a size such as 800MB or 3GB, got {text!r}")
+            return None
+        units = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+        return float(match.group(1)) * units.get((match.group(2) or "").lower(), 1.0)
+
+    def drift(self, raw: dict[str, Any], environments: list[str]) -> Drift:
+        files = {}
+        for env, value in (raw.get("files") or {}).items():
+            if env not in environments:
+                self.problem(("drift", "files", env), f"unknown environment {env!r}{did_you_mean(env, environments)}")
+            files[env] = (value,) if isinstance(value, str) else tuple(value)
+        allow = tuple(DriftAllow(path=a["path"], reason=a["reason"]) for a in raw.get("allow", []))
+        return Drift(files=files, allow=allow)

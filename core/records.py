@@ -1,0 +1,56 @@
+"""What the ledger and the CI platforms remember: deployments, approvals, check results (pure values).
+
+The same record types come back from the local SQLite ledger and from the
+platform adapters (GitHub deployments, GitLab deployments...), so promotion and
+rollback rules read one shape whatever the system of record is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+DEPLOYMENT_STATUSES = ("promoting", "success", "failure", "rolled_back", "inactive")
+CHECK_STATUSES = ("passed", "failed")
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A deployment of one artifact into one environment.
+
+    :param id: the system of record's identifier (ledger row id, GitHub deployment id...).
+    :param status: ``promoting`` (in progress), ``success``, ``failure``, ``rolled_back`` or
+        ``inactive`` (superseded).
+    """
+
+    id: int
+    environment: str
+    sha: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    version: str | None = None
+    digest: str | None = None
+    actor: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One person's approval of one SHA for one environment."""
+
+    environment: str
+    sha: str
+    approver: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """A CI check or job that ran on a commit; ``status`` is ``passed`` or ``failed``."""
+
+    sha: str
+    name: str
+    status: str
+    created_at: datetime
+    url: str | None = None

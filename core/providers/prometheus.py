@@ -1,0 +1,268 @@
+"""The Prometheus metric provider: instant and range queries over the HTTP API (I/O).
+
+It receives its ``requests`` session, settings and sleep function in its constructor.
+5xx answers, timeouts and connection errors are retried with exponential backoff; every
+error names the server, the query and the server's own ``errorType``/``error``. An empty
+result, NaN, an infinity or several series where one was expected are missing values.
+``requests`` is imported lazily so commands that never query a server do not load it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from releasegate.errors import ProviderError
+from releasegate.providers import Points, ProviderOverrides
+
+if TYPE_CHECKING:
+    import requests
+    from releasegate.policy.model import Gate
+
+__all__ = ["PrometheusProvider", "PrometheusSettings"]
+
+_POOL_SIZE = 32
+_MAX_POINTS = 11000  # Prometheus refuses range queries above this many points per series
+
+
+@dataclass(frozen=True)
+class PrometheusSettings:
+    """How to reach one Prometheus server.
+
+    :param address: base URL, e.g. ``http://127.0.0.1:9090`` (a path prefix is kept).
+    :param headers: extra HTTP headers sent with every request.
+    :param bearer_token: sent as ``Authorization: Bearer <token>``.
+    :param basic_auth: ``(user, password)`` for HTTP basic auth.
+    :param ca_file: a PEM bundle to verify the server's TLS certificate with.
+    :param timeout: seconds for each HTTP request (connect and read).
+    :param retries: extra attempts after a 5xx, a timeout or a connection error.
+    :param backoff: seconds before the first retry; doubled for each further one.
+    """
+
+    address: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    bearer_token: str | None = None
+    basic_auth: tuple[str, str] | None = None
+    ca_file: str | None = None
+    timeout: float = 10.0
+    retries: int = 3
+    backoff: float = 0.5
+
+    @classmethod
+    def from_gate(cls, gate: Gate, overrides: ProviderOverrides | None = None) -> PrometheusSettings:
+        """Build settings from a gate's policy, with command-line overrides winning.
+
+        :raises releasegate.errors.ProviderError: when no address is known.
+        """
+        overrides = overrides or ProviderOverrides()
+        address = overrides.address or gate.address
+        if not address:
+            raise ProviderError(
+                f"gate {gate.name}: no Prometheus address; set gates.{gate.name}.address"
+                " or pass --prometheus-url (RELEASEGATE_PROMETHEUS_URL)"
+            )
+        return cls(
+            address=address,
+            headers=dict(gate.headers),
+            bearer_token=overrides.bearer_token or gate.bearer_token,
+            basic_auth=gate.basic_auth,
+            ca_file=gate.ca_file,
+            timeout=gate.timeout,
+            retries=gate.retries,
+        )
+
+
+def _new_session(settings: PrometheusSettings) -> requests.Session:
+    import requests
+
+    session = requests.Session()
+    # A gate's queries run concurrently: keep a connection for each of them.
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=_POOL_SIZE)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers.update({"Accept": "application/json", **dict(settings.headers)})
+    if settings.bearer_token:
+        session.headers["Authorization"] = f"Bearer {settings.bearer_token}"
+    if settings.basic_auth:
+        session.auth = settings.basic_auth
+    if settings.ca_file:
+        session.verify = settings.ca_file
+    return session
+
+
+def _number(raw: Any) -> float | None:
+    """A sample value as Prometheus sends it (a string); ``None`` for NaN and infinities."""
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+class PrometheusProvider:
+    """Queries one Prometheus server.
+
+    :param settings: where the server is and how to authenticate.
+    :param session: the HTTP session; a new ``requests.Session`` built from ``settings``
+        when ``None``.
+    :param sleep: the function to wait between retries (injected in tests).
+    """
+
+    name: ClassVar[str] = "prometheus"
+
+    def __init__(
+        self,
+        settings: PrometheusSettings,
+        session: requests.Session | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.session = session if session is not None else _new_session(settings)
+        self._sleep = sleep
+        self._base = settings.address.rstrip("/")
+
+    @classmethod
+    def from_gate(
+        cls,
+        gate: Gate,
+        overrides: ProviderOverrides | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> PrometheusProvider:
+        """Build a provider for ``gate`` (its address, auth, TLS, timeout and retries)."""
+        return cls(PrometheusSettings.from_gate(gate, overrides), sleep=sleep)
+
+    # -- queries -------------------------------------------------------------------------
+
+    def instant(self, query: str, at: float) -> float | None:
+        """Evaluate ``query`` at ``at``; ``None`` when the result is empty, NaN, infinite or
+        holds more than one series.
+
+        :raises releasegate.errors.ProviderError: on a transport, HTTP or query error.
+        """
+        data = self._get("query", {"query": query, "time": _ts(at)}, query)
+        kind, result = data.get("resultType"), data.get("result")
+        if kind == "scalar" and isinstance(result, list) and len(result) == 2:
+            return _number(result[1])
+        if kind == "vector" and isinstance(result, list):
+            if len(result) != 1:
+                return None
+            return _number(result[0].get("value", [None, None])[1])
+        raise ProviderError(
+            f"prometheus {self._base}: query {query!r} returned a {kind} result;"
+            " write a query that returns a single number (a scalar or one series)"
+        )
+
+    def range(self, query: str, start: float, end: float, step: float) -> Points:
+        """Evaluate ``query`` on the grid ``start, start + step, ... <= end``.
+
+        Grid times with no sample, NaN or an infinity are ``None``; when the query returns
+        several series every point is ``None`` and ``note`` says why.
+
+        :raises releasegate.errors.ProviderError: on a transport, HTTP or query error, or
+            when the grid is larger than Prometheus allows.
+        """
+        if step <= 0:
+            raise ProviderError(f"prometheus {self._base}: query {query!r}: step must be positive")
+        if end < start:
+            return Points(())
+        count = int(math.floor((end - start) / step + 1e-9)) + 1
+        if count > _MAX_POINTS:
+            raise ProviderError(
+                f"prometheus {self._base}: query {query!r} over {count} points exceeds"
+                f" {_MAX_POINTS}; shorten the window or lengthen the gate interval"
+            )
+        grid = [start + i * step for i in range(count)]
+        params = {"query": query, "start": _ts(start), "end": _ts(grid[-1]), "step": _ts(step)}
+        data = self._get("query_range", params, query)
+        result = data.get("result")
+        if data.get("resultType") != "matrix" or not isinstance(result, list):
+            raise ProviderError(
+                f"prometheus {self._base}: query_range {query!r} returned"
+                f" {data.get('resultType')!r} instead of a matrix; check the server version"
+            )
+        if len(result) > 1:
+            note = f"{len(result)} series where one was expected; aggregate the query (sum, max...)"
+            return Points(tuple((t, None) for t in grid), note)
+        seen: dict[int, float | None] = {}
+        for raw_time, raw_value in result[0].get("values", []) if result else []:
+            seen[_slot(float(raw_time), start, step)] = _number(raw_value)
+        note = None if result else "no data"
+        return Points(tuple((t, seen.get(i)) for i, t in enumerate(grid)), note)
+
+    # -- transport -----------------------------------------------------------------------
+
+    def _get(self, endpoint: str, params: dict[str, str], query: str) -> dict[str, Any]:
+        import requests
+
+        url = f"{self._base}/api/v1/{endpoint}"
+        where = f"prometheus {self._base}: query {query!r}"
+        attempts = max(0, self.settings.retries) + 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = self.session.get(url, params=params, timeout=self.settings.timeout)
+            except requests.Timeout as exc:
+                if last:
+                    raise ProviderError(
+                        f"{where} timed out after {self.settings.timeout:g}s ({attempts} attempts);"
+                        " raise the gate's timeout or simplify the query"
+                    ) from exc
+            except requests.ConnectionError as exc:
+                if last:
+                    raise ProviderError(
+                        f"{where}: cannot connect ({attempts} attempts): {_short(exc)};"
+                        " check the address and that the server is up"
+                    ) from exc
+            except requests.RequestException as exc:
+                raise ProviderError(f"{where}: request failed: {_short(exc)}") from exc
+            else:
+                if response.status_code < 500:
+                    return self._body(response, where)
+                if last:
+                    return self._body(response, f"{where} ({attempts} attempts)")
+            self._sleep(self.settings.backoff * (2**attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _body(self, response: requests.Response, where: str) -> dict[str, Any]:
+        status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and body.get("status") == "success" and status < 400:
+            data = body.get("data")
+            if isinstance(data, dict):
+                return data
+        if isinstance(body, dict) and body.get("status") == "error":
+            raise ProviderError(
+                f"{where} failed (HTTP {status}): {body.get('errorType', 'error')}:"
+                f" {body.get('error', 'no message')}; fix the query or the server"
+            )
+        if status in (401, 403):
+            raise ProviderError(
+                f"{where}: HTTP {status}, the server refused the credentials;"
+                " set the gate's bearer_token, basic_auth or headers"
+            )
+        text = " ".join(response.text.split())[:200] if response.text else "empty body"
+        raise ProviderError(
+            f"{where}: HTTP {status}, not a Prometheus API answer ({text});"
+            " check that the address points at Prometheus"
+        )
+
+
+def _ts(value: float) -> str:
+    return f"{value:.3f}".rstrip("0").rstrip(".")
+
+
+def _slot(when: float, start: float, step: float) -> int:
+    return int(round((when - start) / step))
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]

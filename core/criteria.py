@@ -13,6 +13,7 @@ import ast
 import math
 import operator
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -127,7 +128,10 @@ def parse(text: str) -> Expression:
     _check_bracket_depth(text)
     source = _LITERAL.sub(_literal_to_number, text.strip())
     try:
-        tree = ast.parse(source, mode="eval")
+        with warnings.catch_warnings():
+            # "invalid decimal literal" and friends: the SyntaxError or our checks say it better
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         raise CriteriaError(f"not a valid expression: {exc.msg}") from None
     except (RecursionError, MemoryError):

@@ -71,15 +71,17 @@ def parse_policy(raw: bytes, filename: str, env: Mapping[str, str]) -> Policy:
             path = path[:-1]
         return reader.marks.get(path, (1, 1))
 
-    if not problems:
-        if not isinstance(data, dict):
-            problems.append(((1, 1), (), "the policy must be a mapping with 'version: 1' at the top"))
-        else:
-            problems += [(mark(p), p, message) for p, _at_key, message in schema.problems(data)]
     policy = None
-    if not problems:
+    syntax_ok = data is not None or not problems
+    if syntax_ok and not isinstance(data, dict):
+        problems.append(((1, 1), (), "the policy must be a mapping with 'version: 1' at the top"))
+    elif syntax_ok:
+        schema_problems = [(mark(p), p, message) for p, _at_key, message in schema.problems(data)]
+        problems += schema_problems
+        # Semantic checks run even on a schema-invalid document, so one run reports everything;
+        # the builder skips the elements the schema already rejected.
         builder = Builder(filename, hashlib.sha256(raw).hexdigest())
-        builder.locate = lambda p: reader.marks.get(p)
+        builder.locate = reader.marks.get
         policy = builder.build(data)
         problems += [(mark(p), p, message) for p, message in builder.problems]
     if problems:

@@ -51,6 +51,15 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B)?\s*$", re.IGNORECASE)
 VALIDATION_SOURCES = ("check", "junit", "coverage", "sarif", "trivy", "audit")
 
 
+def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _present(items: dict[str, T | None]) -> dict[str, T]:
+    return {k: v for k, v in items.items() if v is not None}
+
+
 class Builder:
     """Builds a Policy; problems collect in :attr:`problems` as ``(path, message)``."""
 
@@ -89,17 +98,27 @@ class Builder:
 
     # -- sections ----------------------------------------------------------------------------
 
+    def guard(self, build: Callable[..., T], *args: Any) -> T | None:
+        """Build one element; ``None`` when its shape is wrong (the schema already said so)."""
+        try:
+            return build(*args)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            return None
+
     def build(self, data: dict[str, Any]) -> Policy:
-        service = data.get("service")
-        groups = {k: tuple(v) for k, v in (data.get("groups") or {}).items()}
-        validations = {name: self.validation(name, raw) for name, raw in (data.get("validations") or {}).items()}
-        gates = {name: self.gate(name, raw, service) for name, raw in (data.get("gates") or {}).items()}
-        environments = tuple(self.environment(i, raw, service)
-                             for i, raw in enumerate(data.get("environments") or []))
+        service = data.get("service") if isinstance(data.get("service"), str) else None
+        groups = {k: tuple(v) for k, v in _mapping(data, "groups").items() if isinstance(v, list)}
+        validations = _present({name: self.guard(self.validation, name, raw)
+                                for name, raw in _mapping(data, "validations").items()})
+        gates = _present({name: self.guard(self.gate, name, raw, service)
+                          for name, raw in _mapping(data, "gates").items()})
+        raw_envs = data.get("environments") if isinstance(data.get("environments"), list) else []
+        environments = tuple(e for e in (self.guard(self.environment, i, raw, service)
+                                         for i, raw in enumerate(raw_envs)) if e is not None)
         self.cross_check(environments, validations, gates, groups)
-        cache = self.cache(data["cache"]) if data.get("cache") else None
-        drift = self.drift(data["drift"], [e.name for e in environments]) if data.get("drift") else None
-        return Policy(version=int(data["version"]), path=self.path, sha256=self.sha256, service=service,
+        cache = self.guard(self.cache, data["cache"]) if data.get("cache") else None
+        drift = self.guard(self.drift, data["drift"], [e.name for e in environments]) if data.get("drift") else None
+        return Policy(version=data.get("version", 1), path=self.path, sha256=self.sha256, service=service,
                       groups=groups, validations=validations, environments=environments, gates=gates,
                       cache=cache, drift=drift)
 

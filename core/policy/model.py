@@ -161,6 +161,10 @@ class Metric:
     :param fail_if: threshold: ``(operator, value)`` from ``"> 0.05"``.
     :param hold_for: threshold: seconds the condition must hold (``for: 3m``).
     :param aggregate: threshold: ``(function, seconds)`` from ``"mean over 3m"``.
+    :param kind: sequential: ``rate`` (a fraction of counted events, judged on the counts),
+        ``level`` (a positive level such as a latency quantile, judged on log ratios), or
+        ``auto`` (``rate`` when ``count_query`` is set, else ``level``).
+    :param threshold: sequential: the CUSUM alarm level in nats; default from ``alpha``.
     """
 
     name: str
@@ -180,6 +184,8 @@ class Metric:
     confidence: float = 0.98
     effect: float | None = None
     lookback: int = 10
+    kind: Literal["auto", "rate", "level"] = "auto"
+    threshold: float | None = None
     location: Location | None = None
 
 
@@ -198,6 +204,7 @@ class Gate:
     min_samples: int = 1
     min_requests: int = 0
     on_inconclusive: Literal["fail", "pause", "pass"] = "fail"
+    error_limit: int = 4
     headers: dict[str, str] = field(default_factory=dict)
     bearer_token: str | None = None
     basic_auth: tuple[str, str] | None = None

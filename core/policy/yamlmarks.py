@@ -125,7 +125,7 @@ class YamlReader:
                 return default
             self._problem(node, path, f"environment variable {name} is not set and has no default "
                           f"(write ${{{name}:-VALUE}} to give one)")
-            return ""
+            return match.group(0)
 
         return _VARIABLE.sub(substitute, text) if "$" in text else text
 

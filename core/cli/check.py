@@ -1,0 +1,44 @@
+"""``releasegate check``: validate the policy; exit 0 when valid, 2 with every problem otherwise."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Any
+
+from releasegate.cli.common import Context
+
+
+def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+    parser = subparsers.add_parser("check", parents=parents, help="validate the policy file",
+                                   description="Validate releasegate.yml against the schema and its "
+                                   "cross-references; print every problem as file:line:col.")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print nothing when valid")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, ctx: Context) -> int:
+    policy = ctx.policy
+    notes = _notes(policy)
+    if args.format == "json":
+        import json
+
+        ctx.print(json.dumps({"valid": True, "path": policy.path, "sha256": policy.sha256,
+                              "environments": [e.name for e in policy.environments],
+                              "gates": sorted(policy.gates), "notes": notes}, indent=2))
+    elif not args.quiet:
+        envs = " -> ".join(e.name for e in policy.environments) or "no environments"
+        ctx.print(f"{policy.path}: valid (version {policy.version}; {envs}; "
+                  f"{len(policy.validations)} validations, {len(policy.gates)} gates)")
+        for note in notes:
+            ctx.print(f"{policy.path}: note: {note}")
+    return 0
+
+
+def _notes(policy: Any) -> list[str]:
+    """Advice that is not an error."""
+    notes = []
+    if policy.cache and policy.cache.kaniko and not policy.cache.kaniko.fork:
+        notes.append("kaniko's upstream repository (GoogleContainerTools/kaniko) is archived; "
+                     "the same cache flags work with its maintained forks (set cache.kaniko.fork)")
+    return notes

@@ -1,0 +1,145 @@
+"""What every command shares: options with environment defaults, and the run Context (I/O edge).
+
+The Context loads the policy, ledger, plugins and platform lazily, so a command
+pays only for what it uses, and ``emit`` is the one way a Decision leaves the
+process (stdout in the chosen format, the ledger, the platform, notifiers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from releasegate.errors import UsageError
+
+if TYPE_CHECKING:
+    from releasegate.ledger import Ledger
+    from releasegate.model import Decision
+    from releasegate.platform import CIContext, Platform
+    from releasegate.plugins import Hooks
+    from releasegate.policy.model import Policy
+
+FORMATS = ("text", "json", "markdown", "junit")
+
+
+def env_default(env: Mapping[str, str], option: str, default: Any = None) -> Any:
+    """The ``RELEASEGATE_<OPTION>`` default of ``--option`` (dashes become underscores)."""
+    return env.get("RELEASEGATE_" + option.upper().replace("-", "_"), default)
+
+
+def shared_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
+    """Options every command takes (also accepted before the command name)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("-c", "--config", default=env_default(env, "config"), metavar="PATH",
+                        help="policy file (default: releasegate.yml or .releasegate.yml here)")
+    parser.add_argument("--ledger", default=env_default(env, "ledger", ".releasegate/ledger.db"),
+                        metavar="PATH", help="local ledger (default: .releasegate/ledger.db)")
+    parser.add_argument("--format", choices=FORMATS, default=env_default(env, "format", "text"),
+                        help="output format (default: text)")
+    parser.add_argument("--output", default=env_default(env, "output"), metavar="FILE",
+                        help="also write the decision as JSON to FILE")
+    parser.add_argument("--debug", action="store_true", default=bool(env_default(env, "debug")),
+                        help="show tracebacks")
+    return parser
+
+
+def add_env_option(parser: argparse.ArgumentParser, env: Mapping[str, str], *, required: bool,
+                   flags: tuple[str, ...] = ("--env",), help: str = "environment name") -> None:
+    default = env_default(env, "environment") or env_default(env, "env")
+    parser.add_argument(*flags, dest="environment", default=default,
+                        required=required and default is None, metavar="ENV", help=help)
+
+
+class Context:
+    """Everything a command handler needs, built on first use.
+
+    :param clock: returns the current aware UTC time (injected in tests).
+    :param sleep: waits a number of seconds (injected in tests).
+    """
+
+    def __init__(self, args: argparse.Namespace, env: Mapping[str, str], *,
+                 clock: Any = None, sleep: Any = None, stdout: Any = None) -> None:
+        self.args = args
+        self.env = dict(env)
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self.sleep = sleep or time.sleep
+        self.stdout = stdout or sys.stdout
+        self._ledger: Ledger | None = None
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    @cached_property
+    def policy(self) -> Policy:
+        from releasegate.policy import load_policy
+
+        return load_policy(self.args.config, self.env)
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            from releasegate.ledger import Ledger
+
+            self._ledger = Ledger.open(self.args.ledger)
+        return self._ledger
+
+    @cached_property
+    def hooks(self) -> Hooks:
+        from releasegate.plugins import Hooks
+
+        return Hooks.load(self.env)
+
+    @cached_property
+    def platform(self) -> Platform:
+        return self.hooks.platform(self.env, self.ledger)
+
+    @cached_property
+    def ci(self) -> CIContext:
+        return self.platform.context()
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+
+    def print(self, text: str = "") -> None:
+        self.stdout.write(text if text.endswith("\n") else text + "\n")
+        self.stdout.flush()
+
+    def emit(self, decision: Decision, *, record: bool = True) -> int:
+        """Render ``decision`` to stdout, keep it, publish it, notify; return its exit code."""
+        from releasegate.render import render
+        from releasegate.render.jsonfmt import decision_to_dict
+
+        self.print(render(decision, self.args.format, color=_color(self.stdout, self.env)))
+        body = decision_to_dict(decision)
+        if self.args.output:
+            from releasegate.render.jsonfmt import render_json
+
+            try:
+                with open(self.args.output, "w", encoding="utf-8") as handle:
+                    handle.write(render_json(decision))
+            except OSError as exc:
+                raise UsageError(f"{self.args.output}: cannot write the decision: {exc.strerror}") from exc
+        if record:
+            self.ledger.record_decision(decision.kind, decision.outcome, body, at=decision.time,
+                                        environment=decision.subject.environment, sha=decision.subject.sha)
+        self.platform.publish(decision)
+        for warning in self.hooks.notify(decision):
+            sys.stderr.write(f"releasegate: warning: {warning}\n")
+        return decision.exit_code
+
+
+def _color(stream: Any, env: Mapping[str, str]) -> bool:
+    if env.get("NO_COLOR") or env.get("CI"):
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)()) and env.get("TERM") != "dumb"
+
+
+def getenv() -> dict[str, str]:
+    return dict(os.environ)

@@ -1,0 +1,45 @@
+"""A Decision as JUnit XML: one test case per requirement, so CI systems show each gate (pure)."""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree as ET
+
+from releasegate.model import Decision
+
+
+def render_junit(decision: Decision) -> str:
+    subject = decision.subject
+    suite_name = f"releasegate {decision.kind}" + (f" {subject.environment}" if subject.environment else "")
+    failures = sum(r.status in ("fail", "missing", "inconclusive") for r in decision.requirements)
+    errors = sum(r.status == "error" for r in decision.requirements)
+    skipped = sum(r.status == "skipped" for r in decision.requirements)
+    suites = ET.Element("testsuites", name="releasegate", tests=str(len(decision.requirements)),
+                        failures=str(failures), errors=str(errors))
+    suite = ET.SubElement(suites, "testsuite", name=suite_name, tests=str(len(decision.requirements)),
+                          failures=str(failures), errors=str(errors), skipped=str(skipped),
+                          timestamp=decision.time.isoformat(timespec="seconds"))
+    properties = ET.SubElement(suite, "properties")
+    for key, value in (("outcome", decision.outcome), ("reason", decision.reason),
+                       ("sha", subject.sha), ("policy_sha256", decision.policy_sha256),
+                       ("break_glass", decision.break_glass)):
+        if value:
+            ET.SubElement(properties, "property", name=key, value=value)
+    classname = f"releasegate.{decision.kind}" + (f".{subject.environment}" if subject.environment else "")
+    for r in decision.requirements:
+        case = ET.SubElement(suite, "testcase", name=r.name, classname=classname, time="0")
+        message = r.reason + (f" (observed {r.observed}, expected {r.expected})"
+                              if r.observed is not None or r.expected else "")
+        if r.status in ("fail", "missing", "inconclusive"):
+            ET.SubElement(case, "failure", message=message, type=r.status).text = message
+        elif r.status == "error":
+            ET.SubElement(case, "error", message=message, type="error").text = message
+        elif r.status == "skipped":
+            ET.SubElement(case, "skipped", message=message)
+        else:
+            ET.SubElement(case, "system-out").text = message
+    if not decision.requirements:
+        case = ET.SubElement(suite, "testcase", name=decision.kind, classname=classname, time="0")
+        if decision.exit_code != 0:
+            ET.SubElement(case, "failure", message=decision.reason, type=decision.outcome)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

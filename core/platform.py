@@ -105,6 +105,9 @@ class Platform:
     def publish(self, decision: Decision) -> None:
         """Put a decision into the platform's native forms (outputs, summaries, results)."""
 
+    def publish_outputs(self, values: dict[str, str]) -> None:
+        """Publish named values of a command that does not decide (``cache``: keys and flags)."""
+
 
 class LocalPlatform(Platform):
     """The embedded default: no CI system, everything in the local ledger."""

@@ -44,6 +44,9 @@ def shared_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                         help="output format (default: text)")
     parser.add_argument("--output", default=env_default(env, "output"), metavar="FILE",
                         help="also write the decision as JSON to FILE")
+    parser.add_argument("--fail-on", default=env_default(env, "fail_on"), metavar="OUTCOMES",
+                        help="comma-separated outcomes that make the exit code 1 (e.g. block,fail,"
+                        "rollback); others exit 0. Default: the exit codes of each outcome")
     parser.add_argument("--debug", action="store_true", default=bool(env_default(env, "debug")),
                         help="show tracebacks")
     return parser
@@ -132,7 +135,15 @@ class Context:
         self.platform.publish(decision)
         for warning in self.hooks.notify(decision):
             sys.stderr.write(f"releasegate: warning: {warning}\n")
-        return decision.exit_code
+        return self.exit_code(decision)
+
+    def exit_code(self, decision: Decision) -> int:
+        """The decision's exit code, or with ``--fail-on``: 1 for the listed outcomes, else 0."""
+        fail_on = getattr(self.args, "fail_on", None)
+        if not fail_on:
+            return decision.exit_code
+        outcomes = {o.strip() for o in str(fail_on).split(",") if o.strip()}
+        return 1 if decision.outcome in outcomes else 0
 
 
 def _color(stream: Any, env: Mapping[str, str]) -> bool:

@@ -11,7 +11,6 @@ import github
 import gitlab
 import pytest
 import requests
-
 from peers.exporter import MetricsExporter
 from peers.github_openapi import GithubOpenAPI
 from peers.http_fake import ANY, HttpFake
@@ -68,8 +67,15 @@ def test_prometheus_serves_two_hours_of_history_ending_now(prometheus: Prometheu
     steps = range(0, 2 * 3600 + 1, 15)
     server = prometheus(
         [
-            Series("http_requests_total", {"code": "200"}, [(start + s, s) for s in steps], "counter"),
-            Series("http_requests_total", {"code": "500"}, [(start + s, s // 60) for s in steps], "counter"),
+            Series(
+                "http_requests_total", {"code": "200"}, [(start + s, s) for s in steps], "counter"
+            ),
+            Series(
+                "http_requests_total",
+                {"code": "500"},
+                [(start + s, s // 60) for s in steps],
+                "counter",
+            ),
         ]
     )
     result = server.query_range("http_requests_total", start, end, 60)
@@ -80,7 +86,9 @@ def test_prometheus_serves_two_hours_of_history_ending_now(prometheus: Prometheu
     assert float(rate[0]["value"][1]) == pytest.approx(1.0)
 
 
-def test_prometheus_keeps_fixed_past_history_across_a_restart(prometheus: PrometheusFactory) -> None:
+def test_prometheus_keeps_fixed_past_history_across_a_restart(
+    prometheus: PrometheusFactory,
+) -> None:
     samples = [(T0 + 30 * i, float(i % 7)) for i in range(240)]
     server = prometheus([Series("checkout_latency_seconds", {"quantile": "0.99"}, samples)])
     before = server.query_range("checkout_latency_seconds", T0, T0 + 30 * 239, 30)
@@ -121,8 +129,12 @@ def test_http_fake_serves_a_sequence_and_records_requests(http_fake: HttpFake) -
     http_fake.expect(
         "POST", "/hooks", query={"dry": "1"}, json={"state": "ok"}, headers={"X-Token": "t"}
     ).respond(502).respond(201, {"id": 7}, headers={"X-Request-Id": "r1"})
-    first = requests.post(f"{http_fake.url}/hooks?dry=1", json={"state": "ok"}, headers={"X-Token": "t"}, timeout=5)
-    second = requests.post(f"{http_fake.url}/hooks?dry=1", json={"state": "ok"}, headers={"X-Token": "t"}, timeout=5)
+    first = requests.post(
+        f"{http_fake.url}/hooks?dry=1", json={"state": "ok"}, headers={"X-Token": "t"}, timeout=5
+    )
+    second = requests.post(
+        f"{http_fake.url}/hooks?dry=1", json={"state": "ok"}, headers={"X-Token": "t"}, timeout=5
+    )
     assert (first.status_code, second.status_code) == (502, 201)
     assert second.json() == {"id": 7} and second.headers["X-Request-Id"] == "r1"
     assert [str(r) for r in http_fake.requests] == ["POST /hooks?dry=1", "POST /hooks?dry=1"]
@@ -132,8 +144,14 @@ def test_http_fake_serves_a_sequence_and_records_requests(http_fake: HttpFake) -
 @pytest.mark.parametrize(
     ("send", "problem"),
     [
-        (lambda url: requests.get(f"{url}/elsewhere", timeout=5), "no expectation for this method and path"),
-        (lambda url: requests.post(f"{url}/hooks", json={"state": "bad"}, timeout=5), "body {'state': 'bad'} != expected"),
+        (
+            lambda url: requests.get(f"{url}/elsewhere", timeout=5),
+            "no expectation for this method and path",
+        ),
+        (
+            lambda url: requests.post(f"{url}/hooks", json={"state": "bad"}, timeout=5),
+            "body {'state': 'bad'} != expected",
+        ),
         (lambda url: None, "expected request never came: POST /hooks"),
     ],
     ids=["unexpected-path", "wrong-body", "never-came"],
@@ -169,7 +187,12 @@ def test_python_gitlab_follows_absolute_link_headers_back_to_the_fake(http_fake:
 
 # --- GitHub's OpenAPI description ------------------------------------------------------------
 
-GOOD_DEPLOYMENT = {"ref": "abc123", "environment": "staging", "required_contexts": [], "auto_merge": False}
+GOOD_DEPLOYMENT = {
+    "ref": "abc123",
+    "environment": "staging",
+    "required_contexts": [],
+    "auto_merge": False,
+}
 
 
 @pytest.mark.parametrize(
@@ -178,12 +201,42 @@ GOOD_DEPLOYMENT = {"ref": "abc123", "environment": "staging", "required_contexts
         ("POST", "/repos/acme/app/deployments", GOOD_DEPLOYMENT, None),
         ("GET", "/repos/acme/app/deployments?environment=staging&per_page=100", None, None),
         ("POST", "/repos/acme/app/deployments/42/statuses", {"state": "success"}, None),
-        ("POST", "/repos/acme/app/deploymentz", GOOD_DEPLOYMENT, "has no operation POST /repos/acme/app/deploymentz"),
-        ("POST", "/repos/acme/app/deployments", {**GOOD_DEPLOYMENT, "auto_merge": "no"}, r"body \$.auto_merge: 'no' is not of type 'boolean'"),
-        ("POST", "/repos/acme/app/deployments", {"environment": "staging"}, r"body \$: 'ref' is a required property"),
-        ("POST", "/repos/acme/app/deployments/42/statuses", {"state": "done"}, r"body \$.state: 'done' is not one of"),
-        ("GET", "/repos/acme/app/deployments?per_page=lots", None, r"query parameter 'per_page'=\['lots'\]: \$: 'lots' is not of type 'integer'"),
-        ("GET", "/repos/acme/app/deployments?colour=red", None, "query parameter 'colour' is not a parameter"),
+        (
+            "POST",
+            "/repos/acme/app/deploymentz",
+            GOOD_DEPLOYMENT,
+            "has no operation POST /repos/acme/app/deploymentz",
+        ),
+        (
+            "POST",
+            "/repos/acme/app/deployments",
+            {**GOOD_DEPLOYMENT, "auto_merge": "no"},
+            r"body \$.auto_merge: 'no' is not of type 'boolean'",
+        ),
+        (
+            "POST",
+            "/repos/acme/app/deployments",
+            {"environment": "staging"},
+            r"body \$: 'ref' is a required property",
+        ),
+        (
+            "POST",
+            "/repos/acme/app/deployments/42/statuses",
+            {"state": "done"},
+            r"body \$.state: 'done' is not one of",
+        ),
+        (
+            "GET",
+            "/repos/acme/app/deployments?per_page=lots",
+            None,
+            r"query parameter 'per_page'=\['lots'\]: \$: 'lots' is not of type 'integer'",
+        ),
+        (
+            "GET",
+            "/repos/acme/app/deployments?colour=red",
+            None,
+            "query parameter 'colour' is not a parameter",
+        ),
         ("POST", "/repos/acme/app/deployments", None, "the request body is required"),
     ],
 )
@@ -198,43 +251,70 @@ def test_github_openapi_validates_requests(
 
 
 def _repo_json(url: str) -> dict[str, Any]:
-    return {"id": 1, "name": "app", "full_name": "acme/app", "url": f"{url}/repos/acme/app", "owner": {"login": "acme"}}
+    return {
+        "id": 1,
+        "name": "app",
+        "full_name": "acme/app",
+        "url": f"{url}/repos/acme/app",
+        "owner": {"login": "acme"},
+    }
 
 
 def _deployment_json(url: str, number: int) -> dict[str, Any]:
-    return {"id": number, "ref": "abc123", "environment": "staging", "url": f"{url}/repos/acme/app/deployments/{number}"}
+    return {
+        "id": number,
+        "ref": "abc123",
+        "environment": "staging",
+        "url": f"{url}/repos/acme/app/deployments/{number}",
+    }
 
 
 def test_pygithub_against_the_validated_fake_with_pagination(github_fake: HttpFake) -> None:
     url = github_fake.url
-    github_fake.expect("GET", "/repos/acme/app", headers={"Authorization": "token ghs-test"}).respond(200, _repo_json(url))
-    github_fake.expect("POST", "/repos/acme/app/deployments", json=lambda b: b["ref"] == "abc123").respond(
-        201, _deployment_json(url, 10)
-    )
-    github_fake.expect("GET", "/repos/acme/app/deployments", query={"environment": "staging"}).respond(
+    github_fake.expect(
+        "GET", "/repos/acme/app", headers={"Authorization": "token ghs-test"}
+    ).respond(200, _repo_json(url))
+    github_fake.expect(
+        "POST", "/repos/acme/app/deployments", json=lambda b: b["ref"] == "abc123"
+    ).respond(201, _deployment_json(url, 10))
+    github_fake.expect(
+        "GET", "/repos/acme/app/deployments", query={"environment": "staging"}
+    ).respond(
         200,
         [_deployment_json(url, 10)],
-        headers={"Link": github_fake.link("/repos/acme/app/deployments?environment=staging&page=2", "next")},
+        headers={
+            "Link": github_fake.link(
+                "/repos/acme/app/deployments?environment=staging&page=2", "next"
+            )
+        },
     )
-    github_fake.expect("GET", "/repos/acme/app/deployments", query={"environment": "staging", "page": "2"}).respond(
-        200, [_deployment_json(url, 9)]
-    )
+    github_fake.expect(
+        "GET", "/repos/acme/app/deployments", query={"environment": "staging", "page": "2"}
+    ).respond(200, [_deployment_json(url, 9)])
     gh = github.Github(base_url=url, auth=github.Auth.Token("ghs-test"), retry=None)
     repo = gh.get_repo("acme/app")
-    created = repo.create_deployment("abc123", environment="staging", required_contexts=[], auto_merge=False)
+    created = repo.create_deployment(
+        "abc123", environment="staging", required_contexts=[], auto_merge=False
+    )
     listed = [d.id for d in repo.get_deployments(environment="staging")]
     assert (created.id, listed) == (10, [10, 9])
 
 
-def test_github_fake_rejects_a_request_outside_the_description(github_openapi: GithubOpenAPI) -> None:
+def test_github_fake_rejects_a_request_outside_the_description(
+    github_openapi: GithubOpenAPI,
+) -> None:
     fake = HttpFake([github_openapi.validator_for()]).start()
     try:
         fake.expect("POST", "/repos/acme/app/deployments").respond(201, {})
-        response = requests.post(f"{fake.url}/repos/acme/app/deployments", json={"ref": 5}, timeout=5)
+        response = requests.post(
+            f"{fake.url}/repos/acme/app/deployments", json={"ref": 5}, timeout=5
+        )
     finally:
         fake.stop()
     assert response.status_code == 418
-    with pytest.raises(AssertionError, match=r"rejected: GitHub API POST .*'ref'|body \$.ref: 5 is not of type"):
+    with pytest.raises(
+        AssertionError, match=r"rejected: GitHub API POST .*'ref'|body \$.ref: 5 is not of type"
+    ):
         fake.verify()
 
 
@@ -267,7 +347,9 @@ DOTENV_PIPELINE = """\
     """
 
 
-def test_gitlab_ci_local_passes_a_dotenv_report_downstream(tmp_path: Path, gitlab_ci_local: GitlabCiLocal) -> None:
+def test_gitlab_ci_local_passes_a_dotenv_report_downstream(
+    tmp_path: Path, gitlab_ci_local: GitlabCiLocal
+) -> None:
     repo = git_repo(_write(tmp_path / "repo", {".gitlab-ci.yml": DOTENV_PIPELINE}))
     result = gitlab_ci_local(repo)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -316,7 +398,10 @@ WORKFLOW = """\
 
 def test_act_runs_a_local_composite_action_on_the_host(tmp_path: Path, act: ActRunner) -> None:
     repo = git_repo(
-        _write(tmp_path / "repo", {"greet/action.yml": COMPOSITE_ACTION, ".github/workflows/ci.yml": WORKFLOW}),
+        _write(
+            tmp_path / "repo",
+            {"greet/action.yml": COMPOSITE_ACTION, ".github/workflows/ci.yml": WORKFLOW},
+        ),
         remote="https://github.com/acme/app.git",
     )
     result = act(repo, "push", home=tmp_path / "home")
@@ -334,7 +419,12 @@ def test_actionlint_checks_local_composite_action_outputs(
     workflow = WORKFLOW.replace("          - uses: actions/checkout@v4\n", "").replace(
         "steps.greet.outputs.greeting", typo
     )
-    repo = git_repo(_write(tmp_path / "repo", {"greet/action.yml": COMPOSITE_ACTION, ".github/workflows/ci.yml": workflow}))
+    repo = git_repo(
+        _write(
+            tmp_path / "repo",
+            {"greet/action.yml": COMPOSITE_ACTION, ".github/workflows/ci.yml": workflow},
+        )
+    )
     result = actionlint(".github/workflows/ci.yml", cwd=repo)
     assert (result.returncode == 0) is clean, result.stdout + result.stderr
     if not clean:
@@ -363,8 +453,13 @@ TASK = """\
 
 
 @pytest.mark.parametrize(("param", "clean"), [("who", True), ("whom", False)])
-def test_tekton_lint_checks_a_task(tmp_path: Path, tekton_lint: Tool, param: str, clean: bool) -> None:
-    task = _write(tmp_path, {"task.yaml": TASK.replace("$(params.who)", f"$(params.{param})")}) / "task.yaml"
+def test_tekton_lint_checks_a_task(
+    tmp_path: Path, tekton_lint: Tool, param: str, clean: bool
+) -> None:
+    task = (
+        _write(tmp_path, {"task.yaml": TASK.replace("$(params.who)", f"$(params.{param})")})
+        / "task.yaml"
+    )
     result = tekton_lint(task)
     assert (result.returncode == 0) is clean, result.stdout + result.stderr
     if not clean:
@@ -375,7 +470,9 @@ def test_tekton_lint_checks_a_task(tmp_path: Path, tekton_lint: Tool, param: str
     ("text", "clean"),
     [("job:\n  script:\n    - echo hi\n", True), ("job:\n  script: 42\n", False)],
 )
-def test_check_jsonschema_builtin_gitlab_ci(tmp_path: Path, check_jsonschema: Tool, text: str, clean: bool) -> None:
+def test_check_jsonschema_builtin_gitlab_ci(
+    tmp_path: Path, check_jsonschema: Tool, text: str, clean: bool
+) -> None:
     ci = _write(tmp_path, {".gitlab-ci.yml": text}) / ".gitlab-ci.yml"
     result = check_jsonschema("--builtin-schema", "vendor.gitlab-ci", ci)
     assert (result.returncode == 0) is clean, result.stdout + result.stderr
@@ -383,9 +480,14 @@ def test_check_jsonschema_builtin_gitlab_ci(tmp_path: Path, check_jsonschema: To
 
 @pytest.mark.parametrize(
     ("dockerfile", "rule"),
-    [("FROM debian:bookworm-slim\nRUN echo hi\n", None), ("FROM debian\nRUN cd /tmp && echo hi\n", "DL3003")],
+    [
+        ("FROM debian:bookworm-slim\nRUN echo hi\n", None),
+        ("FROM debian\nRUN cd /tmp && echo hi\n", "DL3003"),
+    ],
 )
-def test_hadolint_checks_a_dockerfile(tmp_path: Path, hadolint: Tool, dockerfile: str, rule: str | None) -> None:
+def test_hadolint_checks_a_dockerfile(
+    tmp_path: Path, hadolint: Tool, dockerfile: str, rule: str | None
+) -> None:
     result = hadolint(_write(tmp_path, {"Dockerfile": dockerfile}) / "Dockerfile")
     assert (result.returncode == 0) is (rule is None), result.stdout + result.stderr
     if rule:

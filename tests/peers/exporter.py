@@ -44,7 +44,9 @@ class MetricsExporter:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     @property
@@ -78,7 +80,9 @@ class MetricsExporter:
         deadline = time.monotonic() + timeout
         while self.scrapes < goal:
             if time.monotonic() > deadline:
-                raise AssertionError(f"exporter {self.target}: {count} scrapes not seen in {timeout}s")
+                raise AssertionError(
+                    f"exporter {self.target}: {count} scrapes not seen in {timeout}s"
+                )
             time.sleep(0.05)
 
     def stop(self) -> None:

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -141,7 +141,7 @@ class GithubOpenAPI:
             node = node[int(part)] if isinstance(node, list) else node[part]
         return node
 
-    @lru_cache(maxsize=None)  # noqa: B019 - one instance per session
+    @cache  # noqa: B019 - one instance per session
     def _validator(self, pointer: str) -> Draft4Validator:
         return Draft4Validator({"$ref": f"{_URI}#{pointer}"}, registry=self._registry)
 

@@ -253,7 +253,11 @@ class HttpFake:
         """
         with self._lock:
             problems = list(self.failures)
-            problems += [f"expected request never came: {e} ({e.pending} more)" for e in self.expectations if e.pending > 0]
+            problems += [
+                f"expected request never came: {e} ({e.pending} more)"
+                for e in self.expectations
+                if e.pending > 0
+            ]
         if problems:
             raise AssertionError("HTTP fake: " + "\n  ".join(["", *problems]).lstrip())
 
@@ -285,7 +289,9 @@ class HttpFake:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:

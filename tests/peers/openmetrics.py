@@ -74,7 +74,9 @@ def openmetrics_text(series: Iterable[Series]) -> str:
     for one in series:
         family = one.family
         if types.setdefault(family, one.type) != one.type:
-            raise ValueError(f"family {family!r} has series of types {types[family]} and {one.type}")
+            raise ValueError(
+                f"family {family!r} has series of types {types[family]} and {one.type}"
+            )
         families.setdefault(family, []).append(one)
     lines: list[str] = []
     for family, members in families.items():
@@ -93,5 +95,8 @@ def exposition_text(values: Mapping[tuple[str, tuple[tuple[str, str], ...]], flo
     :param values: ``(name, sorted label pairs) -> value``.
     :returns: the exposition text (untyped samples, no timestamps).
     """
-    lines = [f"{name}{_labels(dict(labels))} {_number(value)}" for (name, labels), value in values.items()]
+    lines = [
+        f"{name}{_labels(dict(labels))} {_number(value)}"
+        for (name, labels), value in values.items()
+    ]
     return "\n".join(lines) + ("\n" if lines else "")

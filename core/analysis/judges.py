@@ -1,0 +1,222 @@
+"""The per-interval judges: threshold, anomaly, ratio and compare (pure).
+
+Each judge reads one metric's observations up to ``now`` and returns one
+:class:`~releasegate.analysis.verdict.Measurement` per interval; the gate
+(``releasegate.analysis.gate``) turns measurements into a verdict with the
+gate's limits. A missing, NaN or infinite value is an ``inconclusive``
+measurement, never a pass. The sequential judge lives in
+``releasegate.analysis.sequential``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import statistics
+from collections.abc import Callable, Sequence
+
+from releasegate.analysis.data import MetricData, Observation
+from releasegate.analysis.stats import is_number, location_shift, mann_whitney
+from releasegate.analysis.verdict import Measurement
+from releasegate.policy.model import Metric
+
+OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+AGGREGATES: dict[str, Callable[[Sequence[float]], float]] = {
+    "mean": statistics.fmean,
+    "avg": statistics.fmean,
+    "median": statistics.median,
+    "max": max,
+    "min": min,
+    "sum": math.fsum,
+}
+
+#: Ratio bounds used when a ratio metric sets neither ``min_ratio`` nor ``max_ratio``.
+DEFAULT_MIN_RATIO = 0.8
+DEFAULT_MAX_RATIO = 1.25
+
+
+def _missing(obs: Observation, what: str) -> Measurement:
+    return Measurement(obs.time, "inconclusive", f"no {what} value for this interval", {})
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def judge_threshold(metric: Metric, data: MetricData, interval: float) -> list[Measurement]:
+    """``fail_if`` on the canary (or post-deploy) value, optionally held ``for`` a duration or
+    applied to an ``aggregate`` over a trailing window."""
+    if metric.fail_if is None:
+        return [Measurement(o.time, "inconclusive", "no fail_if condition", {}) for o in data.observations]
+    op_text, limit = metric.fail_if
+    compare = OPERATORS[op_text]
+    need = max(1, math.ceil((metric.hold_for or 0.0) / interval - 1e-9)) if metric.hold_for else 1
+    out: list[Measurement] = []
+    streak = 0
+    for i, obs in enumerate(data.observations):
+        if not is_number(obs.canary):
+            streak = 0
+            out.append(_missing(obs, "canary"))
+            continue
+        value = float(obs.canary)  # type: ignore[arg-type]
+        label = "value"
+        if metric.aggregate is not None:
+            name, span = metric.aggregate
+            window = [
+                float(o.canary)  # type: ignore[arg-type]
+                for o in data.observations[: i + 1]
+                if o.time > obs.time - span - 1e-9 and is_number(o.canary)
+            ]
+            value = AGGREGATES[name](window)
+            label = f"{name} over {len(window)} intervals"
+        crossed = compare(value, limit)
+        streak = streak + 1 if crossed else 0
+        stat: dict[str, float | str] = {"value": value, "threshold": limit, "held": streak}
+        if streak >= need:
+            reason = f"{label} {_fmt(value)} {op_text} {_fmt(limit)}"
+            reason += f" for {streak} intervals" if need > 1 else ""
+            out.append(Measurement(obs.time, "fail", reason, stat, obs.canary_count))
+        elif crossed:
+            reason = f"{label} {_fmt(value)} {op_text} {_fmt(limit)}, held {streak} of {need} intervals"
+            out.append(Measurement(obs.time, "pass", reason, stat, obs.canary_count))
+        else:
+            reason = f"{label} {_fmt(value)} is not {op_text} {_fmt(limit)}"
+            out.append(Measurement(obs.time, "pass", reason, stat, obs.canary_count))
+    return out
+
+
+def _history(metric: Metric, data: MetricData) -> list[float]:
+    start = data.observations[0].time if data.observations else math.inf
+    return [
+        float(v)  # type: ignore[arg-type]
+        for t, v in data.history
+        if t < start and t >= start - metric.history - 1e-9 and is_number(v)
+    ] if data.observations else []
+
+
+def _bad(direction: str, score: float, limit: float) -> bool:
+    if direction == "increase":
+        return score > limit
+    if direction == "decrease":
+        return score < -limit
+    return abs(score) > limit
+
+
+def judge_anomaly(metric: Metric, data: MetricData, interval: float) -> list[Measurement]:
+    """The value against mean + k·σ of the same series before the deploy (``sigma``,
+    ``history``), in the metric's bad ``direction``."""
+    history = _history(metric, data)
+    if len(history) < 3:
+        reason = f"only {len(history)} history values before the deploy, need at least 3"
+        return [Measurement(o.time, "inconclusive", reason, {}) for o in data.observations]
+    mean = statistics.fmean(history)
+    sd = statistics.stdev(history)
+    scale = sd if sd > 0 else max(abs(mean) * 1e-9, 1e-12)
+    out = []
+    for obs in data.observations:
+        if not is_number(obs.canary):
+            out.append(_missing(obs, "canary"))
+            continue
+        value = float(obs.canary)  # type: ignore[arg-type]
+        z = (value - mean) / scale
+        stat: dict[str, float | str] = {"value": value, "mean": mean, "sd": sd, "z": z, "sigma": metric.sigma}
+        side = {"increase": "above", "decrease": "below"}.get(metric.direction, "beyond")
+        if _bad(metric.direction, z, metric.sigma):
+            reason = f"value {_fmt(value)} is {abs(z):.2f} sd {side} the pre-deploy mean {_fmt(mean)} (limit {metric.sigma:g} sd)"
+            out.append(Measurement(obs.time, "fail", reason, stat, obs.canary_count))
+        else:
+            reason = f"value {_fmt(value)} is within {metric.sigma:g} sd of the pre-deploy mean {_fmt(mean)} (z {z:.2f})"
+            out.append(Measurement(obs.time, "pass", reason, stat, obs.canary_count))
+    return out
+
+
+def judge_ratio(metric: Metric, data: MetricData, interval: float) -> list[Measurement]:
+    """Canary over baseline (or post-deploy over the pre-deploy mean when there is no
+    baseline) against ``min_ratio`` / ``max_ratio``."""
+    low, high = metric.min_ratio, metric.max_ratio
+    if low is None and high is None:
+        low, high = (DEFAULT_MIN_RATIO, None) if metric.direction == "decrease" else (None, DEFAULT_MAX_RATIO)
+    history = _history(metric, data)
+    pre = statistics.fmean(history) if history else None
+    out = []
+    for obs in data.observations:
+        if not is_number(obs.canary):
+            out.append(_missing(obs, "canary"))
+            continue
+        reference = obs.baseline if obs.baseline is not None else pre
+        if not is_number(reference):
+            out.append(_missing(obs, "baseline (or pre-deploy)"))
+            continue
+        value, ref = float(obs.canary), float(reference)  # type: ignore[arg-type]
+        ratio = 1.0 if value == ref else (value / ref if ref else math.inf)
+        stat: dict[str, float | str] = {"value": value, "reference": ref, "ratio": ratio}
+        what = "baseline" if obs.baseline is not None else "pre-deploy mean"
+        if low is not None and ratio < low:
+            reason = f"ratio {_fmt(ratio)} to the {what} is below min_ratio {low:g}"
+            out.append(Measurement(obs.time, "fail", reason, stat, obs.canary_count))
+        elif high is not None and ratio > high:
+            reason = f"ratio {_fmt(ratio)} to the {what} is above max_ratio {high:g}"
+            out.append(Measurement(obs.time, "fail", reason, stat, obs.canary_count))
+        else:
+            reason = f"ratio {_fmt(ratio)} to the {what} is within bounds"
+            out.append(Measurement(obs.time, "pass", reason, stat, obs.canary_count))
+    return out
+
+
+def judge_compare(metric: Metric, data: MetricData, interval: float) -> list[Measurement]:
+    """Kayenta's Mann-Whitney classifier over the last ``lookback`` intervals: a Hodges-Lehmann
+    interval at ``confidence`` clear of ``tolerance`` x |estimate|, with the mean ratio beyond
+    ``1 ± effect`` (default: any), in the bad ``direction``."""
+    allowed_up = 1.0 + (metric.effect or 0.0)
+    allowed_down = 1.0 - (metric.effect or 0.0)
+    out = []
+    obs_list = data.observations
+    for i, obs in enumerate(obs_list):
+        window = obs_list[max(0, i + 1 - metric.lookback) : i + 1]
+        canary = [float(o.canary) for o in window if is_number(o.canary)]  # type: ignore[arg-type]
+        baseline = [float(o.baseline) for o in window if is_number(o.baseline)]  # type: ignore[arg-type]
+        if not is_number(obs.canary):
+            out.append(_missing(obs, "canary"))
+            continue
+        if not baseline:
+            out.append(_missing(obs, "baseline"))
+            continue
+        if sorted(canary) == sorted(baseline) or len(set(canary + baseline)) == 1:
+            out.append(Measurement(obs.time, "pass", "canary and baseline samples are identical", {}))
+            continue
+        test = mann_whitney(canary, baseline)
+        lo, estimate, hi = location_shift(canary, baseline, metric.confidence)
+        mc, mb = statistics.fmean(canary), statistics.fmean(baseline)
+        mean_ratio = mc / mb if mc and mb else math.nan
+        stat: dict[str, float | str] = {
+            "u": test.u, "p": test.p_two_sided, "low": lo, "estimate": estimate, "high": hi,
+            "mean_ratio": mean_ratio, "n_canary": len(canary), "n_baseline": len(baseline),
+        }
+        high = lo > metric.tolerance * abs(estimate) and not (mean_ratio < allowed_up)
+        low = hi < -metric.tolerance * abs(estimate) and not (mean_ratio > allowed_down)
+        bad = (high and metric.direction != "decrease") or (low and metric.direction != "increase")
+        ci = f"[{_fmt(lo)}, {_fmt(hi)}]"
+        if bad:
+            side = "higher" if high else "lower"
+            reason = f"canary is {side} than baseline: shift {_fmt(estimate)}, {metric.confidence:.0%} CI {ci}, U {test.u:g}, p {test.p_two_sided:.3g}"
+            out.append(Measurement(obs.time, "fail", reason, stat, obs.canary_count))
+        else:
+            reason = f"no significant shift: {_fmt(estimate)}, {metric.confidence:.0%} CI {ci}, p {test.p_two_sided:.3g}"
+            out.append(Measurement(obs.time, "pass", reason, stat, obs.canary_count))
+    return out
+
+
+JUDGES: dict[str, Callable[[Metric, MetricData, float], list[Measurement]]] = {
+    "threshold": judge_threshold,
+    "anomaly": judge_anomaly,
+    "ratio": judge_ratio,
+    "compare": judge_compare,
+}

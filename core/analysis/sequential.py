@@ -1,0 +1,235 @@
+"""The sequential judge: CUSUM charts on baseline-conditioned likelihood ratios (pure).
+
+Each interval adds the log-likelihood ratio of "the canary is worse by a design
+effect" against "the canary is the same as the baseline" to a Page CUSUM chart,
+``S = max(0, S + l)``, and the metric fails when a chart reaches the threshold
+``h``. Comparing with the baseline of the same interval cancels everything that
+hits both versions (load, diurnal trends, shared incidents):
+
+* ``rate`` metrics (errors/requests, conversions/sessions): given the interval's
+  total events ``E``, the canary's share is binomial with ``pi0 = n_c/(n_c+n_b)``
+  under "same rate" and ``pi1 = r*n_c/(r*n_c+n_b)`` under "rate x r". The
+  increments are deflated by the over-dispersion ``phi = 1 + tau2*E*pi0*(1-pi0)``
+  (quasi-likelihood), with ``tau2`` the extra variance of the log rate ratio
+  estimated online from successive differences (robust to the level shift a
+  regression causes). A mixture chart keeps evidence across intermittent bursts.
+* ``level`` metrics (latency quantiles): ``y = log(canary/baseline)`` is taken as
+  normal with variance ``tau2 + kappa*(1/n_c + 1/n_b)``; no evidence is taken in
+  the warm-up intervals after the deploy and after each traffic-share increase.
+
+Over a rollout of ``T`` intervals the false-alarm probability is about
+``T*exp(-h)`` (Lorden); the default ``h`` follows from the metric's ``alpha``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from releasegate.analysis.data import MetricData, Observation
+from releasegate.analysis.stats import is_number
+from releasegate.analysis.verdict import Measurement
+from releasegate.policy.model import Metric
+
+#: Rollout length (intervals) the default threshold is set for: h = log(HORIZON / alpha).
+HORIZON = 100.0
+#: Designs (rate multipliers) of the rate charts, for a bad increase and a bad decrease.
+RATE_DESIGNS = {1: (1.5, 3.0), -1: (0.9, 0.7)}
+#: Design (multiplier, share of intervals) of the intermittent-fault mixture chart.
+BURST_DESIGN = (10.0, 0.3)
+#: Designs (multipliers) of the level charts.
+LEVEL_DESIGNS = (1.15, 1.5)
+#: Variance of a log quantile per request: Var(log p99) ~ KAPPA / n.
+KAPPA = 6.0
+#: Prior over-dispersion (variance of the log ratio) and its weight in intervals.
+TAU2_PRIOR = {"rate": 0.02, "level": 0.01}
+PRIOR_WEIGHT = 5.0
+#: Largest evidence one interval may add, in nats, so a single spike cannot trigger.
+CAP = {"rate": 6.0, "level": 4.0}
+#: Intervals without level evidence after the deploy, and after a traffic-share increase.
+WARMUP = 2
+SHARE_STEP = 1.5
+#: Median of chi-square(1): turns a median of squares into a variance.
+_CHI2_MEDIAN = 0.454936
+
+
+def default_threshold(alpha: float) -> float:
+    """The CUSUM threshold for a false-rollback probability ``alpha`` over a rollout."""
+    return math.log(HORIZON / alpha)
+
+
+def metric_kind(metric: Metric) -> str:
+    """``rate`` or ``level``: the metric's own ``kind``, or from whether it has a count."""
+    if metric.kind != "auto":
+        return metric.kind
+    return "rate" if metric.count_query else "level"
+
+
+@dataclass
+class _State:
+    """The running charts of one metric; copied before every step so cached states stay intact."""
+
+    charts: dict[str, float] = field(default_factory=dict)
+    sq_diffs: list[float] = field(default_factory=list)
+    noise: list[float] = field(default_factory=list)
+    prev: tuple[float, float] | None = None
+    share: float | None = None
+    seen: int = 0
+    grace: int = WARMUP
+    peak: float = 0.0
+
+
+def _tau2(state: _State, kind: str) -> float:
+    prior = TAU2_PRIOR[kind]
+    m = len(state.sq_diffs)
+    if not m:
+        return prior
+    sq = sorted(state.sq_diffs)
+    med = sq[m // 2] if m % 2 else (sq[m // 2 - 1] + sq[m // 2]) / 2.0
+    noise = sorted(state.noise)[m // 2]
+    estimate = max(0.0, (med / _CHI2_MEDIAN - noise) / 2.0)
+    return (PRIOR_WEIGHT * prior + m * estimate) / (PRIOR_WEIGHT + m)
+
+
+def _track(state: _State, y: float, v: float) -> None:
+    if state.prev is not None:
+        state.sq_diffs.append((y - state.prev[0]) ** 2)
+        state.noise.append(v + state.prev[1])
+    state.prev = (y, v)
+
+
+def _cusum(state: _State, increments: dict[str, float]) -> None:
+    for name, inc in increments.items():
+        state.charts[name] = max(0.0, state.charts.get(name, 0.0) + inc)
+
+
+def _signs(direction: str) -> tuple[int, ...]:
+    return {"increase": (1,), "decrease": (-1,)}.get(direction, (1, -1))
+
+
+def _rate_step(state: _State, metric: Metric, obs: Observation) -> dict[str, float] | str:
+    if not (is_number(obs.canary_count) and is_number(obs.baseline_count)):
+        return "no request counts for this interval (set count_query)"
+    n_c, n_b = float(obs.canary_count), float(obs.baseline_count)  # type: ignore[arg-type]
+    if n_c <= 0 or n_b <= 0:
+        return "no canary or baseline traffic in this interval"
+    e_c = max(0.0, round(float(obs.canary) * n_c))  # type: ignore[arg-type]
+    e_b = max(0.0, round(float(obs.baseline) * n_b))  # type: ignore[arg-type]
+    total = e_c + e_b
+    pi0 = n_c / (n_c + n_b)
+    tau2 = _tau2(state, "rate")
+    phi = 1.0 + tau2 * total * pi0 * (1.0 - pi0)
+    y = math.log((e_c + 0.5) / n_c) - math.log((e_b + 0.5) / n_b)
+    _track(state, y, 1.0 / (e_c + 0.5) + 1.0 / (e_b + 0.5))
+    cap = CAP["rate"]
+
+    def llr(r: float) -> float:
+        pi1 = r * pi0 / (r * pi0 + 1.0 - pi0)
+        return (e_c * math.log(pi1 / pi0) + e_b * math.log((1.0 - pi1) / (1.0 - pi0))) / phi
+
+    increments: dict[str, float] = {}
+    for sign in _signs(metric.direction):
+        for design in RATE_DESIGNS[sign]:
+            increments[f"x{design:g}"] = max(-cap, min(cap, llr(design)))
+        if sign > 0:
+            r, q = BURST_DESIGN
+            burst = math.log1p(q * math.expm1(min(llr(r), 50.0)))
+            increments[f"burst x{r:g}"] = max(-cap, min(cap, burst))
+    return increments
+
+
+def _level_step(state: _State, metric: Metric, obs: Observation) -> dict[str, float] | str:
+    c, b = float(obs.canary), float(obs.baseline)  # type: ignore[arg-type]
+    if c <= 0 or b <= 0:
+        return "a non-positive value cannot be compared on a log scale"
+    y = math.log(c / b)
+    counted = is_number(obs.canary_count) and is_number(obs.baseline_count)
+    sampling = 0.0
+    if counted:
+        n_c, n_b = float(obs.canary_count), float(obs.baseline_count)  # type: ignore[arg-type]
+        if n_c <= 0 or n_b <= 0:
+            return "no canary or baseline traffic in this interval"
+        sampling = KAPPA * (1.0 / n_c + 1.0 / n_b)
+        share = n_c / (n_c + n_b)
+        if state.share is not None and share > SHARE_STEP * state.share:
+            state.grace = max(state.grace, 1)
+        state.share = share if state.share is None else max(share, state.share)
+    _track(state, y, sampling)
+    if state.grace > 0:
+        state.grace -= 1
+        return {}
+    s2 = _tau2(state, "level") + sampling
+    cap = CAP["level"]
+    increments: dict[str, float] = {}
+    for sign in _signs(metric.direction):
+        for ratio in LEVEL_DESIGNS:
+            mu = sign * math.log(ratio)
+            increments[f"x{math.exp(mu):.3g}"] = max(-cap, min(cap, (mu * y - mu * mu / 2.0) / s2))
+    return increments
+
+
+def _step(state: _State, metric: Metric, kind: str, h: float, obs: Observation) -> Measurement:
+    if not (is_number(obs.canary) and is_number(obs.baseline)):
+        side = "canary" if not is_number(obs.canary) else "baseline"
+        return Measurement(obs.time, "inconclusive", f"no {side} value for this interval, no evidence taken")
+    result = _rate_step(state, metric, obs) if kind == "rate" else _level_step(state, metric, obs)
+    if isinstance(result, str):
+        return Measurement(obs.time, "inconclusive", result)
+    state.seen += 1
+    _cusum(state, result)
+    name, value = max(state.charts.items(), key=lambda item: item[1]) if state.charts else ("-", 0.0)
+    state.peak = max(state.peak, value)
+    stat: dict[str, float | str] = {"cusum": round(value, 6), "threshold": round(h, 6), "design": name}
+    stat.update({f"llr {k}": round(v, 6) for k, v in result.items()})
+    if kind == "level" and not result:
+        return Measurement(obs.time, "pass", "warm-up interval after a traffic increase, no latency evidence taken", stat, obs.canary_count)
+    if value >= h:
+        reason = f"CUSUM {value:.2f} >= {h:.2f}: the canary is worse than the baseline (design {name})"
+        return Measurement(obs.time, "fail", reason, stat, obs.canary_count)
+    reason = f"CUSUM {value:.2f} < {h:.2f} (design {name})"
+    return Measurement(obs.time, "pass", reason, stat, obs.canary_count)
+
+
+_CACHE: OrderedDict[tuple[Metric, tuple[Observation, ...]], tuple[_State, tuple[Measurement, ...]]] = OrderedDict()
+_CACHE_SIZE = 512
+
+
+def _copy(state: _State) -> _State:
+    return replace(state, charts=dict(state.charts), sq_diffs=list(state.sq_diffs), noise=list(state.noise))
+
+
+def _run(metric: Metric, observations: tuple[Observation, ...]) -> tuple[_State, tuple[Measurement, ...]]:
+    key = (metric, observations)
+    hit = _CACHE.get(key)
+    if hit is not None:
+        _CACHE.move_to_end(key)
+        return hit
+    if observations:
+        state, done = _run(metric, observations[:-1])
+        state = _copy(state)
+        kind = metric_kind(metric)
+        h = metric.threshold if metric.threshold is not None else default_threshold(metric.alpha)
+        result = (state, (*done, _step(state, metric, kind, h, observations[-1])))
+    else:
+        result = (_State(), ())
+    _CACHE[key] = result
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return result
+
+
+def judge_sequential(metric: Metric, data: MetricData, interval: float) -> list[Measurement]:
+    """One measurement per interval: ``fail`` once a chart reaches the threshold, ``pass``
+    while the charts stay below it, ``inconclusive`` when the interval has no usable data.
+
+    Deterministic and pure; successive calls with a series one interval longer reuse the
+    charts of the shorter series, so a live loop or a replay costs one step per interval.
+    """
+    return list(_run(metric, tuple(data.observations))[1])
+
+
+def chart_values(measurements: Sequence[Measurement]) -> list[float]:
+    """The CUSUM value after each measured interval (for explanations and tuning)."""
+    return [float(m.statistic.get("cusum", 0.0)) for m in measurements]

@@ -133,14 +133,22 @@ def plan_queries(
                     roles.append((f"{role}_count", metric.count_query, value))
         if grid is not None:
             for role, template, value in roles:
-                rendered = render_query(template, {**values, **({"variant": value} if value else {})})
-                specs.append(QuerySpec(metric.name, role, rendered, grid[0], grid[1], gate.interval))
+                rendered = render_query(
+                    template, {**values, **({"variant": value} if value else {})}
+                )
+                specs.append(
+                    QuerySpec(metric.name, role, rendered, grid[0], grid[1], gate.interval)
+                )
         has_baseline = variant and "baseline" in gate.variants
         if _needs_history(metric, has_baseline) and metric.history > 0:
             value = gate.variants.get("baseline") if variant else None
-            rendered = render_query(metric.query, {**values, **({"variant": value} if value else {})})
+            rendered = render_query(
+                metric.query, {**values, **({"variant": value} if value else {})}
+            )
             start = deployed_at - metric.history
-            specs.append(QuerySpec(metric.name, "history", rendered, start, deployed_at, gate.interval))
+            # Strictly before the deploy: a sample at the deploy instant may already be new.
+            end = deployed_at - min(1.0, gate.interval / 2)
+            specs.append(QuerySpec(metric.name, "history", rendered, start, end, gate.interval))
     return specs
 
 
@@ -182,7 +190,9 @@ def collect(
     answers: dict[tuple[str, str], Points | ProviderError] = {}
     if specs:
         workers = max_workers or min(_MAX_WORKERS, len(specs))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="releasegate-query") as pool:
+        with ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="releasegate-query"
+        ) as pool:
             futures = {
                 (spec.metric, spec.role): pool.submit(_run, provider, spec) for spec in specs
             }
@@ -194,7 +204,7 @@ def collect(
 
 def _run(provider: MetricProvider, spec: QuerySpec) -> Points | ProviderError:
     try:
-        return provider.range(spec.query, spec.start, spec.end, spec.step)
+        return provider.query_range(spec.query, spec.start, spec.end, spec.step)
     except ProviderError as exc:
         return exc
 
@@ -205,7 +215,9 @@ def _values(answer: Points | ProviderError | None) -> dict[float, float | None]:
     return {}
 
 
-def _metric_data(metric: Metric, answers: Mapping[tuple[str, str], Points | ProviderError]) -> MetricData:
+def _metric_data(
+    metric: Metric, answers: Mapping[tuple[str, str], Points | ProviderError]
+) -> MetricData:
     mine = {role: answer for (name, role), answer in answers.items() if name == metric.name}
     problems = [str(a) for a in mine.values() if isinstance(a, ProviderError)]
     for role, answer in mine.items():

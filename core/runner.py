@@ -26,7 +26,12 @@ if TYPE_CHECKING:
 __all__ = ["AnalysisRun", "IntervalReport", "analysis_decision", "run_analysis"]
 
 Evaluate = Callable[..., "GateVerdict"]
-_OUTCOMES = {"rollback": "fail", "promote": "pass", "continue": "pass", "inconclusive": "inconclusive"}
+_OUTCOMES = {
+    "rollback": "fail",
+    "promote": "pass",
+    "continue": "pass",
+    "inconclusive": "inconclusive",
+}
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,9 @@ def run_analysis(
         if wait > 0:
             sleep(wait)
         now = clock()
-        collected = collect(gate, provider, service=service, env=env, deployed_at=deployed_at, now=now)
+        collected = collect(
+            gate, provider, service=service, env=env, deployed_at=deployed_at, now=now
+        )
         verdict = evaluate(gate, collected.data, now=now)
         failing = failing + 1 if collected.provider_errors else 0
         report = IntervalReport(
@@ -141,8 +148,10 @@ def run_analysis(
             break
         next_at = min(now + gate.interval, deadline)
     failure = None
-    if collected is not None and collected.provider_errors and (
-        verdict is None or verdict.outcome != "rollback"
+    if (
+        collected is not None
+        and collected.provider_errors
+        and (verdict is None or verdict.outcome != "rollback")
     ):
         failure = collected.provider_errors[0]
     return AnalysisRun(gate, deployed_at, verdict, collected, tuple(reports), failure)

@@ -8,9 +8,8 @@ Transport and server failures raise :class:`releasegate.errors.ProviderError`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from releasegate.errors import PolicyError
 
@@ -18,7 +17,6 @@ if TYPE_CHECKING:
     from releasegate.policy.model import Gate
 
 __all__ = [
-    "BUILTIN_PROVIDERS",
     "MetricProvider",
     "Points",
     "ProviderOverrides",
@@ -63,29 +61,26 @@ class ProviderOverrides:
 class MetricProvider(Protocol):
     """What the analysis loop needs from a metrics backend.
 
-    Implementations are classes with a ``name`` (the gate's ``provider:`` value) and a
-    ``from_gate`` classmethod; they receive their HTTP session and settings in their
-    constructor so tests can hand them a local server.
+    Implementations are classes with a ``name`` (the gate's ``provider:`` value), built as
+    ``cls(gate, session=..., sleep=..., overrides=...)``: they receive their HTTP session
+    and settings in their constructor so tests can hand them a local server.
     """
 
     name: str
 
-    def instant(self, query: str, at: float) -> float | None:
+    def query(self, query: str, at: float) -> float | None:
         """Evaluate ``query`` at ``at`` (unix seconds); ``None`` when the value is missing.
 
         :raises releasegate.errors.ProviderError: when the server cannot answer.
         """
         ...
 
-    def range(self, query: str, start: float, end: float, step: float) -> Points:
+    def query_range(self, query: str, start: float, end: float, step: float) -> Points:
         """Evaluate ``query`` at ``start, start + step, ... <= end``; one point per grid time.
 
         :raises releasegate.errors.ProviderError: when the server cannot answer.
         """
         ...
-
-
-ProviderFactory = Callable[..., MetricProvider]
 
 
 def _builtins() -> dict[str, type]:
@@ -94,25 +89,23 @@ def _builtins() -> dict[str, type]:
     return {PrometheusProvider.name: PrometheusProvider}
 
 
-#: Providers shipped with releasegate, by name (loaded on first use).
-BUILTIN_PROVIDERS: tuple[str, ...] = ("prometheus",)
-
-
-def provider_class(gate: Gate, registered: Mapping[str, type] | None = None) -> type:
+def provider_class(gate: Gate, registry: Any = None) -> type:
     """Return the provider class for ``gate.provider``.
 
     :param gate: the gate whose ``provider:`` names the class.
-    :param registered: providers known to the plugin registry; builtins when ``None``.
+    :param registry: the plugin registry of providers (``releasegate.plugins.Registry``);
+        the builtins are found even when it does not list them.
     :raises releasegate.errors.PolicyError: when no provider has that name.
     """
-    known = dict(registered) if registered is not None else _builtins()
-    try:
+    if registry is not None and gate.provider in registry:
+        return registry.get(gate.provider)  # type: ignore[no-any-return]
+    known = _builtins()
+    if gate.provider in known:
         return known[gate.provider]
-    except KeyError:
-        names = ", ".join(sorted(known)) or "none"
-        raise PolicyError(
-            [
-                f"gates.{gate.name}.provider: unknown metric provider {gate.provider!r}"
-                f" (known: {names}); install the plugin that provides it or fix the name"
-            ]
-        ) from None
+    names = sorted({*known, *(registry.names() if registry is not None else [])})
+    raise PolicyError(
+        [
+            f"gates.{gate.name}.provider: unknown metric provider {gate.provider!r}"
+            f" (known: {', '.join(names)}); install the plugin that provides it or fix the name"
+        ]
+    )

@@ -61,7 +61,9 @@ def _number(text: str, what: str, where: str) -> float | None:
     try:
         return float(text)
     except ValueError:
-        raise EvidenceError(f"{where}: {what} {text!r} is not a number; write a number or leave it empty") from None
+        raise EvidenceError(
+            f"{where}: {what} {text!r} is not a number; write a number or leave it empty"
+        ) from None
 
 
 Row = tuple[float, str, str, float | None, float | None]
@@ -76,11 +78,15 @@ def parse_rows(lines: Iterable[str], source: str) -> list[Row]:
     try:
         header = next(reader)
     except StopIteration:
-        raise EvidenceError(f"{source}:1: the file is empty; expected the header {','.join(COLUMNS)}") from None
+        raise EvidenceError(
+            f"{source}:1: the file is empty; expected the header {','.join(COLUMNS)}"
+        ) from None
     names = [h.strip().lower() for h in header]
     missing = [c for c in COLUMNS[:4] if c not in names]
     if missing:
-        raise EvidenceError(f"{source}:1: header lacks {', '.join(missing)}; expected {','.join(COLUMNS)}")
+        raise EvidenceError(
+            f"{source}:1: header lacks {', '.join(missing)}; expected {','.join(COLUMNS)}"
+        )
     index = {name: names.index(name) for name in COLUMNS if name in names}
     rows: list[Row] = []
     seen: dict[tuple[float, str, str], int] = {}
@@ -90,25 +96,33 @@ def parse_rows(lines: Iterable[str], source: str) -> list[Row]:
         if not record or all(not cell.strip() for cell in record):
             continue
         if len(record) <= max(index[c] for c in COLUMNS[:4]):
-            raise EvidenceError(f"{where}: {len(record)} fields, expected {len(names)} ({','.join(names)})")
+            raise EvidenceError(
+                f"{where}: {len(record)} fields, expected {len(names)} ({','.join(names)})"
+            )
         cells = {name: (record[i] if i < len(record) else "") for name, i in index.items()}
         try:
             when = parse_time(cells["time"])
         except ValueError:
-            raise EvidenceError(f"{where}: time {cells['time']!r} is neither ISO 8601 nor unix seconds") from None
+            raise EvidenceError(
+                f"{where}: time {cells['time']!r} is neither ISO 8601 nor unix seconds"
+            ) from None
         metric = cells["metric"].strip()
         if not metric:
             raise EvidenceError(f"{where}: the metric name is empty")
         variant = cells["variant"].strip().lower()
         if variant not in VARIANTS:
-            raise EvidenceError(f"{where}: variant {cells['variant']!r} is not one of {', '.join(VARIANTS)}")
+            raise EvidenceError(
+                f"{where}: variant {cells['variant']!r} is not one of {', '.join(VARIANTS)}"
+            )
         value = _number(cells["value"], "value", where)
         count = _number(cells.get("count", ""), "count", where)
         if count is not None and (count < 0 or not math.isfinite(count)):
             raise EvidenceError(f"{where}: count {count:g} must be a finite number >= 0")
         key = (when, metric, variant)
         if key in seen:
-            raise EvidenceError(f"{where}: a second {metric} {variant} row for this time (first at line {seen[key]})")
+            raise EvidenceError(
+                f"{where}: a second {metric} {variant} row for this time (first at line {seen[key]})"
+            )
         seen[key] = line
         rows.append((when, metric, variant, value, count))
     return rows
@@ -122,7 +136,9 @@ def build_replay(rows: list[Row], source: str, *, deployed_at: float | None = No
     if deployed_at is None:
         canary_times = [r[0] for r in rows if r[2] == "canary"]
         if not canary_times:
-            raise UsageError(f"{source}: no canary rows, so the deploy time is unknown; pass --deployed-at")
+            raise UsageError(
+                f"{source}: no canary rows, so the deploy time is unknown; pass --deployed-at"
+            )
         deployed_at = min(canary_times)
     times = tuple(sorted({r[0] for r in rows if r[0] >= deployed_at}))
     by_metric: dict[str, dict[tuple[float, str], tuple[float | None, float | None]]] = {}
@@ -154,5 +170,9 @@ def read_replay(path: str, *, deployed_at: float | None = None) -> Replay:
         with open(path, encoding="utf-8", newline="") as handle:
             text = handle.read()
     except OSError as exc:
-        raise EvidenceError(f"{path}: cannot read the metrics file ({exc.strerror}); check the --metrics path") from exc
-    return build_replay(parse_rows(io.StringIO(text, newline=""), path), path, deployed_at=deployed_at)
+        raise EvidenceError(
+            f"{path}: cannot read the metrics file ({exc.strerror}); check the --metrics path"
+        ) from exc
+    return build_replay(
+        parse_rows(io.StringIO(text, newline=""), path), path, deployed_at=deployed_at
+    )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from releasegate.errors import ProviderError
+from releasegate.plugins import Registry, hookimpl
 from releasegate.providers import Points, ProviderOverrides
 
 if TYPE_CHECKING:
@@ -52,7 +53,9 @@ class PrometheusSettings:
     backoff: float = 0.5
 
     @classmethod
-    def from_gate(cls, gate: Gate, overrides: ProviderOverrides | None = None) -> PrometheusSettings:
+    def from_gate(
+        cls, gate: Gate, overrides: ProviderOverrides | None = None
+    ) -> PrometheusSettings:
         """Build settings from a gate's policy, with command-line overrides winning.
 
         :raises releasegate.errors.ProviderError: when no address is known.
@@ -105,40 +108,40 @@ def _number(raw: Any) -> float | None:
 class PrometheusProvider:
     """Queries one Prometheus server.
 
-    :param settings: where the server is and how to authenticate.
-    :param session: the HTTP session; a new ``requests.Session`` built from ``settings``
+    Built as plugins build providers, ``PrometheusProvider(gate=..., session=..., sleep=...)``,
+    or from explicit ``settings``.
+
+    :param gate: the gate whose address, auth, TLS, timeout and retries to use.
+    :param session: the HTTP session; a new ``requests.Session`` built from the settings
         when ``None``.
     :param sleep: the function to wait between retries (injected in tests).
+    :param overrides: command-line settings that win over the gate's.
+    :param settings: explicit settings instead of ``gate``.
     """
 
     name: ClassVar[str] = "prometheus"
 
     def __init__(
         self,
-        settings: PrometheusSettings,
-        session: requests.Session | None = None,
+        gate: Gate | None = None,
         *,
+        session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        overrides: ProviderOverrides | None = None,
+        settings: PrometheusSettings | None = None,
     ) -> None:
+        if settings is None:
+            if gate is None:
+                raise TypeError("PrometheusProvider needs a gate or settings")
+            settings = PrometheusSettings.from_gate(gate, overrides)
         self.settings = settings
         self.session = session if session is not None else _new_session(settings)
         self._sleep = sleep
         self._base = settings.address.rstrip("/")
 
-    @classmethod
-    def from_gate(
-        cls,
-        gate: Gate,
-        overrides: ProviderOverrides | None = None,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> PrometheusProvider:
-        """Build a provider for ``gate`` (its address, auth, TLS, timeout and retries)."""
-        return cls(PrometheusSettings.from_gate(gate, overrides), sleep=sleep)
-
     # -- queries -------------------------------------------------------------------------
 
-    def instant(self, query: str, at: float) -> float | None:
+    def query(self, query: str, at: float) -> float | None:
         """Evaluate ``query`` at ``at``; ``None`` when the result is empty, NaN, infinite or
         holds more than one series.
 
@@ -157,7 +160,7 @@ class PrometheusProvider:
             " write a query that returns a single number (a scalar or one series)"
         )
 
-    def range(self, query: str, start: float, end: float, step: float) -> Points:
+    def query_range(self, query: str, start: float, end: float, step: float) -> Points:
         """Evaluate ``query`` on the grid ``start, start + step, ... <= end``.
 
         Grid times with no sample, NaN or an infinity are ``None``; when the query returns
@@ -266,3 +269,9 @@ def _slot(when: float, start: float, step: float) -> int:
 def _short(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:200]
+
+
+@hookimpl
+def releasegate_register_providers(registry: Registry) -> None:
+    """Register :class:`PrometheusProvider` as ``prometheus``."""
+    registry.add(PrometheusProvider)

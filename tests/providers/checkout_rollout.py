@@ -37,5 +37,3 @@ def checkout_series(start: float, canary: str) -> list[Series]:
         Series(name, labels, samples, kind)
         for name, kind, labels, samples in synth.series(start, canary)
     ]
-
-

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from checkout_rollout import checkout_series, rollout_start, synth
 from peers.prometheus import PrometheusFactory, PrometheusServer
+from providers.checkout_rollout import checkout_series, rollout_start, synth
 
 RolloutServer = Callable[[str], tuple[PrometheusServer, float]]
 
@@ -38,7 +38,9 @@ class FrontServer:
     """A local HTTP server in front of ``upstream``: answers the first ``fail`` requests with
     ``status`` (after ``delay`` seconds), then proxies. Records every request's headers."""
 
-    def __init__(self, upstream: str, *, fail: int = 0, status: int = 503, delay: float = 0.0) -> None:
+    def __init__(
+        self, upstream: str, *, fail: int = 0, status: int = 503, delay: float = 0.0
+    ) -> None:
         self.upstream = upstream.rstrip("/")
         self.fail, self.status, self.delay = fail, status, delay
         self.seen: list[dict[str, str]] = []

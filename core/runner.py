@@ -2,8 +2,8 @@
 
 The clock and the sleep function are injected, so a fifteen-minute analysis runs in
 milliseconds under test. Each interval prints one progress line; the loop stops early
-on a rollback or an early promotion, after ``error_limit`` intervals in a row in which
-the provider failed, or when the duration is over. A provider failure is never a pass.
+on a rollback or after more than the gate's ``error_limit`` intervals in a row in which
+the provider failed, else when the duration is over. A provider failure is never a pass.
 """
 
 from __future__ import annotations
@@ -26,12 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["AnalysisRun", "IntervalReport", "analysis_decision", "run_analysis"]
 
 Evaluate = Callable[..., "GateVerdict"]
-_OUTCOMES = {
-    "rollback": "fail",
-    "promote": "pass",
-    "continue": "pass",
-    "inconclusive": "inconclusive",
-}
 
 
 @dataclass(frozen=True)
@@ -63,19 +57,25 @@ class AnalysisRun:
     provider_failure: str | None = None
 
     @property
+    def failed(self) -> bool:
+        """Whether the gate rolled back on a metric that failed (not on provider errors)."""
+        verdict = self.verdict
+        return (
+            verdict is not None
+            and verdict.outcome == "rollback"
+            and any(m.status == "fail" for m in verdict.metrics)
+        )
+
+    @property
     def outcome(self) -> str:
         """``pass``, ``fail`` or ``inconclusive`` (a provider failure is ``inconclusive``)."""
-        if self.verdict is not None and self.verdict.outcome == "rollback":
+        from releasegate.analysis.verdict import conclude
+
+        if self.failed:
             return "fail"
-        if self.provider_failure or self.verdict is None:
+        if self.provider_failure or self.verdict is None or self.verdict.outcome == "rollback":
             return "inconclusive"
-        outcome = _OUTCOMES.get(self.verdict.outcome, "inconclusive")
-        if outcome == "inconclusive":
-            # ``on_inconclusive: fail`` turns a lack of evidence into a failure; ``pass``
-            # is the policy author's explicit choice; ``pause`` stays inconclusive.
-            policy = self.gate.on_inconclusive
-            return {"fail": "fail", "pass": "pass"}.get(policy, "inconclusive")
-        return outcome
+        return conclude(self.verdict, self.gate.on_inconclusive)
 
 
 def _clock_text(when: float) -> str:
@@ -94,7 +94,7 @@ def run_analysis(
     sleep: Callable[[float], None],
     progress: Callable[[str], None],
     once: bool = False,
-    error_limit: int = 3,
+    error_limit: int | None = None,
     evaluate: Evaluate | None = None,
     label: str = "analyze",
 ) -> AnalysisRun:
@@ -111,7 +111,8 @@ def run_analysis(
     :param sleep: waits that many seconds.
     :param progress: receives one line per interval.
     :param once: evaluate a single interval now and stop.
-    :param error_limit: stop after this many intervals in a row with provider errors.
+    :param error_limit: stop after more than this many intervals in a row with provider
+        errors; the gate's ``error_limit`` by default.
     :param evaluate: the gate judge; :func:`releasegate.analysis.gate.evaluate_gate` by default.
     :param label: the word that starts each progress line (``analyze``, ``canary 5%``...).
     """
@@ -119,6 +120,7 @@ def run_analysis(
         from releasegate.analysis.gate import evaluate_gate
 
         evaluate = evaluate_gate
+    limit = gate.error_limit if error_limit is None else error_limit
     started = clock()
     deadline = started + (0.0 if once else duration)
     total = 1 if once else max(1, math.ceil(max(duration, 0.0) / gate.interval))
@@ -142,18 +144,20 @@ def run_analysis(
         )
         reports.append(report)
         progress(_line(label, gate, report, total))
-        if verdict.outcome in ("rollback", "promote") or once or failing >= error_limit:
+        # Only a rollback ends the analysis early: a window must be watched to its end.
+        if verdict.outcome == "rollback" or once or failing > limit:
             break
         if now >= deadline:
             break
         next_at = min(now + gate.interval, deadline)
     failure = None
-    if (
-        collected is not None
-        and collected.provider_errors
-        and (verdict is None or verdict.outcome != "rollback")
-    ):
-        failure = collected.provider_errors[0]
+    run = AnalysisRun(gate, deployed_at, verdict, collected, tuple(reports))
+    if not run.failed:
+        if collected is not None and collected.provider_errors:
+            failure = collected.provider_errors[0]
+        elif verdict is not None and verdict.outcome == "rollback":
+            errors = [m.reason for m in verdict.metrics if m.status == "error"]
+            failure = errors[0] if errors else verdict.reason
     return AnalysisRun(gate, deployed_at, verdict, collected, tuple(reports), failure)
 
 

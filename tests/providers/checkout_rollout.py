@@ -37,3 +37,26 @@ def checkout_series(start: float, canary: str) -> list[Series]:
         Series(name, labels, samples, kind)
         for name, kind, labels, samples in synth.series(start, canary)
     ]
+
+
+ERROR_RATE = (
+    'sum(rate(http_requests_total{service="{service}",track="{variant}",code=~"5.."}[{interval}]))'
+    ' / sum(rate(http_requests_total{service="{service}",track="{variant}"}[{interval}]))'
+)
+REQUESTS = 'sum(increase(http_requests_total{service="{service}",track="{variant}"}[{interval}]))'
+P99 = 'max(http_request_latency_p99_seconds{service="{service}",track="{variant}"})'
+
+
+class FakeClock:
+    """An injected clock and sleep: ``sleep`` moves time on and remembers how long."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds

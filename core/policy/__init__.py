@@ -76,14 +76,17 @@ def parse_policy(raw: bytes, filename: str, env: Mapping[str, str]) -> Policy:
     if syntax_ok and not isinstance(data, dict):
         problems.append(((1, 1), (), "the policy must be a mapping with 'version: 1' at the top"))
     elif syntax_ok:
-        schema_problems = [(mark(p), p, message) for p, _at_key, message in schema.problems(data)]
+        # A value the YAML reader already rejected (bad tag, unset variable) is not reported twice.
+        rejected = {path for _where, path, _message in reader.problems}
+        schema_problems = [(mark(p), p, message) for p, _at_key, message in schema.problems(data)
+                           if p not in rejected]
         problems += schema_problems
         # Semantic checks run even on a schema-invalid document, so one run reports everything;
         # the builder skips the elements the schema already rejected.
         builder = Builder(filename, hashlib.sha256(raw).hexdigest())
         builder.locate = reader.marks.get
         policy = builder.build(data)
-        problems += [(mark(p), p, message) for p, message in builder.problems]
+        problems += [(mark(p), p, message) for p, message in builder.problems if p not in rejected]
     if problems:
         unique = sorted(set(problems), key=lambda item: (item[0], format_path(item[1])))
         lines = []

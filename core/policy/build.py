@@ -85,7 +85,8 @@ class Builder:
         try:
             return parse(text)
         except ValueError as exc:
-            self.problem(path, f"{what} {text!r}: {exc}")
+            message = str(exc)
+            self.problem(path, message if message.startswith(what) else f"{what} {text!r}: {message}")
             return None
 
     def tokens(self, text: str, allowed: tuple[str, ...], path: Path, policy_service: str | None) -> None:

@@ -86,6 +86,7 @@ def parse_policy(raw: bytes, filename: str, env: Mapping[str, str]) -> Policy:
         builder = Builder(filename, hashlib.sha256(raw).hexdigest())
         builder.locate = reader.marks.get
         policy = builder.build(data)
+        rejected |= {path for _where, path, _message in schema_problems}
         problems += [(mark(p), p, message) for p, message in builder.problems if p not in rejected]
     if problems:
         unique = sorted(set(problems), key=lambda item: (item[0], format_path(item[1])))

@@ -17,7 +17,7 @@ from peers.http_fake import ANY, HttpFake
 from peers.locate import require_bin
 from peers.openmetrics import Series, openmetrics_text
 from peers.prometheus import PrometheusFactory
-from peers.runners import ActRunner, BuildahTools, GitlabCiLocal, Tool, git_repo
+from peers.runners import ActRunner, BuildahTools, GitlabCiLocal, Tool, git_repo, run
 
 # A fixed past instant keeps the history tests deterministic (2023-11-14T22:13:20Z).
 T0 = 1_700_000_000
@@ -494,5 +494,28 @@ def test_hadolint_checks_a_dockerfile(
         assert rule in result.stdout
 
 
-def test_daemonless_image_tools_are_installed(buildah: BuildahTools) -> None:
+def test_buildah_builds_an_oci_image_that_skopeo_and_umoci_read(
+    tmp_path: Path, buildah: BuildahTools
+) -> None:
+    _write(tmp_path / "rootfs", {"etc/peer-test": "built by buildah\n"})
+    created = buildah.buildah_in(tmp_path, "from", "scratch")
+    assert created.returncode == 0, created.stderr
+    container = created.stdout.strip()
+    for args in (
+        ["copy", container, str(tmp_path / "rootfs"), "/"],
+        ["commit", "--format", "oci", container, "localhost/peer-test:1"],
+        ["push", "localhost/peer-test:1", f"oci-archive:{tmp_path / 'image.tar'}:1"],
+    ):
+        step = buildah.buildah_in(tmp_path, *args)
+        assert step.returncode == 0, f"buildah {args[0]}: {step.stderr}"
+    layout = f"oci:{tmp_path / 'layout'}:1"
+    copied = run([buildah.skopeo, "copy", f"oci-archive:{tmp_path / 'image.tar'}:1", layout])
+    assert copied.returncode == 0, copied.stderr
+    unpacked = run(
+        [buildah.umoci, "unpack", "--image", f"{tmp_path / 'layout'}:1", tmp_path / "bundle"]
+    )
+    assert unpacked.returncode == 0, unpacked.stderr
+    assert (
+        tmp_path / "bundle" / "rootfs" / "etc" / "peer-test"
+    ).read_text() == "built by buildah\n"
     assert buildah.debootstrap.is_file()

@@ -172,6 +172,16 @@ class BuildahTools:
     umoci: Path
     debootstrap: Path
 
+    def buildah_in(
+        self, root: Path, *args: str | os.PathLike[str], timeout: float = 600
+    ) -> Completed:
+        """``buildah --storage-driver vfs`` with its storage under ``root`` (a test's tmp dir).
+
+        vfs needs no kernel overlay support; the storage stays out of ``/var/lib/containers``.
+        """
+        storage = ["--storage-driver", "vfs", "--root", root / "storage", "--runroot", root / "run"]
+        return run([self.buildah, *storage, *args], timeout=timeout)
+
 
 _NPM_STEP = "npm: gitlab-ci-local@4.73.0 @ibm/tekton-lint into .cache/npm"
 _PIP_STEP = "venv: pip install -e '.[test]'"

@@ -255,7 +255,7 @@ def _evaluate(node: ast.expr, values: Mapping[str, float], text: str) -> float |
         return any(_evaluate(value, values, text) for value in node.values)
     if isinstance(node, ast.Compare):
         left = float(_evaluate(node.left, values, text))
-        for op, comparator in zip(node.ops, node.comparators):
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
             right = float(_evaluate(comparator, values, text))
             if not _COMPARE[type(op)][1](left, right):
                 return False

@@ -90,7 +90,7 @@ def soak_requirement(source: str, soak: float, upstream: Sequence[Deployment], s
         elapsed = (deployment.updated_at - deployment.created_at).total_seconds()
         where = "before it was superseded"
     else:
-        elapsed = (now - since).total_seconds()
+        elapsed = max((now - since).total_seconds(), 0.0)
         where = f"since {since.isoformat()}"
     observed = format_duration(max(elapsed, 0.0))
     if elapsed >= soak:

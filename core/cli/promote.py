@@ -1,0 +1,132 @@
+"""``releasegate promote``: decide whether a build may enter an environment (I/O edge).
+
+Gathers what the pure rules need (reports named by the policy's validations,
+deployments, approvals and checks from the platform, team members, the time),
+calls :func:`releasegate.promotion.evaluate_promotion`, emits the decision,
+and, unless ``--dry-run``, records an allowed promotion as ``promoting``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from releasegate.cli.common import Context, env_default
+from releasegate.errors import EvidenceError, UsageError
+
+
+def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+    parser = subparsers.add_parser(
+        "promote", parents=parents, help="decide whether a build may enter an environment",
+        description="Evaluate every requirement of ENV for a commit and print the decision; "
+        "exit 0 when allowed, 1 when blocked. Without --dry-run an allowed promotion is "
+        "recorded as 'promoting'; mark its end with `releasegate record`.")
+    parser.add_argument("--to", dest="environment", default=env_default(env, "to"),
+                        required=env_default(env, "to") is None, metavar="ENV",
+                        help="target environment [RELEASEGATE_TO]")
+    parser.add_argument("--sha", default=env_default(env, "sha"),
+                        help="commit (default: the CI commit, then git rev-parse HEAD) [RELEASEGATE_SHA]")
+    parser.add_argument("--version", dest="artifact_version", default=env_default(env, "version"),
+                        help="artifact version [RELEASEGATE_VERSION]")
+    parser.add_argument("--digest", default=env_default(env, "digest"),
+                        help="image digest, sha256:... [RELEASEGATE_DIGEST]")
+    parser.add_argument("--dry-run", action="store_true", default=_flag(env, "dry_run"),
+                        help="decide and print, record nothing [RELEASEGATE_DRY_RUN]")
+    parser.add_argument("--break-glass", default=env_default(env, "break_glass"), metavar="REASON",
+                        help="promote through a window or freeze, for this reason [RELEASEGATE_BREAK_GLASS]")
+    parser.add_argument("--author", default=env_default(env, "author"), metavar="NAME",
+                        help="who wrote the change (default: the CI actor) [RELEASEGATE_AUTHOR]")
+    parser.add_argument("--at", default=env_default(env, "at"), metavar="TIME",
+                        help="with --dry-run only: decide as of this ISO time [RELEASEGATE_AT]")
+    parser.set_defaults(handler=handle)
+
+
+def _flag(env: Mapping[str, str], option: str) -> bool:
+    return str(env_default(env, option, "")).lower() in ("1", "true", "yes", "on")
+
+
+def handle(args: argparse.Namespace, ctx: Context) -> int:
+    from releasegate.evidence import read_validation
+    from releasegate.model import Subject
+    from releasegate.platform import require_sha
+    from releasegate.promotion import evaluate_promotion, teams_of
+
+    policy = ctx.policy
+    try:
+        env = policy.environment(args.environment)
+    except KeyError:
+        known = ", ".join(e.name for e in policy.environments) or "none"
+        raise UsageError(f"--to {args.environment}: no such environment in {policy.path}; "
+                         f"known: {known}") from None
+    if args.break_glass is not None and not args.break_glass.strip():
+        raise UsageError("--break-glass needs a reason, e.g. --break-glass \"hotfix for INC-123\"")
+    now = _now(args, ctx)
+    sha = require_sha(ctx.ci, args.sha)
+    subject = Subject(environment=env.name, sha=sha, version=args.artifact_version, digest=args.digest)
+    platform = ctx.platform
+
+    base = Path(policy.path).resolve().parent
+    readers = _readers(ctx)
+    evidence: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name in env.requires.validations:
+        validation = policy.validations.get(name)
+        if validation is None or validation.kind == "check":
+            continue
+        try:
+            found = read_validation(validation, base, readers)
+        except EvidenceError as exc:
+            errors[name] = str(exc)
+            continue
+        if found is not None:
+            evidence[name] = found
+
+    sources = [env.name]
+    if env.requires.from_env:
+        sources.append(env.requires.from_env)
+    if env.requires.soak and not env.requires.from_env:
+        previous = policy.previous(env.name)
+        if previous:
+            sources.append(previous.name)
+    history = {name: platform.deployments(name) for name in dict.fromkeys(sources)}
+    teams = {team: platform.team_members(team) for team in teams_of(policy, env.requires)}
+    actor = ctx.ci.actor
+    decision = evaluate_promotion(
+        policy, env.name, subject,
+        evidence=evidence, evidence_errors=errors, history=history,
+        approvals=platform.approvals(env.name, sha) if env.requires.approvals else [],
+        checks=platform.checks(sha), now=now,
+        author=args.author or actor, break_glass=args.break_glass, actor=actor, teams=teams,
+    )
+    if decision.outcome == "allow" and not args.dry_run:
+        deployment = platform.start_deployment(env.name, sha, version=args.artifact_version,
+                                               digest=args.digest, production=env.production,
+                                               actor=actor)
+        decision = decision.with_outputs(deployment=str(deployment.id))
+    return ctx.emit(decision)
+
+
+def _now(args: argparse.Namespace, ctx: Context) -> datetime:
+    if not args.at:
+        return ctx.now()
+    if not args.dry_run:
+        raise UsageError("--at decides as of another time and is allowed only with --dry-run")
+    try:
+        moment = datetime.fromisoformat(args.at.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--at {args.at}: not an ISO time such as 2026-03-30T10:00:00+02:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _readers(ctx: Context) -> dict[str, Any]:
+    """Built-in readers, and any a plugin registered (a plugin may add kinds, not replace ours)."""
+    from releasegate.evidence import READERS
+
+    table: dict[str, Any] = dict(READERS)
+    registry = ctx.hooks.readers()
+    for name in registry.names():
+        table.setdefault(name, registry.get(name))
+    return table

@@ -1,0 +1,1 @@
+"""A small checkout service: the application the example policy promotes."""

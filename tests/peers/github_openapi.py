@@ -22,7 +22,7 @@ from jsonschema import Draft4Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from peers.http_fake import HttpFake, RecordedRequest
+from peers.http_fake import HttpFake, RecordedRequest, Validator
 from peers.locate import OPENAPI_FILE, require_file
 
 __all__ = ["GithubOpenAPI", "Operation", "github_fake", "github_openapi"]
@@ -233,7 +233,7 @@ class GithubOpenAPI:
         schema_pointer = f"{pointer}/content/application~1json/schema"
         return [f"body {message}" for message in self._errors(schema_pointer, body)]
 
-    def validator_for(self, prefix: str = "") -> Any:
+    def validator_for(self, prefix: str = "") -> Validator:
         """An :class:`~peers.http_fake.HttpFake` validator checking every request.
 
         :param prefix: a path prefix to strip first (``/api/v3`` for a GHES-style base URL).

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-__all__ = ["ANY", "Expectation", "HttpFake", "RecordedRequest", "Reply", "http_fake"]
+__all__ = ["ANY", "Expectation", "HttpFake", "RecordedRequest", "Reply", "Validator", "http_fake"]
 
 #: Status of the answer to a request the fake did not expect or a validator rejected.
 FAKE_FAILURE_STATUS = 418
@@ -269,8 +269,7 @@ class HttpFake:
             protocol_version = "HTTP/1.1"
 
             def _any(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                body = self._read_body()
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 reply = fake.handle(RecordedRequest(self.command, self.path, headers, body))
                 payload, reply_headers = reply.encoded()
@@ -281,6 +280,20 @@ class HttpFake:
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(payload)
+
+            def _read_body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+                    length = int(self.headers.get("Content-Length") or 0)
+                    return self.rfile.read(length) if length else b""
+                chunks = []
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                            pass
+                        return b"".join(chunks)
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _any  # noqa: N815
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from peers.locate import missing_peer, require_bin
+from peers.locate import require_bin
 from peers.openmetrics import Series, openmetrics_text
 
 __all__ = ["PrometheusFactory", "PrometheusServer", "free_port", "prometheus"]
@@ -233,8 +233,6 @@ def prometheus(
     prometheus_binaries: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PrometheusFactory]:
     """A factory of real Prometheus servers with history; every server stops after the test."""
-    if not prometheus_binaries[0].exists():
-        missing_peer(str(prometheus_binaries[0]), _APT_STEP)
     factory = PrometheusFactory(*prometheus_binaries, tmp_path_factory.mktemp("prometheus"))
     yield factory
     factory.stop_all()

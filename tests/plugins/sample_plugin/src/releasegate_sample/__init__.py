@@ -1,0 +1,40 @@
+"""A small third-party plugin: a platform that claims runs with SAMPLE_PLATFORM=1, a provider,
+and a notifier that appends every decision's outcome to $SAMPLE_NOTIFY_FILE."""
+
+from __future__ import annotations
+
+import os
+
+from releasegate.platform import CIContext, Platform
+from releasegate.plugins import hookimpl
+
+
+class SamplePlatform(Platform):
+    name = "sample"
+
+    def context(self) -> CIContext:
+        return CIContext(platform="sample", sha="5a" * 20, ref="main", actor="sample-bot")
+
+
+class ConstantProvider:
+    name = "constant"
+
+
+@hookimpl
+def releasegate_platform(env, ledger):
+    return SamplePlatform(ledger, dict(env)) if env.get("SAMPLE_PLATFORM") == "1" else None
+
+
+@hookimpl
+def releasegate_register_providers(registry):
+    registry.add(ConstantProvider)
+
+
+@hookimpl
+def releasegate_notify(decision):
+    path = os.environ.get("SAMPLE_NOTIFY_FILE")
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(f"{decision.kind} {decision.outcome}\n")
+    if os.environ.get("SAMPLE_NOTIFY_FAIL"):
+        raise RuntimeError("chat server unreachable")

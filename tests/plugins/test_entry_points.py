@@ -1,0 +1,61 @@
+"""A third-party plugin installed from tests/ is found through the entry point group and used."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SAMPLE = Path(__file__).parent / "sample_plugin"
+
+
+@pytest.fixture(scope="module")
+def plugin_path(tmp_path_factory: pytest.TempPathFactory) -> str:
+    target = tmp_path_factory.mktemp("site")
+    source = tmp_path_factory.mktemp("src") / "sample_plugin"
+    shutil.copytree(SAMPLE, source)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--target", str(target), str(source)], check=True)
+    return str(target)
+
+
+def releasegate(plugin_path: str, tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("RELEASEGATE_", "GITHUB_", "GITLAB_", "CI"))}
+    environ.update(PYTHONPATH=plugin_path, RELEASEGATE_LEDGER=str(tmp_path / "l.db"), **env)
+    exe = Path(sys.executable).with_name("releasegate")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, env=environ, cwd=tmp_path)
+
+
+def test_plugin_is_listed_with_its_version_and_registrations(plugin_path: str, tmp_path: Path) -> None:
+    out = releasegate(plugin_path, tmp_path, "plugins", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    rows = {row["name"]: row for row in json.loads(out.stdout)}
+    sample = rows["sample"]
+    assert (sample["distribution"], sample["version"], sample["builtin"]) == ("releasegate-sample", "1.2.3", False)
+    assert sample["registers"] == {"providers": ["constant"]}
+    assert set(sample["hooks"]) == {"releasegate_platform", "releasegate_register_providers", "releasegate_notify"}
+    version = releasegate(plugin_path, tmp_path, "--version")
+    assert "plugin releasegate-sample 1.2.3 (sample)" in version.stdout
+
+
+def test_plugin_platform_hook_is_used(plugin_path: str, tmp_path: Path) -> None:
+    out = releasegate(plugin_path, tmp_path, "record", "--env", "dev", "--status", "success", SAMPLE_PLATFORM="1")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("recorded dev 5a5a5a5a5a5a success")
+    history = json.loads(releasegate(plugin_path, tmp_path, "history", "--format", "json").stdout)
+    assert [(h["sha"], h["environment"], h["status"]) for h in history] == [("5a" * 20, "dev", "success")]
+
+
+def test_autoload_can_be_switched_off(plugin_path: str, tmp_path: Path) -> None:
+    out = releasegate(plugin_path, tmp_path, "plugins", "--format", "json", RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD="1")
+    assert "sample" not in {row["name"] for row in json.loads(out.stdout)}
+
+
+def test_a_blocked_plugin_is_not_loaded(plugin_path: str, tmp_path: Path) -> None:
+    out = releasegate(plugin_path, tmp_path, "plugins", "--format", "json", RELEASEGATE_DISABLE_PLUGINS="sample")
+    assert "sample" not in {row["name"] for row in json.loads(out.stdout)}

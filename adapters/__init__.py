@@ -1,0 +1,1 @@
+"""Adapters: the CI platforms releasegate runs in (GitHub Actions, GitLab CI, Tekton)."""

@@ -1,0 +1,154 @@
+"""``releasegate analyze``: run one gate live against its metrics provider (I/O edge).
+
+Also holds what ``canary`` and ``watch`` share with it: the provider options, building
+a gate's provider, and running several gates at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from releasegate.cli.common import Context, add_env_option, env_default
+from releasegate.durations import DurationError, parse_duration
+from releasegate.errors import EXIT_PROVIDER, UsageError
+from releasegate.model import Subject
+from releasegate.policy.model import Gate, Policy
+from releasegate.providers import ProviderOverrides, provider_class
+from releasegate.runner import AnalysisRun, analysis_decision, run_analysis
+
+
+def add_provider_options(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
+    """``--prometheus-url``, ``--prometheus-token``, ``--service`` and ``--sha``."""
+    parser.add_argument("--prometheus-url", default=env_default(env, "prometheus-url"), metavar="URL",
+                        help="metrics server address, instead of the gate's address")
+    parser.add_argument("--prometheus-token", default=env_default(env, "prometheus-token"),
+                        metavar="TOKEN", help="bearer token for the metrics server")
+    parser.add_argument("--service", default=env_default(env, "service"),
+                        help="value of {service} (default: the policy's service)")
+    parser.add_argument("--sha", default=env_default(env, "sha"), help="commit (default: the CI commit)")
+
+
+def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+    parser = subparsers.add_parser(
+        "analyze", parents=parents, help="run a metric gate live",
+        description="Run gate NAME every interval for DURATION (or once) and decide pass, fail "
+        "or inconclusive. Exit 0 pass, 1 fail, 3 inconclusive, 4 provider failure.")
+    parser.add_argument("--gate", required=env_default(env, "gate") is None,
+                        default=env_default(env, "gate"), metavar="NAME", help="the gate to run")
+    add_env_option(parser, env, required=False, help="value of {env} in queries")
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument("--duration", default=env_default(env, "duration", "15m"),
+                      help="how long to analyse (default 15m)")
+    when.add_argument("--once", action="store_true", default=bool(env_default(env, "once")),
+                      help="evaluate one interval now and stop")
+    parser.add_argument("--deployed-at", default=env_default(env, "deployed-at"), metavar="TIME",
+                        help="when the rollout started, ISO 8601 or unix seconds (default: now; "
+                        "with --once, one interval ago)")
+    parser.add_argument("--at", default=env_default(env, "at"), metavar="TIME",
+                        help="with --once: evaluate as of this past time instead of now")
+    add_provider_options(parser, env)
+    parser.set_defaults(handler=handle)
+
+
+def parse_time(text: str, option: str) -> float:
+    """Unix seconds from ``1767225600`` or ``2026-01-01T00:00:00Z``.
+
+    :raises releasegate.errors.UsageError: naming ``option`` when ``text`` is neither.
+    """
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{option} {text!r}: give ISO 8601 (2026-01-01T09:30:00Z) or unix seconds") from None
+    if parsed.tzinfo is None:
+        raise UsageError(f"{option} {text!r}: add a time zone (Z or +01:00)")
+    return parsed.timestamp()
+
+
+def duration(text: str, option: str) -> float:
+    """Seconds from a duration option; :class:`UsageError` naming ``option`` otherwise."""
+    try:
+        return parse_duration(text)
+    except DurationError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
+def find_gate(policy: Policy, name: str, where: str = "--gate") -> Gate:
+    """The policy's gate ``name``; :class:`UsageError` listing the gates otherwise."""
+    try:
+        return policy.gates[name]
+    except KeyError:
+        known = ", ".join(sorted(policy.gates)) or "none"
+        raise UsageError(f"{where} {name!r}: no such gate in {policy.path} (gates: {known})") from None
+
+
+def build_provider(gate: Gate, args: argparse.Namespace, ctx: Context) -> Any:
+    """The gate's provider, with ``--prometheus-url``/``--prometheus-token`` winning."""
+    cls = provider_class(gate, ctx.hooks.providers())
+    overrides = ProviderOverrides(args.prometheus_url, args.prometheus_token)
+    return cls(gate, overrides=overrides, sleep=ctx.sleep)
+
+
+def progress_line(text: str) -> None:
+    """One progress line on stderr (stdout carries the decision)."""
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def run_gates(
+    gates: Sequence[Gate],
+    args: argparse.Namespace,
+    ctx: Context,
+    *,
+    service: str,
+    env: str,
+    deployed_at: float,
+    seconds: float,
+    label: str,
+    clock: Callable[[], float] | None = None,
+    once: bool = False,
+) -> list[AnalysisRun]:
+    """Run ``gates`` side by side over the same window; one thread per gate when several."""
+    tick = clock or (lambda: ctx.now().timestamp())
+    providers = [build_provider(gate, args, ctx) for gate in gates]
+
+    def one(index: int) -> AnalysisRun:
+        return run_analysis(gates[index], providers[index], service=service, env=env,
+                            deployed_at=deployed_at, duration=seconds, clock=tick, sleep=ctx.sleep,
+                            progress=progress_line, once=once, label=label)
+
+    if len(gates) == 1:
+        return [one(0)]
+    with ThreadPoolExecutor(max_workers=len(gates), thread_name_prefix="releasegate-gate") as pool:
+        return list(pool.map(one, range(len(gates))))
+
+
+def handle(args: argparse.Namespace, ctx: Context) -> int:
+    policy = ctx.policy
+    gate = find_gate(policy, args.gate)
+    if args.at and not args.once:
+        raise UsageError("--at needs --once: a live analysis runs from now")
+    now = parse_time(args.at, "--at") if args.at else ctx.now().timestamp()
+    if args.deployed_at:
+        deployed_at = parse_time(args.deployed_at, "--deployed-at")
+    else:
+        deployed_at = now - gate.interval if args.once else now
+    seconds = 0.0 if args.once else duration(args.duration, "--duration")
+    service = args.service or policy.service or ""
+    runs = run_gates([gate], args, ctx, service=service, env=args.environment or "",
+                     deployed_at=deployed_at, seconds=seconds, label="analyze",
+                     clock=(lambda: now) if args.at else None, once=args.once)
+    run = runs[0]
+    subject = Subject(environment=args.environment, sha=args.sha, gate=gate.name)
+    decision = analysis_decision(run, subject=subject, time=ctx.now(), policy_sha256=policy.sha256,
+                                 policy_path=policy.path)
+    code = ctx.emit(decision)
+    return EXIT_PROVIDER if run.provider_failure and not run.failed else code

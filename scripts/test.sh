@@ -65,11 +65,14 @@ install_apt() {
         say "apt: all present"
         return
     fi
-    say "apt: installing ${missing[*]}"
+    apt_install "${missing[@]}"
+}
+
+apt_install() {
+    say "apt: installing $*"
     export DEBIAN_FRONTEND=noninteractive
     quietly as_root apt-get -o DPkg::Lock::Timeout=300 update
-    quietly as_root apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends \
-        "${missing[@]}"
+    quietly as_root apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "$@"
     say "apt: done"
 }
 
@@ -79,7 +82,12 @@ install_venv() {
     want="$(python3 --version 2>&1) $(sha256sum pyproject.toml | cut -d' ' -f1)"
     if [ ! -x "$VENV/bin/python" ]; then
         say "venv: creating .venv"
-        quietly python3 -m venv "$VENV"
+        if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+            # Debian's python3 creates venvs only with python3-venv (ensurepip) installed.
+            rm -rf "$VENV"
+            apt_install python3-venv
+            quietly python3 -m venv "$VENV"
+        fi
     fi
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$VENV/bin/pytest" ]; then
         say "venv: .[test] already installed"

@@ -1,0 +1,106 @@
+"""Tekton as a releasegate platform: context from the Task's params, decisions into results (I/O).
+
+The Task hands each result's path to the step as ``RELEASEGATE_RESULT_<NAME>``
+(``$(results.<name>.path)``). Results share Tekton's 4 KB termination message,
+so values are cut to a byte budget on a character boundary, and a cut ``reason``
+points at the full report the step keeps in the source workspace.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from releasegate.errors import PlatformError
+from releasegate.platform import CIContext, Platform
+from releasegate.plugins import hookimpl
+
+if TYPE_CHECKING:
+    from releasegate.ledger import Ledger
+    from releasegate.model import Decision
+
+#: The Task's results, in the order it declares them.
+RESULTS: tuple[str, ...] = ("outcome", "reason", "next-weight", "rollback-to", "cache-key")
+#: Bytes per result; 1 KB for ``reason`` and 256 B for each other keeps all five under 2.1 KB.
+LIMITS: Mapping[str, int] = {"reason": 1024}
+DEFAULT_LIMIT = 256
+#: Set by the step: the full report's path relative to the source workspace.
+REPORT_ENV = "RELEASEGATE_TEKTON_REPORT"
+
+
+def result_env(name: str) -> str:
+    """The variable carrying result ``name``'s path: ``next-weight`` -> ``RELEASEGATE_RESULT_NEXT_WEIGHT``."""
+    return "RELEASEGATE_RESULT_" + name.upper().replace("-", "_")
+
+
+def truncate(value: str, limit: int, pointer: str | None = None) -> str:
+    """``value`` on one line, at most ``limit`` UTF-8 bytes; a cut value ends with ``pointer``.
+
+    :param value: the text to publish.
+    :param limit: the byte budget of this result.
+    :param pointer: where the full text is, e.g. ``.releasegate/tekton/run-1.json``.
+    :returns: ``value`` unchanged when it fits, else a prefix, an ellipsis and the pointer.
+    """
+    text = " ".join(value.split())
+    if len(text.encode("utf-8")) <= limit:
+        return text
+    tail = "…" + (f" (full report: {pointer})" if pointer else "")
+    room = max(limit - len(tail.encode("utf-8")), 0)
+    head = text.encode("utf-8")[:room].decode("utf-8", errors="ignore").rstrip()
+    return (head + tail).encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+
+
+def write_results(env: Mapping[str, str], values: Mapping[str, str], *, fill: bool = True) -> list[str]:
+    """Write the Task's results named in ``values`` to the paths the step was given.
+
+    :param env: the step's environment (``RELEASEGATE_RESULT_*`` paths, the report pointer).
+    :param values: result name to value; names the Task does not declare are ignored.
+    :param fill: also write ``""`` to every declared result not in ``values``, because a
+        Pipeline that reads a result the Task never wrote fails.
+    :returns: the names written.
+    :raises PlatformError: when a result file cannot be written.
+    """
+    pointer = env.get(REPORT_ENV) or None
+    written = []
+    for name in RESULTS:
+        path = env.get(result_env(name))
+        if not path or (name not in values and not fill):
+            continue
+        text = truncate(str(values.get(name, "")), LIMITS.get(name, DEFAULT_LIMIT), pointer)
+        try:
+            Path(path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise PlatformError(f"cannot write the Tekton result {name} to {path}: {exc.strerror}") from exc
+        written.append(name)
+    return written
+
+
+class TektonPlatform(Platform):
+    """A TaskRun: records live in the ledger (the ``ledger`` workspace), decisions go to results."""
+
+    name = "tekton"
+
+    def context(self) -> CIContext:
+        """The commit from the ``sha`` param, else the checkout's HEAD; the branch when checked out."""
+        found = super().context()
+        ref = found.ref if found.ref and found.ref != "HEAD" else None
+        return dataclasses.replace(found, platform=self.name, sha=self.env.get("RELEASEGATE_SHA") or found.sha,
+                                   ref=ref, ref_type="branch" if ref else None, actor=None)
+
+    def publish(self, decision: Decision) -> None:
+        """Write ``outcome``, ``reason`` and the decision's declared outputs; empty for the rest."""
+        write_results(self.env, {**decision.outputs, "outcome": decision.outcome, "reason": decision.reason})
+
+    def publish_outputs(self, values: dict[str, str]) -> None:
+        """Write the declared values (``cache-key``); ``outcome`` is left to the step's runner."""
+        write_results(self.env, values, fill=False)
+
+
+@hookimpl
+def releasegate_platform(env: Mapping[str, str], ledger: Ledger) -> Platform | None:
+    """A :class:`TektonPlatform` when the Task set ``RELEASEGATE_PLATFORM=tekton``, else ``None``."""
+    if env.get("RELEASEGATE_PLATFORM") != "tekton":
+        return None
+    return TektonPlatform(ledger, dict(env))

@@ -89,7 +89,7 @@ def parse_policy(raw: bytes, filename: str, env: Mapping[str, str]) -> Policy:
         rejected |= {path for _where, path, _message in schema_problems}
         problems += [(mark(p), p, message) for p, message in builder.problems if p not in rejected]
     if problems:
-        unique = sorted(set(problems), key=lambda item: (item[0], format_path(item[1])))
+        unique = sorted(set(problems), key=lambda item: (item[0], format_path(item[1]), item[2]))
         lines = []
         for (line, column), path, message in unique:
             where = f"{format_path(path)}: " if path else ""

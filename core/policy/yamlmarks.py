@@ -17,6 +17,8 @@ import yaml
 Path = tuple[str | int, ...]
 Marks = dict[Path, tuple[int, int]]
 
+# libyaml's parser when PyYAML has it: several times faster on big policies.
+_FastLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STANDARD_TAGS = {
     f"tag:yaml.org,2002:{name}"
     for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")
@@ -50,7 +52,14 @@ class YamlReader:
 
     def read(self, text: str) -> Any:
         """Parse ``text``; a syntax error is recorded as a problem and returns ``None``."""
-        loader = yaml.SafeLoader(text)
+        try:
+            loader = _FastLoader(text)
+            node = loader.get_single_node()
+        except yaml.YAMLError:
+            # libyaml's messages are terse; the pure-Python parser says what it expected.
+            loader = yaml.SafeLoader(text)
+        else:
+            return self._convert(loader, node, ()) if node is not None else None
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
@@ -70,7 +79,7 @@ class YamlReader:
     def _problem(self, node: yaml.Node, path: Path, message: str) -> None:
         self.problems.append(((node.start_mark.line + 1, node.start_mark.column + 1), path, message))
 
-    def _convert(self, loader: yaml.SafeLoader, node: yaml.Node, path: Path) -> Any:
+    def _convert(self, loader: Any, node: yaml.Node, path: Path) -> Any:
         self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if node.tag not in _STANDARD_TAGS:
             self._problem(node, path, f"unsupported YAML tag {node.tag!r}; only plain YAML is allowed")
@@ -90,7 +99,7 @@ class YamlReader:
             return self._expand(node, path, value)
         return value
 
-    def _mapping(self, loader: yaml.SafeLoader, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+    def _mapping(self, loader: Any, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         result: dict[str, Any] = {}
         merged: dict[str, Any] = {}
         for key_node, value_node in node.value:

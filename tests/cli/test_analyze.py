@@ -142,3 +142,143 @@ def test_an_unknown_gate_names_the_known_ones(rollout, releasegate_cli, tmp_path
         result.stderr
         == f"releasegate: error: --gate 'nope': no such gate in {tmp_path / 'releasegate.yml'} (gates: canary-health)\n"
     )
+
+
+# -- canary and watch: the same gate driving a rollout ----------------------------------------
+
+ROUTER = (
+    "#!/usr/bin/env python3\nimport sys\n"
+    "open(sys.argv[1], 'a').write(sys.argv[2] + ' ' + sys.argv[3] + '\\n')\n"
+)
+
+
+def rollout_policy(tmp_path, text: str) -> tuple[str, callable]:
+    """Append environments to the written policy; returns its path and a reader of router calls."""
+    script, calls = tmp_path / "router.py", tmp_path / "weights.txt"
+    script.write_text(ROUTER)
+    path = tmp_path / "releasegate.yml"
+    path.write_text(
+        path.read_text()
+        + text.replace("ROUTER", f"python3 {script} {calls} {{service}} {{weight}}")
+    )
+    return str(path), lambda: calls.read_text().split() if calls.exists() else []
+
+
+CANARY_ENV = """
+environments:
+  - name: production
+    strategy:
+      canary:
+        steps:
+          - {weight: 10, pause: 3m, gates: [canary-health]}
+          - {weight: 50, pause: 3m, gates: [canary-health]}
+        router:
+          command: "ROUTER"
+    rollback:
+      window: 5m
+      gates: [canary-health]
+"""
+
+
+def seed(tmp_path, deploy: float, *shas: str) -> None:
+    from releasegate.ledger import Ledger
+
+    with Ledger.open(tmp_path / "ledger.db") as ledger:
+        for offset, sha in enumerate(shas):
+            at = datetime.fromtimestamp(deploy - 3600 + offset * 60, tz=timezone.utc)
+            done = ledger.record_deployment("production", sha, "promoting", at=at)
+            ledger.update_deployment(done.id, "success", at=at)
+
+
+def deployments(tmp_path) -> list[tuple[str, str]]:
+    from releasegate.ledger import Ledger
+
+    with Ledger.open(tmp_path / "ledger.db") as ledger:
+        return [(d.sha, d.status) for d in ledger.deployments("production")]
+
+
+def test_canary_walks_every_step_through_the_router_and_promotes(
+    rollout, releasegate_cli, tmp_path
+) -> None:
+    deploy = rollout("healthy")
+    path, weights = rollout_policy(tmp_path, CANARY_ENV)
+    seed(tmp_path, deploy, "old")
+
+    result = releasegate_cli(
+        "canary", "-c", path, "--env", "production", "--sha", "new", "--format", "json"
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert weights() == ["checkout", "10", "checkout", "50", "checkout", "100"]
+    assert json.loads(result.stdout)["outcome"] == "promote"
+    assert deployments(tmp_path)[0] == ("new", "success")
+
+
+def test_canary_rolls_back_to_weight_0_and_names_the_target(
+    rollout, releasegate_cli, tmp_path
+) -> None:
+    deploy = rollout("bad")
+    path, weights = rollout_policy(tmp_path, CANARY_ENV)
+    seed(tmp_path, deploy, "old")
+
+    result = releasegate_cli(
+        "canary", "-c", path, "--env", "production", "--sha", "new", "--format", "json"
+    )
+
+    assert result.exit_code == 1, result.stderr
+    assert weights() == ["checkout", "10", "checkout", "0"]
+    body = json.loads(result.stdout)
+    assert (body["outcome"], body["outputs"]["rollback-to"]) == ("rollback", "old")
+    assert deployments(tmp_path)[0] == ("new", "rolled_back")
+    again = releasegate_cli(
+        "canary", "-c", path, "--env", "production", "--sha", "new", "--step", "2"
+    )
+    assert again.exit_code == 2
+    assert "was rolled back" in again.stderr
+
+
+def test_canary_one_step_per_job_resumes_from_the_ledger(
+    rollout, releasegate_cli, tmp_path
+) -> None:
+    deploy = rollout("healthy")
+    path, weights = rollout_policy(tmp_path, CANARY_ENV)
+    seed(tmp_path, deploy, "old")
+    run = lambda *extra: releasegate_cli(
+        "canary", "-c", path, "--env", "production", "--sha", "new", "--format", "json", *extra
+    )  # noqa: E731
+
+    early = run("--step", "2")
+    first = run("--step", "1")
+    repeat = run("--step", "1")
+    second = run("--step", "2")
+    last = run("--step", "3")
+
+    assert early.exit_code == 2 and "run --step 1 first" in early.stderr
+    assert [json.loads(r.stdout)["outcome"] for r in (first, repeat, second, last)] == [
+        "continue",
+        "continue",
+        "continue",
+        "promote",
+    ]
+    assert json.loads(first.stdout)["outputs"]["next-weight"] == "50"
+    assert weights() == ["checkout", "10", "checkout", "50", "checkout", "100"]
+
+
+@pytest.mark.parametrize(
+    ("canary", "code", "outcome", "status"),
+    [("healthy", 0, "pass", "success"), ("bad", 1, "rollback", "rolled_back")],
+)
+def test_watch_marks_a_failing_deployment_rolled_back(
+    rollout, releasegate_cli, tmp_path, canary, code, outcome, status
+) -> None:
+    deploy = rollout(canary)
+    path, _ = rollout_policy(tmp_path, CANARY_ENV)
+    seed(tmp_path, deploy, "old", "new")
+
+    result = releasegate_cli("watch", "-c", path, "--env", "production", "--format", "json")
+
+    assert result.exit_code == code, result.stderr
+    body = json.loads(result.stdout)
+    assert body["outcome"] == outcome
+    assert deployments(tmp_path)[0] == ("new", status)
+    assert body["outputs"].get("rollback-to") == ("old" if canary == "bad" else None)

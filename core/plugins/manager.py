@@ -19,6 +19,7 @@ from releasegate.plugins import hookspecs
 #: Built-in plugins, registered exactly like third-party ones.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "releasegate.adapters.tekton.plugin",
+    "releasegate.adapters.gitlab.plugin",
 )
 
 

@@ -82,7 +82,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     ctx = None
     try:
         parser = build_parser(environ)
-        args = parser.parse_args(args_list)
+        try:
+            args = parser.parse_args(args_list)
+        except SystemExit as exc:  # --help, or a usage error already printed in one line
+            return exc.code if isinstance(exc.code, int) else EXIT_USAGE
         if args.version:
             print(_version_text(environ))
             return 0

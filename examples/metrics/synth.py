@@ -24,7 +24,9 @@ PROFILES = {
 STABLE = (0.01, 0.20)
 
 
-def _counter(rng: random.Random, per_second: float, start: float, end: float) -> list[tuple[float, float]]:
+def _counter(
+    rng: random.Random, per_second: float, start: float, end: float
+) -> list[tuple[float, float]]:
     total, out, t = 0.0, [], start
     while t < end:
         out.append((t, total))
@@ -41,7 +43,9 @@ def _gauge(rng: random.Random, level: float, start: float, end: float) -> list[t
     return out
 
 
-def series(start: float, canary: str = "healthy", service: str = "checkout", seed: int = 7) -> list[tuple[str, str, dict[str, str], list[tuple[float, float]]]]:
+def series(
+    start: float, canary: str = "healthy", service: str = "checkout", seed: int = 7
+) -> list[tuple[str, str, dict[str, str], list[tuple[float, float]]]]:
     """Return ``(name, type, labels, samples)`` for the whole scenario.
 
     The stable track serves 20 requests per second from ``start``; the deploy is at
@@ -59,9 +63,13 @@ def series(start: float, canary: str = "healthy", service: str = "checkout", see
     ):
         for code, share in (("200", 1 - errors), ("500", errors)):
             labels = {"service": service, "track": track, "code": code}
-            out.append(("http_requests_total", "counter", labels, _counter(rng, rate * share, begin, end)))
+            out.append(
+                ("http_requests_total", "counter", labels, _counter(rng, rate * share, begin, end))
+            )
         labels = {"service": service, "track": track}
-        out.append(("http_request_latency_p99_seconds", "gauge", labels, _gauge(rng, p99, begin, end)))
+        out.append(
+            ("http_request_latency_p99_seconds", "gauge", labels, _gauge(rng, p99, begin, end))
+        )
     return out
 
 
@@ -87,7 +95,9 @@ def openmetrics(start: float, canary: str = "healthy", service: str = "checkout"
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--start", type=float, required=True, help="unix seconds of the first sample")
+    parser.add_argument(
+        "--start", type=float, required=True, help="unix seconds of the first sample"
+    )
     parser.add_argument("--canary", choices=sorted(PROFILES), default="healthy")
     parser.add_argument("--service", default="checkout")
     args = parser.parse_args(argv)

@@ -20,6 +20,7 @@ from releasegate.plugins import hookspecs
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "releasegate.adapters.tekton.plugin",
     "releasegate.adapters.gitlab.plugin",
+    "releasegate.adapters.github_actions.plugin",
 )
 
 

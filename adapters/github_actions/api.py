@@ -1,0 +1,222 @@
+"""GitHub's REST API through PyGithub: deployments, statuses, checks, run approvals (I/O).
+
+PyGithub is imported here, lazily, on the first call: local commands never pay for it.
+Every call goes through :meth:`GitHubAPI.call`, which turns PyGithub's and the HTTP
+library's exceptions into one-line :class:`PlatformError` messages (exit 4): 401, 403
+with the permission the job lacks, 404, the rate limit with its reset time, and 5xx
+after retries. Only idempotent requests are retried; a retried ``POST`` could create a
+second deployment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from releasegate import __version__
+from releasegate.errors import PlatformError
+
+if TYPE_CHECKING:
+    from github.Repository import Repository
+
+T = TypeVar("T")
+
+#: The REST API version we speak; GitHub Enterprise Server knows it too.
+API_VERSION = "2022-11-28"
+RETRIED_STATUSES = (500, 502, 503, 504)
+RETRIED_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class GitHubAPI:
+    """One repository's API, with retries and error translation.
+
+    :param token: the installation or personal token.
+    :param repository: ``owner/name``.
+    :param base_url: REST base URL (``https://api.github.com``, or a GHES ``/api/v3`` URL).
+    :param retries: extra attempts of idempotent requests after a 5xx or a lost connection.
+    :param backoff: urllib3's backoff factor between those attempts, in seconds.
+    :param now: the clock, for "resets in N min".
+    """
+
+    def __init__(self, token: str, repository: str, *, base_url: str, retries: int = 3,
+                 backoff: float = 1.0, timeout: int = 20, per_page: int = 100,
+                 now: Callable[[], datetime] | None = None) -> None:
+        self.token = token
+        self.repository = repository
+        self.base_url = base_url.rstrip("/")
+        self.retries = retries
+        self.backoff = backoff
+        self.timeout = timeout
+        self.per_page = per_page
+        self.now = now or (lambda: datetime.now(timezone.utc))
+
+    @cached_property
+    def client(self) -> Any:
+        """The ``github.Github`` client, built (and PyGithub imported) on first use."""
+        try:
+            import github
+            from urllib3.util.retry import Retry
+        except ImportError as exc:  # pragma: no cover - the action installs the extra
+            raise PlatformError("the GitHub adapter needs PyGithub: pip install 'releasegate[github]'") from exc
+        retry = Retry(total=self.retries, connect=self.retries, read=self.retries,
+                      status=self.retries, status_forcelist=RETRIED_STATUSES,
+                      allowed_methods=RETRIED_METHODS, backoff_factor=self.backoff,
+                      raise_on_status=False)
+        return github.Github(auth=github.Auth.Token(self.token), base_url=self.base_url,
+                             timeout=self.timeout, per_page=self.per_page, retry=retry,
+                             user_agent=f"releasegate/{__version__}", lazy=True,
+                             api_version=API_VERSION, seconds_between_requests=None,
+                             seconds_between_writes=None)
+
+    @cached_property
+    def repo(self) -> Repository:
+        """The repository, lazily (no request until something is read from it)."""
+        return self.client.get_repo(self.repository)
+
+    @property
+    def prefix(self) -> str:
+        return f"/repos/{self.repository}"
+
+    def call(self, what: str, permission: str, fn: Callable[[], T]) -> T:
+        """Run ``fn`` (which talks to the API) and translate its failures.
+
+        :param what: method and path for messages, e.g. ``GET /repos/o/r/deployments``.
+        :param permission: the job permission the call needs, e.g. ``deployments: write``.
+        :raises PlatformError: for every API or network failure.
+        """
+        import github
+        import requests
+
+        try:
+            return fn()
+        except github.GithubException as exc:
+            raise PlatformError(self._message(what, permission, exc.status, exc.data,
+                                              exc.headers or {})) from exc
+        except requests.RequestException as exc:
+            raise PlatformError(f"GitHub API {what}: cannot reach {self.base_url} after "
+                                f"{self.retries} retries: {type(exc).__name__}") from exc
+
+    def _message(self, what: str, permission: str, status: int, data: Any,
+                 headers: Mapping[str, str]) -> str:
+        headers = {k.lower(): str(v) for k, v in headers.items()}
+        text = str(data.get("message", "")) if isinstance(data, Mapping) else str(data or "")
+        detail = f" ({text})" if text else ""
+        if status in (403, 429) and (headers.get("x-ratelimit-remaining") == "0"
+                                     or "rate limit" in text.lower()):
+            return f"GitHub API {what}: rate limit exceeded; {self._reset(headers)}{detail}"
+        if status == 401:
+            return (f"GitHub API {what}: 401 bad credentials: check the github-token input "
+                    f"(an expired or revoked token){detail}")
+        if status == 403:
+            needed = headers.get("x-accepted-github-permissions", "").replace("=", ": ") or permission
+            return (f"GitHub API {what}: 403 forbidden: the token lacks `{needed}`; add it to the "
+                    f"job's `permissions:` block{detail}")
+        if status == 404:
+            return (f"GitHub API {what}: 404 not found: check the repository and ids, and that the "
+                    f"token can see them (`{permission}`){detail}")
+        if status >= 500:
+            return f"GitHub API {what}: {status} server error after {self.retries} retries{detail}"
+        return f"GitHub API {what}: HTTP {status}{detail}"
+
+    def _reset(self, headers: Mapping[str, str]) -> str:
+        if headers.get("retry-after", "").isdigit():
+            return f"retry after {headers['retry-after']} s"
+        reset = headers.get("x-ratelimit-reset", "")
+        if not reset.isdigit():
+            return "GitHub gave no reset time"
+        at = datetime.fromtimestamp(int(reset), timezone.utc)
+        minutes = max(0, round((at - self.now()).total_seconds() / 60))
+        return f"it resets at {at.strftime('%Y-%m-%dT%H:%M:%SZ')} (in {minutes} min)"
+
+    # ---------------------------------------------------------------- reads
+
+    def deployments(self, environment: str, limit: int) -> list[tuple[Any, Any | None]]:
+        """Up to ``limit`` deployments of ``environment``, newest first, each with its newest status."""
+        what = f"GET {self.prefix}/deployments"
+
+        def read() -> list[tuple[Any, Any | None]]:
+            found = []
+            for deployment in self.repo.get_deployments(environment=environment):
+                statuses = deployment.get_statuses()
+                found.append((deployment, next(iter(statuses), None)))
+                if len(found) >= limit:
+                    break
+            return found
+
+        return self.call(what, "deployments: read", read)
+
+    def check_runs(self, sha: str) -> list[Any]:
+        """The latest check run of each name on ``sha``."""
+        commit = self.repo.get_commit(sha)
+        return self.call(f"GET {self.prefix}/commits/{sha}/check-runs", "checks: read",
+                         lambda: list(commit.get_check_runs()))
+
+    def commit_statuses(self, sha: str) -> list[Any]:
+        """Every commit status of ``sha``, newest first."""
+        commit = self.repo.get_commit(sha)
+        return self.call(f"GET {self.prefix}/commits/{sha}/statuses", "statuses: read",
+                         lambda: list(commit.get_statuses()))
+
+    def run_approvals(self, run_id: int) -> list[dict[str, Any]]:
+        """The environment reviews of a workflow run (PyGithub has no wrapper for them)."""
+        path = f"{self.prefix}/actions/runs/{run_id}/approvals"
+
+        def read() -> list[dict[str, Any]]:
+            _, data = self.client.requester.requestJsonAndCheck("GET", f"{self.base_url}{path}")
+            return list(data or [])
+
+        return self.call(f"GET {path}", "actions: read", read)
+
+    def run_started_at(self, run_id: int) -> datetime:
+        """When the workflow run (this attempt) started."""
+        path = f"{self.prefix}/actions/runs/{run_id}"
+        run = self.call(f"GET {path}", "actions: read", lambda: self.repo.get_workflow_run(run_id))
+        started = self.call(f"GET {path}", "actions: read", lambda: run.run_started_at or run.created_at)
+        return _aware(started)
+
+    def team_members(self, org: str, slug: str) -> list[str]:
+        """Logins of a team's members."""
+        path = f"/orgs/{org}/teams/{slug}/members"
+
+        def read() -> list[str]:
+            team = self.client.get_organization(org).get_team_by_slug(slug)
+            return [member.login for member in team.get_members()]
+
+        return self.call(f"GET {path}", "members: read (a token with read:org)", read)
+
+    # ---------------------------------------------------------------- writes
+
+    def create_deployment(self, sha: str, environment: str, *, production: bool,
+                          description: str, payload: Mapping[str, Any]) -> Any:
+        """A deployment that only records: never merges, never waits for status contexts."""
+        return self.call(f"POST {self.prefix}/deployments", "deployments: write",
+                         lambda: self.repo.create_deployment(
+                             ref=sha, task="deploy", auto_merge=False, required_contexts=[],
+                             payload=dict(payload), environment=environment,
+                             description=description[:140], production_environment=production))
+
+    def create_status(self, deployment_id: int, state: str, *, description: str,
+                      target_url: str | None, environment: str) -> Any:
+        """Add a status (``in_progress``, ``success``, ``failure``, ``inactive``) to a deployment."""
+        deployment = self.repo.get_deployment(deployment_id)
+        extra = {"target_url": target_url} if target_url else {}
+        return self.call(f"POST {self.prefix}/deployments/{deployment_id}/statuses", "deployments: write",
+                         lambda: deployment.create_status(state, description=description[:140],
+                                                          environment=environment, **extra))
+
+    def create_check_run(self, name: str, sha: str, *, conclusion: str, title: str, summary: str,
+                         annotations: Iterable[Mapping[str, Any]], details_url: str | None) -> Any:
+        """A completed check run carrying the decision (at most 50 annotations per request)."""
+        output = {"title": title[:255], "summary": summary[:65535],
+                  "annotations": [dict(a) for a in annotations][:50]}
+        extra = {"details_url": details_url} if details_url else {}
+        return self.call(f"POST {self.prefix}/check-runs", "checks: write",
+                         lambda: self.repo.create_check_run(name=name, head_sha=sha, status="completed",
+                                                            conclusion=conclusion, output=output,
+                                                            **extra))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

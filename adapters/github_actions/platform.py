@@ -1,0 +1,248 @@
+"""GitHub Actions as a releasegate platform: GitHub's records in, GitHub's native forms out (I/O).
+
+Deployments and their statuses are the deployment history; check runs and commit
+statuses are the CI checks; the run's environment reviews are the approvals. A
+decision becomes step outputs, a step summary, annotations and a check run.
+Nothing here decides: it only translates.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TextIO
+
+from releasegate.adapters.github_actions import context, publish
+from releasegate.errors import PlatformError
+from releasegate.platform import CIContext, Platform
+from releasegate.records import Approval, CheckRun, Deployment
+
+if TYPE_CHECKING:
+    from releasegate.adapters.github_actions.api import GitHubAPI
+    from releasegate.ledger import Ledger
+    from releasegate.model import Decision
+
+#: How many deployments of an environment are read as its history.
+HISTORY_LIMIT = 30
+#: GitHub deployment status -> releasegate deployment status.
+FROM_GITHUB = {"success": "success", "inactive": "inactive", "failure": "failure", "error": "failure",
+               "in_progress": "promoting", "queued": "promoting", "pending": "promoting"}
+#: releasegate deployment status -> GitHub deployment status (GitHub has no "rolled back").
+TO_GITHUB = {"promoting": "in_progress", "success": "success", "failure": "failure",
+             "rolled_back": "failure", "inactive": "inactive"}
+ROLLED_BACK = "rolled back"
+CHECK_PASSED = frozenset({"success", "neutral", "skipped"})
+GOOD_OUTCOMES = frozenset({"allow", "pass", "continue", "promote", "clean"})
+
+
+class GitHubActionsPlatform(Platform):
+    """The platform of a GitHub Actions run.
+
+    :param api: injected in tests; built from the environment otherwise.
+    :param stdout: where workflow commands go.
+    """
+
+    name = "github"
+
+    def __init__(self, ledger: Ledger, env: Mapping[str, str] | None = None, *,
+                 api: GitHubAPI | None = None, stdout: TextIO | None = None) -> None:
+        super().__init__(ledger, dict(env or {}))
+        self.info = context.run_info(self.env)
+        self._api = api
+        self.stdout = stdout or sys.stdout
+        self._own: dict[str, Any] = {}
+
+    @cached_property
+    def api(self) -> GitHubAPI:
+        if self._api is not None:
+            return self._api
+        token = context.token(self.env)
+        if not token:
+            raise PlatformError("no GitHub token: pass the github-token input (default "
+                                "${{ github.token }}) or set GITHUB_TOKEN")
+        from releasegate.adapters.github_actions.api import GitHubAPI
+
+        return GitHubAPI(token, self.info.repository, base_url=self.info.api_url, now=self.now)
+
+    @cached_property
+    def _context(self) -> CIContext:
+        return context.ci_context(self.env, context.read_event(self.env))
+
+    def context(self) -> CIContext:
+        return self._context
+
+    # ---------------------------------------------------------------- evidence
+
+    def deployments(self, environment: str) -> list[Deployment]:
+        """GitHub's deployments of ``environment``; this job's own one is the promotion itself."""
+        found = []
+        for deployment, status in self.api.deployments(environment, HISTORY_LIMIT):
+            record = _deployment(deployment, status, environment)
+            if record.status == "promoting" and self._is_this_run(status):
+                self._own[environment] = deployment
+                continue
+            found.append(record)
+        return found
+
+    def _is_this_run(self, status: Any) -> bool:
+        if status is None or self.info.run_id is None:
+            return False
+        marker = f"/actions/runs/{self.info.run_id}"
+        return any(marker in (getattr(status, attr, None) or "") for attr in ("log_url", "target_url"))
+
+    def checks(self, sha: str) -> list[CheckRun]:
+        """Completed check runs and settled commit statuses of ``sha`` (newest status per context)."""
+        found = []
+        for run in self.api.check_runs(sha):
+            if run.status == "completed" and run.conclusion:
+                found.append(CheckRun(sha=run.head_sha or sha, name=run.name,
+                                      status="passed" if run.conclusion in CHECK_PASSED else "failed",
+                                      created_at=_aware(run.completed_at or run.started_at),
+                                      url=run.html_url))
+        seen: set[str] = set()
+        for status in self.api.commit_statuses(sha):
+            if status.context in seen:
+                continue
+            seen.add(status.context)
+            if status.state in ("success", "failure", "error"):
+                found.append(CheckRun(sha=sha, name=status.context,
+                                      status="passed" if status.state == "success" else "failed",
+                                      created_at=_aware(status.updated_at or status.created_at),
+                                      url=status.target_url))
+        return found
+
+    def approvals(self, environment: str, sha: str) -> list[Approval]:
+        """Approvals of this run's deployment review for ``environment``.
+
+        GitHub does not say when a review happened; the run's start is used, which is
+        never later than the review, so an expiry can only come early, never late.
+        """
+        run_id = self.info.run_id
+        if run_id is None:
+            return []
+        reviews = [r for r in self.api.run_approvals(run_id) if r.get("state") == "approved"
+                   and any(e.get("name") == environment for e in r.get("environments") or [])]
+        if not reviews:
+            return []
+        started = self.api.run_started_at(run_id)
+        return [Approval(environment=environment, sha=sha, approver=str(r["user"]["login"]),
+                         created_at=started) for r in reviews if (r.get("user") or {}).get("login")]
+
+    def team_members(self, team: str) -> tuple[str, ...] | None:
+        """Members of ``org/slug``; ``None`` when the token may not read the team."""
+        org, _, slug = team.partition("/")
+        try:
+            return tuple(self.api.team_members(org, slug))
+        except PlatformError as exc:
+            self.stdout.write(publish.command("warning", f"team {team}: {exc}", title="releasegate") + "\n")
+            return None
+
+    # ---------------------------------------------------------------- records
+
+    def start_deployment(self, environment: str, sha: str, *, version: str | None = None,
+                         digest: str | None = None, production: bool = False,
+                         actor: str | None = None) -> Deployment:
+        """Record a promotion: this job's own deployment of ``sha`` if it has one, else a new one."""
+        own = self._own.get(environment)
+        if own is None or own.sha != sha:
+            payload = {"releasegate": {k: v for k, v in (("version", version), ("digest", digest))
+                                       if v}}
+            own = self.api.create_deployment(sha, environment, production=production,
+                                             description=f"releasegate: promote {sha[:12]}",
+                                             payload=payload)
+            self._own[environment] = own
+        status = self.api.create_status(own.id, "in_progress", description="releasegate: promoting",
+                                        target_url=self._context.run_url, environment=environment)
+        return _deployment(own, status, environment)
+
+    def finish_deployment(self, deployment: Deployment, status: str) -> Deployment:
+        description = f"releasegate: {ROLLED_BACK}" if status == "rolled_back" else f"releasegate: {status}"
+        self.api.create_status(deployment.id, TO_GITHUB[status], description=description,
+                               target_url=self._context.run_url, environment=deployment.environment)
+        now = self.now()
+        return Deployment(id=deployment.id, environment=deployment.environment, sha=deployment.sha,
+                          status=status, created_at=deployment.created_at, updated_at=now,
+                          version=deployment.version, digest=deployment.digest, actor=deployment.actor,
+                          url=self._context.run_url)
+
+    def rollback(self, environment: str, target: Deployment) -> str:
+        """Create a deployment of ``target``'s commit; the user's ``deployment`` workflow ships it."""
+        payload = {"releasegate": {"rollback": True, **{k: v for k, v in
+                                                        (("version", target.version),
+                                                         ("digest", target.digest)) if v}}}
+        created = self.api.create_deployment(target.sha, environment, production=False,
+                                             description=f"releasegate: roll back to {target.sha[:12]}",
+                                             payload=payload)
+        return (f"created deployment {created.id} of {target.sha[:12]} to {environment}; "
+                "a workflow on the `deployment` event redeploys it")
+
+    # ---------------------------------------------------------------- publishing
+
+    def publish(self, decision: Decision) -> None:
+        """Annotations, step outputs, the step summary, and a check run when the token may."""
+        from releasegate.render import render
+
+        file = publish.policy_file(decision, self.info.workspace)
+        for line in publish.annotations(decision, file):
+            self.stdout.write(line + "\n")
+        self.stdout.flush()
+        values = {"outcome": decision.outcome, "reason": decision.reason}
+        if self.env.get("RELEASEGATE_OUTPUT"):
+            values["report"] = self.env["RELEASEGATE_OUTPUT"]
+        values.update(decision.outputs)
+        self.publish_outputs(values)
+        markdown = render(decision, "markdown")
+        publish.append_file(self.env.get("GITHUB_STEP_SUMMARY"), publish.summary_text(markdown),
+                            "GITHUB_STEP_SUMMARY")
+        if self.env.get("RELEASEGATE_GITHUB_CHECK_RUN", "true").lower() not in ("0", "false", "no"):
+            self._check_run(decision, file, markdown)
+
+    def publish_outputs(self, values: dict[str, str]) -> None:
+        named = {key.replace("_", "-"): str(value) for key, value in values.items()}
+        publish.append_file(self.env.get("GITHUB_OUTPUT"), publish.output_lines(named), "GITHUB_OUTPUT")
+
+    def _check_run(self, decision: Decision, file: str | None, markdown: str) -> None:
+        sha = decision.subject.sha or self._context.sha
+        if not sha:
+            return
+        conclusion = ("success" if decision.outcome in GOOD_OUTCOMES
+                      else "neutral" if decision.outcome == "inconclusive" else "failure")
+        where = decision.subject.environment or decision.subject.gate
+        notes = [{"path": file, "start_line": r.location[0], "end_line": r.location[0],
+                  "annotation_level": "warning" if r.status == "inconclusive" else "failure",
+                  "title": r.name[:255], "message": r.reason}
+                 for r in decision.requirements
+                 if r.location and file and r.status in publish.ERROR_STATUSES | publish.WARNING_STATUSES]
+        try:
+            self.api.create_check_run(f"releasegate {decision.kind}" + (f" ({where})" if where else ""),
+                                      sha, conclusion=conclusion,
+                                      title=f"{decision.outcome}: {decision.reason}", summary=markdown,
+                                      annotations=notes, details_url=self._context.run_url)
+        except PlatformError as exc:  # the check run only mirrors the decision: never change it
+            self.stdout.write(publish.command("notice", f"no check run: {exc}", title="releasegate") + "\n")
+
+
+def _aware(moment: datetime | None) -> datetime:
+    if moment is None:
+        return datetime.now(timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _deployment(deployment: Any, status: Any | None, environment: str) -> Deployment:
+    """A GitHub deployment and its newest status as a releasegate record."""
+    state = FROM_GITHUB.get(status.state, "promoting") if status is not None else "promoting"
+    if state == "failure" and ROLLED_BACK in (status.description or ""):
+        state = "rolled_back"
+    payload = deployment.payload if isinstance(deployment.payload, dict) else {}
+    ours = payload.get("releasegate") if isinstance(payload.get("releasegate"), dict) else {}
+    creator = deployment.creator.login if deployment.creator is not None else None
+    created = _aware(deployment.created_at)
+    return Deployment(
+        id=int(deployment.id), environment=deployment.environment or environment, sha=deployment.sha,
+        status=state, created_at=created,
+        updated_at=_aware(status.created_at) if status is not None else created,
+        version=ours.get("version"), digest=ours.get("digest"), actor=creator,
+        url=(status.log_url or status.target_url or None) if status is not None else None,
+    )

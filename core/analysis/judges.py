@@ -43,6 +43,18 @@ DEFAULT_MIN_RATIO = 0.8
 DEFAULT_MAX_RATIO = 1.25
 
 
+def aggregate(name: str, values: Sequence[float]) -> float:
+    """``mean``, ``median``, ``max``, ``min``, ``sum`` or ``pNN`` (nearest-rank percentile) of
+    ``values``, which must not be empty."""
+    if name in AGGREGATES:
+        return AGGREGATES[name](values)
+    if name.startswith("p") and name[1:].replace(".", "", 1).isdigit():
+        ordered = sorted(values)
+        rank = max(1, math.ceil(float(name[1:]) / 100.0 * len(ordered)))
+        return ordered[min(rank, len(ordered)) - 1]
+    raise ValueError(f"unknown aggregate {name!r}")
+
+
 def _missing(obs: Observation, what: str) -> Measurement:
     return Measurement(obs.time, "inconclusive", f"no {what} value for this interval", {})
 
@@ -75,7 +87,7 @@ def judge_threshold(metric: Metric, data: MetricData, interval: float) -> list[M
                 for o in data.observations[: i + 1]
                 if o.time > obs.time - span - 1e-9 and is_number(o.canary)
             ]
-            value = AGGREGATES[name](window)
+            value = aggregate(name, window)
             label = f"{name} over {len(window)} intervals"
         crossed = compare(value, limit)
         streak = streak + 1 if crossed else 0

@@ -34,7 +34,7 @@ from releasegate.analysis.verdict import Measurement
 from releasegate.policy.model import Metric
 
 #: Rollout length (intervals) the default threshold is set for: h = log(HORIZON / alpha).
-HORIZON = 100.0
+HORIZON = 50.0
 #: Designs (rate multipliers) of the rate charts, for a bad increase and a bad decrease.
 RATE_DESIGNS = {1: (1.5, 3.0), -1: (0.9, 0.7)}
 #: Design (multiplier, share of intervals) of the intermittent-fault mixture chart.
@@ -42,12 +42,12 @@ BURST_DESIGN = (10.0, 0.3)
 #: Designs (multipliers) of the level charts.
 LEVEL_DESIGNS = (1.15, 1.5)
 #: Variance of a log quantile per request: Var(log p99) ~ KAPPA / n.
-KAPPA = 6.0
+KAPPA = 3.0
 #: Prior over-dispersion (variance of the log ratio) and its weight in intervals.
 TAU2_PRIOR = {"rate": 0.02, "level": 0.01}
 PRIOR_WEIGHT = 5.0
 #: Largest evidence one interval may add, in nats, so a single spike cannot trigger.
-CAP = {"rate": 6.0, "level": 4.0}
+CAP = {"rate": 6.0, "level": 2.0}
 #: Intervals without level evidence after the deploy, and after a traffic-share increase.
 WARMUP = 2
 SHARE_STEP = 1.5
@@ -91,6 +91,22 @@ def _tau2(state: _State, kind: str) -> float:
     noise = sorted(state.noise)[m // 2]
     estimate = max(0.0, (med / _CHI2_MEDIAN - noise) / 2.0)
     return (PRIOR_WEIGHT * prior + m * estimate) / (PRIOR_WEIGHT + m)
+
+
+SCALED = True
+SCALE_FLOOR = 0.25
+
+
+def _scale(state: _State) -> float:
+    """How much more (or less) the log ratio varies than the model says: the median of the
+    squared successive differences over their modelled variance, shrunk towards 1."""
+    m = len(state.sq_diffs)
+    if not m:
+        return 1.0
+    ratios = sorted(d / (2.0 * TAU2_PRIOR["level"] + v) for d, v in zip(state.sq_diffs, state.noise))
+    med = ratios[m // 2] if m % 2 else (ratios[m // 2 - 1] + ratios[m // 2]) / 2.0
+    estimate = max(SCALE_FLOOR, med / _CHI2_MEDIAN)
+    return (PRIOR_WEIGHT * 1.0 + m * estimate) / (PRIOR_WEIGHT + m)
 
 
 def _track(state: _State, y: float, v: float) -> None:
@@ -160,7 +176,7 @@ def _level_step(state: _State, metric: Metric, obs: Observation) -> dict[str, fl
     if state.grace > 0:
         state.grace -= 1
         return {}
-    s2 = _tau2(state, "level") + sampling
+    s2 = _scale(state) * (TAU2_PRIOR["level"] + sampling) if SCALED else _tau2(state, "level") + sampling
     cap = CAP["level"]
     increments: dict[str, float] = {}
     for sign in _signs(metric.direction):

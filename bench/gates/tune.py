@@ -1,0 +1,102 @@
+"""Score releasegate's gate on a gatebench split in-process, for tuning (I/O: reads the corpus).
+
+Same conversion as the bridge (scenario -> replay CSV -> the real CSV reader and
+policy loader -> ``evaluate_gate`` once per interval), without a process per
+scenario. ``--set NAME=VALUE`` overrides a constant of
+``releasegate.analysis.sequential`` for a trial. The bridge and ``bench.py``
+remain the measurement of record.
+
+    python bench/gates/tune.py --corpus ../shared/gatebench/corpus/dev [--half odd] [--set HORIZON=50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import io
+import json
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scenario import GATE, gate_policy, replay_csv  # noqa: E402
+
+from releasegate.analysis import evaluate_gate, sequential  # noqa: E402
+from releasegate.policy import parse_policy  # noqa: E402
+from releasegate.providers.file import build_replay, parse_rows  # noqa: E402
+
+
+def decide(scenario: dict, judge: str, extra: str) -> tuple[int | None, str]:
+    """First rollback interval (or None) and the last outcome."""
+    policy = parse_policy(gate_policy(scenario, judge, extra).encode(), "releasegate.yml", {})
+    gate = policy.gates[GATE]
+    replay = build_replay(parse_rows(io.StringIO(replay_csv(scenario)), "scenario.csv"), "scenario.csv")
+    last = "continue"
+    for t, now in enumerate(replay.times):
+        verdict = evaluate_gate(gate, replay.metrics, now=now)
+        last = verdict.outcome
+        if last == "rollback":
+            return t, last
+    return None, last
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--judge", default="sequential")
+    ap.add_argument("--gate-extra", default="", help="extra gate YAML lines (e.g. 'min_samples: 3')")
+    ap.add_argument("--half", choices=("odd", "even"), help="only every other scenario")
+    ap.add_argument("--every", type=int, default=1, help="only every k-th scenario")
+    ap.add_argument("--set", action="append", default=[], help="NAME=VALUE on releasegate.analysis.sequential")
+    ap.add_argument("--categories", action="store_true", help="print per-category rates")
+    args = ap.parse_args()
+    for item in args.set:
+        name, value = item.split("=", 1)
+        setattr(sequential, name, ast.literal_eval(value))
+    corpus = Path(args.corpus)
+    truth = json.loads((corpus / "truth.json").read_text())["scenarios"]
+    ids = sorted(truth)
+    if args.half:
+        ids = ids[(args.half == "even") :: 2]
+    ids = ids[:: args.every]
+    start = time.perf_counter()
+    fr = det = pre = n_h = n_b = promoted = 0
+    delays: list[int] = []
+    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for sid in ids:
+        scenario = json.loads((corpus / "scenarios" / f"{sid}.json").read_text())
+        t, last = decide(scenario, args.judge, args.gate_extra)
+        info = truth[sid]
+        cat = f"{info['label']}/{info['category']}"
+        per[cat][1] += 1
+        if info["label"] == "healthy":
+            n_h += 1
+            fr += t is not None
+            per[cat][0] += t is not None
+            promoted += t is None and last == "promote"
+        else:
+            n_b += 1
+            if t is not None and t >= info["onset"]:
+                det += 1
+                delays.append(t - info["onset"])
+                per[cat][0] += 1
+            elif t is not None:
+                pre += 1
+    seconds = time.perf_counter() - start
+    med = statistics.median(delays) if delays else float("nan")
+    print(f"scenarios {len(ids)} in {seconds:.1f}s  FR {fr}/{n_h} = {100 * fr / max(n_h, 1):.2f}%  "
+          f"detection {det}/{n_b} = {100 * det / max(n_b, 1):.1f}%  pre-onset {pre}  "
+          f"median delay {med}  promoted healthy {100 * promoted / max(n_h, 1):.0f}%")
+    if args.categories:
+        for cat in sorted(per):
+            k, n = per[cat]
+            print(f"  {cat:28s} {k:3d}/{n:3d} = {100 * k / n:5.1f}%")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

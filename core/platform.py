@@ -102,6 +102,14 @@ class Platform:
         """Ask the platform to redeploy ``target``; returns what was done, in one sentence."""
         return f"roll back {environment} to {target.sha[:12]}: run your deploy job for that commit"
 
+    def rollback_access(self) -> tuple[str, str]:
+        """Whether this run's credentials could perform a rollback, checked without side effects.
+
+        :return: ``(status, message)`` with status ``pass``, ``fail`` or ``unverified`` (the API
+            offers no read-only way to tell).
+        """
+        return "pass", "the local ledger needs no credentials"
+
     def publish(self, decision: Decision) -> None:
         """Put a decision into the platform's native forms (outputs, summaries, results)."""
 

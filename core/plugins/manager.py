@@ -18,6 +18,9 @@ from releasegate.plugins import hookspecs
 
 #: Built-in plugins, registered exactly like third-party ones.
 BUILTIN_PLUGINS: tuple[str, ...] = (
+    "releasegate.evidence.plugin",
+    "releasegate.providers.prometheus",
+    "releasegate.routers",
     "releasegate.adapters.tekton.plugin",
     "releasegate.adapters.gitlab.plugin",
     "releasegate.adapters.github_actions.plugin",

@@ -52,7 +52,9 @@ def truncate(value: str, limit: int, pointer: str | None = None) -> str:
     return (head + tail).encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
-def write_results(env: Mapping[str, str], values: Mapping[str, str], *, fill: bool = True) -> list[str]:
+def write_results(
+    env: Mapping[str, str], values: Mapping[str, str], *, fill: bool = True
+) -> list[str]:
     """Write the Task's results named in ``values`` to the paths the step was given.
 
     :param env: the step's environment (``RELEASEGATE_RESULT_*`` paths, the report pointer).
@@ -72,7 +74,9 @@ def write_results(env: Mapping[str, str], values: Mapping[str, str], *, fill: bo
         try:
             Path(path).write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise PlatformError(f"cannot write the Tekton result {name} to {path}: {exc.strerror}") from exc
+            raise PlatformError(
+                f"cannot write the Tekton result {name} to {path}: {exc.strerror}"
+            ) from exc
         written.append(name)
     return written
 
@@ -86,12 +90,20 @@ class TektonPlatform(Platform):
         """The commit from the ``sha`` param, else the checkout's HEAD; the branch when checked out."""
         found = super().context()
         ref = found.ref if found.ref and found.ref != "HEAD" else None
-        return dataclasses.replace(found, platform=self.name, sha=self.env.get("RELEASEGATE_SHA") or found.sha,
-                                   ref=ref, ref_type="branch" if ref else None, actor=None)
+        return dataclasses.replace(
+            found,
+            platform=self.name,
+            sha=self.env.get("RELEASEGATE_SHA") or found.sha,
+            ref=ref,
+            ref_type="branch" if ref else None,
+            actor=None,
+        )
 
     def publish(self, decision: Decision) -> None:
         """Write ``outcome``, ``reason`` and the decision's declared outputs; empty for the rest."""
-        write_results(self.env, {**decision.outputs, "outcome": decision.outcome, "reason": decision.reason})
+        write_results(
+            self.env, {**decision.outputs, "outcome": decision.outcome, "reason": decision.reason}
+        )
 
     def publish_outputs(self, values: dict[str, str]) -> None:
         """Write the declared values (``cache-key``); ``outcome`` is left to the step's runner."""

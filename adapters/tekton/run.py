@@ -22,8 +22,14 @@ from releasegate.errors import EXIT_USAGE, ReleasegateError
 
 #: Variables the Task fills from params; an empty one means "not given".
 PARAM_ENV: tuple[str, ...] = (
-    "RELEASEGATE_COMMAND", "RELEASEGATE_ENVIRONMENT", "RELEASEGATE_CONFIG", "RELEASEGATE_SHA",
-    "RELEASEGATE_GATE", "RELEASEGATE_DURATION", "PROMETHEUS_URL", "RELEASEGATE_ARGS",
+    "RELEASEGATE_COMMAND",
+    "RELEASEGATE_ENVIRONMENT",
+    "RELEASEGATE_CONFIG",
+    "RELEASEGATE_SHA",
+    "RELEASEGATE_GATE",
+    "RELEASEGATE_DURATION",
+    "PROMETHEUS_URL",
+    "RELEASEGATE_ARGS",
     "RELEASEGATE_FAIL_ON",
 )
 #: Where reports go, relative to the source workspace.
@@ -91,13 +97,18 @@ def run(env: Mapping[str, str], stdout: TextIO | None = None, stderr: TextIO | N
     child = command_env(env)
     code = EXIT_USAGE
     try:
-        argv = [env.get("RELEASEGATE_COMMAND", "").strip(), *shlex.split(env.get("RELEASEGATE_ARGS", ""))]
+        argv = [
+            env.get("RELEASEGATE_COMMAND", "").strip(),
+            *shlex.split(env.get("RELEASEGATE_ARGS", "")),
+        ]
     except ValueError as exc:
         argv = []
         err.write(f"releasegate: error: the args param cannot be split like a shell would: {exc}\n")
     if argv and not argv[0]:
         argv = []
-        err.write("releasegate: error: the command param is empty; give check, promote, analyze...\n")
+        err.write(
+            "releasegate: error: the command param is empty; give check, promote, analyze...\n"
+        )
     if argv:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
@@ -112,7 +123,9 @@ def run(env: Mapping[str, str], stdout: TextIO | None = None, stderr: TextIO | N
         return exc.exit_code
     fail_on = {o.strip() for o in env.get("RELEASEGATE_FAIL_ON", "").split(",") if o.strip()}
     if outcome in fail_on:
-        err.write(f"releasegate: outcome {outcome} is in fail-on ({', '.join(sorted(fail_on))}): failing the step\n")
+        err.write(
+            f"releasegate: outcome {outcome} is in fail-on ({', '.join(sorted(fail_on))}): failing the step\n"
+        )
         return code or 1
     return 0
 

@@ -1,0 +1,189 @@
+"""The Task run for real, one TaskRun at a time: results files, reports, the ledger workspace.
+
+The harness substitutes params, results paths, workspaces and context as Tekton
+does and runs the step's script by its shebang; the project's venv plays the image.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tekton_harness import TaskRunError, TaskRunHarness
+
+RESULTS = ["outcome", "reason", "next-weight", "rollback-to", "cache-key"]
+SHA = "3f786850e387550fdab836ed7e6dc881de23001b"
+
+
+def _promote(taskrun: TaskRunHarness, source: Path, ledger: Path, env: str, **params: str):
+    return taskrun.run(
+        {"command": "promote", "environment": env, "sha": SHA, **params},
+        {"source": source, "ledger": ledger},
+    )
+
+
+def test_check_of_the_example_policy_writes_every_result(
+    taskrun: TaskRunHarness, checkout_source: Path
+) -> None:
+    run = taskrun.run({"command": "check"}, {"source": checkout_source})
+
+    assert run.succeeded, run.stderr
+    assert list(run.results) == RESULTS
+    assert run.results["outcome"] == "ok"
+    assert run.results["reason"] == (
+        "releasegate.yml: valid (version 1; dev -> staging -> production; 6 validations, 2 gates)"
+    )
+    assert [run.results[name] for name in RESULTS[2:]] == ["", "", ""]
+    log = checkout_source / ".releasegate/tekton/releasegate-run-1.log"
+    assert "releasegate.yml: valid" in log.read_text()
+
+
+def test_plan_succeeds_with_outcome_ok(taskrun: TaskRunHarness, checkout_source: Path) -> None:
+    run = taskrun.run({"command": "plan"}, {"source": checkout_source})
+
+    assert run.succeeded, run.stderr
+    assert run.results["outcome"] == "ok"
+    assert run.results["reason"]
+    assert "production" in run.stdout
+
+
+def test_promote_allows_staging_and_blocks_production_across_taskruns(
+    taskrun: TaskRunHarness, checkout_source: Path, ledger_workspace: Path
+) -> None:
+    record = taskrun.run(
+        {"command": "record", "environment": "dev", "sha": SHA, "args": "--status success"},
+        {"source": checkout_source, "ledger": ledger_workspace},
+    )
+    staging = _promote(taskrun, checkout_source, ledger_workspace, "staging")
+    production = _promote(taskrun, checkout_source, ledger_workspace, "production")
+
+    assert record.results["outcome"] == "ok", record.stderr
+    assert record.results["reason"] == "recorded dev 3f786850e387 success (deployment 1)"
+    assert staging.succeeded and production.succeeded
+    assert staging.results["outcome"] == "allow", staging.stderr
+    assert staging.results["reason"] == "allowed 3f786850e387 into staging: all 4 requirements met"
+    assert production.results["outcome"] == "block"
+    assert production.results["reason"].startswith(
+        "blocked 3f786850e387 into production: 6 of 10 requirements not met:"
+    )
+    # The ledger lives in its workspace, not in the checkout, and the JSON report is kept.
+    assert (ledger_workspace / "ledger.db").is_file()
+    assert not (checkout_source / ".releasegate/ledger.db").exists()
+    report = json.loads(
+        (checkout_source / ".releasegate/tekton/releasegate-run-3.json").read_text()
+    )
+    assert report["outcome"] == "block"
+    assert report["subject"]["sha"] == SHA
+
+
+def test_without_the_ledger_workspace_upstream_history_is_missing(
+    taskrun: TaskRunHarness, checkout_source: Path
+) -> None:
+    run = taskrun.run(
+        {"command": "promote", "environment": "staging", "sha": SHA}, {"source": checkout_source}
+    )
+
+    assert run.succeeded
+    assert run.results["outcome"] == "block"
+    assert (checkout_source / ".releasegate/ledger.db").is_file()
+
+
+def test_fail_on_fails_the_taskrun_but_keeps_the_results(
+    taskrun: TaskRunHarness, checkout_source: Path, ledger_workspace: Path
+) -> None:
+    run = _promote(taskrun, checkout_source, ledger_workspace, "production", **{"fail-on": "block"})
+
+    assert not run.succeeded
+    assert run.exit_code == 1
+    assert run.results["outcome"] == "block"
+    assert "outcome block is in fail-on (block): failing the step" in run.stderr
+
+
+def test_fail_on_other_outcomes_lets_a_block_pass(
+    taskrun: TaskRunHarness, checkout_source: Path, ledger_workspace: Path
+) -> None:
+    run = _promote(taskrun, checkout_source, ledger_workspace, "production", **{"fail-on": "error"})
+
+    assert run.succeeded
+    assert run.results["outcome"] == "block"
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"command": "check", "config": "missing.yml"}, "missing.yml: policy file not found"),
+        (
+            {"command": "check", "args": "--format 'json"},
+            "the args param cannot be split like a shell would: No closing quotation",
+        ),
+        (
+            {"command": " "},
+            "the command param is empty; give check, promote, analyze...",
+        ),
+        (
+            {"command": "promote"},
+            "the following arguments are required: --to (see releasegate promote --help)",
+        ),
+    ],
+)
+def test_an_error_is_an_outcome_not_a_failed_taskrun(
+    taskrun: TaskRunHarness, checkout_source: Path, params: dict[str, str], reason: str
+) -> None:
+    run = taskrun.run(params, {"source": checkout_source})
+
+    assert run.succeeded, run.stderr
+    assert run.results["outcome"] == "error"
+    assert run.results["reason"].endswith(reason)
+    assert list(run.results) == RESULTS
+
+
+def test_fail_on_error_fails_with_the_usage_exit_code(
+    taskrun: TaskRunHarness, checkout_source: Path
+) -> None:
+    run = taskrun.run(
+        {"command": "check", "config": "missing.yml", "fail-on": "error"},
+        {"source": checkout_source},
+    )
+
+    assert not run.succeeded
+    assert run.exit_code == 2
+    assert run.results["outcome"] == "error"
+
+
+def test_a_policy_problem_names_its_line(taskrun: TaskRunHarness, checkout_source: Path) -> None:
+    policy = checkout_source / "releasegate.yml"
+    policy.write_text(policy.read_text().replace("min_tests: 20", "min_test: 20"))
+
+    run = taskrun.run({"command": "check"}, {"source": checkout_source})
+
+    assert run.results["outcome"] == "error"
+    assert run.results["reason"] == (
+        "releasegate.yml:14:5: validations.integration-tests.min_test: unknown key 'min_test';"
+        " did you mean 'min_tests'?"
+    )
+
+
+def test_a_long_reason_is_cut_and_points_to_the_report(
+    taskrun: TaskRunHarness, checkout_source: Path
+) -> None:
+    run = taskrun.run(
+        {"command": "check", "args": "--bogus " + "é" * 3000}, {"source": checkout_source}
+    )
+
+    reason = run.results["reason"]
+    assert run.results["outcome"] == "error"
+    assert len(reason.encode("utf-8")) <= 1024
+    assert reason.endswith("… (full report: .releasegate/tekton/releasegate-run-1.log)")
+    log = checkout_source / ".releasegate/tekton/releasegate-run-1.log"
+    assert "é" * 3000 in log.read_text(encoding="utf-8")
+    assert len(run.termination_message.encode("utf-8")) < 4096
+
+
+def test_the_harness_refuses_what_tekton_would(
+    taskrun: TaskRunHarness, checkout_source: Path
+) -> None:
+    with pytest.raises(TaskRunError, match="params not declared by the Task: enviroment"):
+        taskrun.run({"enviroment": "dev"}, {"source": checkout_source})
+    with pytest.raises(TaskRunError, match="workspace source is required"):
+        taskrun.run({"command": "check"}, {})

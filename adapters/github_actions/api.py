@@ -132,32 +132,44 @@ class GitHubAPI:
 
     # ---------------------------------------------------------------- reads
 
-    def deployments(self, environment: str, limit: int) -> list[tuple[Any, Any | None]]:
-        """Up to ``limit`` deployments of ``environment``, newest first, each with its newest status."""
-        what = f"GET {self.prefix}/deployments"
+    def deployments(self, environment: str, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` deployments of ``environment``, newest first, each with its newest status.
 
-        def read() -> list[tuple[Any, Any | None]]:
+        :returns: dicts of ``id sha environment created_at payload creator`` and ``status``
+            (``state description created_at url``, or ``None`` when it has none).
+        """
+
+        def read() -> list[dict[str, Any]]:
             found = []
             for deployment in self.repo.get_deployments(environment=environment):
-                statuses = deployment.get_statuses()
-                found.append((deployment, next(iter(statuses), None)))
+                found.append(_deployment(deployment, next(iter(deployment.get_statuses()), None)))
                 if len(found) >= limit:
                     break
             return found
 
-        return self.call(what, "deployments: read", read)
+        return self.call(f"GET {self.prefix}/deployments", "deployments: read", read)
 
-    def check_runs(self, sha: str) -> list[Any]:
-        """The latest check run of each name on ``sha``."""
+    def check_runs(self, sha: str) -> list[dict[str, Any]]:
+        """The latest check run of each name on ``sha``: ``name status conclusion at url``."""
         commit = self.repo.get_commit(sha)
-        return self.call(f"GET {self.prefix}/commits/{sha}/check-runs", "checks: read",
-                         lambda: list(commit.get_check_runs()))
+        return self.call(f"GET {self.prefix}/commits/{sha}/check-runs", "checks: read", lambda: [
+            {"name": run.name, "status": run.status, "conclusion": run.conclusion,
+             "at": run.completed_at or run.started_at, "url": run.html_url}
+            for run in commit.get_check_runs()])
 
-    def commit_statuses(self, sha: str) -> list[Any]:
-        """Every commit status of ``sha``, newest first."""
-        commit = self.repo.get_commit(sha)
-        return self.call(f"GET {self.prefix}/commits/{sha}/statuses", "statuses: read",
-                         lambda: list(commit.get_statuses()))
+    def commit_statuses(self, sha: str) -> list[dict[str, Any]]:
+        """Every commit status of ``sha``, newest first: ``context state at url``."""
+        from github.CommitStatus import CommitStatus
+        from github.PaginatedList import PaginatedList
+
+        # PyGithub's Commit.get_statuses uses the legacy /statuses/{sha} path, which
+        # GitHub's description no longer lists for reads; this is the documented one.
+        path = f"{self.prefix}/commits/{sha}/statuses"
+        statuses = PaginatedList(CommitStatus, self.client.requester, f"{self.base_url}{path}", None)
+        return self.call(f"GET {path}", "statuses: read", lambda: [
+            {"context": status.context, "state": status.state,
+             "at": status.updated_at or status.created_at, "url": status.target_url}
+            for status in statuses])
 
     def run_approvals(self, run_id: int) -> list[dict[str, Any]]:
         """The environment reviews of a workflow run (PyGithub has no wrapper for them)."""
@@ -172,8 +184,8 @@ class GitHubAPI:
     def run_started_at(self, run_id: int) -> datetime:
         """When the workflow run (this attempt) started."""
         path = f"{self.prefix}/actions/runs/{run_id}"
-        run = self.call(f"GET {path}", "actions: read", lambda: self.repo.get_workflow_run(run_id))
-        started = self.call(f"GET {path}", "actions: read", lambda: run.run_started_at or run.created_at)
+        started = self.call(f"GET {path}", "actions: read", lambda: (
+            lambda run: run.run_started_at or run.created_at)(self.repo.get_workflow_run(run_id)))
         return _aware(started)
 
     def team_members(self, org: str, slug: str) -> list[str]:
@@ -189,34 +201,46 @@ class GitHubAPI:
     # ---------------------------------------------------------------- writes
 
     def create_deployment(self, sha: str, environment: str, *, production: bool,
-                          description: str, payload: Mapping[str, Any]) -> Any:
+                          description: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         """A deployment that only records: never merges, never waits for status contexts."""
         return self.call(f"POST {self.prefix}/deployments", "deployments: write",
-                         lambda: self.repo.create_deployment(
+                         lambda: _deployment(self.repo.create_deployment(
                              ref=sha, task="deploy", auto_merge=False, required_contexts=[],
                              payload=dict(payload), environment=environment,
-                             description=description[:140], production_environment=production))
+                             description=description[:140], production_environment=production), None))
 
     def create_status(self, deployment_id: int, state: str, *, description: str,
-                      target_url: str | None, environment: str) -> Any:
+                      target_url: str | None, environment: str) -> dict[str, Any]:
         """Add a status (``in_progress``, ``success``, ``failure``, ``inactive``) to a deployment."""
         deployment = self.repo.get_deployment(deployment_id)
         extra = {"target_url": target_url} if target_url else {}
         return self.call(f"POST {self.prefix}/deployments/{deployment_id}/statuses", "deployments: write",
-                         lambda: deployment.create_status(state, description=description[:140],
-                                                          environment=environment, **extra))
+                         lambda: _status(deployment.create_status(
+                             state, description=description[:140], environment=environment, **extra)))
 
     def create_check_run(self, name: str, sha: str, *, conclusion: str, title: str, summary: str,
-                         annotations: Iterable[Mapping[str, Any]], details_url: str | None) -> Any:
+                         annotations: Iterable[Mapping[str, Any]], details_url: str | None) -> None:
         """A completed check run carrying the decision (at most 50 annotations per request)."""
         output = {"title": title[:255], "summary": summary[:65535],
                   "annotations": [dict(a) for a in annotations][:50]}
         extra = {"details_url": details_url} if details_url else {}
-        return self.call(f"POST {self.prefix}/check-runs", "checks: write",
-                         lambda: self.repo.create_check_run(name=name, head_sha=sha, status="completed",
-                                                            conclusion=conclusion, output=output,
-                                                            **extra))
+        self.call(f"POST {self.prefix}/check-runs", "checks: write",
+                  lambda: self.repo.create_check_run(name=name, head_sha=sha, status="completed",
+                                                     conclusion=conclusion, output=output, **extra))
 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _status(status: Any) -> dict[str, Any]:
+    return {"state": status.state, "description": status.description or "",
+            "created_at": _aware(status.created_at), "url": status.log_url or status.target_url or None}
+
+
+def _deployment(deployment: Any, status: Any | None) -> dict[str, Any]:
+    """A deployment as plain data, read inside :meth:`GitHubAPI.call` (attributes may fetch)."""
+    return {"id": int(deployment.id), "sha": deployment.sha, "environment": deployment.environment,
+            "created_at": _aware(deployment.created_at), "payload": deployment.payload,
+            "creator": deployment.creator.login if deployment.creator else None,
+            "status": None if status is None else _status(status)}

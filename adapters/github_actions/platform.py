@@ -78,39 +78,36 @@ class GitHubActionsPlatform(Platform):
     def deployments(self, environment: str) -> list[Deployment]:
         """GitHub's deployments of ``environment``; this job's own one is the promotion itself."""
         found = []
-        for deployment, status in self.api.deployments(environment, HISTORY_LIMIT):
-            record = _deployment(deployment, status, environment)
-            if record.status == "promoting" and self._is_this_run(status):
-                self._own[environment] = deployment
+        for data in self.api.deployments(environment, HISTORY_LIMIT):
+            record = _deployment(data, data["status"], environment)
+            if record.status == "promoting" and self._is_this_run(data["status"]):
+                self._own[environment] = data
                 continue
             found.append(record)
         return found
 
-    def _is_this_run(self, status: Any) -> bool:
+    def _is_this_run(self, status: Mapping[str, Any] | None) -> bool:
         if status is None or self.info.run_id is None:
             return False
-        marker = f"/actions/runs/{self.info.run_id}"
-        return any(marker in (getattr(status, attr, None) or "") for attr in ("log_url", "target_url"))
+        return f"/actions/runs/{self.info.run_id}" in (status["url"] or "")
 
     def checks(self, sha: str) -> list[CheckRun]:
         """Completed check runs and settled commit statuses of ``sha`` (newest status per context)."""
         found = []
         for run in self.api.check_runs(sha):
-            if run.status == "completed" and run.conclusion:
-                found.append(CheckRun(sha=run.head_sha or sha, name=run.name,
-                                      status="passed" if run.conclusion in CHECK_PASSED else "failed",
-                                      created_at=_aware(run.completed_at or run.started_at),
-                                      url=run.html_url))
+            if run["status"] == "completed" and run["conclusion"]:
+                found.append(CheckRun(sha=sha, name=run["name"], created_at=_aware(run["at"]),
+                                      status="passed" if run["conclusion"] in CHECK_PASSED else "failed",
+                                      url=run["url"]))
         seen: set[str] = set()
         for status in self.api.commit_statuses(sha):
-            if status.context in seen:
+            if status["context"] in seen:
                 continue
-            seen.add(status.context)
-            if status.state in ("success", "failure", "error"):
-                found.append(CheckRun(sha=sha, name=status.context,
-                                      status="passed" if status.state == "success" else "failed",
-                                      created_at=_aware(status.updated_at or status.created_at),
-                                      url=status.target_url))
+            seen.add(status["context"])
+            if status["state"] in ("success", "failure", "error"):
+                found.append(CheckRun(sha=sha, name=status["context"], created_at=_aware(status["at"]),
+                                      status="passed" if status["state"] == "success" else "failed",
+                                      url=status["url"]))
         return found
 
     def approvals(self, environment: str, sha: str) -> list[Approval]:
@@ -146,14 +143,14 @@ class GitHubActionsPlatform(Platform):
                          actor: str | None = None) -> Deployment:
         """Record a promotion: this job's own deployment of ``sha`` if it has one, else a new one."""
         own = self._own.get(environment)
-        if own is None or own.sha != sha:
+        if own is None or own["sha"] != sha:
             payload = {"releasegate": {k: v for k, v in (("version", version), ("digest", digest))
                                        if v}}
             own = self.api.create_deployment(sha, environment, production=production,
                                              description=f"releasegate: promote {sha[:12]}",
                                              payload=payload)
             self._own[environment] = own
-        status = self.api.create_status(own.id, "in_progress", description="releasegate: promoting",
+        status = self.api.create_status(own["id"], "in_progress", description="releasegate: promoting",
                                         target_url=self._context.run_url, environment=environment)
         return _deployment(own, status, environment)
 
@@ -175,7 +172,7 @@ class GitHubActionsPlatform(Platform):
         created = self.api.create_deployment(target.sha, environment, production=False,
                                              description=f"releasegate: roll back to {target.sha[:12]}",
                                              payload=payload)
-        return (f"created deployment {created.id} of {target.sha[:12]} to {environment}; "
+        return (f"created deployment {created['id']} of {target.sha[:12]} to {environment}; "
                 "a workflow on the `deployment` event redeploys it")
 
     # ---------------------------------------------------------------- publishing
@@ -230,19 +227,18 @@ def _aware(moment: datetime | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _deployment(deployment: Any, status: Any | None, environment: str) -> Deployment:
-    """A GitHub deployment and its newest status as a releasegate record."""
-    state = FROM_GITHUB.get(status.state, "promoting") if status is not None else "promoting"
-    if state == "failure" and ROLLED_BACK in (status.description or ""):
+def _deployment(data: Mapping[str, Any], status: Mapping[str, Any] | None,
+                environment: str) -> Deployment:
+    """A GitHub deployment and its newest status (see :meth:`GitHubAPI.deployments`) as a record."""
+    state = FROM_GITHUB.get(status["state"], "promoting") if status is not None else "promoting"
+    if state == "failure" and status is not None and ROLLED_BACK in status["description"]:
         state = "rolled_back"
-    payload = deployment.payload if isinstance(deployment.payload, dict) else {}
+    payload = data["payload"] if isinstance(data["payload"], dict) else {}
     ours = payload.get("releasegate") if isinstance(payload.get("releasegate"), dict) else {}
-    creator = deployment.creator.login if deployment.creator is not None else None
-    created = _aware(deployment.created_at)
     return Deployment(
-        id=int(deployment.id), environment=deployment.environment or environment, sha=deployment.sha,
-        status=state, created_at=created,
-        updated_at=_aware(status.created_at) if status is not None else created,
-        version=ours.get("version"), digest=ours.get("digest"), actor=creator,
-        url=(status.log_url or status.target_url or None) if status is not None else None,
+        id=data["id"], environment=data["environment"] or environment, sha=data["sha"], status=state,
+        created_at=data["created_at"],
+        updated_at=status["created_at"] if status is not None else data["created_at"],
+        version=ours.get("version"), digest=ours.get("digest"), actor=data["creator"],
+        url=status["url"] if status is not None else None,
     )

@@ -31,9 +31,10 @@ MAX_VALUE = 200
 #: precedence over a later job's ``variables:``, so an output with such a name would silently
 #: change what a downstream releasegate command does: those get a ``RESULT_`` infix instead.
 RESERVED = frozenset({
-    "BREAK_GLASS", "BY", "CONFIG", "DEBUG", "DIGEST", "DRY_RUN", "DURATION", "ENV",
-    "ENVIRONMENT", "EXPLAIN", "FAIL_ON", "FORMAT", "GATE", "LEDGER", "METRICS", "ONCE",
-    "OUTPUT", "REF", "SHA", "STATUS", "STEP", "TARGET", "TO", "VERSION",
+    "AT", "AUTHOR", "BREAK_GLASS", "BY", "CONFIG", "DEBUG", "DEPLOYED_AT", "DIGEST", "DRY_RUN",
+    "DURATION", "ENV", "ENVIRONMENT", "EXPLAIN", "FAIL_ON", "FORMAT", "GATE", "LEDGER",
+    "LIMIT", "METRICS", "ONCE", "OUTPUT", "PROMETHEUS_TOKEN", "PROMETHEUS_URL", "QUIET", "REF",
+    "SERVICE", "SHA", "STATUS", "STEP", "TARGET", "TO", "VERSION", "WINDOW",
 })
 
 #: Published first, in this order, whatever else a decision carries.

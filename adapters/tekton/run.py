@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from releasegate.adapters.tekton.plugin import REPORT_ENV, RESULTS, result_env, write_results
-from releasegate.errors import EXIT_USAGE, ReleasegateError
+from releasegate.errors import EXIT_USAGE, ReleasegateError, UsageError
 
 #: Variables the Task fills from params; an empty one means "not given".
 PARAM_ENV: tuple[str, ...] = (
@@ -28,7 +28,7 @@ PARAM_ENV: tuple[str, ...] = (
     "RELEASEGATE_SHA",
     "RELEASEGATE_GATE",
     "RELEASEGATE_DURATION",
-    "PROMETHEUS_URL",
+    "RELEASEGATE_PROMETHEUS_URL",
     "RELEASEGATE_ARGS",
     "RELEASEGATE_FAIL_ON",
 )
@@ -65,6 +65,8 @@ def command_env(env: Mapping[str, str]) -> dict[str, str]:
         out.pop(name, None)  # read here, not options of the CLI
     if "RELEASEGATE_ENVIRONMENT" in out:
         out.setdefault("RELEASEGATE_TO", out["RELEASEGATE_ENVIRONMENT"])  # promote's --to
+    if "RELEASEGATE_PROMETHEUS_URL" in out:  # also for policies that write ${PROMETHEUS_URL}
+        out.setdefault("PROMETHEUS_URL", out["RELEASEGATE_PROMETHEUS_URL"])
     if env.get("RELEASEGATE_TEKTON_LEDGER_BOUND") == "true":
         out["RELEASEGATE_LEDGER"] = str(Path(env["RELEASEGATE_TEKTON_LEDGER"]) / "ledger.db")
     source = env.get("RELEASEGATE_TEKTON_SOURCE")
@@ -89,27 +91,44 @@ def first_line(stdout: str, stderr: str, code: int) -> str:
     return "no output" if code == 0 else f"releasegate exited with code {code} and no message"
 
 
+def command_line(env: Mapping[str, str]) -> list[str]:
+    """``[command, *args]`` from the ``command`` and ``args`` params, split as a shell would."""
+    command = env.get("RELEASEGATE_COMMAND", "").strip()
+    if not command:
+        raise UsageError("the command param is empty; give check, promote, analyze...")
+    try:
+        return [command, *shlex.split(env.get("RELEASEGATE_ARGS", ""))]
+    except ValueError as exc:
+        raise UsageError(f"the args param cannot be split like a shell would: {exc}") from None
+
+
+def secrets(env: Mapping[str, str]) -> dict[str, str]:
+    """The Prometheus token from the ``prometheus-auth`` workspace's ``token`` file, when bound."""
+    if env.get("RELEASEGATE_TEKTON_AUTH_BOUND") != "true":
+        return {}
+    path = Path(env.get("RELEASEGATE_TEKTON_AUTH", "")) / "token"
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise UsageError(
+            f"the prometheus-auth workspace has no readable token file ({path}: {exc.strerror})"
+        ) from None
+    return {"RELEASEGATE_PROMETHEUS_TOKEN": token}
+
+
 def run(env: Mapping[str, str], stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     """Run the command of one TaskRun; returns the step's exit code (0 unless ``fail-on`` matches)."""
     from releasegate.cli import main
 
     out, err = _Tee(stdout or sys.stdout), _Tee(stderr or sys.stderr)
     child = command_env(env)
-    code = EXIT_USAGE
     try:
-        argv = [
-            env.get("RELEASEGATE_COMMAND", "").strip(),
-            *shlex.split(env.get("RELEASEGATE_ARGS", "")),
-        ]
-    except ValueError as exc:
-        argv = []
-        err.write(f"releasegate: error: the args param cannot be split like a shell would: {exc}\n")
-    if argv and not argv[0]:
-        argv = []
-        err.write(
-            "releasegate: error: the command param is empty; give check, promote, analyze...\n"
-        )
-    if argv:
+        argv = command_line(env)
+        child.update(secrets(env))
+    except UsageError as exc:
+        code = exc.exit_code
+        err.write(f"releasegate: error: {exc}\n")
+    else:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
                 code = main(argv, env=child)

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from providers.checkout_rollout import ERROR_RATE, REQUESTS, checkout_series, rollout_start, synth
 from tekton_harness import TaskRunError, TaskRunHarness
 
 RESULTS = ["outcome", "reason", "next-weight", "rollback-to", "cache-key"]
@@ -187,3 +188,80 @@ def test_the_harness_refuses_what_tekton_would(
         taskrun.run({"enviroment": "dev"}, {"source": checkout_source})
     with pytest.raises(TaskRunError, match="workspace source is required"):
         taskrun.run({"command": "check"}, {})
+
+
+def _gate_policy(source: Path) -> None:
+    """A policy whose gate points nowhere: only the prometheus-url param can reach the server."""
+    (source / "releasegate.yml").write_text(
+        "version: 1\nservice: checkout\ngates:\n  canary-health:\n    provider: prometheus\n"
+        "    address: http://127.0.0.1:9\n    interval: 1m\n    retries: 0\n"
+        "    variants: {canary: canary, baseline: stable}\n    metrics:\n"
+        f"      - name: error-rate\n        query: '{ERROR_RATE}'\n        count_query: '{REQUESTS}'\n"
+        '        judge: threshold\n        fail_if: "> 0.05"\n'
+    )
+
+
+@pytest.mark.peer("prometheus")
+@pytest.mark.parametrize(("canary", "outcome"), [("healthy", "pass"), ("bad", "fail")])
+def test_analyze_against_a_real_prometheus(
+    taskrun: TaskRunHarness, prometheus, tmp_path: Path, canary: str, outcome: str
+) -> None:
+    begin = rollout_start()
+    server = prometheus(checkout_series(begin, canary))
+    deploy = int(begin + synth.HISTORY)
+    source = taskrun.workspace("source")
+    _gate_policy(source)
+
+    run = taskrun.run(
+        {
+            "command": "analyze",
+            "gate": "canary-health",
+            "environment": "production",
+            "sha": SHA,
+            "prometheus-url": server.url,
+            "args": f"--once --deployed-at {deploy} --at {deploy + 900}",
+        },
+        {"source": source},
+    )
+
+    assert run.succeeded, run.stderr
+    assert run.results["outcome"] == outcome, run.results["reason"]
+    report = json.loads((source / ".releasegate/tekton/releasegate-run-1.json").read_text())
+    assert report["subject"]["gate"] == "canary-health"
+    assert report["outcome"] == outcome
+
+
+def test_a_provider_that_is_down_is_inconclusive_and_fail_on_can_stop_it(
+    taskrun: TaskRunHarness,
+) -> None:
+    source = taskrun.workspace("source")
+    _gate_policy(source)
+    params = {"command": "analyze", "gate": "canary-health", "args": "--once"}
+
+    relaxed = taskrun.run(params, {"source": source})
+    strict = taskrun.run({**params, "fail-on": "fail,inconclusive,error"}, {"source": source})
+
+    assert relaxed.succeeded
+    assert relaxed.results["outcome"] == "inconclusive"
+    assert "the provider failed: prometheus http://127.0.0.1:9" in relaxed.results["reason"]
+    assert not strict.succeeded
+    assert strict.exit_code == 4
+    assert strict.results["outcome"] == "inconclusive"
+
+
+def test_the_prometheus_token_comes_from_its_workspace_only(taskrun: TaskRunHarness) -> None:
+    source = taskrun.workspace("source")
+    _gate_policy(source)
+    auth = taskrun.workspace("auth")
+    params = {"command": "analyze", "gate": "canary-health", "args": "--once"}
+
+    missing = taskrun.run(params, {"source": source, "prometheus-auth": auth})
+
+    assert missing.results["outcome"] == "error"
+    assert missing.results["reason"].startswith(
+        "the prometheus-auth workspace has no readable token file ("
+    )
+    (auth / "token").write_text("s3cret\n")
+    found = taskrun.run(params, {"source": source, "prometheus-auth": auth})
+    assert found.results["outcome"] == "inconclusive"
+    assert "s3cret" not in found.stdout + found.stderr + json.dumps(found.results)

@@ -1,0 +1,100 @@
+"""Decisions in GitHub's forms: $GITHUB_OUTPUT, the step summary, annotations, a check run."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timezone
+from pathlib import Path
+
+from github_actions.payloads import AUTH, SHA
+from releasegate.adapters.github_actions.launch import child_env, command_line, main
+from releasegate.adapters.github_actions.publish import annotations, command, output_lines
+from releasegate.model import Decision, Requirement, Subject
+
+AT = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+
+
+def _decision(tmp_path: Path, failing: int = 1, outcome: str = "block") -> Decision:
+    reqs = [Requirement(name=f"validation v{i}", status="fail", reason=f"v{i} failed: 50%, really",
+                        location=(10 + i, 7)) for i in range(failing)]
+    reqs.append(Requirement(name="criterion coverage >= 80", status="pass", reason="ok", location=(3, 9)))
+    return Decision(kind="promotion", outcome=outcome, reason="1 requirement not met",
+                    subject=Subject(environment="production", sha=SHA), time=AT, requirements=tuple(reqs),
+                    policy_sha256="f" * 64, policy_path=str(tmp_path / "releasegate.yml"),
+                    outputs={"rollback-to": "b" * 40})
+
+
+def test_multiline_outputs_get_a_fresh_heredoc_delimiter():
+    marks = (f"EOF{i}" for i in itertools.count())
+    text = output_lines({"outcome": "block", "reason": "line one\nEOF0\nline two"}, lambda: next(marks))
+    assert text == "outcome=block\nreason<<EOF1\nline one\nEOF0\nline two\nEOF1\n"
+
+
+def test_commands_escape_their_message_and_properties():
+    assert command("error", "50% of\nit", file="a,b:c.yml", line=3) == "::error file=a%2Cb%3Ac.yml,line=3::50%25 of%0Ait"
+
+
+def test_at_most_ten_errors_and_a_notice_for_the_rest(tmp_path):
+    lines = annotations(_decision(tmp_path, failing=12), "releasegate.yml")
+    assert len(lines) == 11
+    assert lines[0] == ("::error title=releasegate%3A validation v0,file=releasegate.yml,line=10,col=7::"
+                        "v0 failed: 50%25, really")
+    assert lines[-1] == "::notice title=releasegate::2 more requirement(s) not met: see the step summary"
+
+
+def test_publish_writes_outputs_summary_annotations_and_a_check_run(github_fake, github_env, make_platform,
+                                                                     tmp_path):
+    github_fake.expect("POST", "/repos/acme/app/check-runs", headers=AUTH).respond(201, json={"id": 1})
+    env = github_env(github_fake, RELEASEGATE_OUTPUT=str(tmp_path / "report.json"))
+    platform, out = make_platform(github_fake, env)
+
+    platform.publish(_decision(tmp_path))
+
+    assert out.getvalue().splitlines() == [
+        "::error title=releasegate%3A validation v0,file=releasegate.yml,line=10,col=7::v0 failed: 50%25, really"]
+    assert (tmp_path / "output.txt").read_text() == (
+        f"outcome=block\nreason=1 requirement not met\nreport={tmp_path / 'report.json'}\n"
+        f"rollback-to={'b' * 40}\n")
+    summary = (tmp_path / "summary.md").read_text()
+    assert summary.startswith("### ❌ releasegate promotion: **block**")
+    body = github_fake.requests[0].json
+    assert body["output"]["annotations"] == [{
+        "path": "releasegate.yml", "start_line": 10, "end_line": 10, "annotation_level": "failure",
+        "title": "validation v0", "message": "v0 failed: 50%, really"}]
+    assert (body["name"], body["conclusion"], body["head_sha"]) == (
+        "releasegate promotion (production)", "failure", SHA)
+    assert body["output"]["summary"] == summary
+
+
+def test_a_token_that_may_not_create_check_runs_changes_nothing(github_fake, github_env, make_platform,
+                                                                tmp_path):
+    github_fake.expect("POST", "/repos/acme/app/check-runs").respond(
+        403, json={"message": "Resource not accessible by integration"})
+    platform, out = make_platform(github_fake, github_env(github_fake))
+
+    platform.publish(_decision(tmp_path, outcome="allow", failing=0))
+
+    assert out.getvalue().startswith("::notice title=releasegate::no check run: GitHub API POST "
+                                     "/repos/acme/app/check-runs: 403 forbidden: the token lacks `checks: write`")
+    assert (tmp_path / "output.txt").read_text().startswith("outcome=allow\n")
+
+
+def test_launch_maps_inputs_to_one_command_line():
+    env = {"RELEASEGATE_COMMAND": "promote", "RELEASEGATE_ARGS": "--version '1.2 rc' --dry-run",
+           "RELEASEGATE_ENVIRONMENT": "staging", "RELEASEGATE_SHA": "", "RUNNER_TEMP": "/tmp/rt"}
+    assert command_line(env) == ["promote", "--version", "1.2 rc", "--dry-run"]
+    child = child_env(env)
+    assert "RELEASEGATE_SHA" not in child and child["RELEASEGATE_TO"] == "staging"
+    assert child["RELEASEGATE_OUTPUT"].startswith("/tmp/rt/releasegate-")
+
+
+def test_launch_masks_secrets_first_and_refuses_unknown_commands(capsys):
+    import io
+
+    out = io.StringIO()
+    code = main({"RELEASEGATE_COMMAND": "deploy; rm -rf /", "RELEASEGATE_GITHUB_TOKEN": "s3cret",
+                 "RELEASEGATE_PROMETHEUS_TOKEN": "p1\np2"}, stdout=out)
+    assert code == 2
+    assert out.getvalue() == "::add-mask::s3cret\n::add-mask::p1\n::add-mask::p2\n"
+    assert capsys.readouterr().err == ("releasegate: error: input command: 'deploy; rm -rf /' is not one of "
+                                       "check | plan | promote | analyze | canary | watch | cache | record\n")

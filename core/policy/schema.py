@@ -59,11 +59,15 @@ def problems(data: Any) -> Iterator[tuple[Path, bool, str]]:
 
     ``at_key`` says the location is the key at ``path`` (an unknown key) rather than its value.
     """
-    from jsonschema import Draft202012Validator
-
-    validator = Draft202012Validator(schema())
-    for error in validator.iter_errors(data):
+    for error in _validator().iter_errors(data):
         yield from _explain(error)
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    from releasegate.policy.validate import Validator
+
+    return Validator(schema())
 
 
 def _explain(error: Any) -> Iterator[tuple[Path, bool, str]]:

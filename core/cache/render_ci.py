@@ -20,6 +20,18 @@ from releasegate.errors import UsageError
 GITLAB_MAX_CACHES = 4
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """YAML without ``&id001`` anchors: shared lists are written out each time."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump_yaml(data: Any) -> str:
+    """Block-style YAML in insertion order, without anchors or line wrapping."""
+    return yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, default_flow_style=False, width=10_000)
+
+
 @dataclass(frozen=True)
 class Rendered:
     """One target's output: ``text`` in the target's native form, ``data`` for json/yaml."""
@@ -147,7 +159,7 @@ def render_gitlab(plan: CachePlan) -> Rendered:
     document = {".releasegate-cache": job}
     header = ("# releasegate cache --target gitlab: "
               + ("writes" if plan.write else "read-only") + f" ({plan.trust.reason})\n")
-    text = header + yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=10_000)
+    text = header + dump_yaml(document)
     return Rendered("gitlab", text, document, tuple(notes))
 
 
@@ -173,5 +185,5 @@ def render_tekton(plan: CachePlan) -> Rendered:
         notes.append(f"tekton: no native concurrency limit; queue PipelineRuns of group "
                      f"{plan.concurrency.group} (at most {plan.concurrency.max_parallel} at a time) "
                      "with a pipeline queue or a lease")
-    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=10_000)
+    text = dump_yaml(data)
     return Rendered("tekton", text, data, tuple(notes))

@@ -26,7 +26,8 @@ def _parents(env: Mapping[str, str]) -> list[argparse.ArgumentParser]:
             given = env_default(env, "format", "text")
             action.choices = FORMATS
             action.default = given if given in FORMATS else "text"
-            action.help = "output format (default: text, the target's native form)"
+            action.help = ("text: the target's native form; json: the whole plan with warnings "
+                           "(and --explain); yaml: the target's output as YAML (default: text)")
     return [parent]
 
 
@@ -118,15 +119,16 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     if args.format == "json":
         ctx.print(json.dumps(document, indent=2))
     elif args.format == "yaml":
-        import yaml
+        # the target's output alone, so a GitLab job can write an includable file with it
+        from releasegate.cache.render_ci import dump_yaml
 
-        ctx.print(yaml.safe_dump(document, sort_keys=False, width=10_000))
+        ctx.print(dump_yaml(rendered.data))
     else:
         ctx.stdout.write(rendered.text)
         ctx.stdout.flush()
     for warning in plan.warnings:
         sys.stderr.write(f"releasegate: warning: {warning}\n")
-    if args.explain and args.format == "text":
+    if args.explain and args.format != "json":
         for line in explain:
             sys.stderr.write(f"releasegate: explain: {line}\n")
     return 0

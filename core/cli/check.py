@@ -38,7 +38,15 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
 def _notes(policy: Any) -> list[str]:
     """Advice that is not an error."""
     notes = []
-    if policy.cache and policy.cache.kaniko and not policy.cache.kaniko.fork:
-        notes.append("kaniko's upstream repository (GoogleContainerTools/kaniko) is archived; "
-                     "the same cache flags work with its maintained forks (set cache.kaniko.fork)")
+    cache = policy.cache
+    if cache and cache.kaniko and not cache.kaniko.fork:
+        notes.append("kaniko's upstream repository (GoogleContainerTools/kaniko) is archived "
+                     "(June 2025); the same cache flags, including --no-push-cache for read-only "
+                     "refs, work with its maintained forks (set cache.kaniko.fork)")
+    if cache and cache.docker and cache.docker.backend == "gha":
+        from releasegate.cache.tools import gha_quota_warning
+
+        warning = gha_quota_warning(cache.docker.mode, cache.docker.size_estimate)
+        if warning:
+            notes.append(f"cache.docker: {warning}")
     return notes

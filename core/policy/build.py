@@ -47,7 +47,6 @@ ROLLBACK_TOKENS = ("rollback_to", "sha", "version", "env", "service")
 _TOKEN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _CONDITION = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%?)\s*$")
 _AGGREGATE = re.compile(r"^\s*(mean|avg|max|min|median|sum|p\d{1,2})\s+over\s+(\S+)\s*$")
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B)?\s*$", re.IGNORECASE)
 VALIDATION_SOURCES = ("check", "junit", "coverage", "sarif", "trivy", "audit")
 
 
@@ -332,8 +331,13 @@ class Builder:
         docker = None
         if raw.get("docker"):
             d = raw["docker"]
-            if d["backend"] in ("registry", "s3") and not d.get("ref") and d["backend"] == "registry":
+            if d["backend"] == "registry" and not d.get("ref"):
                 self.problem(("cache", "docker"), "a registry cache needs 'ref:' (the cache image reference)")
+            if d["backend"] == "s3":
+                lacking = [k for k in ("bucket", "region") if k not in (d.get("options") or {})]
+                if lacking:
+                    self.problem(("cache", "docker", "options"),
+                                 f"an s3 cache needs options {' and '.join(lacking)} (e.g. bucket: ci-cache, region: eu-west-1)")
             size = None
             if d.get("size_estimate"):
                 size = self.size(d["size_estimate"], ("cache", "docker", "size_estimate"))
@@ -353,17 +357,23 @@ class Builder:
         if raw.get("concurrency"):
             c = raw["concurrency"]
             concurrency = Concurrency(group=c["group"], max_parallel=int(c.get("max_parallel", 1)))
-        return Cache(write_on=tuple(raw.get("write_on", ("default", "tags"))), dependencies=deps,
+        write_on = tuple(raw.get("write_on", ("default", "tags")))
+        for i, entry in enumerate(write_on):
+            if entry.startswith("refs/"):
+                self.problem(("cache", "write_on", i), f"write_on takes branch names or globs, 'default', "
+                             f"'tags' or 'pull_requests', not a full ref: write {entry.split('/', 2)[-1]!r}")
+        return Cache(write_on=write_on, dependencies=deps,
                      per_directory=bool(raw.get("per_directory", False)), prefix=raw.get("prefix", "releasegate"),
                      docker=docker, kaniko=kaniko, bazel=bazel, concurrency=concurrency)
 
     def size(self, text: str, path: Path) -> float | None:
-        match = _SIZE.match(str(text))
-        if not match:
-            self.problem(path, f"expected a size such as 800MB or 3GB, got {text!r}")
+        from releasegate.cache.tools import parse_size
+
+        try:
+            return parse_size(str(text))
+        except ValueError as exc:
+            self.problem(path, str(exc))
             return None
-        units = {"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
-        return float(match.group(1)) * units.get((match.group(2) or "").lower(), 1.0)
 
     def drift(self, raw: dict[str, Any], environments: list[str]) -> Drift:
         files = {}

@@ -85,7 +85,7 @@ def judge_threshold(metric: Metric, data: MetricData, interval: float) -> list[M
             window = [
                 float(o.canary)  # type: ignore[arg-type]
                 for o in data.observations[: i + 1]
-                if o.time > obs.time - span - 1e-9 and is_number(o.canary)
+                if o.time > obs.time - span + 1e-9 and is_number(o.canary)
             ]
             value = aggregate(name, window)
             label = f"{name} over {len(window)} intervals"

@@ -103,7 +103,7 @@ def _scale(state: _State) -> float:
     m = len(state.sq_diffs)
     if not m:
         return 1.0
-    ratios = sorted(d / (2.0 * TAU2_PRIOR["level"] + v) for d, v in zip(state.sq_diffs, state.noise))
+    ratios = sorted(d / (2.0 * TAU2_PRIOR["level"] + v) for d, v in zip(state.sq_diffs, state.noise, strict=False))
     med = ratios[m // 2] if m % 2 else (ratios[m // 2 - 1] + ratios[m // 2]) / 2.0
     estimate = max(SCALE_FLOOR, med / _CHI2_MEDIAN)
     return (PRIOR_WEIGHT * 1.0 + m * estimate) / (PRIOR_WEIGHT + m)

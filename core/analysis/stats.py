@@ -96,6 +96,8 @@ def _wdiff(x: Sequence[float], y: Sequence[float], shift: float, zq: float) -> f
     r, ties = ranks([*(v - shift for v in x), *y])
     dz = sum(r[:nx]) - nx * (nx + 1) / 2.0 - nx * ny / 2.0
     sigma = _tie_sigma(nx, ny, ties)
+    if sigma == 0.0:  # every value tied at this shift: no evidence either way
+        return -zq
     correction = math.copysign(0.5, dz) if dz else 0.0
     return (dz - correction) / sigma - zq
 

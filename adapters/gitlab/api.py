@@ -24,8 +24,9 @@ T = TypeVar("T")
 
 JOB_TOKEN = "CI_JOB_TOKEN"
 PRIVATE_TOKEN = "RELEASEGATE_GITLAB_TOKEN"
-_SET_IT = (f"set {PRIVATE_TOKEN} (a project or group access token) as a masked, "
-           "protected CI/CD variable")
+_SET_IT = (
+    f"set {PRIVATE_TOKEN} (a project or group access token) as a masked, protected CI/CD variable"
+)
 
 
 class GitlabApi:
@@ -37,8 +38,14 @@ class GitlabApi:
     :param timeout: seconds per HTTP request.
     """
 
-    def __init__(self, env: Mapping[str, str], *, sleep: Callable[[float], None] = time.sleep,
-                 attempts: int = 3, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        attempts: int = 3,
+        timeout: float = 30.0,
+    ) -> None:
         self.url = (env.get("CI_SERVER_URL") or "").rstrip("/")
         self.project_id = env.get("CI_PROJECT_ID") or env.get("CI_PROJECT_PATH") or ""
         self._job_token = env.get(JOB_TOKEN) or None
@@ -59,25 +66,33 @@ class GitlabApi:
 
     def _client(self, private: bool, what: str, permission: str) -> gitlab.Gitlab:
         if private and not self._private_token:
-            raise PlatformError(f"cannot {what}: {PRIVATE_TOKEN} is not set and {JOB_TOKEN} "
-                                f"cannot do this; it needs {permission}: {_SET_IT}")
+            raise PlatformError(
+                f"cannot {what}: {PRIVATE_TOKEN} is not set and {JOB_TOKEN} "
+                f"cannot do this; it needs {permission}: {_SET_IT}"
+            )
         if not self._private_token and not self._job_token:
             raise PlatformError(f"cannot {what}: neither {JOB_TOKEN} nor {PRIVATE_TOKEN} is set")
         if not self.url or not self.project_id:
-            raise PlatformError(f"cannot {what}: CI_SERVER_URL and CI_PROJECT_ID must be set "
-                                "(they are in every GitLab CI job)")
+            raise PlatformError(
+                f"cannot {what}: CI_SERVER_URL and CI_PROJECT_ID must be set "
+                "(they are in every GitLab CI job)"
+            )
         key = bool(self._private_token)
         if key not in self._clients:
             import gitlab
 
             if self._private_token:
-                client = gitlab.Gitlab(self.url, private_token=self._private_token, timeout=self.timeout)
+                client = gitlab.Gitlab(
+                    self.url, private_token=self._private_token, timeout=self.timeout
+                )
             else:
                 client = gitlab.Gitlab(self.url, job_token=self._job_token, timeout=self.timeout)
             self._clients[key] = client
         return self._clients[key]
 
-    def call(self, what: str, permission: str, fn: Callable[[Any], T], *, private: bool = False) -> T:
+    def call(
+        self, what: str, permission: str, fn: Callable[[Any], T], *, private: bool = False
+    ) -> T:
         """Run ``fn(project)`` (a lazy python-gitlab project), mapping failures to one line.
 
         :param what: the action, for messages (``"list deployments of production"``).
@@ -107,21 +122,27 @@ class GitlabApi:
                 if attempt < self.attempts:
                     self.sleep(0.5 * 2 ** (attempt - 1))
                     continue
-                raise PlatformError(f"cannot reach GitLab at {self.url} to {what}: {last} after "
-                                    f"{self.attempts} attempts") from exc
+                raise PlatformError(
+                    f"cannot reach GitLab at {self.url} to {what}: {last} after "
+                    f"{self.attempts} attempts"
+                ) from exc
         raise PlatformError(f"GitLab failed to {what}: {last}")  # not reached
 
     def _refusal(self, code: int, what: str, permission: str, token: str, exc: Exception) -> str:
         if code == 401:
             hint = " (a job token is valid only while its job runs)" if token == JOB_TOKEN else ""
-            return (f"GitLab rejected {token} (401 Unauthorized) trying to {what}: the token is "
-                    f"invalid, expired or revoked{hint}")
+            return (
+                f"GitLab rejected {token} (401 Unauthorized) trying to {what}: the token is "
+                f"invalid, expired or revoked{hint}"
+            )
         if code == 403:
             tail = f"; {_SET_IT}" if token == JOB_TOKEN else ""
             return f"GitLab refused to {what} with {token} (403 Forbidden): it needs {permission}{tail}"
         if code == 404:
-            return (f"GitLab answered 404 Not Found trying to {what} in project {self.project_id}: "
-                    f"it does not exist, or {token} cannot see it ({permission})")
+            return (
+                f"GitLab answered 404 Not Found trying to {what} in project {self.project_id}: "
+                f"it does not exist, or {token} cannot see it ({permission})"
+            )
         if code >= 500:
             return f"GitLab failed to {what}: HTTP {code} after {self.attempts} attempts"
         detail = " ".join(str(getattr(exc, "error_message", "") or "").split())[:200]

@@ -30,16 +30,53 @@ MAX_VALUE = 200
 #: ``RELEASEGATE_<OPTION>`` names the CLI reads as option defaults. dotenv variables take
 #: precedence over a later job's ``variables:``, so an output with such a name would silently
 #: change what a downstream releasegate command does: those get a ``RESULT_`` infix instead.
-RESERVED = frozenset({
-    "AT", "AUTHOR", "BREAK_GLASS", "BY", "CONFIG", "DEBUG", "DEPLOYED_AT", "DIGEST", "DRY_RUN",
-    "DURATION", "ENV", "ENVIRONMENT", "EXPLAIN", "FAIL_ON", "FORMAT", "GATE", "LEDGER",
-    "LIMIT", "METRICS", "ONCE", "OUTPUT", "PROMETHEUS_TOKEN", "PROMETHEUS_URL", "QUIET", "REF",
-    "SERVICE", "SHA", "STATUS", "STEP", "TARGET", "TO", "VERSION", "WINDOW",
-})
+RESERVED = frozenset(
+    {
+        "AT",
+        "AUTHOR",
+        "BREAK_GLASS",
+        "BY",
+        "CONFIG",
+        "DEBUG",
+        "DEPLOYED_AT",
+        "DIGEST",
+        "DRY_RUN",
+        "DURATION",
+        "ENV",
+        "ENVIRONMENT",
+        "EXPLAIN",
+        "FAIL_ON",
+        "FORMAT",
+        "GATE",
+        "LEDGER",
+        "LIMIT",
+        "METRICS",
+        "ONCE",
+        "OUTPUT",
+        "PROMETHEUS_TOKEN",
+        "PROMETHEUS_URL",
+        "QUIET",
+        "REF",
+        "SERVICE",
+        "SHA",
+        "STATUS",
+        "STEP",
+        "TARGET",
+        "TO",
+        "VERSION",
+        "WINDOW",
+    }
+)
 
 #: Published first, in this order, whatever else a decision carries.
-PRIORITY = ("RELEASEGATE_OUTCOME", "RELEASEGATE_REASON", "RELEASEGATE_KIND",
-            "RELEASEGATE_NEXT_WEIGHT", "RELEASEGATE_ROLLBACK_TO", "RELEASEGATE_ROLLBACK_JOB")
+PRIORITY = (
+    "RELEASEGATE_OUTCOME",
+    "RELEASEGATE_REASON",
+    "RELEASEGATE_KIND",
+    "RELEASEGATE_NEXT_WEIGHT",
+    "RELEASEGATE_ROLLBACK_TO",
+    "RELEASEGATE_ROLLBACK_JOB",
+)
 
 _KEY_CHARS = re.compile(r"[^A-Z0-9_]+")
 # Characters a dotenv parser may read as quoting, comments or substitution.

@@ -29,11 +29,22 @@ __all__ = ["GitlabPlatform", "context_from_env", "releasegate_platform"]
 
 #: GitLab deployment status -> releasegate's. ``created`` and ``blocked`` deployments
 #: (a manual job never played, one waiting for approval) are not in progress.
-FROM_GITLAB = {"running": "promoting", "success": "success", "failed": "failure",
-               "created": "inactive", "blocked": "inactive", "canceled": "inactive",
-               "skipped": "inactive"}
-TO_GITLAB = {"promoting": "running", "success": "success", "failure": "failed",
-             "rolled_back": "canceled", "inactive": "canceled"}
+FROM_GITLAB = {
+    "running": "promoting",
+    "success": "success",
+    "failed": "failure",
+    "created": "inactive",
+    "blocked": "inactive",
+    "canceled": "inactive",
+    "skipped": "inactive",
+}
+TO_GITLAB = {
+    "promoting": "running",
+    "success": "success",
+    "failure": "failed",
+    "rolled_back": "canceled",
+    "inactive": "canceled",
+}
 #: Deployments read per environment, newest first (enough for upstream, soak and rollback).
 MAX_DEPLOYMENTS = 200
 MAX_PIPELINES = 20
@@ -41,8 +52,10 @@ MAX_PIPELINES = 20
 _READ_DEPLOYMENTS = "the Reporter role (CI_JOB_TOKEN can read its own project's deployments)"
 _WRITE_DEPLOYMENTS = "the Developer role on the project (CI_JOB_TOKEN has it for its own project)"
 _READ_JOBS = "the read_api scope and the Reporter role"
-_RETRY = ("the api scope and the Developer role, with 'Allow job retries for rollback "
-          "deployments' enabled")
+_RETRY = (
+    "the api scope and the Developer role, with 'Allow job retries for rollback "
+    "deployments' enabled"
+)
 
 
 @hookimpl
@@ -63,7 +76,10 @@ def context_from_env(env: Mapping[str, str]) -> CIContext:
     return CIContext(
         platform="gitlab",
         sha=env.get("CI_COMMIT_SHA") or None,
-        ref=tag or env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME") or env.get("CI_COMMIT_REF_NAME") or None,
+        ref=tag
+        or env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME")
+        or env.get("CI_COMMIT_REF_NAME")
+        or None,
         ref_type="tag" if tag else "branch",
         default_branch=env.get("CI_DEFAULT_BRANCH") or None,
         actor=env.get("GITLAB_USER_LOGIN") or None,
@@ -91,8 +107,9 @@ class GitlabPlatform(Platform):
 
     name = "gitlab"
 
-    def __init__(self, ledger: Ledger, env: dict[str, str] | None = None, *,
-                 api: GitlabApi | None = None) -> None:
+    def __init__(
+        self, ledger: Ledger, env: dict[str, str] | None = None, *, api: GitlabApi | None = None
+    ) -> None:
         super().__init__(ledger, env)
         self.api = api or GitlabApi(self.env)
         self._deployables: dict[int, int] = {}
@@ -109,16 +126,22 @@ class GitlabPlatform(Platform):
         if deployable.get("id"):
             self._deployables[int(raw["id"])] = int(deployable["id"])
         return Deployment(
-            id=int(raw["id"]), environment=(raw.get("environment") or {}).get("name") or environment,
-            sha=str(raw.get("sha") or ""), status=FROM_GITLAB.get(str(raw.get("status")), "inactive"),
-            created_at=_time(raw.get("created_at")), updated_at=_time(raw.get("updated_at")),
+            id=int(raw["id"]),
+            environment=(raw.get("environment") or {}).get("name") or environment,
+            sha=str(raw.get("sha") or ""),
+            status=FROM_GITLAB.get(str(raw.get("status")), "inactive"),
+            created_at=_time(raw.get("created_at")),
+            updated_at=_time(raw.get("updated_at")),
             version=raw.get("ref") if deployable.get("tag") else None,
-            actor=(raw.get("user") or {}).get("username"), url=deployable.get("web_url"))
+            actor=(raw.get("user") or {}).get("username"),
+            url=deployable.get("web_url"),
+        )
 
     def _raw_deployments(self, environment: str) -> list[dict[str, Any]]:
         def fetch(client: Any) -> list[dict[str, Any]]:
             rows = self.api.project(client).deployments.list(
-                environment=environment, order_by="id", sort="desc", per_page=100, iterator=True)
+                environment=environment, order_by="id", sort="desc", per_page=100, iterator=True
+            )
             out = []
             for row in rows:
                 out.append(row.asdict())
@@ -142,25 +165,43 @@ class GitlabPlatform(Platform):
         for raw in self._raw_deployments(environment):
             if raw.get("sha") != sha:
                 continue
-            detail = self.api.call(f"read deployment {raw['id']} of {environment}", _READ_DEPLOYMENTS,
-                                   lambda c, i=raw["id"]: self.api.project(c).deployments.get(i).asdict())
+            detail = self.api.call(
+                f"read deployment {raw['id']} of {environment}",
+                _READ_DEPLOYMENTS,
+                lambda c, i=raw["id"]: self.api.project(c).deployments.get(i).asdict(),
+            )
             for item in detail.get("approvals") or []:
                 if item.get("status") == "approved" and (item.get("user") or {}).get("username"):
-                    found.append(Approval(environment, sha, item["user"]["username"],
-                                          _time(item.get("created_at"))))
-        if self.env.get("RELEASEGATE_GITLAB_MR_APPROVALS") == "true" and self.env.get("CI_MERGE_REQUEST_IID"):
+                    found.append(
+                        Approval(
+                            environment,
+                            sha,
+                            item["user"]["username"],
+                            _time(item.get("created_at")),
+                        )
+                    )
+        if self.env.get("RELEASEGATE_GITLAB_MR_APPROVALS") == "true" and self.env.get(
+            "CI_MERGE_REQUEST_IID"
+        ):
             found += self._mr_approvals(environment, sha)
         return found
 
     def _mr_approvals(self, environment: str, sha: str) -> list[Approval]:
         iid = self.env["CI_MERGE_REQUEST_IID"]
         state = self.api.call(
-            f"read the approvals of merge request !{iid}", _READ_JOBS,
-            lambda c: self.api.project(c).mergerequests.get(iid, lazy=True).approvals.get().asdict(),
-            private=True)
+            f"read the approvals of merge request !{iid}",
+            _READ_JOBS,
+            lambda c: (
+                self.api.project(c).mergerequests.get(iid, lazy=True).approvals.get().asdict()
+            ),
+            private=True,
+        )
         when = _time(state.get("updated_at"))
-        return [Approval(environment, sha, item["user"]["username"], when)
-                for item in state.get("approved_by") or [] if (item.get("user") or {}).get("username")]
+        return [
+            Approval(environment, sha, item["user"]["username"], when)
+            for item in state.get("approved_by") or []
+            if (item.get("user") or {}).get("username")
+        ]
 
     def checks(self, sha: str) -> list[CheckRun]:
         """Finished jobs of the commit's pipelines: ``success`` passed, ``failed`` failed."""
@@ -168,39 +209,64 @@ class GitlabPlatform(Platform):
         def fetch(client: Any) -> list[CheckRun]:
             project = self.api.project(client)
             runs: list[CheckRun] = []
-            for index, pipeline in enumerate(project.pipelines.list(sha=sha, per_page=100, iterator=True)):
+            for index, pipeline in enumerate(
+                project.pipelines.list(sha=sha, per_page=100, iterator=True)
+            ):
                 if index >= MAX_PIPELINES:
                     break
-                jobs = project.pipelines.get(pipeline.id, lazy=True).jobs.list(per_page=100, iterator=True)
+                jobs = project.pipelines.get(pipeline.id, lazy=True).jobs.list(
+                    per_page=100, iterator=True
+                )
                 for job in jobs:
                     status = {"success": "passed", "failed": "failed"}.get(job.status)
                     if status:
-                        runs.append(CheckRun(sha, job.name, status,
-                                             _time(job.finished_at or job.created_at),
-                                             getattr(job, "web_url", None)))
+                        runs.append(
+                            CheckRun(
+                                sha,
+                                job.name,
+                                status,
+                                _time(job.finished_at or job.created_at),
+                                getattr(job, "web_url", None),
+                            )
+                        )
             return runs
 
-        return self.api.call(f"list the jobs of the pipelines of {sha[:12]}", _READ_JOBS, fetch,
-                             private=True)
+        return self.api.call(
+            f"list the jobs of the pipelines of {sha[:12]}", _READ_JOBS, fetch, private=True
+        )
 
     def team_members(self, team: str) -> tuple[str, ...] | None:
         """Members of the GitLab group ``team`` (``acme/release``), inherited ones included."""
         return self.api.call(
-            f"list the members of group {team}", "the read_api scope and access to that group",
-            lambda c: tuple(m.username for m in c.groups.get(team, lazy=True).members_all.list(
-                per_page=100, iterator=True)), private=True)
+            f"list the members of group {team}",
+            "the read_api scope and access to that group",
+            lambda c: tuple(
+                m.username
+                for m in c.groups.get(team, lazy=True).members_all.list(per_page=100, iterator=True)
+            ),
+            private=True,
+        )
 
     # -- records --------------------------------------------------------------------------
 
     def _deploy_job(self, environment: str) -> bool:
         """This job is itself a deployment job of ``environment`` (``environment: action: start``)."""
-        return (self.env.get("CI_ENVIRONMENT_NAME") == environment
-                and self.env.get("CI_ENVIRONMENT_ACTION", "start") == "start"
-                and bool(self.env.get("CI_JOB_ID")))
+        return (
+            self.env.get("CI_ENVIRONMENT_NAME") == environment
+            and self.env.get("CI_ENVIRONMENT_ACTION", "start") == "start"
+            and bool(self.env.get("CI_JOB_ID"))
+        )
 
-    def start_deployment(self, environment: str, sha: str, *, version: str | None = None,
-                         digest: str | None = None, production: bool = False,
-                         actor: str | None = None) -> Deployment:
+    def start_deployment(
+        self,
+        environment: str,
+        sha: str,
+        *,
+        version: str | None = None,
+        digest: str | None = None,
+        production: bool = False,
+        actor: str | None = None,
+    ) -> Deployment:
         """Create a ``running`` deployment, or use the one GitLab made for this deployment job."""
         if self._deploy_job(environment):
             job = int(self.env["CI_JOB_ID"])
@@ -209,13 +275,23 @@ class GitlabPlatform(Platform):
                     deployment = self._deployment(raw, environment)
                     self._own.add(deployment.id)
                     return replace(deployment, version=version or deployment.version, digest=digest)
-            raise PlatformError(f"job {job} deploys to {environment} but GitLab lists no deployment "
-                                "for it; check the job's environment: keyword")
+            raise PlatformError(
+                f"job {job} deploys to {environment} but GitLab lists no deployment "
+                "for it; check the job's environment: keyword"
+            )
         tag = self.env.get("CI_COMMIT_TAG")
-        body = {"environment": environment, "sha": sha, "status": "running",
-                "ref": tag or self.env.get("CI_COMMIT_REF_NAME") or sha, "tag": bool(tag)}
-        raw = self.api.call(f"create a deployment of {sha[:12]} to {environment}", _WRITE_DEPLOYMENTS,
-                            lambda c: self.api.project(c).deployments.create(body).asdict())
+        body = {
+            "environment": environment,
+            "sha": sha,
+            "status": "running",
+            "ref": tag or self.env.get("CI_COMMIT_REF_NAME") or sha,
+            "tag": bool(tag),
+        }
+        raw = self.api.call(
+            f"create a deployment of {sha[:12]} to {environment}",
+            _WRITE_DEPLOYMENTS,
+            lambda c: self.api.project(c).deployments.create(body).asdict(),
+        )
         return replace(self._deployment(raw, environment), version=version, digest=digest)
 
     def finish_deployment(self, deployment: Deployment, status: str) -> Deployment:
@@ -231,31 +307,54 @@ class GitlabPlatform(Platform):
             remote.save()
             return remote.asdict()
 
-        raw = self.api.call(f"set deployment {deployment.id} of {deployment.environment} to "
-                            f"{TO_GITLAB[status]}", _WRITE_DEPLOYMENTS, update)
-        return replace(deployment, status=FROM_GITLAB.get(str(raw.get("status")), status),
-                       updated_at=_time(raw.get("updated_at")) if raw.get("updated_at") else self.now())
+        raw = self.api.call(
+            f"set deployment {deployment.id} of {deployment.environment} to {TO_GITLAB[status]}",
+            _WRITE_DEPLOYMENTS,
+            update,
+        )
+        return replace(
+            deployment,
+            status=FROM_GITLAB.get(str(raw.get("status")), status),
+            updated_at=_time(raw.get("updated_at")) if raw.get("updated_at") else self.now(),
+        )
 
     def rollback(self, environment: str, target: Deployment) -> str:
         """Retry the job of ``target`` (GitLab's own rollback); without a token, name it."""
         job = self._deployables.get(target.id)
         if job is None:
-            raw = self.api.call(f"read deployment {target.id} of {environment}", _READ_DEPLOYMENTS,
-                                lambda c: self.api.project(c).deployments.get(target.id).asdict())
+            raw = self.api.call(
+                f"read deployment {target.id} of {environment}",
+                _READ_DEPLOYMENTS,
+                lambda c: self.api.project(c).deployments.get(target.id).asdict(),
+            )
             job = int((raw.get("deployable") or {}).get("id") or 0) or None
-        self._write_dotenv({"RELEASEGATE_ROLLBACK_TO": target.sha,
-                            **({"RELEASEGATE_ROLLBACK_JOB": str(job)} if job else {})})
+        self._write_dotenv(
+            {
+                "RELEASEGATE_ROLLBACK_TO": target.sha,
+                **({"RELEASEGATE_ROLLBACK_JOB": str(job)} if job else {}),
+            }
+        )
         where = f"roll back {environment} to {target.sha[:12]}"
         if job is None:
             return f"{where}: deployment {target.id} has no job to retry; run your deploy job for that commit"
         if not self.api.has_private_token:
-            return (f"{where}: retry job {job}; not done because {PRIVATE_TOKEN} is not set "
-                    f"({JOB_TOKEN} cannot retry jobs: it needs {_RETRY})")
-        new: dict[str, Any] = self.api.call(
-            f"retry job {job} to {where}", _RETRY,
-            lambda c: self.api.project(c).jobs.get(job, lazy=True).retry(), private=True) or {}
+            return (
+                f"{where}: retry job {job}; not done because {PRIVATE_TOKEN} is not set "
+                f"({JOB_TOKEN} cannot retry jobs: it needs {_RETRY})"
+            )
+        new: dict[str, Any] = (
+            self.api.call(
+                f"retry job {job} to {where}",
+                _RETRY,
+                lambda c: self.api.project(c).jobs.get(job, lazy=True).retry(),
+                private=True,
+            )
+            or {}
+        )
         url = new.get("web_url")
-        return f"{where}: retried job {job} as job {new.get('id', '?')}" + (f" ({url})" if url else "")
+        return f"{where}: retried job {job} as job {new.get('id', '?')}" + (
+            f" ({url})" if url else ""
+        )
 
     # -- publishing -----------------------------------------------------------------------
 
@@ -269,11 +368,17 @@ class GitlabPlatform(Platform):
         """The dotenv, JUnit and Markdown reports, where the template's variables name them."""
         from releasegate.render import render
 
-        values = {"RELEASEGATE_OUTCOME": decision.outcome, "RELEASEGATE_REASON": decision.reason,
-                  "RELEASEGATE_KIND": decision.kind}
+        values = {
+            "RELEASEGATE_OUTCOME": decision.outcome,
+            "RELEASEGATE_REASON": decision.reason,
+            "RELEASEGATE_KIND": decision.kind,
+        }
         values.update({output_variable(k): str(v) for k, v in decision.outputs.items()})
         self._write_dotenv(values)
-        for variable, fmt in (("RELEASEGATE_GITLAB_JUNIT", "junit"), ("RELEASEGATE_GITLAB_REPORT", "markdown")):
+        for variable, fmt in (
+            ("RELEASEGATE_GITLAB_JUNIT", "junit"),
+            ("RELEASEGATE_GITLAB_REPORT", "markdown"),
+        ):
             path = self.env.get(variable)
             if path:
                 _write(path, render(decision, fmt))

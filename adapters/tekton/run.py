@@ -81,14 +81,22 @@ def command_env(env: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-def first_line(stdout: str, stderr: str, code: int) -> str:
-    """The one line that says what happened: stdout's first on success, the error otherwise."""
+def first_line(command: str, stdout: str, stderr: str, code: int) -> str:
+    """The one line that says what happened: stdout's first on success, the error otherwise.
+
+    Output that is a document rather than a sentence (``results:``, JSON) gives
+    ``releasegate COMMAND finished`` instead; the report keeps the document.
+    """
     lines = (stdout if code == 0 else stderr + "\n" + stdout).splitlines()
     for line in lines:
         line = line.strip()
         if line and not line.startswith("releasegate: warning:"):
+            if code == 0 and (line.endswith(":") or line[0] in "{["):
+                break
             return line.removeprefix("releasegate: error: ")
-    return "no output" if code == 0 else f"releasegate exited with code {code} and no message"
+    if code == 0:
+        return f"releasegate {command} finished"
+    return f"releasegate {command} exited with code {code} and no message"
 
 
 def command_line(env: Mapping[str, str]) -> list[str]:
@@ -136,7 +144,8 @@ def run(env: Mapping[str, str], stdout: TextIO | None = None, stderr: TextIO | N
                 code = exc.code if isinstance(exc.code, int) else EXIT_USAGE
     pointer = _keep_log(child, out.text() + err.text())
     try:
-        outcome = _finish(child, code, first_line(out.text(), err.text(), code), pointer)
+        line = first_line(env.get("RELEASEGATE_COMMAND", "").strip(), out.text(), err.text(), code)
+        outcome = _finish(child, code, line, pointer)
     except ReleasegateError as exc:
         err.write(f"releasegate: error: {exc}\n")
         return exc.exit_code

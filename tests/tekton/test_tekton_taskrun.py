@@ -265,3 +265,20 @@ def test_the_prometheus_token_comes_from_its_workspace_only(taskrun: TaskRunHarn
     found = taskrun.run(params, {"source": source, "prometheus-auth": auth})
     assert found.results["outcome"] == "inconclusive"
     assert "s3cret" not in found.stdout + found.stderr + json.dumps(found.results)
+
+
+def test_cache_publishes_its_key_as_a_result(
+    taskrun: TaskRunHarness, checkout_source: Path
+) -> None:
+    (checkout_source / "requirements.txt").write_text("pluggy==1.5.0\n")
+
+    run = taskrun.run(
+        {"command": "cache", "sha": SHA, "args": "--target tekton --ref main"},
+        {"source": checkout_source},
+    )
+
+    assert run.succeeded, run.stderr
+    assert run.results["outcome"] == "ok"
+    assert run.results["reason"] == "releasegate cache finished"
+    assert run.results["cache-key"].startswith("releasegate-linux-pip-")
+    assert "cache-key: " + run.results["cache-key"] in run.stdout

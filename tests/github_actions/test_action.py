@@ -1,0 +1,104 @@
+"""The composite action for real under act (on the host): outputs, summary, success or failure.
+
+GitHub's API is the local ``github_fake`` (every request checked against GitHub's OpenAPI
+description); ``actions/cache`` is a local stand-in (see ``stand-ins/``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from github_actions.payloads import AUTH
+
+pytestmark = pytest.mark.peer("act")
+
+POLICY = """\
+version: 1
+validations:
+  static-check:
+    check: lint
+  unit-tests:
+    junit: reports/unit.xml
+environments:
+  - name: staging
+    requires:
+      validations: [static-check, unit-tests]
+"""
+PASSING = '<testsuite name="u" tests="2" failures="0" errors="0"><testcase name="a"/><testcase name="b"/></testsuite>\n'
+FAILING = ('<testsuite name="u" tests="2" failures="1" errors="0"><testcase name="a"/>'
+           '<testcase name="b"><failure message="boom"/></testcase></testsuite>\n')
+
+
+def _lint_passed(fake, sha: str) -> None:
+    fake.expect("GET", "/repos/acme/app/deployments", query={"environment": "staging", "per_page": "100"},
+                headers=AUTH).respond(json=[])
+    fake.expect("GET", f"/repos/acme/app/commits/{sha}/check-runs", headers=AUTH).respond(json={
+        "total_count": 1, "check_runs": [{
+            "id": 1, "name": "lint", "head_sha": sha, "status": "completed", "conclusion": "success",
+            "started_at": "2026-03-02T09:00:00Z", "completed_at": "2026-03-02T09:01:00Z",
+            "html_url": "https://github.com/acme/app/runs/1"}]})
+    fake.expect("GET", f"/repos/acme/app/commits/{sha}/statuses", headers=AUTH).respond(json=[])
+
+
+def test_check_runs_and_restores_its_environment_from_the_cache(action_workspace, run_action):
+    ws, _ = action_workspace({"releasegate.yml": POLICY})
+
+    result = run_action(ws, command="check")
+
+    assert result.proc.returncode == 0, result.log
+    assert result.conclusion == "success"
+    assert "releasegate.yml: valid (version 1; staging; 2 validations, 0 gates)" in result.log
+    assert result.cache_log.startswith("restore releasegate-Linux-")
+    assert "save" not in result.cache_log  # a hit is never written back
+
+
+def test_promote_allowed_records_a_deployment_and_publishes(action_workspace, run_action, github_fake):
+    ws, sha = action_workspace({"releasegate.yml": POLICY, "reports/unit.xml": PASSING})
+    _lint_passed(github_fake, sha)
+    github_fake.expect("POST", "/repos/acme/app/deployments", headers=AUTH, json={
+        "ref": sha, "task": "deploy", "auto_merge": False, "required_contexts": [], "payload": {"releasegate": {}},
+        "environment": "staging", "description": f"releasegate: promote {sha[:12]}",
+        "production_environment": False}).respond(201, json={
+            "id": 31, "sha": sha, "environment": "staging", "created_at": "2026-03-02T10:00:00Z",
+            "payload": {}, "creator": {"login": "github-actions[bot]"},
+            "url": f"{github_fake.url}/repos/acme/app/deployments/31"})
+    github_fake.expect("POST", "/repos/acme/app/deployments/31/statuses", headers=AUTH,
+                       json=lambda body: body["state"] == "in_progress").respond(201, json={
+                           "id": 1, "state": "in_progress", "created_at": "2026-03-02T10:00:01Z"})
+    github_fake.expect("POST", "/repos/acme/app/check-runs", headers=AUTH,
+                       json=lambda body: body["conclusion"] == "success").respond(201, json={"id": 5})
+
+    result = run_action(ws, command="promote", environment="staging", api=github_fake)
+
+    assert result.conclusion == "success", result.log
+    assert result.outputs["outcome"] == "allow"
+    assert result.outputs["reason"]
+    assert result.outputs["report"].endswith(".json")
+    assert "### ✅ releasegate promotion: **allow**" in result.summary
+
+
+def test_promote_blocked_fails_the_step_with_an_annotation(action_workspace, run_action, github_fake):
+    ws, sha = action_workspace({"releasegate.yml": POLICY, "reports/unit.xml": FAILING})
+    _lint_passed(github_fake, sha)
+    github_fake.expect("POST", "/repos/acme/app/check-runs", headers=AUTH,
+                       json=lambda body: body["conclusion"] == "failure").respond(201, json={"id": 6})
+
+    result = run_action(ws, command="promote", environment="staging", api=github_fake)
+
+    assert result.conclusion == "failure", result.log
+    assert result.outputs["outcome"] == "block"
+    assert "::error title=releasegate%3A validation unit-tests,file=releasegate.yml,line=" in result.log
+    assert "### ❌ releasegate promotion: **block**" in result.summary
+
+
+def test_an_api_permission_error_fails_the_step_in_one_line(action_workspace, run_action, github_fake):
+    ws, _ = action_workspace({"releasegate.yml": POLICY, "reports/unit.xml": PASSING})
+    github_fake.expect("GET", "/repos/acme/app/deployments").respond(
+        403, json={"message": "Resource not accessible by integration"})
+
+    result = run_action(ws, command="promote", environment="staging", api=github_fake)
+
+    assert result.conclusion == "failure"
+    assert ("releasegate: error: GitHub API GET /repos/acme/app/deployments: 403 forbidden: the token "
+            "lacks `deployments: read`") in result.log
+    assert "Traceback" not in result.log

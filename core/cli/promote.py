@@ -94,12 +94,14 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     history = {name: platform.deployments(name) for name in dict.fromkeys(sources)}
     teams = {team: platform.team_members(team) for team in teams_of(policy, env.requires)}
     actor = ctx.ci.actor
+    drift = _drift(policy, env) if env.requires.drift else None
     decision = evaluate_promotion(
         policy, env.name, subject,
         evidence=evidence, evidence_errors=errors, history=history,
         approvals=platform.approvals(env.name, sha) if env.requires.approvals else [],
-        checks=platform.checks(sha), now=now,
+        checks=platform.checks(sha) if _needs_checks(policy, env) else [], now=now,
         author=args.author or actor, break_glass=args.break_glass, actor=actor, teams=teams,
+        drift=drift,
     )
     if decision.outcome == "allow" and not args.dry_run:
         deployment = platform.start_deployment(env.name, sha, version=args.artifact_version,
@@ -121,6 +123,18 @@ def _now(args: argparse.Namespace, ctx: Context) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+def _drift(policy: Any, env: Any) -> Any:
+    """``requires: {drift: clean}``: compare ENV's configuration with the environment before it."""
+    from releasegate.configfiles import drift_report
+    from releasegate.drift import DriftReport
+
+    source = policy.previous(env.name)
+    if source is None:
+        return DriftReport(left="(none)", right=env.name,
+                           error=f"{env.name} requires drift clean but no environment comes before it")
+    return drift_report(policy, source.name, env.name, capture=True)
+
+
 def _readers(ctx: Context) -> dict[str, Any]:
     """Built-in readers, and any a plugin registered (a plugin may add kinds, not replace ours)."""
     from releasegate.evidence import READERS
@@ -130,3 +144,9 @@ def _readers(ctx: Context) -> dict[str, Any]:
     for name in registry.names():
         table.setdefault(name, registry.get(name))
     return table
+
+
+def _needs_checks(policy: Any, env: Any) -> bool:
+    """Whether a validation of ``env`` is a CI check (only then is the platform asked for jobs)."""
+    return any(getattr(policy.validations.get(name), "kind", None) == "check"
+               for name in env.requires.validations)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from releasegate.drift.decision import drift_requirement
+from releasegate.drift.model import DriftReport
 from releasegate.errors import UsageError
 from releasegate.evidence.model import Evidence
 from releasegate.model import Decision, Requirement, Subject
@@ -48,6 +50,7 @@ def evaluate_promotion(
     actor: str | None = None,
     evidence_errors: Mapping[str, str] | None = None,
     teams: Mapping[str, Sequence[str] | None] | None = None,
+    drift: DriftReport | None = None,
 ) -> Decision:
     """Decide whether ``subject`` may be promoted into ``environment``.
 
@@ -63,6 +66,8 @@ def evaluate_promotion(
     :param actor: who is promoting, recorded with break-glass.
     :param evidence_errors: validation name to the message of a report that could not be read.
     :param teams: platform team (``org/name``) to its members; ``None`` when unresolvable.
+    :param drift: the configuration comparison of ``environment`` with the one before it,
+        made by the shell when ``requires.drift`` is set (missing when ``None``).
     :raises UsageError: when ``environment`` is not in the policy.
     """
     try:
@@ -105,6 +110,8 @@ def evaluate_promotion(
                                               teams=teams or {}))
     requirements.extend(timing_requirements(requires, env.name, now, break_glass=break_glass,
                                             actor=actor))
+    if requires.drift:
+        requirements.append(drift_requirement(drift, env.name))
     return _decide(policy, env.name, subject, now, requirements, break_glass)
 
 

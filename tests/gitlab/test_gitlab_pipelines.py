@@ -1,0 +1,283 @@
+"""Pipelines that include the templates, run for real by gitlab-ci-local (shell executor).
+
+Each job runs the installed ``releasegate`` from PATH with ``GITLAB_CI=true``; its GitLab
+server (``CI_SERVER_URL``, from the repository's remote) is the shared ``http_fake`` on
+127.0.0.1, so every API call the job makes is asserted. Downstream jobs read the dotenv
+report; the artifacts (JUnit, Markdown, JSON) are read back from gitlab-ci-local's state.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+from gitlab_support import API, JOB_TOKEN
+from providers.checkout_rollout import (
+    ERROR_RATE,
+    P99,
+    REQUESTS,
+    checkout_series,
+    rollout_start,
+    synth,
+)
+
+from peers.http_fake import HttpFake
+from peers.runners import GitlabCiLocal, git_repo
+from releasegate.adapters.gitlab import TEMPLATES
+
+pytestmark = pytest.mark.peer("gitlab-ci-local")
+
+#: The venv this test runs in holds the ``releasegate`` console script the jobs run.
+VENV_BIN = str(Path(sys.executable).parent)
+EXAMPLES = Path(__file__).resolve().parents[2] / "adapters" / "gitlab" / "examples"
+
+PASSING_JUNIT = '<testsuite name="unit" tests="2" failures="0" errors="0"><testcase name="a"/><testcase name="b"/></testsuite>\n'
+POLICY = """\
+version: 1
+service: checkout
+validations:
+  unit-tests:
+    junit: reports/*.xml
+environments:
+  - name: dev
+    requires:
+      validations: [unit-tests]
+"""
+DOWNSTREAM = """\
+announce:
+  stage: after
+  needs: [{job}]
+  when: always
+  script:
+    - echo "outcome=$RELEASEGATE_OUTCOME kind=$RELEASEGATE_KIND"
+    - echo "reason=$RELEASEGATE_REASON"
+"""
+
+
+def pipeline(text: str, downstream: str | None = None) -> str:
+    """A ``.gitlab-ci.yml`` from indented text, with the ``announce`` job after ``downstream``."""
+    return textwrap.dedent(text) + (DOWNSTREAM.format(job=downstream) if downstream else "")
+
+
+def _repo(tmp_path: Path, fake: HttpFake, files: dict[str, str]) -> Path:
+    repo = tmp_path / "repo"
+    (repo / "templates").mkdir(parents=True)
+    for template in TEMPLATES.glob("*.yml"):
+        shutil.copy(template, repo / "templates" / template.name)
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    return git_repo(repo, remote=f"{fake.url}/acme/app.git")
+
+
+def _run(gitlab_ci_local: GitlabCiLocal, repo: Path, *variables: str):  # type: ignore[no-untyped-def]
+    args = [
+        "--force-shell-executor",
+        "--ignore-predefined-vars",
+        "GITLAB_CI",
+        "--variable",
+        "GITLAB_CI=true",
+        "--variable",
+        f"CI_JOB_TOKEN={JOB_TOKEN}",
+    ]
+    for variable in variables:
+        args += ["--variable", variable]
+    return gitlab_ci_local(repo, *args, env={"PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"})
+
+
+def _log(repo: Path, job: str) -> str:
+    """What ``job`` printed (gitlab-ci-local keeps each job's log)."""
+    return (repo / ".gitlab-ci-local" / "output" / f"{job}.log").read_text()
+
+
+def _artifact(repo: Path, job: str, name: str) -> Path:
+    found = list((repo / ".gitlab-ci-local" / "artifacts" / job).rglob(name))
+    assert found, f"{name} is not among the artifacts of {job}"
+    return found[0]
+
+
+def _deployments_of(fake: HttpFake, environment: str) -> None:
+    fake.expect(
+        "GET",
+        f"{API}/deployments",
+        headers={"JOB-TOKEN": JOB_TOKEN},
+        query={
+            "environment": environment,
+            "order_by": "id",
+            "sort": "desc",
+            "per_page": "100",
+        },
+    ).respond(200, [])
+
+
+def test_an_allowed_promotion_passes_its_outcome_downstream(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal
+) -> None:
+    _deployments_of(http_fake, "dev")
+    repo = _repo(
+        tmp_path,
+        http_fake,
+        {
+            "releasegate.yml": POLICY,
+            "reports/unit.xml": PASSING_JUNIT,
+            ".gitlab-ci.yml": pipeline(
+                """\
+            stages: [deploy, after]
+            include:
+              - local: templates/promote.yml
+                inputs:
+                  environment: dev
+                  deployment-tier: development
+            """,
+                "releasegate-promote",
+            ),
+        },
+    )
+
+    result = _run(gitlab_ci_local, repo)
+
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "releasegate-promote > ALLOW promotion" in out
+    assert "outcome=allow kind=promotion" in _log(repo, "announce")
+    suite = ET.parse(_artifact(repo, "releasegate-promote", "releasegate-junit.xml")).getroot()
+    assert [c.get("name") for c in suite.iter("testcase")] == [
+        "no promotion in progress",
+        "validation unit-tests",
+    ]
+    assert "| " in _artifact(repo, "releasegate-promote", "releasegate-report.md").read_text()
+
+
+def test_a_blocked_promotion_fails_the_job_with_the_junit_report_written(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal
+) -> None:
+    _deployments_of(http_fake, "dev")
+    repo = _repo(
+        tmp_path,
+        http_fake,
+        {
+            "releasegate.yml": POLICY,  # and no report: the validation is missing
+            ".gitlab-ci.yml": pipeline(
+                """\
+            stages: [deploy, after]
+            include:
+              - local: templates/promote.yml
+                inputs: {environment: dev, job-prefix: gate}
+            """,
+                "gate-promote",
+            ),
+        },
+    )
+
+    result = _run(gitlab_ci_local, repo)
+
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "FAIL  gate-promote" in out
+    assert "outcome=block kind=promotion" in _log(repo, "announce")
+    suite = ET.parse(_artifact(repo, "gate-promote", "releasegate-junit.xml")).getroot()
+    failed = [c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert failed == ["validation unit-tests"]
+
+
+def test_hostile_string_inputs_stay_data(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal
+) -> None:
+    _deployments_of(http_fake, "dev")
+    marker = tmp_path / "pwned"
+    repo = _repo(
+        tmp_path,
+        http_fake,
+        {
+            "releasegate.yml": POLICY,
+            "reports/unit.xml": PASSING_JUNIT,
+            ".gitlab-ci.yml": pipeline(f"""\
+            stages: [deploy]
+            include:
+              - local: templates/promote.yml
+                inputs:
+                  environment: dev
+                  break-glass: '"; touch {marker}; echo $(touch {marker}) `touch {marker}`'
+            """),
+        },
+    )
+
+    result = _run(gitlab_ci_local, repo)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not marker.exists()
+    # The policy has no window or freeze to override: the reason is simply shown, verbatim.
+    assert f"$(touch {marker}) `touch {marker}`" in _log(repo, "releasegate-promote")
+
+
+def test_analyze_runs_the_gate_against_the_real_prometheus(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, prometheus
+) -> None:  # type: ignore[no-untyped-def]
+    begin = rollout_start()
+    server = prometheus(checkout_series(begin, "bad"))
+    policy = (
+        "version: 1\nservice: checkout\ngates:\n  canary-health:\n    provider: prometheus\n"
+        "    address: http://127.0.0.1:9\n    interval: 1m\n    retries: 0\n"
+        "    variants: {canary: canary, baseline: stable}\n    metrics:\n"
+        f"      - name: error-rate\n        query: '{ERROR_RATE}'\n        count_query: '{REQUESTS}'\n"
+        '        judge: threshold\n        fail_if: "> 0.05"\n'
+        f"      - name: latency-p99\n        query: '{P99}'\n        count_query: '{REQUESTS}'\n"
+        '        judge: threshold\n        fail_if: "> 0.4"\n'
+    )
+    repo = _repo(
+        tmp_path,
+        http_fake,
+        {
+            "releasegate.yml": policy,
+            ".gitlab-ci.yml": pipeline(
+                f"""\
+            stages: [deploy, after]
+            include:
+              - local: templates/analyze.yml
+                inputs:
+                  environment: production
+                  gate: canary-health
+                  once: true
+                  deployed-at: "{int(begin + synth.HISTORY)}"
+                  prometheus-url: {server.url}
+            """,
+                "releasegate-analyze",
+            ),
+        },
+    )
+
+    result = _run(gitlab_ci_local, repo)
+
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "outcome=fail kind=analysis" in _log(repo, "announce")
+    suite = ET.parse(_artifact(repo, "releasegate-analyze", "releasegate-junit.xml")).getroot()
+    assert any(c.find("failure") is not None for c in suite.iter("testcase"))
+
+
+def test_check_validates_the_policy_and_attaches_the_plan(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal
+) -> None:
+    repo = _repo(
+        tmp_path,
+        http_fake,
+        {
+            "releasegate.yml": POLICY,
+            ".gitlab-ci.yml": pipeline("""\
+            stages: [test]
+            include:
+              - local: templates/check.yml
+            """),
+        },
+    )
+
+    result = _run(gitlab_ci_local, repo)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "releasegate.yml: valid" in result.stdout
+    assert "`dev`" in _artifact(repo, "releasegate-check", "releasegate-plan.md").read_text()

@@ -151,7 +151,7 @@ def run_action(act: ActRunner, tmp_path: Path, prebuilt_env: Path) -> Callable[.
     """``run_action(ws, command=..., api=fake, **inputs)``: act runs the action once in ``ws``."""
 
     def run(ws: Path, *, api: HttpFake | None = None, event: dict[str, object] | None = None,
-            **inputs: str) -> ActResult:
+            event_name: str = "push", **inputs: str) -> ActResult:
         results = tmp_path / "results"
         results.mkdir(exist_ok=True)
         log = tmp_path / "cache.log"
@@ -159,7 +159,7 @@ def run_action(act: ActRunner, tmp_path: Path, prebuilt_env: Path) -> Callable[.
                "RELEASEGATE_TEST_CACHE_LOG": str(log),
                "GITHUB_API_URL": api.url if api else "http://127.0.0.1:9"}
         env.update({f"RG_{k.upper()}": v for k, v in inputs.items()})
-        args = ["push", "-W", ".github/workflows/action.yml", "-s", f"GITHUB_TOKEN={TOKEN}",
+        args = [event_name, "-W", ".github/workflows/action.yml", "-s", f"GITHUB_TOKEN={TOKEN}",
                 "--local-repository", f"actions/cache@{CACHE_SHA}={HERE / 'stand-ins' / 'cache'}"]
         if event is not None:
             (tmp_path / "event.json").write_text(json.dumps(event))

@@ -102,3 +102,58 @@ def test_an_api_permission_error_fails_the_step_in_one_line(action_workspace, ru
     assert ("releasegate: error: GitHub API GET /repos/acme/app/deployments: 403 forbidden: the token "
             "lacks `deployments: read`") in result.log
     assert "Traceback" not in result.log
+
+
+CACHE_POLICY = """\
+version: 1
+cache:
+  write_on: [main]
+  dependencies: auto
+  docker: {backend: registry, ref: ghcr.io/acme/app/cache, mode: max}
+"""
+
+
+def test_cache_on_the_default_branch_may_write(action_workspace, run_action):
+    ws, _ = action_workspace({"releasegate.yml": CACHE_POLICY, "requirements.txt": "requests==2.31.0\n"})
+
+    result = run_action(ws, command="cache")
+
+    assert result.conclusion == "success", result.log
+    assert result.outputs["cache-key"].startswith("releasegate-linux-pip-")
+    assert result.outputs["cache-paths"] == "~/.cache/pip"
+    assert result.outputs["buildx-cache-from"] == "type=registry,ref=ghcr.io/acme/app/cache"
+    assert result.outputs["buildx-cache-to"] == "type=registry,ref=ghcr.io/acme/app/cache,mode=max"
+
+
+def test_cache_for_a_fork_pull_request_only_reads(action_workspace, run_action):
+    ws, sha = action_workspace({"releasegate.yml": CACHE_POLICY, "requirements.txt": "requests==2.31.0\n"})
+    event = {"pull_request": {"number": 7, "head": {"sha": sha, "ref": "main", "repo": {"full_name": "mallory/app"}},
+                              "base": {"ref": "main", "repo": {"full_name": "acme/app"}}},
+             "repository": {"default_branch": "main", "full_name": "acme/app"}}
+
+    result = run_action(ws, command="cache", event=event, event_name="pull_request")
+
+    assert result.conclusion == "success", result.log
+    assert result.outputs["cache-key"].startswith("releasegate-linux-pip-")
+    assert result.outputs["buildx-cache-to"] == ""
+    assert "save" not in result.cache_log
+
+
+def test_analyze_passes_on_a_healthy_gate_of_a_real_prometheus(action_workspace, run_action, prometheus):
+    from peers.openmetrics import Series
+
+    at = 1_767_225_600  # 2026-01-01T00:00:00Z
+    server = prometheus([Series("error_ratio", {"service": "checkout"},
+                                [(at - 2400 + 15 * i, 0.01) for i in range(161)])])
+    policy = ("version: 1\nservice: checkout\ngates:\n  health:\n    provider: prometheus\n"
+              "    address: http://127.0.0.1:9\n    interval: 1m\n    retries: 0\n    metrics:\n"
+              "      - name: error-rate\n        query: 'max(error_ratio{service=\"{service}\"})'\n"
+              "        judge: threshold\n        fail_if: \"> 0.05\"\n")
+    ws, _ = action_workspace({"releasegate.yml": policy})
+
+    result = run_action(ws, command="analyze", gate="health", prometheus_url=server.url,
+                        args="--once --at 2026-01-01T00:00:00Z")
+
+    assert result.conclusion == "success", result.log
+    assert result.outputs["outcome"] == "pass"
+    assert "releasegate analysis: **pass**" in result.summary

@@ -103,7 +103,7 @@ def _classify(canary: list[float], baseline: list[float], direction: str) -> str
 
 def kayenta(intervals: list[Interval]) -> Iterator[tuple[str, str]]:
     score = None
-    for t, iv in enumerate(intervals):
+    for t, _iv in enumerate(intervals):
         if t >= 2 and ((t - 2) % 5 == 0 or t == len(intervals) - 1):
             window = intervals[max(0, t - 9) : t + 1]
             classes = []

@@ -53,6 +53,7 @@ class GitHubActionsPlatform(Platform):
         self._api = api
         self.stdout = stdout or sys.stdout
         self._own: dict[str, Any] = {}
+        self._adopted: set[int] = set()
 
     @cached_property
     def api(self) -> GitHubAPI:
@@ -80,7 +81,10 @@ class GitHubActionsPlatform(Platform):
         found = []
         for data in self.api.deployments(environment, HISTORY_LIMIT):
             record = _deployment(data, data["status"], environment)
-            if record.status == "promoting" and self._is_this_run(data["status"]):
+            # GitHub made this job's deployment when the job started: it is the promotion
+            # under decision, not a rival one, until this run takes it over.
+            if (record.status == "promoting" and record.id not in self._adopted
+                    and self._is_this_run(data["status"])):
                 self._own[environment] = data
                 continue
             found.append(record)
@@ -150,6 +154,7 @@ class GitHubActionsPlatform(Platform):
                                              description=f"releasegate: promote {sha[:12]}",
                                              payload=payload)
             self._own[environment] = own
+        self._adopted.add(own["id"])
         status = self.api.create_status(own["id"], "in_progress", description="releasegate: promoting",
                                         target_url=self._context.run_url, environment=environment)
         return _deployment(own, status, environment)

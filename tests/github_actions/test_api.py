@@ -41,8 +41,10 @@ def test_history_reads_every_page_and_maps_statuses(github_fake, github_env, mak
 
 def test_this_runs_own_deployment_is_the_promotion_not_a_rival(github_fake, github_env, make_platform):
     own_url = f"https://github.com/acme/app/actions/runs/{RUN_ID}/job/7"
-    github_fake.expect("GET", f"{BASE}/deployments").respond(json=[deployment_json(github_fake, 9)])
+    github_fake.expect("GET", f"{BASE}/deployments").respond(json=[deployment_json(github_fake, 9)]) \
+        .respond(json=[deployment_json(github_fake, 9)])
     github_fake.expect("GET", f"{BASE}/deployments/9/statuses").respond(
+        json=[status_json("in_progress", log_url=own_url)]).respond(
         json=[status_json("in_progress", log_url=own_url)])
     github_fake.expect("POST", f"{BASE}/deployments/9/statuses", headers=AUTH, json={
         "state": "in_progress", "description": "releasegate: promoting", "environment": "staging",
@@ -53,6 +55,8 @@ def test_this_runs_own_deployment_is_the_promotion_not_a_rival(github_fake, gith
     assert platform.deployments("staging") == []
     deployment = platform.start_deployment("staging", SHA)
     assert (deployment.id, deployment.status) == (9, "promoting")
+    # taken over, it is this run's promotion: commands that finish it find it again
+    assert [d.id for d in platform.deployments("staging")] == [9]
 
 
 def test_promotion_creates_a_recording_deployment_and_finishes_it(github_fake, github_env, make_platform):

@@ -1,0 +1,135 @@
+"""The component templates as data: GitLab's CI schema, typed inputs, and no shell splicing.
+
+Every template is split at ``---``: the ``spec:`` header and the job body (its inputs
+interpolated with their defaults) are both checked with ``check-jsonschema
+--builtin-schema vendor.gitlab-ci``; so are the example pipelines.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from peers.runners import Tool
+from releasegate.adapters.gitlab import TEMPLATES
+
+NAMES = sorted(p.stem for p in TEMPLATES.glob("*.yml"))
+EXAMPLES = TEMPLATES.parent / "examples"
+README = TEMPLATES.parent / "README.md"
+WHOLE = re.compile(r"^\$\[\[ inputs\.([a-z0-9-]+) \]\]$")
+PART = re.compile(r"\$\[\[ inputs\.([a-z0-9-]+) \]\]")
+#: Values for the inputs without a default.
+REQUIRED = {"environment": "production"}
+
+
+def _load(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    header, body = yaml.safe_load_all((TEMPLATES / f"{name}.yml").read_text())
+    return header, body
+
+
+def _interpolate(node: Any, values: dict[str, Any]) -> Any:
+    """GitLab's ``$[[ inputs.x ]]``: a whole value keeps its type, a part becomes text."""
+    if isinstance(node, dict):
+        return {_interpolate(k, values): _interpolate(v, values) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_interpolate(item, values) for item in node]
+    if isinstance(node, str):
+        whole = WHOLE.match(node)
+        if whole:
+            return values[whole.group(1)]
+        return PART.sub(
+            lambda m: (
+                str(values[m.group(1)]).lower()
+                if isinstance(values[m.group(1)], bool)
+                else str(values[m.group(1)])
+            ),
+            node,
+        )
+    return node
+
+
+def _defaults(header: dict[str, Any]) -> dict[str, Any]:
+    inputs = header["spec"]["inputs"]
+    return {name: spec.get("default", REQUIRED.get(name)) for name, spec in inputs.items()}
+
+
+def test_the_component_has_the_templates_the_issue_names() -> None:
+    assert {"check", "promote", "analyze", "canary", "cache"} <= set(NAMES)
+
+
+def test_headers_bodies_and_examples_validate_against_gitlabs_schema(
+    tmp_path: Path, check_jsonschema: Tool
+) -> None:
+    files = []
+    for name in NAMES:
+        header, body = _load(name)
+        for part, doc in (("spec", header), ("jobs", _interpolate(body, _defaults(header)))):
+            target = tmp_path / f"{name}.{part}.yml"
+            target.write_text(yaml.safe_dump(doc, sort_keys=False))
+            files.append(target)
+    files += sorted(EXAMPLES.glob("*.yml"))
+
+    result = check_jsonschema("--builtin-schema", "vendor.gitlab-ci", *files)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_inputs_are_typed_described_and_all_used(name: str) -> None:
+    header, body = _load(name)
+    inputs = header["spec"]["inputs"]
+    text = (TEMPLATES / f"{name}.yml").read_text().split("\n---\n", 1)[1]
+    used = set(PART.findall(text))
+    assert used == set(inputs), f"unused: {set(inputs) - used}, undeclared: {used - set(inputs)}"
+    assert {"job-prefix", "stage", "image", "rules"} <= set(inputs)
+    assert inputs["rules"]["type"] == "array"
+    for input_name, spec in inputs.items():
+        assert spec.get("description"), f"{input_name} has no description"
+        kind = spec.get("type", "string")
+        if kind == "string" and "default" in spec and "regex" in spec:
+            assert re.fullmatch(spec["regex"], spec["default"]), (
+                f"{input_name}'s default fails its regex"
+            )
+        if kind == "string" and input_name not in ("image",):
+            assert "regex" in spec or "options" in spec, f"string input {input_name} is unchecked"
+    assert not {"default", "stages", "workflow", "variables", "include"} & set(body)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_inputs_never_reach_the_script_text(name: str) -> None:
+    _, body = _load(name)
+    for job in body.values():
+        scripts = [job.get("script", []), job.get("before_script", []), job.get("after_script", [])]
+        for line in (line for script in scripts for line in script):
+            assert "$[[" not in line, f"{name}: input spliced into shell: {line}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gate_jobs_verify_and_record_jobs_start(name: str) -> None:
+    _, body = _load(name)
+    (job,) = body.values()
+    environment = job.get("environment")
+    if name in ("check", "cache"):
+        assert environment is None
+        return
+    assert environment["action"] == ("start" if name == "record" else "verify")
+    assert job["resource_group"] == "$[[ inputs.environment ]]"
+    if name != "record":
+        assert job["artifacts"]["when"] == "always"
+        assert job["artifacts"]["reports"] == {
+            "dotenv": "releasegate.env",
+            "junit": "releasegate-junit.xml",
+        }
+
+
+def test_the_readme_documents_every_template_and_input() -> None:
+    readme = README.read_text()
+    for name in NAMES:
+        assert f"templates/{name}.yml" in readme, name
+        header, _ = _load(name)
+        for input_name in header["spec"]["inputs"]:
+            assert f"`{input_name}`" in readme, f"{name}: input {input_name} is not in the README"

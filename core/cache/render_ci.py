@@ -64,12 +64,13 @@ def github_outputs(plan: CachePlan) -> dict[str, str]:
         "cache-restore-only": "false" if plan.write else "true",
         "cache-action": "actions/cache" if plan.write else "actions/cache/restore",
         "cache-write-reason": plan.trust.reason,
-        "cache-entries": json.dumps([_entry_dict(e) for e in plan.entries], separators=(",", ":")),
         "buildx-cache-from": "\n".join(plan.buildkit.cache_from) if plan.buildkit else "",
         "buildx-cache-to": "\n".join(plan.buildkit.cache_to) if plan.buildkit and plan.write else "",
     }
     if plan.concurrency:
         out["concurrency-group"] = plan.concurrency.group
+    # last: the longest value, the first a size-limited report (GitLab dotenv) would drop
+    out["cache-entries"] = json.dumps([_entry_dict(e) for e in plan.entries], separators=(",", ":"))
     return out
 
 

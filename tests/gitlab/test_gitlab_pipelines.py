@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -186,10 +187,16 @@ def test_a_blocked_promotion_fails_the_job_with_the_junit_report_written(
 
 
 def test_hostile_string_inputs_stay_data(
-    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal
+    tmp_path: Path,
+    http_fake: HttpFake,
+    gitlab_ci_local: GitlabCiLocal,
+    request: pytest.FixtureRequest,
 ) -> None:
     _deployments_of(http_fake, "dev")
-    marker = tmp_path / "pwned"
+    # A short path: the input's regex allows 200 characters and the marker appears three times.
+    short = Path(tempfile.mkdtemp(prefix="rg-"))
+    request.addfinalizer(lambda: shutil.rmtree(short, ignore_errors=True))
+    marker = short / "p"
     repo = _repo(
         tmp_path,
         http_fake,

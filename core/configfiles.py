@@ -28,7 +28,7 @@ _MAGIC = re.compile(r"[*?\[]")
 Lines = dict[RawPath, int]
 
 
-def file_format(path: Path) -> str:
+def file_format(path: Path, shown: str | None = None) -> str:
     """``yaml``, ``json``, ``toml`` or ``env``, from the file name.
 
     :raises UsageError: for a name that says none of them.
@@ -42,7 +42,7 @@ def file_format(path: Path) -> str:
         return "toml"
     if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
         return "env"
-    raise UsageError(f"{path}: unknown configuration format; name it .yaml, .yml, .json, .toml "
+    raise UsageError(f"{shown or path}: unknown configuration format; name it .yaml, .yml, .json, .toml "
                      "or .env")
 
 
@@ -65,7 +65,7 @@ def read_units(path: Path, shown: str, key: str) -> list[ConfigUnit]:
     :param key: the unit key of the file's (first) plain document.
     :raises UsageError: ``file:line:col: message`` when the file cannot be parsed.
     """
-    fmt = file_format(path)
+    fmt = file_format(path, shown)
     text = _text(path, shown)
     if fmt == "yaml":
         from releasegate.configyaml import read_yaml

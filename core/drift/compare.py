@@ -169,7 +169,7 @@ def compare_units(left_env: str, right_env: str, left: Sequence[ConfigUnit],
             present = Side(left_env if a else right_env, unit.file, unit.line(()), True)
             missing = Side(right_env if a else left_env, None, None, False)
             findings.append(Finding("only", "", present if a else missing, missing if a else present,
-                                    unit=unit.label or unit.key))
+                                    unit=unit.label or unit.file))
             continue
         diffs: list[_Diff] = []
         _walk(a.data, b.data, (), (), (), diffs)

@@ -46,9 +46,9 @@ def _side_text(finding: Finding, side: Side) -> str:
 
 def _what(finding: Finding) -> str:
     left, right = finding.left, finding.right
-    noun = "list item" if finding.item else ("resource" if finding.unit and not finding.path else "key")
-    if not finding.path and not finding.unit:
-        noun = "file"
+    noun = "list item" if finding.item else "key"
+    if not finding.path:
+        noun = "file" if finding.unit in (left.file, right.file) else "resource"
     if finding.kind == "only":
         side = left if left.present else right
         return f"{noun} only in {side.environment}"

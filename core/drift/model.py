@@ -144,8 +144,9 @@ class Finding:
     @property
     def where(self) -> str:
         """The unit and path, as one label: ``Deployment shop/checkout: spec.replicas``."""
-        path = self.path or "(whole)"
-        return f"{self.unit}: {path}" if self.unit else path
+        if not self.path:
+            return self.unit or "(whole file)"
+        return f"{self.unit}: {self.path}" if self.unit else self.path
 
 
 @dataclass(frozen=True)

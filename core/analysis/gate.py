@@ -67,9 +67,14 @@ def _streak(measurements: Sequence[Measurement], statuses: tuple[str, ...]) -> i
     return count
 
 
-def _assess(gate: Gate, metric: Metric, measurements: Sequence[Measurement]) -> tuple[str, str, str]:
+def _assess(gate: Gate, metric: Metric, measurements: Sequence[Measurement],
+            requests: float | None) -> tuple[str, str, str]:
     """``(status, reason, state)`` of one metric; ``state`` is ``stop`` (roll back), ``gap``
-    (no usable data now), ``building`` (waiting for more evidence) or ``ok``."""
+    (no usable data now), ``building`` (waiting for more evidence) or ``ok``.
+
+    :param requests: the canary requests the gate has seen (from any metric with counts), or
+        ``None`` when none of its metrics carries counts.
+    """
     name = metric.name
     failures = [m for m in measurements if m.status == "fail"]
     if len(failures) > gate.failure_limit:
@@ -89,7 +94,9 @@ def _assess(gate: Gate, metric: Metric, measurements: Sequence[Measurement]) -> 
     if len(conclusive) < gate.min_samples:
         return "inconclusive", f"{name} has {len(conclusive)} of min_samples {gate.min_samples} measurements", "building"
     if gate.min_requests:
-        requests = sum(m.weight or 0.0 for m in conclusive)
+        if requests is None:
+            return ("inconclusive", f"{name}: min_requests {gate.min_requests} needs request counts "
+                    "(a count_query on one of the gate's metrics)", "building")
         if requests < gate.min_requests:
             return "inconclusive", f"{name} saw {requests:g} canary requests, min_requests is {gate.min_requests}", "building"
     last = conclusive[-1] if conclusive else measurements[-1]
@@ -100,8 +107,20 @@ def _points(observations: Sequence[Observation], side: str) -> tuple[tuple[float
     return tuple((o.time, getattr(o, side)) for o in observations)
 
 
-def evaluate_metric(gate: Gate, metric: Metric, data: MetricData | None, *, now: float) -> tuple[MetricVerdict, str]:
+def canary_requests(data: Mapping[str, MetricData], *, now: float) -> float | None:
+    """The canary requests behind the gate so far: the largest count total of any metric
+    (every count query measures the same canary traffic, or its sessions)."""
+    totals = [sum(o.canary_count for o in d.observations if o.time <= now and o.canary_count is not None)
+              for d in data.values() if any(o.canary_count is not None for o in d.observations)]
+    return max(totals) if totals else None
+
+
+def evaluate_metric(gate: Gate, metric: Metric, data: MetricData | None, *, now: float,
+                    requests: float | None = None) -> tuple[MetricVerdict, str]:
     """Judge one metric of ``gate`` over its data up to ``now``.
+
+    :param requests: the gate's canary requests so far (see :func:`canary_requests`), which
+        ``min_requests`` is checked against for every metric, counted or not.
 
     :returns: the verdict and its state: ``stop``, ``gap``, ``building`` or ``ok``.
     """
@@ -114,7 +133,7 @@ def evaluate_metric(gate: Gate, metric: Metric, data: MetricData | None, *, now:
     measurements = _ALL_JUDGES[metric.judge](metric, scoped, gate.interval)
     if data.error:
         measurements.append(Measurement(now, "error", f"provider error: {data.error}"))
-    status, reason, state = _assess(gate, metric, measurements)
+    status, reason, state = _assess(gate, metric, measurements, requests)
     last = measurements[-1] if measurements else None
     statistic = dict(last.statistic) if last else {}
     statistic["failures"] = float(sum(m.status == "fail" for m in measurements))
@@ -143,7 +162,9 @@ def evaluate_gate(gate: Gate, data: Mapping[str, MetricData], *, now: float) -> 
     :returns: ``rollback``, ``inconclusive``, ``continue`` or ``promote`` with every metric's
         verdict.
     """
-    results = [evaluate_metric(gate, metric, data.get(metric.name), now=now) for metric in gate.metrics]
+    requests = canary_requests(data, now=now)
+    results = [evaluate_metric(gate, metric, data.get(metric.name), now=now, requests=requests)
+               for metric in gate.metrics]
     verdicts = tuple(v for v, _ in results)
     for state, outcome in (("stop", "rollback"), ("gap", "inconclusive"), ("building", "continue")):
         hits = [v for v, s in results if s == state]

@@ -87,3 +87,20 @@ def test_requirements_carry_the_explanation() -> None:
     assert req.details["query"] == "q"
     assert req.details["statistic"]["threshold"] == 0.05
     assert [s.label for s in req.series] == ["canary"]
+
+
+def test_min_requests_counts_the_gates_traffic_for_uncounted_metrics_too() -> None:
+    latency = Metric(name="p99", query="q", judge="threshold", fail_if=(">", 0.5))
+    gate = Gate(name="g", provider="file", metrics=(_threshold(), latency), min_requests=250)
+    counted = _data([0.01, 0.01, 0.01], counts=100.0)
+    uncounted = tuple(Observation(60.0 * (i + 1), 0.2, None) for i in range(3))
+    data = {**counted, "p99": MetricData("p99", (), uncounted)}
+    assert evaluate_gate(gate, data, now=120.0).outcome == "continue"
+    assert evaluate_gate(gate, data, now=180.0).outcome == "promote"
+
+
+def test_min_requests_without_any_counts_never_passes() -> None:
+    verdict = evaluate_gate(_gate(_threshold(), min_requests=10), _data([0.01, 0.01], counts=None), now=1e9)
+    assert verdict.outcome == "continue"
+    assert verdict.reason == "err: min_requests 10 needs request counts (a count_query on one of the gate's metrics)"
+    assert (conclude(verdict, "fail"), conclude(verdict, "pause")) == ("fail", "inconclusive")

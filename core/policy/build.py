@@ -241,6 +241,7 @@ class Builder:
             name=name, provider=raw["provider"], metrics=tuple(metrics), address=raw.get("address"),
             interval=interval or 60.0, variants=variants,
             failure_limit=int(raw.get("failure_limit", 0)), inconclusive_limit=int(raw.get("inconclusive_limit", 0)),
+            error_limit=int(raw.get("error_limit", 4)),
             min_samples=int(raw.get("min_samples", 1)), min_requests=int(raw.get("min_requests", 0)),
             on_inconclusive=raw.get("on_inconclusive", "fail"), headers=dict(raw.get("headers") or {}),
             bearer_token=raw.get("bearer_token"), basic_auth=(basic["username"], basic["password"]) if basic else None,
@@ -274,7 +275,8 @@ class Builder:
         if judge == "ratio" and "min_ratio" not in raw and "max_ratio" not in raw:
             self.problem(path, "a ratio judge needs 'min_ratio:' or 'max_ratio:'")
         for key, judges in (("fail_if", ("threshold",)), ("for", ("threshold",)), ("aggregate", ("threshold",)),
-                            ("sigma", ("anomaly",)), ("min_ratio", ("ratio",)), ("max_ratio", ("ratio",))):
+                            ("sigma", ("anomaly",)), ("min_ratio", ("ratio",)), ("max_ratio", ("ratio",)),
+                            ("kind", ("sequential",)), ("threshold", ("sequential",))):
             if key in raw and judge not in judges:
                 self.problem((*path, key), f"{key!r} applies only to the {' / '.join(judges)} judge, not {judge}")
         return Metric(
@@ -285,7 +287,8 @@ class Builder:
             sigma=float(raw.get("sigma", 2.0)), history=self.duration(raw.get("history", "1h"), (*path, "history")) or 3600.0,
             min_ratio=raw.get("min_ratio"), max_ratio=raw.get("max_ratio"),
             tolerance=float(raw.get("tolerance", 0.25)), confidence=float(raw.get("confidence", 0.98)),
-            effect=raw.get("effect"), lookback=int(raw.get("lookback", 10)), location=self.locate(path),
+            effect=raw.get("effect"), lookback=int(raw.get("lookback", 10)), kind=raw.get("kind", "auto"),
+            threshold=raw.get("threshold"), location=self.locate(path),
         )
 
     def cross_check(self, environments: tuple[Environment, ...], validations: dict[str, Validation],

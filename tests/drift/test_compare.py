@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from releasegate.configfiles import read_environment
-from releasegate.drift import compare_units, format_path, Named
+from releasegate.drift import Named, compare_units, format_path
 from releasegate.drift.rules import allowed_reason, looks_secret, value_is_secret
 from releasegate.policy.model import DriftAllow
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from releasegate.configfiles import read_environment, read_units
 from releasegate.errors import UsageError
 

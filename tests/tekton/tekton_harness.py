@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["TERMINATION_MESSAGE_LIMIT", "TaskRunError", "TaskRunHarness", "TaskRunResult"]
+__all__ = ["CHROOT", "TERMINATION_MESSAGE_LIMIT", "TaskRunError", "TaskRunHarness", "TaskRunResult"]
 
 #: Tekton passes results through the container's termination message, capped at 4096 bytes.
 TERMINATION_MESSAGE_LIMIT = 4096
@@ -38,6 +38,8 @@ _VARIABLE = re.compile(r"\$\(([^()]*)\)")
 _NAME = r"""(?:\.([A-Za-z0-9_-]+)|\['([^']+)'\]|\["([^"]+)"\])"""
 _REFERENCE = re.compile(rf"^(params|results|workspaces){_NAME}(?:\.(path|bound|claim|volume))?$")
 _SCRIPT_DEFAULT = "#!/bin/sh\nset -e\n"
+#: coreutils' chroot lives in sbin, which a non-login PATH may lack.
+CHROOT = shutil.which("chroot", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin") or "chroot"
 
 
 class TaskRunError(AssertionError):
@@ -141,7 +143,7 @@ class TaskRunHarness:
                 cmd = [_substitute(c, values) for c in step["command"]] + args
             if self.chroot is not None:
                 user = (step.get("securityContext") or {}).get("runAsUser", 0)
-                chroot = ["chroot", f"--userspec={user}:{user}", str(self.chroot)]
+                chroot = [CHROOT, f"--userspec={user}:{user}", str(self.chroot)]
                 cmd, workdir = [*chroot, "/usr/bin/env", "-C", workdir, *cmd], "/"
             done = subprocess.run(
                 cmd,

@@ -1,0 +1,207 @@
+"""The Task's image built for real from ``adapters/tekton/Dockerfile``, then run as uid 65532.
+
+No registry is reachable, so the base is a Debian bookworm root made by debootstrap
+and passed as ``BASE_IMAGE`` (PEERS.md). The base root and the buildah storage are
+kept under ``.cache/tekton/`` so that a second run only builds our layers. The image
+is unpacked with umoci and run with ``chroot`` as the non-root user: ``--version``,
+``check`` of the example policy, and the Task's own step through the TaskRun harness.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from tekton_harness import CHROOT, TaskRunHarness, copy_tree, harness_root
+
+from peers.locate import CACHE, ROOT
+from peers.runners import BuildahTools, run
+
+pytestmark = [pytest.mark.slow, pytest.mark.peer("buildah")]
+
+DOCKERFILE = ROOT / "adapters" / "tekton" / "Dockerfile"
+TASK_FILE = ROOT / "adapters" / "tekton" / "releasegate.yaml"
+EXAMPLE = ROOT / "examples" / "checkout"
+CACHE_DIR = CACHE / "tekton"
+PACKAGES = "python3,python3-venv,python3-pip,ca-certificates"
+#: This machine reaches PyPI through a proxy whose CA only the host trusts; the stand-in base
+#: trusts what the host trusts, as a base image built here would.
+HOST_CA = Path("/etc/ssl/certs/ca-certificates.crt")
+USER = 65532
+
+
+@dataclass(frozen=True)
+class Built:
+    """The built image: its OCI config and the unpacked root file system."""
+
+    config: dict[str, object]
+    rootfs: Path
+
+
+def _buildah(tools: BuildahTools) -> list[str]:
+    storage = CACHE_DIR / "containers"
+    return [
+        str(tools.buildah),
+        "--root",
+        str(storage / "storage"),
+        "--runroot",
+        str(storage / "run"),
+        "--storage-driver",
+        "vfs",
+    ]
+
+
+def _ok(cmd: list[str], timeout: float = 600) -> str:
+    result = run(list(cmd), timeout=timeout)
+    assert result.returncode == 0, (
+        f"{' '.join(cmd)}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
+    return result.stdout
+
+
+def _base_rootfs(tools: BuildahTools) -> Path:
+    """A debootstrap bookworm root with Python, made once and kept under ``.cache/tekton``."""
+    target, stamp = CACHE_DIR / "base-rootfs", CACHE_DIR / "base-rootfs.stamp"
+    want = f"bookworm minbase {PACKAGES}"
+    if target.is_dir() and stamp.is_file() and stamp.read_text().strip() == want:
+        return target
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    work = CACHE_DIR / f"base-rootfs.tmp-{os.getpid()}"
+    shutil.rmtree(work, ignore_errors=True)
+    _ok(
+        [
+            str(tools.debootstrap),
+            "--variant=minbase",
+            f"--include={PACKAGES}",
+            "bookworm",
+            str(work),
+        ],
+        timeout=900,
+    )
+    shutil.rmtree(target, ignore_errors=True)
+    work.rename(target)
+    stamp.write_text(want + "\n")
+    return target
+
+
+def _base_image(tools: BuildahTools) -> str:
+    """``localhost/releasegate-base:<tag>`` in the cached storage, imported from the root once."""
+    rootfs = _base_rootfs(tools)
+    digest = hashlib.sha256(
+        (CACHE_DIR / "base-rootfs.stamp").read_bytes() + HOST_CA.read_bytes()
+    ).hexdigest()
+    name = f"localhost/releasegate-base:{digest[:16]}"
+    buildah = _buildah(tools)
+    if run([*buildah, "images", "--quiet", name]).returncode == 0:
+        return name
+    ctr = _ok([*buildah, "from", "scratch"]).strip()
+    try:
+        _ok([*buildah, "copy", ctr, f"{rootfs}/", "/"])
+        _ok([*buildah, "copy", ctr, str(HOST_CA), str(HOST_CA)])
+        env = f"PIP_CERT={HOST_CA}"
+        _ok([*buildah, "config", "--env", env, "--env", f"SSL_CERT_FILE={HOST_CA}", ctr])
+        _ok([*buildah, "commit", "--quiet", "--format", "oci", ctr, name])
+    finally:
+        run([*buildah, "rm", ctr])
+    return name
+
+
+@pytest.fixture(scope="module")
+def built(buildah: BuildahTools) -> Iterator[Built]:
+    """The image built from the repository root with the debootstrap base, unpacked."""
+    if os.geteuid() != 0:
+        pytest.fail("the image test needs root (buildah vfs, umoci unpack, chroot)", pytrace=False)
+    base = _base_image(buildah)
+    tag = f"localhost/releasegate:test-{os.getpid()}"
+    storage = _buildah(buildah)
+    _ok(
+        [
+            *storage, "bud", "--isolation", "chroot", "--pull=never",
+            "--build-arg", f"BASE_IMAGE={base}", "--format", "oci",
+            "-f", str(DOCKERFILE), "-t", tag, str(ROOT),
+        ],
+        timeout=900,
+    )  # fmt: skip
+    for work in harness_root():
+        try:
+            layout = f"oci:{work / 'oci'}:test"
+            _ok([*storage, "push", "--quiet", tag, layout])
+            config = json.loads(_ok([str(buildah.skopeo), "inspect", "--config", layout]))
+            _ok(
+                [
+                    str(buildah.umoci),
+                    "unpack",
+                    "--image",
+                    f"{work / 'oci'}:test",
+                    str(work / "bundle"),
+                ]
+            )
+            yield Built(config=config["config"], rootfs=work / "bundle" / "rootfs")
+        finally:
+            run([*storage, "rmi", tag])
+
+
+def _inside(built: Built, *cmd: str, cwd: str = "/") -> tuple[int, str]:
+    """Run ``cmd`` in the image as its user, with the image's environment, as a runtime would."""
+    chroot = [CHROOT, f"--userspec={USER}:{USER}", str(built.rootfs)]
+    image_env = [str(item) for item in built.config["Env"]]  # type: ignore[attr-defined]
+    result = run(
+        [*chroot, "/usr/bin/env", "-i", "-C", cwd, *image_env, "HOME=/tmp", *cmd], timeout=120
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_image_config_is_non_root_with_the_cli_as_entrypoint(built: Built) -> None:
+    assert built.config["User"] == f"{USER}:{USER}"
+    assert built.config["Entrypoint"] == ["releasegate"]
+    assert "PATH=/opt/releasegate/bin:" in " ".join(built.config["Env"])  # type: ignore[arg-type]
+
+
+def test_image_holds_the_installed_wheel_and_no_build_leftovers(built: Built) -> None:
+    assert not (built.rootfs / "src").exists()
+    assert not (built.rootfs / "wheels").exists()
+    assert not (built.rootfs / "opt/releasegate/bin/pip").exists()
+    site = next((built.rootfs / "opt/releasegate/lib").glob("python3*/site-packages"))
+    assert (site / "releasegate/adapters/tekton/releasegate.yaml").is_file()
+    size = sum(
+        f.stat().st_size for f in (built.rootfs / "opt/releasegate").rglob("*") if f.is_file()
+    )
+    assert size < 60 * 1024 * 1024
+
+
+def test_version_and_check_run_as_the_non_root_user(built: Built) -> None:
+    code, out = _inside(built, "releasegate", "--version")
+    assert code == 0, out
+    assert out.startswith("releasegate 0.1.0 (pluggy ")
+
+    example = built.rootfs / "tmp" / "checkout"
+    shutil.copytree(EXAMPLE, example)
+    code, out = _inside(built, "releasegate", "check", cwd="/tmp/checkout")
+    assert code == 0, out
+    assert out.startswith(
+        "releasegate.yml: valid (version 1; dev -> staging -> production; 6 validations, 2 gates)"
+    )
+
+
+def test_the_task_step_runs_in_the_image(built: Built) -> None:
+    root = built.rootfs / "tmp" / "taskruns"
+    root.mkdir(mode=0o755)
+    harness = TaskRunHarness(TASK_FILE, Path("/opt/releasegate/bin"), root, chroot=built.rootfs)
+    source = copy_tree(EXAMPLE, harness)
+
+    result = harness.run({"command": "check"}, {"source": source})
+
+    assert result.succeeded, result.stderr
+    assert result.results["outcome"] == "ok"
+    assert result.results["reason"].startswith("releasegate.yml: valid (version 1;")
+    report = source / ".releasegate" / "tekton" / "releasegate-run-1.log"
+    assert report.stat().st_uid == USER
+    step = yaml.safe_load(TASK_FILE.read_text())["spec"]["stepTemplate"]["securityContext"]
+    assert step["runAsUser"] == USER

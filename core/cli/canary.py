@@ -145,7 +145,11 @@ def _rollback(ctx: Context, policy: Any, state: CanaryState, steps: Any, runs: l
     reason, outputs = state.reason + "; canary weight set to 0", {}
     if target is not None:
         outputs["rollback-to"] = target.sha
-        reason += f"; {platform.rollback(state.environment, target)}"
+        rollback = policy.environment(state.environment).rollback
+        if rollback is not None and rollback.mode == "deploy":
+            reason += f"; {platform.rollback(state.environment, target)}"
+        else:
+            reason += f"; redeploy {target.sha[:12]} to roll back"
     return _emit(ctx, policy, state, steps, "rollback", reason, runs, outputs)
 
 

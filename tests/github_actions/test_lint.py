@@ -56,7 +56,7 @@ def test_the_action_declares_the_issue_inputs_and_outputs():
     assert action["inputs"]["fail-on"]["default"] == "block,fail,rollback"
     assert list(action["outputs"]) == ["outcome", "reason", "report", "next-weight", "rollback-to",
                                        "cache-key", "cache-restore-keys", "cache-paths",
-                                       "buildx-cache-from", "buildx-cache-to"]
+                                       "buildx-cache-from", "buildx-cache-to", "cache-save"]
 
 
 def test_the_plugin_module_does_not_import_pygithub():

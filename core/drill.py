@@ -231,7 +231,9 @@ def _commands(env: Environment, tools: DrillTools, values: dict[str, str],
         ran = None
         if found and target and may_run:
             try:
-                ran = tools.run(argv, capture_output=True, text=True, check=False, timeout=timeout)
+                # The executable found on this run's PATH, not whatever the child's PATH finds.
+                ran = tools.run([found, *argv[1:]], capture_output=True, text=True, check=False,
+                                timeout=timeout)
             except (OSError, subprocess.TimeoutExpired) as exc:
                 ran = subprocess.CompletedProcess(argv, 126, "", str(exc))
         out.append(command_requirement(what, argv, found, ran))

@@ -173,7 +173,9 @@ def compare_units(left_env: str, right_env: str, left: Sequence[ConfigUnit],
             continue
         diffs: list[_Diff] = []
         _walk(a.data, b.data, (), (), (), diffs)
-        label = a.label if a.label == b.label else (f"{a.label} / {b.label}" if a.label else None)
+        label = a.label
+        if a.label != b.label and a.resource and b.resource:  # paired across namespaces
+            label = f"{a.resource[0]} {a.resource[2]}"
         for diff in diffs:
             path = format_path(diff.path)
             secret = (path_is_secret(diff.path) or value_is_secret(diff.left)

@@ -149,8 +149,7 @@ def test_manifest_streams_match_resources_by_kind_and_name_across_namespaces(tre
                       ("spec.template.spec.containers[*].image", "promoted separately"),
                       ("**.env[name=DB_HOST].value", "a database per environment")])
 
-    deployment = "Deployment checkout-staging/checkout / Deployment checkout-production/checkout"
-    service = "Service checkout-staging/checkout / Service checkout-production/checkout"
+    deployment, service = "Deployment checkout", "Service checkout"
     assert table(found) == [
         ("value", f"{deployment}: metadata.namespace", 3, 9, "one namespace per environment"),
         ("value", f"{deployment}: spec.replicas", 5, 11, "sized per environment"),

@@ -189,7 +189,10 @@ def run_drill(policy: Policy, env: Environment, tools: DrillTools, *, now: float
         requirements.extend(gate_requirements(gate, specs, answers))
     values = {"service": target or service, "env": env.name}
     requirements.extend(_commands(env, tools, values, rollback_to, target, timeout))
-    requirements.append(access_requirement(*tools.platform.rollback_access()))
+    try:
+        requirements.append(access_requirement(*tools.platform.rollback_access()))
+    except ReleasegateError as exc:
+        requirements.append(access_requirement("fail", str(exc)))
     return requirements, rollback_to
 
 

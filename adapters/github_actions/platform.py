@@ -180,6 +180,19 @@ class GitHubActionsPlatform(Platform):
         return (f"created deployment {created['id']} of {target.sha[:12]} to {environment}; "
                 "a workflow on the `deployment` event redeploys it")
 
+    def rollback_access(self) -> tuple[str, str]:
+        """Whether the token may create the rollback's deployment: ``GET /repos/{repo}``'s
+        ``permissions`` (read-only); a ``GITHUB_TOKEN`` gets none back, so it is unverified."""
+        repo = self.api.call(f"GET {self.api.prefix}", "metadata: read", lambda: self.api.repo.raw_data)
+        permissions = repo.get("permissions") if isinstance(repo, dict) else None
+        if not isinstance(permissions, dict):
+            return ("unverified", "GitHub does not report this token's permissions; give the job "
+                    "`deployments: write` so a rollback can create a deployment")
+        if any(permissions.get(k) for k in ("admin", "maintain", "push")):
+            return "pass", f"the token can write to {self.api.repository}: it may create a deployment"
+        return ("fail", f"the token can only read {self.api.repository}; a rollback creates a "
+                "deployment and needs `deployments: write`")
+
     # ---------------------------------------------------------------- publishing
 
     def publish(self, decision: Decision) -> None:

@@ -19,7 +19,7 @@ from releasegate.adapters.github_actions.context import token
 from releasegate.adapters.github_actions.publish import mask_commands
 
 #: The commands the action's ``command`` input accepts.
-COMMANDS = ("check", "plan", "promote", "analyze", "canary", "watch", "cache", "record")
+COMMANDS = ("check", "plan", "promote", "analyze", "canary", "watch", "cache", "record", "drift", "drill")
 #: Inputs that are secrets: masked before anything else is printed.
 SECRETS = ("RELEASEGATE_GITHUB_TOKEN", "RELEASEGATE_PROMETHEUS_TOKEN", "GITHUB_TOKEN")
 

@@ -97,4 +97,4 @@ def test_launch_masks_secrets_first_and_refuses_unknown_commands(capsys):
     assert code == 2
     assert out.getvalue() == "::add-mask::s3cret\n::add-mask::p1\n::add-mask::p2\n"
     assert capsys.readouterr().err == ("releasegate: error: input command: 'deploy; rm -rf /' is not one of "
-                                       "check | plan | promote | analyze | canary | watch | cache | record\n")
+                                       "check | plan | promote | analyze | canary | watch | cache | record | drift | drill\n")

@@ -28,14 +28,9 @@ def test_readme_shows_the_two_commands_and_ci_runs_the_test_command() -> None:
     assert ci == ["bash scripts/test.sh"]
 
 
-@pytest.mark.parametrize("module", COMMANDS)
-def test_every_command_is_in_the_readme_table(module: str) -> None:
-    if module == "record":
-        names = ["record", "approve", "history"]
-    else:
-        names = [module.replace("_", "-")]
-    for name in names:
-        assert f"| `releasegate {name}" in README, name
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_is_in_the_readme_table(name: str) -> None:
+    assert f"| `releasegate {name}" in README
 
 
 def test_every_relative_link_in_the_readme_exists() -> None:

@@ -17,22 +17,25 @@ from typing import Any, NoReturn
 from releasegate import __version__
 from releasegate.errors import EXIT_PROVIDER, EXIT_USAGE, PolicyError, ReleasegateError
 
-#: Command modules under ``releasegate.cli``, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = (
-    "check",
-    "plan",
-    "promote",
-    "record",
-    "record_check",
-    "replay",
-    "analyze",
-    "canary",
-    "watch",
-    "cache",
-    "drift",
-    "drill",
-    "plugins",
-)
+#: Every command: its module under ``releasegate.cli`` and its one-line help. Only the
+#: module of the command being run is imported, so a command pays only for what it uses.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("check", "validate the policy file"),
+    "plan": ("plan", "show the promotion path and its rules"),
+    "promote": ("promote", "decide whether a build may enter an environment"),
+    "record": ("record", "record a deployment's outcome"),
+    "approve": ("record", "record an approval"),
+    "history": ("record", "list recorded deployments"),
+    "record-check": ("record_check", "record a CI check's result on a commit"),
+    "replay": ("replay", "run a gate over recorded metrics"),
+    "analyze": ("analyze", "run a metric gate live"),
+    "canary": ("canary", "drive a canary rollout step by step"),
+    "watch": ("watch", "watch an environment's rollback gates after rollout"),
+    "cache": ("cache", "print build-cache configuration for a CI system or tool"),
+    "drift": ("drift", "configuration drift between environments"),
+    "drill": ("drill", "rehearse a rollback without touching traffic"),
+    "plugins": ("plugins", "list loaded plugins"),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,7 +46,9 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
+def build_parser(env: Mapping[str, str], command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``command``, only that command's module is imported and registered in
+    full, the others are listed by name and help."""
     from releasegate.cli.common import shared_parser
 
     parser = _Parser(prog="releasegate", description="Promotion rules, build-cache configuration "
@@ -51,14 +56,15 @@ def build_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print versions and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     parents = [shared_parser(env)]
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"releasegate.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"releasegate.cli.{name}":
-                continue  # not part of this build
-            raise
-        module.register(subparsers, parents, env)
+    wanted = COMMANDS[command][0] if command in COMMANDS else None
+    registered: set[str] = set()
+    for name, (module_name, help_text) in COMMANDS.items():
+        if wanted is not None and module_name != wanted:
+            subparsers.add_parser(name, help=help_text, add_help=False)
+        elif name not in registered:
+            before = set(subparsers.choices)
+            importlib.import_module(f"releasegate.cli.{module_name}").register(subparsers, parents, env)
+            registered |= set(subparsers.choices) - before
     return parser
 
 
@@ -81,7 +87,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     debug = "--debug" in args_list or bool(environ.get("RELEASEGATE_DEBUG"))
     ctx = None
     try:
-        parser = build_parser(environ)
+        command = next((arg for arg in args_list if not arg.startswith("-")), None)
+        parser = build_parser(environ, command)
         try:
             args = parser.parse_args(args_list)
         except SystemExit as exc:  # --help, or a usage error already printed in one line

@@ -356,6 +356,23 @@ class GitlabPlatform(Platform):
             f" ({url})" if url else ""
         )
 
+    def rollback_access(self) -> tuple[str, str]:
+        """Whether a rollback could retry a deploy job, read from ``GET /projects/:id``'s
+        ``permissions`` with ``RELEASEGATE_GITLAB_TOKEN`` (read-only)."""
+        if not self.api.has_private_token:
+            return "fail", f"{PRIVATE_TOKEN} is not set and {JOB_TOKEN} cannot retry jobs (it needs {_RETRY})"
+        raw = self.api.call("read the project's permissions", "the Guest role",
+                            lambda c: c.projects.get(self.api.project_id).asdict(), private=True)
+        permissions = raw.get("permissions") or {}
+        level = max(int((permissions.get(k) or {}).get("access_level") or 0)
+                    for k in ("project_access", "group_access"))
+        if not level:
+            return ("unverified", f"GitLab does not report {PRIVATE_TOKEN}'s access level on this "
+                    f"project; a rollback needs {_RETRY}")
+        if level >= 30:
+            return "pass", f"{PRIVATE_TOKEN} has access level {level} (Developer or above): it may retry deploy jobs"
+        return "fail", f"{PRIVATE_TOKEN} has access level {level}; a rollback needs {_RETRY}"
+
     # -- publishing -----------------------------------------------------------------------
 
     def _write_dotenv(self, values: Mapping[str, str]) -> None:

@@ -346,3 +346,32 @@ def test_no_token_at_all_is_a_platform_error(make_platform: Platforms) -> None:
         PlatformError, match="neither CI_JOB_TOKEN nor RELEASEGATE_GITLAB_TOKEN is set"
     ):
         make_platform(CI_JOB_TOKEN=None).deployments("production")
+
+
+@pytest.mark.parametrize(
+    ("permissions", "status", "message"),
+    [
+        ({"project_access": {"access_level": 40}, "group_access": None}, "pass",
+         "RELEASEGATE_GITLAB_TOKEN has access level 40 (Developer or above): it may retry deploy jobs"),
+        ({"project_access": None, "group_access": {"access_level": 20}}, "fail",
+         "RELEASEGATE_GITLAB_TOKEN has access level 20; a rollback needs the api scope and the "
+         "Developer role, with 'Allow job retries for rollback deployments' enabled"),
+        ({"project_access": None, "group_access": None}, "unverified",
+         "GitLab does not report RELEASEGATE_GITLAB_TOKEN's access level on this project; a rollback "
+         "needs the api scope and the Developer role, with 'Allow job retries for rollback deployments' enabled"),
+    ],
+)
+def test_rollback_access_reads_the_tokens_access_level(
+    http_fake: HttpFake, make_platform: Platforms, permissions: dict, status: str, message: str
+) -> None:
+    http_fake.expect("GET", API, headers=PRIVATE_AUTH).respond(
+        200, {"id": 42, "path_with_namespace": "acme/app", "permissions": permissions}
+    )
+    platform = make_platform(RELEASEGATE_GITLAB_TOKEN=PRIVATE_TOKEN)
+    assert platform.rollback_access() == (status, message)
+
+
+def test_rollback_access_with_only_the_job_token_fails_without_a_request(make_platform: Platforms) -> None:
+    status, message = make_platform().rollback_access()
+    assert (status, message.split(" (")[0]) == (
+        "fail", "RELEASEGATE_GITLAB_TOKEN is not set and CI_JOB_TOKEN cannot retry jobs")

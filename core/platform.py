@@ -108,7 +108,7 @@ class Platform:
         :return: ``(status, message)`` with status ``pass``, ``fail`` or ``unverified`` (the API
             offers no read-only way to tell).
         """
-        return "pass", "the local ledger needs no credentials"
+        return "unverified", f"the {self.name} platform cannot tell whether its credentials could roll back"
 
     def publish(self, decision: Decision) -> None:
         """Put a decision into the platform's native forms (outputs, summaries, results)."""
@@ -121,6 +121,9 @@ class LocalPlatform(Platform):
     """The embedded default: no CI system, everything in the local ledger."""
 
     name = "local"
+
+    def rollback_access(self) -> tuple[str, str]:
+        return "pass", "the ledger needs no credentials: a rollback names its target for your deploy job"
 
 
 def _git(*args: str) -> str | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from releasegate.errors import PlatformError
-from releasegate.platform import CIContext, Platform
+from releasegate.platform import CIContext, LocalPlatform, Platform
 from releasegate.plugins import hookimpl
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def write_results(
     return written
 
 
-class TektonPlatform(Platform):
+class TektonPlatform(LocalPlatform):
     """A TaskRun: records live in the ledger (the ``ledger`` workspace), decisions go to results."""
 
     name = "tekton"

@@ -30,8 +30,8 @@ from releasegate.policy import parse_policy  # noqa: E402
 from releasegate.providers.file import build_replay, parse_rows  # noqa: E402
 
 
-def decide(scenario: dict, judge: str, extra: str) -> tuple[int | None, str]:
-    """First rollback interval (or None) and the last outcome."""
+def decide(scenario: dict, judge: str, extra: str) -> tuple[int | None, str, str]:
+    """First rollback interval (or None), the last outcome and its reason."""
     policy = parse_policy(gate_policy(scenario, judge, extra).encode(), "releasegate.yml", {})
     gate = policy.gates[GATE]
     replay = build_replay(parse_rows(io.StringIO(replay_csv(scenario)), "scenario.csv"), "scenario.csv")
@@ -40,8 +40,8 @@ def decide(scenario: dict, judge: str, extra: str) -> tuple[int | None, str]:
         verdict = evaluate_gate(gate, replay.metrics, now=now)
         last = verdict.outcome
         if last == "rollback":
-            return t, last
-    return None, last
+            return t, last, verdict.reason
+    return None, last, ""
 
 
 def main() -> int:
@@ -53,6 +53,7 @@ def main() -> int:
     ap.add_argument("--every", type=int, default=1, help="only every k-th scenario")
     ap.add_argument("--set", action="append", default=[], help="NAME=VALUE on releasegate.analysis.sequential")
     ap.add_argument("--categories", action="store_true", help="print per-category rates")
+    ap.add_argument("--dump", help="write one JSON line per scenario (id, category, onset, rollback t) here")
     args = ap.parse_args()
     for item in args.set:
         name, value = item.split("=", 1)
@@ -67,11 +68,14 @@ def main() -> int:
     fr = det = pre = n_h = n_b = promoted = 0
     delays: list[int] = []
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    dump = []
     for sid in ids:
         scenario = json.loads((corpus / "scenarios" / f"{sid}.json").read_text())
-        t, last = decide(scenario, args.judge, args.gate_extra)
+        t, last, reason = decide(scenario, args.judge, args.gate_extra)
         info = truth[sid]
         cat = f"{info['label']}/{info['category']}"
+        dump.append({"id": sid, "category": cat, "onset": info["onset"], "t": t, "last": last, "reason": reason,
+                     "info_bound_delay": info.get("info_bound_delay")})
         per[cat][1] += 1
         if info["label"] == "healthy":
             n_h += 1
@@ -87,6 +91,8 @@ def main() -> int:
             elif t is not None:
                 pre += 1
     seconds = time.perf_counter() - start
+    if args.dump:
+        Path(args.dump).write_text("".join(json.dumps(row) + "\n" for row in dump))
     med = statistics.median(delays) if delays else float("nan")
     print(f"scenarios {len(ids)} in {seconds:.1f}s  FR {fr}/{n_h} = {100 * fr / max(n_h, 1):.2f}%  "
           f"detection {det}/{n_b} = {100 * det / max(n_b, 1):.1f}%  pre-onset {pre}  "
@@ -94,7 +100,10 @@ def main() -> int:
     if args.categories:
         for cat in sorted(per):
             k, n = per[cat]
-            print(f"  {cat:28s} {k:3d}/{n:3d} = {100 * k / n:5.1f}%")
+            cat_delays = [r["t"] - r["onset"] for r in dump if r["category"] == cat and r["onset"] is not None
+                          and r["t"] is not None and r["t"] >= r["onset"]]
+            med_cat = statistics.median(cat_delays) if cat_delays else "-"
+            print(f"  {cat:28s} {k:3d}/{n:3d} = {100 * k / n:5.1f}%  median delay {med_cat}")
     return 0
 
 

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 
 from releasegate.analysis.data import MetricData, Observation
 from releasegate.analysis.judges import JUDGES
-from releasegate.analysis.sequential import default_threshold, judge_sequential
+from releasegate.analysis.sequential import combined_chart, default_threshold, judge_sequential
 from releasegate.analysis.verdict import GateVerdict, Measurement, MetricVerdict
 from releasegate.policy.model import Gate, Metric
 
@@ -153,6 +153,24 @@ def evaluate_metric(gate: Gate, metric: Metric, data: MetricData | None, *, now:
     return verdict, state
 
 
+def _combined(gate: Gate, data: Mapping[str, MetricData], now: float) -> str | None:
+    """The reason to roll back on the combined chart of the gate's sequential metrics, if any."""
+    metrics = [m for m in gate.metrics if m.judge == "sequential" and m.name in data]
+    if len(metrics) < 2:
+        return None
+    series = []
+    for metric in metrics:
+        scoped = MetricData(metric.name, (), tuple(o for o in data[metric.name].observations if o.time <= now))
+        series.append(judge_sequential(metric, scoped, gate.interval))
+    h = min(m.threshold if m.threshold is not None else default_threshold(m.alpha) for m in metrics)
+    value, alarms = combined_chart(series, h)
+    if alarms <= gate.failure_limit:
+        return None
+    names = ", ".join(m.name for m in metrics)
+    return (f"combined evidence of {names} failed {alarms} > failure_limit {gate.failure_limit}: "
+            f"CUSUM {value:.2f} >= {h:.2f}: the canary is slightly worse on several metrics at once")
+
+
 def evaluate_gate(gate: Gate, data: Mapping[str, MetricData], *, now: float) -> GateVerdict:
     """The gate's outcome after everything observed up to ``now`` (unix seconds).
 
@@ -166,6 +184,9 @@ def evaluate_gate(gate: Gate, data: Mapping[str, MetricData], *, now: float) -> 
     results = [evaluate_metric(gate, metric, data.get(metric.name), now=now, requests=requests)
                for metric in gate.metrics]
     verdicts = tuple(v for v, _ in results)
+    combined = _combined(gate, data, now)
+    if combined is not None:
+        return GateVerdict("rollback", combined, verdicts, now)
     for state, outcome in (("stop", "rollback"), ("gap", "inconclusive"), ("building", "continue")):
         hits = [v for v, s in results if s == state]
         if hits:

@@ -39,8 +39,13 @@ HORIZON = 50.0
 RATE_DESIGNS = {1: (1.5, 3.0), -1: (0.9, 0.7)}
 #: Design (multiplier, share of intervals) of the intermittent-fault mixture chart.
 BURST_DESIGN = (10.0, 0.3)
-#: Designs (multipliers) of the level charts.
-LEVEL_DESIGNS = (1.15, 1.5)
+#: Designs (multipliers) of the level charts: the latency regressions worth catching, from
+#: +10 % (the edge of the indifference zone's complement) to x2, a grid of a discretised GLR.
+LEVEL_DESIGNS = (1.1, 1.2, 1.35, 1.6, 2.0)
+#: Share of intervals whose level is hit by a one-off spike (GC pause, cold cache) in either
+#: group, and the spread of such a spike on the log scale (x1.3..x3 spikes: sd log 3).
+SPIKE_SHARE = 0.05
+SPIKE_SD = math.log(3.0)
 #: Variance of a log quantile per request: Var(log p99) ~ KAPPA / n.
 KAPPA = 3.0
 #: Prior over-dispersion (variance of the log ratio) and its weight in intervals.
@@ -48,11 +53,19 @@ TAU2_PRIOR = {"rate": 0.02, "level": 0.01}
 PRIOR_WEIGHT = 5.0
 #: Largest evidence one interval may add, in nats, so a single spike cannot trigger.
 CAP = {"rate": 6.0, "level": 2.0}
+#: Designs of the combined chart, which sums one small-effect increment of every metric of
+#: a gate: the smallest regressions worth a rollback (errors x1.5, KPI -5 %, latency +10 %).
+COMBINED_DESIGN = {"rate": {1: 1.5, -1: 0.95}, "level": 1.1}
+#: Fewest consecutive bad intervals that may roll back a level chart: a GC pause or a cold
+#: cache can lift one group's p99 for up to two intervals, so one interval adds at most h/3.
+LEVEL_RUN = 3
 #: Intervals without level evidence after the deploy, and after a traffic-share increase.
 WARMUP = 2
 SHARE_STEP = 1.5
 #: Median of chi-square(1): turns a median of squares into a variance.
 _CHI2_MEDIAN = 0.454936
+#: The key of the increment each step hands to the gate's combined chart.
+COMBINED = "combined"
 
 
 def default_threshold(alpha: float) -> float:
@@ -77,7 +90,7 @@ class _State:
     prev: tuple[float, float] | None = None
     share: float | None = None
     seen: int = 0
-    grace: int = WARMUP
+    grace: int | None = None
     peak: float = 0.0
 
 
@@ -153,6 +166,7 @@ def _rate_step(state: _State, metric: Metric, obs: Observation) -> dict[str, flo
             r, q = BURST_DESIGN
             burst = math.log1p(q * math.expm1(min(llr(r), 50.0)))
             increments[f"burst x{r:g}"] = max(-cap, min(cap, burst))
+    increments[COMBINED] = max(max(-cap, min(cap, llr(COMBINED_DESIGN["rate"][sign]))) for sign in _signs(metric.direction))
     return increments
 
 
@@ -170,20 +184,36 @@ def _level_step(state: _State, metric: Metric, obs: Observation) -> dict[str, fl
         sampling = KAPPA * (1.0 / n_c + 1.0 / n_b)
         share = n_c / (n_c + n_b)
         if state.share is not None and share > SHARE_STEP * state.share:
-            state.grace = max(state.grace, 1)
+            state.grace = max(state.grace or 0, 1)
         state.share = share if state.share is None else max(share, state.share)
     _track(state, y, sampling)
+    if state.grace is None:
+        state.grace = WARMUP
     if state.grace > 0:
         state.grace -= 1
         return {}
     s2 = _scale(state) * (TAU2_PRIOR["level"] + sampling) if SCALED else _tau2(state, "level") + sampling
-    cap = CAP["level"]
+    null = _spiky_logpdf(y, s2)
     increments: dict[str, float] = {}
     for sign in _signs(metric.direction):
         for ratio in LEVEL_DESIGNS:
             mu = sign * math.log(ratio)
-            increments[f"x{math.exp(mu):.3g}"] = max(-cap, min(cap, (mu * y - mu * mu / 2.0) / s2))
+            increments[f"x{math.exp(mu):.3g}"] = _spiky_logpdf(y - mu, s2) - null
+    increments[COMBINED] = max(_spiky_logpdf(y - sign * math.log(COMBINED_DESIGN["level"]), s2) - null
+                               for sign in _signs(metric.direction))
     return increments
+
+
+def _spiky_logpdf(x: float, s2: float) -> float:
+    """Log density of a residual that is normal with variance ``s2``, except in a
+    ``SPIKE_SHARE`` of intervals where a one-off spike adds a wide normal term. The mixture
+    bounds what one interval can add to about ``log(1 / SPIKE_SHARE)`` plus the ratio of
+    the two spreads, so a single spike cannot roll back, while a shift that persists adds
+    its full evidence every interval."""
+    wide = s2 + SPIKE_SD * SPIKE_SD
+    core = (1.0 - SPIKE_SHARE) * math.exp(-x * x / (2.0 * s2)) / math.sqrt(s2)
+    spike = SPIKE_SHARE * math.exp(-x * x / (2.0 * wide)) / math.sqrt(wide)
+    return math.log(core + spike)
 
 
 def _step(state: _State, metric: Metric, kind: str, h: float, obs: Observation) -> Measurement:
@@ -193,12 +223,17 @@ def _step(state: _State, metric: Metric, kind: str, h: float, obs: Observation) 
     result = _rate_step(state, metric, obs) if kind == "rate" else _level_step(state, metric, obs)
     if isinstance(result, str):
         return Measurement(obs.time, "inconclusive", result)
+    if kind == "level":
+        result = {k: min(v, h / LEVEL_RUN) for k, v in result.items()}
+    combined = result.pop(COMBINED, None)
     state.seen += 1
     _cusum(state, result)
     name, value = max(state.charts.items(), key=lambda item: item[1]) if state.charts else ("-", 0.0)
     state.peak = max(state.peak, value)
     stat: dict[str, float | str] = {"cusum": round(value, 6), "threshold": round(h, 6), "design": name}
     stat.update({f"llr {k}": round(v, 6) for k, v in result.items()})
+    if combined is not None:
+        stat["llr combined"] = combined
     if kind == "level" and not result:
         return Measurement(obs.time, "pass", "warm-up interval after a traffic increase, no latency evidence taken", stat, obs.canary_count)
     if value >= h:
@@ -244,6 +279,26 @@ def judge_sequential(metric: Metric, data: MetricData, interval: float) -> list[
     charts of the shorter series, so a live loop or a replay costs one step per interval.
     """
     return list(_run(metric, tuple(data.observations))[1])
+
+
+def combined_chart(series: Sequence[Sequence[Measurement]], h: float) -> tuple[float, int]:
+    """The gate's combined CUSUM over the sum, per interval, of every metric's small-effect
+    increment (``llr combined``): several metrics each a little worse add up to evidence
+    that none of them holds alone.
+
+    :returns: the chart's latest value and how many intervals it stood at ``h`` or above.
+    """
+    by_time: dict[float, float] = {}
+    for measurements in series:
+        for m in measurements:
+            inc = m.statistic.get("llr combined")
+            if isinstance(inc, float):
+                by_time[m.time] = by_time.get(m.time, 0.0) + inc
+    value, alarms = 0.0, 0
+    for t in sorted(by_time):
+        value = max(0.0, value + by_time[t])
+        alarms += value >= h
+    return value, alarms
 
 
 def chart_values(measurements: Sequence[Measurement]) -> list[float]:

@@ -288,3 +288,36 @@ def test_check_validates_the_policy_and_attaches_the_plan(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "releasegate.yml: valid" in result.stdout
     assert "`dev`" in _artifact(repo, "releasegate-check", "releasegate-plan.md").read_text()
+
+
+def test_a_drill_without_a_rollback_target_fails_and_says_why(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal
+) -> None:
+    _deployments_of(http_fake, "dev")
+    repo = _repo(
+        tmp_path,
+        http_fake,
+        {
+            "releasegate.yml": POLICY,
+            ".gitlab-ci.yml": pipeline(
+                """\
+            stages: [test, after]
+            include:
+              - local: templates/drill.yml
+                inputs: {environment: dev, job-prefix: rehearse}
+            """,
+                "rehearse-drill",
+            ),
+        },
+    )
+
+    result = _run(gitlab_ci_local, repo)
+
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "outcome=fail kind=drill" in _log(repo, "announce")
+    suite = ET.parse(_artifact(repo, "rehearse-drill", "releasegate-junit.xml")).getroot()
+    failed = [c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert failed == ["rollback target", "rollback access"]
+    access = next(c for c in suite.iter("testcase") if c.get("name") == "rollback access")
+    assert "RELEASEGATE_GITLAB_TOKEN is not set" in access.find("failure").get("message")

@@ -35,8 +35,10 @@ from releasegate.policy.model import Metric
 
 #: Rollout length (intervals) the default threshold is set for: h = log(HORIZON / alpha).
 HORIZON = 50.0
-#: Designs (rate multipliers) of the rate charts, for a bad increase and a bad decrease.
-RATE_DESIGNS = {1: (1.5, 3.0), -1: (0.9, 0.7)}
+#: Designs (rate multipliers) of the rate charts, for a bad increase and a bad decrease: a
+#: coarse grid (a discretised GLR) over the regressions worth a rollback, errors x1.5 to x10
+#: and a KPI down 5 % to 50 %; neighbours are about a factor 3 (or 2.5) apart.
+RATE_DESIGNS = {1: (1.5, 3.0, 10.0), -1: (0.95, 0.8, 0.5)}
 #: Design (multiplier, share of intervals) of the intermittent-fault mixture chart.
 BURST_DESIGN = (10.0, 0.3)
 #: Designs (multipliers) of the level charts: the latency regressions worth catching, from

@@ -1,0 +1,133 @@
+"""The sequential judge's likelihoods against scipy, its latency charts case by case, and the
+gate's combined chart."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as sp
+
+from releasegate.analysis import MetricData, Observation, evaluate_gate
+from releasegate.analysis import sequential as seq
+from releasegate.analysis.verdict import Measurement
+from releasegate.policy.model import Gate, Metric
+
+ERRORS = Metric(name="err", query="q", count_query="c", judge="sequential", direction="increase")
+KPI = Metric(name="kpi", query="q", count_query="c", judge="sequential", direction="decrease")
+LATENCY = Metric(name="lat", query="q", judge="sequential", direction="increase")
+
+
+def _spiky_mixture(x: float, s2: float) -> float:
+    core = sp.norm.pdf(x, scale=math.sqrt(s2))
+    wide = sp.norm.pdf(x, scale=math.sqrt(s2 + seq.SPIKE_SD**2))
+    return math.log((1 - seq.SPIKE_SHARE) * core + seq.SPIKE_SHARE * wide)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-3, 3), st.floats(-3, 3), st.floats(1e-3, 1.0))
+def test_spike_mixture_log_likelihood_ratio_matches_scipy(a: float, b: float, s2: float) -> None:
+    ours = seq._spiky_logpdf(a, s2) - seq._spiky_logpdf(b, s2)
+    assert ours == pytest.approx(_spiky_mixture(a, s2) - _spiky_mixture(b, s2), rel=1e-9, abs=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 2000), st.integers(1, 2000), st.integers(0, 30), st.integers(0, 30))
+def test_rate_increments_are_deflated_conditional_binomial_ratios(n_c: int, n_b: int, e_c: int, e_b: int) -> None:
+    e_c, e_b = min(e_c, n_c), min(e_b, n_b)
+    obs = Observation(60.0, e_c / n_c, e_b / n_b, float(n_c), float(n_b))
+    for metric in (ERRORS, KPI):
+        increments = seq._rate_step(seq._State(), metric, obs)
+        assert isinstance(increments, dict)
+        total, pi0 = e_c + e_b, n_c / (n_c + n_b)
+        phi = 1.0 + seq.TAU2_PRIOR["rate"] * total * pi0 * (1 - pi0)
+        for design in seq.RATE_DESIGNS[1 if metric is ERRORS else -1]:
+            pi1 = design * pi0 / (design * pi0 + 1 - pi0)
+            llr = (sp.binom.logpmf(e_c, total, pi1) - sp.binom.logpmf(e_c, total, pi0)) / phi if total else 0.0
+            expected = max(-seq.CAP["rate"], min(seq.CAP["rate"], llr))
+            assert increments[f"x{design:g}"] == pytest.approx(expected, rel=1e-7, abs=1e-9)
+
+
+def _latency(values: list[float], n_c: float = 500.0, n_b: float = 10000.0) -> tuple[Observation, ...]:
+    return tuple(Observation(60.0 * (i + 1), v, 100.0, n_c, n_b) for i, v in enumerate(values))
+
+
+def _first_rollback(gate: Gate, data: dict[str, tuple[Observation, ...]]) -> int | None:
+    series = {name: MetricData(name, (), obs) for name, obs in data.items()}
+    times = sorted({o.time for obs in data.values() for o in obs})
+    for i, now in enumerate(times):
+        if evaluate_gate(gate, series, now=now).outcome == "rollback":
+            return i
+    return None
+
+
+# One row per case: the canary's p99 (the baseline's is 100) and the first rollback interval.
+@pytest.mark.parametrize(
+    ("case", "canary", "expected"),
+    [
+        ("steady", [100.0] * 30, None),
+        ("one spike x3", [100.0] * 10 + [300.0] + [100.0] * 19, None),
+        ("two-interval spike x2", [100.0] * 10 + [200.0, 200.0] + [100.0] * 18, None),
+        ("spikes far apart", ([100.0] * 9 + [250.0]) * 3, None),
+        ("warm-up excess at the start", [180.0] + [100.0] * 29, None),
+        ("x2 from the start", [200.0] * 30, seq.WARMUP + seq.LEVEL_RUN - 1),
+        ("x2 from interval 10", [100.0] * 10 + [200.0] * 20, 10 + seq.LEVEL_RUN - 1),
+        ("x1.2 from interval 10", [100.0] * 10 + [120.0] * 20, 14),
+        ("an improvement", [70.0] * 30, None),
+    ],
+)
+def test_latency_charts(case: str, canary: list[float], expected: int | None) -> None:
+    gate = Gate(name="g", provider="file", metrics=(LATENCY,))
+    assert _first_rollback(gate, {"lat": _latency(canary)}) == expected, case
+
+
+def _counts(rate_c: float, rate_b: float, n_c: float, n_b: float, k: int) -> tuple[Observation, ...]:
+    return tuple(Observation(60.0 * (i + 1), round(rate_c * n_c) / n_c, round(rate_b * n_b) / n_b, n_c, n_b)
+                 for i in range(k))
+
+
+def test_combined_chart_catches_several_small_regressions_that_no_metric_catches_alone() -> None:
+    k = 40
+    errors = _counts(0.0125, 0.01, 2000.0, 20000.0, k)  # x1.25: below every error design
+    kpi = _counts(0.0475, 0.05, 400.0, 4000.0, k)  # -5 %
+    latency = _latency([106.0] * k, 2000.0, 20000.0)  # +6 %
+    data = {"err": errors, "kpi": kpi, "lat": latency}
+    alone = [_first_rollback(Gate(name="g", provider="file", metrics=(m,)), {m.name: data[m.name]})
+             for m in (ERRORS, KPI, LATENCY)]
+    assert alone == [None, None, None]
+    gate = Gate(name="g", provider="file", metrics=(ERRORS, KPI, LATENCY))
+    t = _first_rollback(gate, data)
+    assert t is not None and t < k
+    verdict = evaluate_gate(gate, {n: MetricData(n, (), o) for n, o in data.items()}, now=60.0 * (t + 1))
+    assert verdict.reason.startswith("combined evidence of err, kpi, lat failed 1 > failure_limit 0: CUSUM ")
+
+
+def test_combined_chart_is_causal() -> None:
+    k = 40
+    data = {"err": _counts(0.0125, 0.01, 2000.0, 20000.0, k), "kpi": _counts(0.0475, 0.05, 400.0, 4000.0, k),
+            "lat": _latency([106.0] * k, 2000.0, 20000.0)}
+    gate = Gate(name="g", provider="file", metrics=(ERRORS, KPI, LATENCY))
+    full = {n: MetricData(n, (), o) for n, o in data.items()}
+    for i in range(k):
+        now = 60.0 * (i + 1)
+        seq._CACHE.clear()
+        prefix = {n: MetricData(n, (), o[: i + 1]) for n, o in data.items()}
+        assert evaluate_gate(gate, prefix, now=now).outcome == evaluate_gate(gate, full, now=now).outcome
+
+
+@pytest.mark.parametrize(
+    ("increments", "h", "expected"),
+    [
+        ([[1.0, 2.0], [1.0, 2.0]], 5.0, (6.0, 1)),
+        ([[1.0, -5.0], [1.0, 2.0]], 5.0, (0.0, 0)),
+        ([[3.0], []], 3.0, (3.0, 1)),
+        ([[None, 4.0], [4.0, None]], 5.0, (8.0, 1)),
+    ],
+)
+def test_combined_chart_sums_by_interval(increments: list[list[float | None]], h: float,
+                                         expected: tuple[float, int]) -> None:
+    series = [[Measurement(60.0 * (i + 1), "pass", "", {} if v is None else {"llr combined": v})
+               for i, v in enumerate(metric)] for metric in increments]
+    assert seq.combined_chart(series, h) == expected

@@ -282,3 +282,21 @@ def test_cache_publishes_its_key_as_a_result(
     assert run.results["reason"] == "releasegate cache finished"
     assert run.results["cache-key"].startswith("releasegate-linux-pip-")
     assert "cache-key: " + run.results["cache-key"] in run.stdout
+
+
+def test_drill_rehearses_a_rollback_through_the_task(
+    taskrun: TaskRunHarness, checkout_source: Path, ledger_workspace: Path
+) -> None:
+    workspaces = {"source": checkout_source, "ledger": ledger_workspace}
+    for sha, version in (("a" * 40, "1.0.0"), (SHA, "1.1.0")):
+        taskrun.run({"command": "record", "environment": "staging", "sha": sha,
+                     "args": f"--status success --version {version}"}, workspaces)
+
+    ready = taskrun.run({"command": "drill", "environment": "staging"}, workspaces)
+    alone = taskrun.run({"command": "drill", "environment": "staging"}, {"source": checkout_source})
+
+    assert ready.succeeded and alone.succeeded
+    assert ready.results["outcome"] == "pass", ready.stdout + ready.stderr
+    assert ready.results["rollback-to"] == "a" * 40
+    assert alone.results["outcome"] == "fail"
+    assert "rollback target" in alone.results["reason"]

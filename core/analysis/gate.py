@@ -12,7 +12,8 @@ growing series (live) or with the whole recording and each interval's ``now``
   requests (the evidence is still building);
 * ``pass`` otherwise.
 
-The gate rolls back when any metric failed or errored, is ``inconclusive`` when
+The gate rolls back when any metric failed or errored, or when the combined chart of
+its sequential metrics (their small-effect evidence summed per interval) failed; it is ``inconclusive`` when
 any metric lacks data now, ``continue`` while evidence builds, and ``promote``
 when every metric passes with enough evidence.
 """

@@ -2,9 +2,11 @@
 
 Each interval adds the log-likelihood ratio of "the canary is worse by a design
 effect" against "the canary is the same as the baseline" to a Page CUSUM chart,
-``S = max(0, S + l)``, and the metric fails when a chart reaches the threshold
-``h``. Comparing with the baseline of the same interval cancels everything that
-hits both versions (load, diurnal trends, shared incidents):
+``S = max(0, S + l)``, one chart per design of a grid over the regressions worth
+a rollback (a discretised GLR over the effect size), and the metric fails when a
+chart reaches the threshold ``h``. Comparing with the baseline of the same
+interval cancels everything that hits both versions (load, diurnal trends,
+shared incidents):
 
 * ``rate`` metrics (errors/requests, conversions/sessions): given the interval's
   total events ``E``, the canary's share is binomial with ``pi0 = n_c/(n_c+n_b)``
@@ -14,11 +16,14 @@ hits both versions (load, diurnal trends, shared incidents):
   estimated online from successive differences (robust to the level shift a
   regression causes). A mixture chart keeps evidence across intermittent bursts.
 * ``level`` metrics (latency quantiles): ``y = log(canary/baseline)`` is taken as
-  normal with variance ``tau2 + kappa*(1/n_c + 1/n_b)``; no evidence is taken in
-  the warm-up intervals after the deploy and after each traffic-share increase.
+  normal with variance ``c*(tau2 + kappa*(1/n_c + 1/n_b))``, mixed with a wide
+  term for one-off spikes; no evidence is taken in the warm-up intervals after
+  the deploy and after each traffic-share increase.
 
-Over a rollout of ``T`` intervals the false-alarm probability is about
-``T*exp(-h)`` (Lorden); the default ``h`` follows from the metric's ``alpha``.
+Every step also hands the gate a small-effect increment for its combined chart
+(:func:`combined_chart`). Over a rollout of ``T`` intervals the false-alarm
+probability of a chart is about ``T*exp(-h)`` (Lorden); the default ``h`` follows
+from the metric's ``alpha``.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ KAPPA = 3.0
 TAU2_PRIOR = {"rate": 0.02, "level": 0.01}
 PRIOR_WEIGHT = 5.0
 #: Largest evidence one interval may add, in nats, so a single spike cannot trigger.
-CAP = {"rate": 6.0, "level": 2.0}
+CAP = {"rate": 6.0}
 #: Designs of the combined chart, which sums one small-effect increment of every metric of
 #: a gate: the smallest regressions worth a rollback (errors x1.5, KPI -5 %, latency +10 %).
 COMBINED_DESIGN = {"rate": {1: 1.5, -1: 0.95}, "level": 1.1}

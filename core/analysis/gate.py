@@ -20,7 +20,7 @@ when every metric passes with enough evidence.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from releasegate.analysis.data import MetricData, Observation
 from releasegate.analysis.judges import JUDGES
@@ -28,7 +28,10 @@ from releasegate.analysis.sequential import combined_chart, default_threshold, j
 from releasegate.analysis.verdict import GateVerdict, Measurement, MetricVerdict
 from releasegate.policy.model import Gate, Metric
 
-_ALL_JUDGES = {**JUDGES, "sequential": judge_sequential}
+#: A judge turns one metric's data into one measurement per observed interval (pure).
+Judge = Callable[[Metric, MetricData, float], list[Measurement]]
+#: The judges releasegate ships; plugins add more through ``releasegate_register_judges``.
+BUILTIN_JUDGES: Mapping[str, Judge] = {**JUDGES, "sequential": judge_sequential}
 
 
 def _expected(metric: Metric) -> str | None:
@@ -117,7 +120,8 @@ def canary_requests(data: Mapping[str, MetricData], *, now: float) -> float | No
 
 
 def evaluate_metric(gate: Gate, metric: Metric, data: MetricData | None, *, now: float,
-                    requests: float | None = None) -> tuple[MetricVerdict, str]:
+                    requests: float | None = None,
+                    judges: Mapping[str, Judge] | None = None) -> tuple[MetricVerdict, str]:
     """Judge one metric of ``gate`` over its data up to ``now``.
 
     :param requests: the gate's canary requests so far (see :func:`canary_requests`), which
@@ -131,7 +135,11 @@ def evaluate_metric(gate: Gate, metric: Metric, data: MetricData | None, *, now:
     observations = tuple(o for o in data.observations if o.time <= now)
     history = tuple(p for p in data.history if p[0] <= now)
     scoped = MetricData(data.metric, history, observations, data.error)
-    measurements = _ALL_JUDGES[metric.judge](metric, scoped, gate.interval)
+    judge = (BUILTIN_JUDGES if judges is None else judges).get(metric.judge)
+    if judge is None:
+        reason = f"{metric.name}: no judge called {metric.judge!r} is registered"
+        return MetricVerdict(metric.name, "error", reason, {}, judge=metric.judge, query=metric.query), "gap"
+    measurements = judge(metric, scoped, gate.interval)
     if data.error:
         measurements.append(Measurement(now, "error", f"provider error: {data.error}"))
     status, reason, state = _assess(gate, metric, measurements, requests)
@@ -172,17 +180,19 @@ def _combined(gate: Gate, data: Mapping[str, MetricData], now: float) -> str | N
             f"CUSUM {value:.2f} >= {h:.2f}: the canary is slightly worse on several metrics at once")
 
 
-def evaluate_gate(gate: Gate, data: Mapping[str, MetricData], *, now: float) -> GateVerdict:
+def evaluate_gate(gate: Gate, data: Mapping[str, MetricData], *, now: float,
+                  judges: Mapping[str, Judge] | None = None) -> GateVerdict:
     """The gate's outcome after everything observed up to ``now`` (unix seconds).
 
     :param gate: the policy's gate.
     :param data: each metric's data by metric name; a metric without data is an error.
     :param now: observations after it are ignored, so the verdict is causal.
+    :param judges: judges by name (the plugin registry's); the built-in ones by default.
     :returns: ``rollback``, ``inconclusive``, ``continue`` or ``promote`` with every metric's
         verdict.
     """
     requests = canary_requests(data, now=now)
-    results = [evaluate_metric(gate, metric, data.get(metric.name), now=now, requests=requests)
+    results = [evaluate_metric(gate, metric, data.get(metric.name), now=now, requests=requests, judges=judges)
                for metric in gate.metrics]
     verdicts = tuple(v for v, _ in results)
     combined = _combined(gate, data, now)

@@ -117,13 +117,18 @@ def run_gates(
     once: bool = False,
 ) -> list[AnalysisRun]:
     """Run ``gates`` side by side over the same window; one thread per gate when several."""
+    from functools import partial
+
+    from releasegate.analysis.gate import evaluate_gate
+
     tick = clock or (lambda: ctx.now().timestamp())
     providers = [build_provider(gate, args, ctx) for gate in gates]
+    evaluate = partial(evaluate_gate, judges=ctx.judges())
 
     def one(index: int) -> AnalysisRun:
         return run_analysis(gates[index], providers[index], service=service, env=env,
                             deployed_at=deployed_at, duration=seconds, clock=tick, sleep=ctx.sleep,
-                            progress=progress_line, once=once, label=label)
+                            progress=progress_line, once=once, label=label, evaluate=evaluate)
 
     if len(gates) == 1:
         return [one(0)]

@@ -82,7 +82,12 @@ class Context:
     def policy(self) -> Policy:
         from releasegate.policy import load_policy
 
-        return load_policy(self.args.config, self.env)
+        return load_policy(self.args.config, self.env, judges=lambda: self.hooks.judges().names())
+
+    def judges(self) -> dict[str, Any]:
+        """Every registered judge by name, built-in and from plugins."""
+        registry = self.hooks.judges()
+        return {name: registry.get(name) for name in registry.names()}
 
     @property
     def ledger(self) -> Ledger:

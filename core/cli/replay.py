@@ -52,9 +52,10 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def replay_verdicts(gate: Any, metrics: Mapping[str, Any], times: Sequence[float]) -> list[GateVerdict]:
+def replay_verdicts(gate: Any, metrics: Mapping[str, Any], times: Sequence[float],
+                    judges: Mapping[str, Any] | None = None) -> list[GateVerdict]:
     """The gate's verdict at each recorded interval, as the live loop would have seen it."""
-    return [evaluate_gate(gate, metrics, now=now) for now in times]
+    return [evaluate_gate(gate, metrics, now=now, judges=judges) for now in times]
 
 
 def exit_code(verdicts: Sequence[GateVerdict]) -> int:
@@ -83,7 +84,7 @@ def handle_replay(args: argparse.Namespace, ctx: Context) -> int:
     replay = read_replay(args.metrics, deployed_at=deployed_at)
     if not replay.times:
         raise UsageError(f"{args.metrics}: no rows at or after the deploy time; check --deployed-at")
-    verdicts = replay_verdicts(gate, replay.metrics, replay.times)
+    verdicts = replay_verdicts(gate, replay.metrics, replay.times, ctx.judges())
     if args.format == "jsonl":
         for t, verdict in enumerate(verdicts):
             line = {"t": t, "time": _iso(verdict.time), "outcome": verdict.outcome, "reasons": verdict.reasons}

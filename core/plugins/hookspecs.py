@@ -54,11 +54,15 @@ def releasegate_register_readers(registry: Registry) -> None:
 
 @hookspec
 def releasegate_register_judges(registry: Registry) -> None:
-    """Add judge classes (``name`` such as ``threshold`` or ``sequential``) for gate metrics.
+    """Add judges (``threshold``, ``sequential``... or your own) for gate metrics.
 
-    Judges are pure: they receive a metric's observations and return a verdict.
+    A judge is pure: ``judge(metric, data, interval) -> list[Measurement]``, one
+    measurement (``pass``, ``fail``, ``inconclusive`` or ``error``, with a reason and its
+    statistic) per observed interval of ``data`` (:class:`releasegate.analysis.MetricData`).
+    The gate applies ``failure_limit`` and the other limits to them. A policy names a
+    plugin's judge in ``judge:`` like a built-in one.
 
-    :param registry: call ``registry.add(JudgeClass)``.
+    :param registry: call ``registry.add(judge, "name")``.
     :return: nothing; not firstresult.
     """
 

@@ -19,6 +19,7 @@ from releasegate.plugins import hookspecs
 #: Built-in plugins, registered exactly like third-party ones.
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "releasegate.evidence.plugin",
+    "releasegate.judging",
     "releasegate.providers.prometheus",
     "releasegate.routers",
     "releasegate.adapters.tekton.plugin",

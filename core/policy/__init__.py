@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from releasegate.errors import PolicyError, UsageError
@@ -38,10 +38,13 @@ def find_policy(path: str | None = None, cwd: str | os.PathLike[str] = ".") -> P
 
 
 def load_policy(path: str | None = None, env: Mapping[str, str] | None = None,
-                cwd: str | os.PathLike[str] = ".") -> Policy:
+                cwd: str | os.PathLike[str] = ".", *,
+                judges: Callable[[], Iterable[str]] | None = None) -> Policy:
     """Find, read, validate and type the policy.
 
     :param env: where ``${VAR}`` is looked up (default: the process environment).
+    :param judges: the names of plugin judges, asked only when the policy names a judge
+        that is not built in (so plugins load only when a policy needs one).
     :raises PolicyError: with every problem found, one ``file:line:col: path: message`` per line.
     """
     location = find_policy(path, cwd)
@@ -49,10 +52,11 @@ def load_policy(path: str | None = None, env: Mapping[str, str] | None = None,
         raw = location.read_bytes()
     except OSError as exc:
         raise UsageError(f"{location}: cannot read the policy: {exc.strerror}") from exc
-    return parse_policy(raw, str(location), os.environ if env is None else env)
+    return parse_policy(raw, str(location), os.environ if env is None else env, judges=judges)
 
 
-def parse_policy(raw: bytes, filename: str, env: Mapping[str, str]) -> Policy:
+def parse_policy(raw: bytes, filename: str, env: Mapping[str, str], *,
+                 judges: Callable[[], Iterable[str]] | None = None) -> Policy:
     """Validate and type policy bytes read from ``filename`` (used in messages)."""
     from releasegate.policy import schema
     from releasegate.policy.build import Builder
@@ -83,7 +87,7 @@ def parse_policy(raw: bytes, filename: str, env: Mapping[str, str]) -> Policy:
         problems += schema_problems
         # Semantic checks run even on a schema-invalid document, so one run reports everything;
         # the builder skips the elements the schema already rejected.
-        builder = Builder(filename, hashlib.sha256(raw).hexdigest())
+        builder = Builder(filename, hashlib.sha256(raw).hexdigest(), judges)
         builder.locate = reader.marks.get
         policy = builder.build(data)
         rejected |= {path for _where, path, _message in schema_problems}

@@ -8,7 +8,7 @@ Every problem is collected with its document path; none stops the others.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from releasegate.durations import DurationError, parse_duration
@@ -27,6 +27,7 @@ from releasegate.policy.model import (
     DriftAllow,
     Environment,
     Freeze,
+    JUDGES,
     Gate,
     KanikoCache,
     Metric,
@@ -62,9 +63,12 @@ def _present(items: dict[str, T | None]) -> dict[str, T]:
 class Builder:
     """Builds a Policy; problems collect in :attr:`problems` as ``(path, message)``."""
 
-    def __init__(self, path: str, sha256: str) -> None:
+    def __init__(self, path: str, sha256: str,
+                 judges: Callable[[], Iterable[str]] | None = None) -> None:
         self.path = path
         self.sha256 = sha256
+        self._plugin_judges = judges
+        self._known_judges: tuple[str, ...] | None = None
         self.problems: list[tuple[Path, str]] = []
         self.locate: Callable[[Path], tuple[int, int] | None] = lambda _p: None
 
@@ -249,8 +253,19 @@ class Builder:
             location=self.locate(path),
         )
 
+    def known_judges(self) -> tuple[str, ...]:
+        """Built-in judges and, asked only when a policy names another one, the plugins'."""
+        if self._known_judges is None:
+            more = tuple(self._plugin_judges()) if self._plugin_judges else ()
+            self._known_judges = JUDGES + tuple(name for name in more if name not in JUDGES)
+        return self._known_judges
+
     def metric(self, raw: dict[str, Any], path: Path, service: str | None) -> Metric:
         judge = raw["judge"]
+        if judge not in JUDGES and judge not in self.known_judges():
+            known = self.known_judges()
+            self.problem((*path, "judge"), f"unknown judge {judge!r}{did_you_mean(judge, known)} "
+                         f"(known: {', '.join(known)})")
         self.tokens(raw["query"], QUERY_TOKENS, (*path, "query"), service)
         if raw.get("count_query"):
             self.tokens(raw["count_query"], QUERY_TOKENS, (*path, "count_query"), service)

@@ -37,8 +37,9 @@ def test_plugin_is_listed_with_its_version_and_registrations(plugin_path: str, t
     rows = {row["name"]: row for row in json.loads(out.stdout)}
     sample = rows["sample"]
     assert (sample["distribution"], sample["version"], sample["builtin"]) == ("releasegate-sample", "1.2.3", False)
-    assert sample["registers"] == {"providers": ["constant"]}
-    assert set(sample["hooks"]) == {"releasegate_platform", "releasegate_register_providers", "releasegate_notify"}
+    assert sample["registers"] == {"providers": ["constant"], "judges": ["ceiling"]}
+    assert set(sample["hooks"]) == {"releasegate_platform", "releasegate_register_providers",
+                                    "releasegate_register_judges", "releasegate_notify"}
     version = releasegate(plugin_path, tmp_path, "--version")
     assert "plugin releasegate-sample 1.2.3 (sample)" in version.stdout
 
@@ -59,3 +60,34 @@ def test_autoload_can_be_switched_off(plugin_path: str, tmp_path: Path) -> None:
 def test_a_blocked_plugin_is_not_loaded(plugin_path: str, tmp_path: Path) -> None:
     out = releasegate(plugin_path, tmp_path, "plugins", "--format", "json", RELEASEGATE_DISABLE_PLUGINS="sample")
     assert "sample" not in {row["name"] for row in json.loads(out.stdout)}
+
+
+JUDGED = """version: 1
+gates:
+  g:
+    provider: file
+    metrics: [{name: m, query: q, judge: ceiling}]
+"""
+
+
+def test_a_plugin_judge_is_named_in_the_policy_and_used_by_replay(plugin_path: str, tmp_path: Path) -> None:
+    (tmp_path / "releasegate.yml").write_text(JUDGED)
+    (tmp_path / "m.csv").write_text("time,metric,variant,value,count\n60,m,canary,0.1,\n120,m,canary,0.9,\n")
+    assert releasegate(plugin_path, tmp_path, "check").returncode == 0
+    replay = releasegate(plugin_path, tmp_path, "replay", "--gate", "g", "--metrics", "m.csv")
+    assert replay.returncode == 1
+    assert [json.loads(line)["outcome"] for line in replay.stdout.splitlines()] == ["promote", "rollback"]
+    without = releasegate(plugin_path, tmp_path, "check", RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD="1")
+    assert without.returncode == 2
+    assert "unknown judge 'ceiling' (known: threshold, anomaly, ratio, compare, sequential)" in without.stderr
+
+
+def test_a_failing_notifier_never_changes_the_decision(plugin_path: str, tmp_path: Path) -> None:
+    (tmp_path / "releasegate.yml").write_text("version: 1\nenvironments: [{name: dev}]\n")
+    notes = tmp_path / "notes.txt"
+    done = releasegate(plugin_path, tmp_path, "promote", "--to", "dev", "--sha", "ab" * 20, "--dry-run",
+                       SAMPLE_NOTIFY_FILE=str(notes), SAMPLE_NOTIFY_FAIL="1")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ALLOW promotion")
+    assert notes.read_text() == "promotion allow\n"
+    assert "releasegate: warning: notifier sample failed: chat server unreachable" in done.stderr

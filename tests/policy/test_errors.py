@@ -101,7 +101,7 @@ CASES = [
     ("rollback gate undefined", "version: 1\nenvironments:\n  - name: prod\n    rollback: {gates: [healt]}\n" + GOOD_GATE,
      ["p.yml:4:24: environments[0].rollback.gates[0]: unknown gate 'healt'; did you mean 'health'?"]),
     ("unknown judge", "version: 1\ngates:\n  g:\n    provider: file\n    metrics: [{name: m, query: q, judge: treshold}]\n",
-     ["p.yml:5:35: gates.g.metrics[0].judge: expected one of threshold, anomaly, ratio, compare, sequential, got the string 'treshold'; did you mean 'threshold'?"]),
+     ["p.yml:5:35: gates.g.metrics[0].judge: unknown judge 'treshold'; did you mean 'threshold'? (known: threshold, anomaly, ratio, compare, sequential)"]),
     ("threshold without fail_if", "version: 1\ngates:\n  g:\n    provider: file\n    metrics: [{name: m, query: q, judge: threshold}]\n",
      ["p.yml:5:15: gates.g.metrics[0]: a threshold judge needs 'fail_if:' (e.g. \"> 0.05\")"]),
     ("bad threshold condition", "version: 1\ngates:\n  g:\n    provider: file\n"

@@ -1,5 +1,6 @@
 """A small third-party plugin: a platform that claims runs with SAMPLE_PLATFORM=1, a provider,
-and a notifier that appends every decision's outcome to $SAMPLE_NOTIFY_FILE."""
+a judge (``ceiling``: fails any canary value above 0.5), and a notifier that appends every
+decision's outcome to $SAMPLE_NOTIFY_FILE."""
 
 from __future__ import annotations
 
@@ -28,6 +29,19 @@ def releasegate_platform(env, ledger):
 @hookimpl
 def releasegate_register_providers(registry):
     registry.add(ConstantProvider)
+
+
+def ceiling(metric, data, interval):
+    from releasegate.analysis import Measurement
+
+    return [Measurement(o.time, "inconclusive" if o.canary is None else ("fail" if o.canary > 0.5 else "pass"),
+                        f"canary {o.canary} against the ceiling 0.5", {"value": o.canary or 0.0})
+            for o in data.observations]
+
+
+@hookimpl
+def releasegate_register_judges(registry):
+    registry.add(ceiling, "ceiling")
 
 
 @hookimpl

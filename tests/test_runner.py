@@ -97,7 +97,10 @@ def test_a_bad_canary_fails_at_the_first_conclusive_interval(rollout, gate) -> N
         result, subject=Subject(environment="production", gate="canary-health"), time=None
     )  # type: ignore[arg-type]
     assert (decision.outcome, decision.exit_code) == ("fail", 1)
-    assert {r.name for r in decision.requirements} == {"metric error-rate", "metric latency-p99"}
+    # The sequential gate may roll back on its combined chart first: then that row explains it.
+    names = {r.name for r in decision.requirements}
+    assert names - {"metric combined"} == {"metric error-rate", "metric latency-p99"}
+    assert any(r.status == "fail" for r in decision.requirements)
 
 
 def test_a_server_stopped_mid_analysis_is_a_provider_failure_never_a_pass(rollout) -> None:

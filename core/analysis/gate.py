@@ -162,8 +162,12 @@ def evaluate_metric(gate: Gate, metric: Metric, data: MetricData | None, *, now:
     return verdict, state
 
 
-def _combined(gate: Gate, data: Mapping[str, MetricData], now: float) -> str | None:
-    """The reason to roll back on the combined chart of the gate's sequential metrics, if any."""
+def _combined(gate: Gate, data: Mapping[str, MetricData], now: float) -> MetricVerdict | None:
+    """A failed verdict for the combined chart of the gate's sequential metrics, if it alarmed.
+
+    It joins the gate's verdicts as one more row (``combined``), so every rendering shows
+    the evidence that rolled back and the rollback counts as a failed measurement.
+    """
     metrics = [m for m in gate.metrics if m.judge == "sequential" and m.name in data]
     if len(metrics) < 2:
         return None
@@ -176,8 +180,10 @@ def _combined(gate: Gate, data: Mapping[str, MetricData], now: float) -> str | N
     if alarms <= gate.failure_limit:
         return None
     names = ", ".join(m.name for m in metrics)
-    return (f"combined evidence of {names} failed {alarms} > failure_limit {gate.failure_limit}: "
-            f"CUSUM {value:.2f} >= {h:.2f}: the canary is slightly worse on several metrics at once")
+    reason = (f"combined evidence of {names} failed {alarms} > failure_limit {gate.failure_limit}: "
+              f"CUSUM {value:.2f} >= {h:.2f}: the canary is slightly worse on several metrics at once")
+    return MetricVerdict("combined", "fail", reason, {"cusum": value, "threshold": h, "alarms": float(alarms)},
+                         judge="sequential", expected=f"CUSUM < {h:.2f}", observed=f"CUSUM {value:.4g}")
 
 
 def evaluate_gate(gate: Gate, data: Mapping[str, MetricData], *, now: float,
@@ -197,7 +203,7 @@ def evaluate_gate(gate: Gate, data: Mapping[str, MetricData], *, now: float,
     verdicts = tuple(v for v, _ in results)
     combined = _combined(gate, data, now)
     if combined is not None:
-        return GateVerdict("rollback", combined, verdicts, now)
+        return GateVerdict("rollback", combined.reason, (*verdicts, combined), now)
     for state, outcome in (("stop", "rollback"), ("gap", "inconclusive"), ("building", "continue")):
         hits = [v for v, s in results if s == state]
         if hits:

@@ -60,10 +60,7 @@ def _requests(runs: list[AnalysisRun]) -> float | None:
 
 def handle(args: argparse.Namespace, ctx: Context) -> int:
     policy = ctx.policy
-    try:
-        environment = policy.environment(args.environment)
-    except KeyError:
-        raise UsageError(f"--env {args.environment!r}: no such environment in {policy.path}") from None
+    environment = ctx.environment(args.environment)
     if environment.canary is None:
         raise UsageError(f"--env {environment.name}: the policy has no strategy.canary for it")
     canary = environment.canary

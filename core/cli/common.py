@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from releasegate.model import Decision
     from releasegate.platform import CIContext, Platform
     from releasegate.plugins import Hooks
-    from releasegate.policy.model import Policy
+    from releasegate.policy.model import Environment, Policy
 
 FORMATS = ("text", "json", "markdown", "junit")
 
@@ -83,6 +83,18 @@ class Context:
         from releasegate.policy import load_policy
 
         return load_policy(self.args.config, self.env, judges=lambda: self.hooks.judges().names())
+
+    def environment(self, name: str, flag: str = "--env") -> Environment:
+        """The policy's environment ``name``; a one-line usage error naming the known ones."""
+        from releasegate.policy.schema import did_you_mean
+
+        policy = self.policy
+        try:
+            return policy.environment(name)
+        except KeyError:
+            known = [e.name for e in policy.environments]
+            raise UsageError(f"{flag} {name}: no such environment in {policy.path}; known: "
+                             f"{', '.join(known) or 'none'}{did_you_mean(name, known)}") from None
 
     def judges(self) -> dict[str, Any]:
         """Every registered judge by name, built-in and from plugins."""

@@ -42,12 +42,7 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     from releasegate.routers import router_for
 
     policy = ctx.policy
-    try:
-        environment = policy.environment(args.environment)
-    except KeyError:
-        known = ", ".join(e.name for e in policy.environments) or "none"
-        raise UsageError(f"--env {args.environment}: no such environment in {policy.path}; "
-                         f"known: {known}") from None
+    environment = ctx.environment(args.environment)
     if args.execute and not (args.target or "").strip():
         raise UsageError("--execute needs --target NAME: a test target to run the commands "
                          "against, never the live service")

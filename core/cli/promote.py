@@ -55,12 +55,7 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     from releasegate.promotion import evaluate_promotion, teams_of
 
     policy = ctx.policy
-    try:
-        env = policy.environment(args.environment)
-    except KeyError:
-        known = ", ".join(e.name for e in policy.environments) or "none"
-        raise UsageError(f"--to {args.environment}: no such environment in {policy.path}; "
-                         f"known: {known}") from None
+    env = ctx.environment(args.environment, "--to")
     if args.break_glass is not None and not args.break_glass.strip():
         raise UsageError("--break-glass needs a reason, e.g. --break-glass \"hotfix for INC-123\"")
     now = _now(args, ctx)

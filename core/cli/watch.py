@@ -43,10 +43,7 @@ def rollback_requirements(runs: list[AnalysisRun]) -> tuple[Requirement, ...]:
 
 def handle(args: argparse.Namespace, ctx: Context) -> int:
     policy = ctx.policy
-    try:
-        environment = policy.environment(args.environment)
-    except KeyError:
-        raise UsageError(f"--env {args.environment!r}: no such environment in {policy.path}") from None
+    environment = ctx.environment(args.environment)
     rollback = environment.rollback
     if rollback is None or not rollback.gates:
         raise UsageError(f"--env {environment.name}: the policy sets no rollback.gates to watch;"

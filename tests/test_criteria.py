@@ -7,6 +7,7 @@ import keyword
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from releasegate.criteria import MAX_LENGTH, CriteriaError, MissingName, parse
 
 

@@ -11,6 +11,7 @@ import github
 import gitlab
 import pytest
 import requests
+
 from peers.exporter import MetricsExporter
 from peers.github_openapi import GithubOpenAPI
 from peers.http_fake import ANY, HttpFake

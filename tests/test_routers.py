@@ -9,6 +9,7 @@ import subprocess
 from functools import partial
 
 import pytest
+
 from releasegate.errors import PlatformError, PolicyError
 from releasegate.policy.model import Router
 from releasegate.routers import CommandRouter, GatewayApiRouter, IstioRouter, router_for

@@ -13,6 +13,7 @@ from providers.checkout_rollout import (
     rollout_start,
     synth,
 )
+
 from releasegate.model import Subject
 from releasegate.policy.model import Gate, Metric
 from releasegate.providers.prometheus import PrometheusProvider, PrometheusSettings

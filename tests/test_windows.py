@@ -7,6 +7,7 @@ from datetime import date, datetime, timezone
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from releasegate.windows import parse_freeze, parse_window
 
 UTC = timezone.utc

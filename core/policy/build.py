@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from releasegate.durations import DurationError, parse_duration
 from releasegate.policy.model import (
+    JUDGES,
     Adaptive,
     ApprovalRule,
     BazelCache,
@@ -27,7 +28,6 @@ from releasegate.policy.model import (
     DriftAllow,
     Environment,
     Freeze,
-    JUDGES,
     Gate,
     KanikoCache,
     Metric,

@@ -21,6 +21,7 @@ from releasegate.providers import Points, ProviderOverrides
 
 if TYPE_CHECKING:
     import requests
+
     from releasegate.policy.model import Gate
 
 __all__ = ["PrometheusProvider", "PrometheusSettings"]

@@ -243,9 +243,10 @@ def test_canary_one_step_per_job_resumes_from_the_ledger(
     deploy = rollout("healthy")
     path, weights = rollout_policy(tmp_path, CANARY_ENV)
     seed(tmp_path, deploy, "old")
-    run = lambda *extra: releasegate_cli(
-        "canary", "-c", path, "--env", "production", "--sha", "new", "--format", "json", *extra
-    )  # noqa: E731
+    def run(*extra: str):  # type: ignore[no-untyped-def]
+        return releasegate_cli(
+            "canary", "-c", path, "--env", "production", "--sha", "new", "--format", "json", *extra
+        )
 
     early = run("--step", "2")
     first = run("--step", "1")

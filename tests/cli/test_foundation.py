@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from xml.etree import ElementTree as ET
 
 import pytest
 
@@ -115,9 +114,10 @@ def test_local_commands_do_not_import_platform_or_http_libraries() -> None:
 
 
 def test_fail_on_chooses_which_outcomes_fail(releasegate_cli) -> None:
-    from releasegate.cli.common import Context
-    from datetime import datetime, timezone
     from argparse import Namespace
+    from datetime import datetime, timezone
+
+    from releasegate.cli.common import Context
     from releasegate.model import Decision, Subject
 
     block = Decision(kind="promotion", outcome="block", reason="r", subject=Subject(), time=datetime.now(timezone.utc))

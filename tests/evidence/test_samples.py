@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from releasegate.errors import EvidenceError
 from releasegate.evidence import (
     AuditReader,

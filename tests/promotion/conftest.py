@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+
 from releasegate.evidence.model import Evidence
 from releasegate.model import Decision, Subject
 from releasegate.policy.model import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from releasegate.model import Subject
 from releasegate.policy.model import ApprovalRule, Freeze
 

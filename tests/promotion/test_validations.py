@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from releasegate.evidence.model import Evidence, Finding
 from releasegate.model import Subject
 from releasegate.policy.model import Criterion

@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from peers.prometheus import PrometheusFactory, PrometheusServer
 from providers.checkout_rollout import checkout_series, rollout_start, synth
+
+from peers.prometheus import PrometheusFactory, PrometheusServer
 
 RolloutServer = Callable[[str], tuple[PrometheusServer, float]]
 

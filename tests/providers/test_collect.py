@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
 from releasegate.collect import collect, observation_grid, plan_queries, render_query
 from releasegate.policy.model import Gate, Metric
 from releasegate.providers.prometheus import PrometheusProvider, PrometheusSettings

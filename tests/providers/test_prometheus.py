@@ -7,6 +7,7 @@ import base64
 
 import pytest
 from providers.checkout_rollout import synth
+
 from releasegate.errors import ProviderError
 from releasegate.policy.model import Gate, Metric
 from releasegate.providers import ProviderOverrides

@@ -86,7 +86,7 @@ def test_markdown_draws_a_mermaid_chart_per_series() -> None:
 def test_markdown_thins_long_series() -> None:
     series = (Series("canary", tuple((float(t), float(t)) for t in range(600))),)
     out = render(decision(requirements=(Requirement("m", "pass", "ok", series=series),)), "markdown")
-    line = next(l for l in out.splitlines() if l.startswith("    line ["))
+    line = next(row for row in out.splitlines() if row.startswith("    line ["))
     assert len(line.split(",")) <= 60
 
 

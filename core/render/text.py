@@ -8,6 +8,7 @@ ICONS = {"pass": "PASS", "fail": "FAIL", "missing": "MISS", "skipped": "SKIP",
          "inconclusive": "INCO", "error": "ERR "}
 _COLORS = {"pass": "32", "fail": "31", "missing": "33", "skipped": "90", "inconclusive": "33", "error": "31"}
 _GOOD = ("allow", "pass", "continue", "promote", "clean")
+_NAME_COLUMN = 36
 
 
 def render_text(decision: Decision, *, color: bool = False) -> str:
@@ -28,13 +29,18 @@ def render_text(decision: Decision, *, color: bool = False) -> str:
              f"{' (' + about + ')' if about else ''}: {decision.reason}"]
     if decision.break_glass:
         lines.append(paint("1;31", f"!!! BREAK-GLASS: {decision.break_glass} !!!"))
-    width = max((len(r.name) for r in decision.requirements), default=0)
+    # Names align in a column; one too long for it gets its reason on the next line.
+    width = min(max((len(r.name) for r in decision.requirements), default=0), _NAME_COLUMN)
     for r in decision.requirements:
         values = ""
         if r.observed is not None or r.expected is not None:
             values = f" [{r.observed if r.observed is not None else '-'} vs {r.expected or '-'}]"
-        lines.append(f"  {paint(_COLORS.get(r.status, '0'), ICONS.get(r.status, r.status))} "
-                     f"{r.name.ljust(width)}  {r.reason}{values}")
+        icon = paint(_COLORS.get(r.status, "0"), ICONS.get(r.status, r.status))
+        if len(r.name) > width:
+            lines.append(f"  {icon} {r.name}")
+            lines.append(f"       {' ' * width}  {r.reason}{values}")
+        else:
+            lines.append(f"  {icon} {r.name.ljust(width)}  {r.reason}{values}")
     for key, value in decision.outputs.items():
         lines.append(f"  -> {key}: {value}")
     return "\n".join(lines) + "\n"

@@ -45,6 +45,17 @@ def test_text_has_one_line_per_requirement() -> None:
     ]
 
 
+def test_text_puts_a_long_name_on_its_own_line() -> None:
+    long = Requirement("drift Deployment checkout: spec.template.spec.containers[name=app].image", "fail",
+                       "value differs")
+    out = render(decision(requirements=(long, Requirement("short", "pass", "ok"))), "text").splitlines()
+    assert out[1:4] == [
+        "  FAIL drift Deployment checkout: spec.template.spec.containers[name=app].image",
+        "       " + " " * 36 + "  value differs",
+        "  PASS short" + " " * 31 + "  ok",
+    ]
+
+
 def test_text_colors_only_when_asked() -> None:
     assert "\033[" not in render(decision(), "text")
     assert "\033[31mBLOCK\033[0m" in render(decision(), "text", color=True)

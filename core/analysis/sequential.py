@@ -17,8 +17,12 @@ shared incidents):
   regression causes). A mixture chart keeps evidence across intermittent bursts.
 * ``level`` metrics (latency quantiles): ``y = log(canary/baseline)`` is taken as
   normal with variance ``c*(tau2 + kappa*(1/n_c + 1/n_b))``, mixed with a wide
-  term for one-off spikes; no evidence is taken in the warm-up intervals after
-  the deploy and after each traffic-share increase.
+  term for one-off spikes; the warm-up intervals after the deploy and after each
+  traffic-share increase add only the evidence of a level beyond the warm-up excess.
+
+Beside the CUSUM, a mixture SPRT over the same designs runs from the deploy and
+is never restarted: by Ville's inequality it needs no allowance for the horizon,
+so a regression present from the first interval is caught with less evidence.
 
 Every step also hands the gate a small-effect increment for its combined chart
 (:func:`combined_chart`). Over a rollout of ``T`` intervals the false-alarm
@@ -58,8 +62,12 @@ KAPPA = 3.0
 #: Prior over-dispersion (variance of the log ratio) and its weight in intervals.
 TAU2_PRIOR = {"rate": 0.02, "level": 0.01}
 PRIOR_WEIGHT = 5.0
-#: Largest evidence one interval may add, in nats, so a single spike cannot trigger.
+#: Evidence one interval adds in full, in nats, so an ordinary noisy interval cannot trigger.
 CAP = {"rate": 6.0}
+#: Evidence beyond the cap counts at a quarter, so one interval rolls back on its own only with
+#: 6 + 4 x 2.5 = 16 nats, about twice the threshold (the most any healthy dev rollout showed in
+#: one interval is 14): a crash burst of +10 percentage points carries 50 to 800.
+SURGE_SLOPE = 4.0
 #: Designs of the combined chart, which sums one small-effect increment of every metric of
 #: a gate: the smallest regressions worth a rollback (errors x1.5, KPI -5 %, latency +10 %).
 COMBINED_DESIGN = {"rate": {1: 1.5, -1: 0.95}, "level": 1.1}
@@ -69,6 +77,22 @@ LEVEL_RUN = 3
 #: Intervals without level evidence after the deploy, and after a traffic-share increase.
 WARMUP = 2
 SHARE_STEP = 1.5
+#: The largest warm-up excess of the canary's level in those intervals (x1.8 in the first
+#: interval after the deploy, x1.3 in the second, x1.4 after a traffic-share increase): a
+#: warm-up interval adds the evidence of what lies beyond it, never less than nothing.
+WARMUP_EXCESS = (1.8, 1.3)
+STEP_EXCESS = 1.4
+#: The from-deploy test beside the CUSUM: a mixture SPRT over a metric's designs (the log of
+#: the mean of their likelihood ratios), started at the deploy and never restarted. It is a
+#: test martingale, so by Ville's inequality it rejects at ``log(SPRT_METRICS / alpha)`` with
+#: probability at most ``alpha / SPRT_METRICS`` over any horizon: no ``log(horizon)`` to pay
+#: for regressions present from the first interval (most of them), and alpha split over a
+#: gate's usual three metrics (errors, latency, a KPI). Each interval adds at most
+#: ``1 / SPRT_RUN`` of its threshold (the CUSUM's rule: two intervals for a rate, three for
+#: a level), so no single interval rolls back through it.
+SPRT = True
+SPRT_METRICS = 3.0
+SPRT_RUN = {"rate": 2, "level": 3}
 #: Median of chi-square(1): turns a median of squares into a variance.
 _CHI2_MEDIAN = 0.454936
 #: The key of the increment each step hands to the gate's combined chart.
@@ -98,7 +122,9 @@ class _State:
     share: float | None = None
     seen: int = 0
     grace: int | None = None
+    allowance: list[float] = field(default_factory=list)
     peak: float = 0.0
+    sprt: dict[str, float] = field(default_factory=dict)
 
 
 def _tau2(state: _State, kind: str) -> float:
@@ -141,6 +167,16 @@ def _cusum(state: _State, increments: dict[str, float]) -> None:
         state.charts[name] = max(0.0, state.charts.get(name, 0.0) + inc)
 
 
+def sprt_threshold(alpha: float) -> float:
+    """The from-deploy mixture SPRT's threshold for a false-rollback probability ``alpha``."""
+    return math.log(SPRT_METRICS / alpha)
+
+
+def _log_mean_exp(values: Sequence[float]) -> float:
+    top = max(values)
+    return top + math.log(sum(math.exp(v - top) for v in values) / len(values))
+
+
 def _signs(direction: str) -> tuple[int, ...]:
     return {"increase": (1,), "decrease": (-1,)}.get(direction, (1, -1))
 
@@ -161,6 +197,9 @@ def _rate_step(state: _State, metric: Metric, obs: Observation) -> dict[str, flo
     _track(state, y, 1.0 / (e_c + 0.5) + 1.0 / (e_b + 0.5))
     cap = CAP["rate"]
 
+    def bound(x: float) -> float:
+        return max(-cap, x if x <= cap else cap + (x - cap) / SURGE_SLOPE)
+
     def llr(r: float) -> float:
         pi1 = r * pi0 / (r * pi0 + 1.0 - pi0)
         return (e_c * math.log(pi1 / pi0) + e_b * math.log((1.0 - pi1) / (1.0 - pi0))) / phi
@@ -168,11 +207,11 @@ def _rate_step(state: _State, metric: Metric, obs: Observation) -> dict[str, flo
     increments: dict[str, float] = {}
     for sign in _signs(metric.direction):
         for design in RATE_DESIGNS[sign]:
-            increments[f"x{design:g}"] = max(-cap, min(cap, llr(design)))
+            increments[f"x{design:g}"] = bound(llr(design))
         if sign > 0:
             r, q = BURST_DESIGN
             burst = math.log1p(q * math.expm1(min(llr(r), 50.0)))
-            increments[f"burst x{r:g}"] = max(-cap, min(cap, burst))
+            increments[f"burst x{r:g}"] = bound(burst)
     increments[COMBINED] = max(max(-cap, min(cap, llr(COMBINED_DESIGN["rate"][sign]))) for sign in _signs(metric.direction))
     return increments
 
@@ -192,14 +231,21 @@ def _level_step(state: _State, metric: Metric, obs: Observation) -> dict[str, fl
         share = n_c / (n_c + n_b)
         if state.share is not None and share > SHARE_STEP * state.share:
             state.grace = max(state.grace or 0, 1)
+            state.allowance = [max(STEP_EXCESS, state.allowance[0]) if state.allowance else STEP_EXCESS]
         state.share = share if state.share is None else max(share, state.share)
     _track(state, y, sampling)
     if state.grace is None:
         state.grace = WARMUP
+        state.allowance = list(WARMUP_EXCESS[:WARMUP])
+    s2 = _scale(state) * (TAU2_PRIOR["level"] + sampling) if SCALED else _tau2(state, "level") + sampling
     if state.grace > 0:
         state.grace -= 1
-        return {}
-    s2 = _scale(state) * (TAU2_PRIOR["level"] + sampling) if SCALED else _tau2(state, "level") + sampling
+        excess = state.allowance.pop(0) if state.allowance else None
+        if excess is None or metric.direction == "decrease":
+            return {}
+        beyond = y - math.log(excess)
+        null = _spiky_logpdf(beyond, s2)
+        return {f"x{ratio:.3g}": max(0.0, _spiky_logpdf(beyond - math.log(ratio), s2) - null) for ratio in LEVEL_DESIGNS}
     null = _spiky_logpdf(y, s2)
     increments: dict[str, float] = {}
     for sign in _signs(metric.direction):
@@ -241,6 +287,15 @@ def _step(state: _State, metric: Metric, kind: str, h: float, obs: Observation) 
     stat.update({f"llr {k}": round(v, 6) for k, v in result.items()})
     if combined is not None:
         stat["llr combined"] = combined
+    if SPRT and result:
+        h_s = h * sprt_threshold(metric.alpha) / default_threshold(metric.alpha)
+        for k, v in result.items():
+            state.sprt[k] = state.sprt.get(k, 0.0) + min(v, h_s / SPRT_RUN[kind])
+        sprt = _log_mean_exp(list(state.sprt.values()))
+        stat["sprt"] = round(sprt, 6)
+        if sprt >= h_s and value < h:
+            reason = f"SPRT since the deploy {sprt:.2f} >= {h_s:.2f}: the canary has been worse than the baseline from the start"
+            return Measurement(obs.time, "fail", reason, stat, obs.canary_count)
     if kind == "level" and not result:
         return Measurement(obs.time, "pass", "warm-up interval after a traffic increase, no latency evidence taken", stat, obs.canary_count)
     if value >= h:
@@ -255,7 +310,7 @@ _CACHE_SIZE = 512
 
 
 def _copy(state: _State) -> _State:
-    return replace(state, charts=dict(state.charts), sq_diffs=list(state.sq_diffs), noise=list(state.noise))
+    return replace(state, charts=dict(state.charts), sprt=dict(state.sprt), sq_diffs=list(state.sq_diffs), noise=list(state.noise))
 
 
 def _run(metric: Metric, observations: tuple[Observation, ...]) -> tuple[_State, tuple[Measurement, ...]]:

@@ -8,6 +8,7 @@ import math
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import special as sp_special
 from scipy import stats as sp
 
 from releasegate.analysis import MetricData, Observation, evaluate_gate
@@ -46,7 +47,8 @@ def test_rate_increments_are_deflated_conditional_binomial_ratios(n_c: int, n_b:
         for design in seq.RATE_DESIGNS[1 if metric is ERRORS else -1]:
             pi1 = design * pi0 / (design * pi0 + 1 - pi0)
             llr = (sp.binom.logpmf(e_c, total, pi1) - sp.binom.logpmf(e_c, total, pi0)) / phi if total else 0.0
-            expected = max(-seq.CAP["rate"], min(seq.CAP["rate"], llr))
+            cap = seq.CAP["rate"]
+            expected = max(-cap, llr if llr <= cap else cap + (llr - cap) / seq.SURGE_SLOPE)
             assert increments[f"x{design:g}"] == pytest.approx(expected, rel=1e-7, abs=1e-9)
 
 
@@ -72,7 +74,9 @@ def _first_rollback(gate: Gate, data: dict[str, tuple[Observation, ...]]) -> int
         ("two-interval spike x2", [100.0] * 10 + [200.0, 200.0] + [100.0] * 18, None),
         ("spikes far apart", ([100.0] * 9 + [250.0]) * 3, None),
         ("warm-up excess at the start", [180.0] + [100.0] * 29, None),
-        ("x2 from the start", [200.0] * 30, seq.WARMUP + seq.LEVEL_RUN - 1),
+        # the warm-up intervals count what lies beyond x1.8 and x1.3: x2 adds a little, then a lot
+        ("x2 from the start", [200.0] * 30, seq.WARMUP + seq.LEVEL_RUN - 2),
+        ("x1.2 from the start", [120.0] * 30, seq.WARMUP + 4),
         ("x2 from interval 10", [100.0] * 10 + [200.0] * 20, 10 + seq.LEVEL_RUN - 1),
         ("x1.2 from interval 10", [100.0] * 10 + [120.0] * 20, 14),
         ("an improvement", [70.0] * 30, None),
@@ -89,7 +93,7 @@ def _counts(rate_c: float, rate_b: float, n_c: float, n_b: float, k: int) -> tup
 
 
 def test_combined_chart_catches_several_small_regressions_that_no_metric_catches_alone() -> None:
-    k = 40
+    k = 32  # a +6 % latency shift without any noise reaches the from-deploy test alone after ~37
     errors = _counts(0.0125, 0.01, 2000.0, 20000.0, k)  # x1.25: below every error design
     kpi = _counts(0.0475, 0.05, 400.0, 4000.0, k)  # -5 %
     latency = _latency([106.0] * k, 2000.0, 20000.0)  # +6 %
@@ -131,3 +135,42 @@ def test_combined_chart_sums_by_interval(increments: list[list[float | None]], h
     series = [[Measurement(60.0 * (i + 1), "pass", "", {} if v is None else {"llr combined": v})
                for i, v in enumerate(metric)] for metric in increments]
     assert seq.combined_chart(series, h) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-50, 50), min_size=1, max_size=8))
+def test_sprt_mixes_the_designs_likelihood_ratios_with_equal_weights(llrs: list[float]) -> None:
+    expected = float(sp_special.logsumexp(llrs)) - math.log(len(llrs))
+    assert seq._log_mean_exp(llrs) == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+# One row per case: the canary's p99 from the first interval (the baseline's is 100), the first
+# rollback interval, and the test that rolls back.
+@pytest.mark.parametrize(
+    ("canary", "expected", "by"),
+    [
+        (115.0, 9, "SPRT since the deploy"),
+        (120.0, 6, "SPRT since the deploy"),
+        (135.0, 4, "CUSUM"),
+    ],
+)
+def test_from_deploy_sprt_catches_a_regression_present_from_the_start(canary: float, expected: int, by: str) -> None:
+    gate = Gate(name="g", provider="file", metrics=(LATENCY,))
+    data = {"lat": _latency([canary] * 30)}
+    assert _first_rollback(gate, data) == expected
+    verdict = evaluate_gate(gate, {"lat": MetricData("lat", (), data["lat"])}, now=60.0 * (expected + 1))
+    assert verdict.reason.startswith(f"lat failed 1 > failure_limit 0: {by} ")
+
+
+def test_from_deploy_sprt_threshold_follows_alpha() -> None:
+    assert seq.sprt_threshold(0.01) == pytest.approx(math.log(seq.SPRT_METRICS / 0.01))
+    assert seq.sprt_threshold(0.01) < seq.default_threshold(0.01)
+
+
+# One row per case: the canary's error rate in interval 10 (1 % otherwise, as the baseline's) and
+# the first rollback interval: an interval beyond about twice the threshold rolls back on its own.
+@pytest.mark.parametrize(("burst", "expected"), [(0.03, None), (0.05, None), (0.2, 10)])
+def test_one_crash_burst_rolls_back_only_when_overwhelming(burst: float, expected: int | None) -> None:
+    obs = tuple(Observation(60.0 * (i + 1), burst if i == 10 else 0.01, 0.01, 500.0, 10000.0) for i in range(30))
+    gate = Gate(name="g", provider="file", metrics=(ERRORS,))
+    assert _first_rollback(gate, {"err": obs}) == expected

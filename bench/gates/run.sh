@@ -8,7 +8,13 @@ ROOT=$(cd "$HERE/../.." && pwd)
 CORPUS=${1:-$ROOT/../shared/gatebench/corpus/dev}
 JOBS=${2:-2}
 BENCH=${GATEBENCH:-$(cd "$CORPUS/../.." && pwd)/bench.py}
+# A Python with releasegate installed: $PYTHON, else the test venv, else the one on PATH.
+if [ -z "${PYTHON:-}" ] && [ -x "$ROOT/.venv/bin/python" ]; then PYTHON="$ROOT/.venv/bin/python"; fi
 PY=${PYTHON:-$(command -v python3)}
+if ! "$PY" -c "import releasegate" 2>/dev/null; then
+    echo "run.sh: $PY cannot import releasegate; pip install . (or set PYTHON=/path/to/python)" >&2
+    exit 2
+fi
 OUT="$HERE/results/$(basename "$CORPUS")"
 mkdir -p "$OUT"
 run() {  # name, judge command

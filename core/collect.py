@@ -243,5 +243,13 @@ def _metric_data(
         metric=metric.name,
         history=tuple(history),
         observations=observations,
-        error="; ".join(problems) if problems else None,
+        error=_first_of(problems),
     )
+
+
+def _first_of(problems: Sequence[str]) -> str | None:
+    """One problem to report for a metric: the first, and how many more there were."""
+    if not problems:
+        return None
+    more = len(problems) - 1
+    return problems[0] + (f" (and {more} more of its queries)" if more else "")

@@ -164,7 +164,7 @@ def run_analysis(
 def _line(label: str, gate: Gate, report: IntervalReport, total: int) -> str:
     head = f"{label} {gate.name} [{report.index}/{max(total, report.index)}] {_clock_text(report.time)}"
     text = f"{head} {report.outcome}: {report.reason}"
-    if report.provider_errors:
+    if report.provider_errors and report.provider_errors[0] not in report.reason:
         text += f" (provider: {report.provider_errors[0]})"
     return " ".join(text.split())
 

@@ -121,7 +121,7 @@ def test_a_server_stopped_mid_analysis_is_a_provider_failure_never_a_pass(rollou
     assert result.outcome == "inconclusive"
     assert result.provider_failure is not None and "cannot connect" in result.provider_failure
     assert len(lines) == 3 + THRESHOLD_GATE.error_limit + 1
-    assert "(provider: prometheus " in lines[-1]
+    assert "provider error: prometheus " in lines[-1] and "Connection refused" in lines[-1]
     decision = analysis_decision(result, subject=Subject(), time=None)  # type: ignore[arg-type]
     assert decision.outcome == "inconclusive"
     assert decision.reason.startswith(

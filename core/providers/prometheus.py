@@ -10,6 +10,7 @@ result, NaN, an infinity or several series where one was expected are missing va
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -267,9 +268,21 @@ def _slot(when: float, start: float, step: float) -> int:
     return int(round((when - start) / step))
 
 
+_CAUSE = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+_CAUSES = ("Read timed out", "Connection reset by peer", "Connection aborted", "Name or service not known",
+           "certificate verify failed", "Remote end closed connection")
+
+
 def _short(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
+    """The root cause of a requests error in a few words (urllib3 wraps it in pool details)."""
+    text = str(exc)
+    found = _CAUSE.search(text)
+    if found:
+        return found.group(1).strip()
+    for cause in _CAUSES:
+        if cause in text:
+            return cause
+    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
 
 
 @hookimpl

@@ -41,15 +41,18 @@ def command_line(env: Mapping[str, str]) -> list[str]:
 
 def child_env(env: Mapping[str, str]) -> dict[str, str]:
     """The CLI's environment: empty inputs dropped, ``environment`` also as ``--to``, a report
-    path, and ``cache`` rendering for GitHub unless ``--target`` says otherwise."""
+    path, the local ledger under ``$RUNNER_TEMP`` (GitHub keeps the records; nothing lands in
+    the checkout), and ``cache`` rendering for GitHub unless ``--target`` says otherwise."""
     out = {k: v for k, v in env.items() if not (k.startswith("RELEASEGATE_") and not v.strip())}
     if "RELEASEGATE_ENVIRONMENT" in out:
         out.setdefault("RELEASEGATE_TO", out["RELEASEGATE_ENVIRONMENT"])
     if out.get("RELEASEGATE_COMMAND") == "cache":
         out.setdefault("RELEASEGATE_TARGET", "github")
+    folder = out.get("RUNNER_TEMP") or "."
     if "RELEASEGATE_OUTPUT" not in out:
-        folder = out.get("RUNNER_TEMP") or "."
         out["RELEASEGATE_OUTPUT"] = os.path.join(folder, f"releasegate-{uuid.uuid4().hex[:12]}.json")
+    if "RELEASEGATE_LEDGER" not in out and out.get("RUNNER_TEMP"):
+        out["RELEASEGATE_LEDGER"] = os.path.join(folder, "releasegate", "ledger.db")
     return out
 
 

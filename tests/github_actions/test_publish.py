@@ -86,6 +86,7 @@ def test_launch_maps_inputs_to_one_command_line():
     child = child_env(env)
     assert "RELEASEGATE_SHA" not in child and child["RELEASEGATE_TO"] == "staging"
     assert child["RELEASEGATE_OUTPUT"].startswith("/tmp/rt/releasegate-")
+    assert child["RELEASEGATE_LEDGER"] == "/tmp/rt/releasegate/ledger.db"  # never in the checkout
 
 
 def test_launch_masks_secrets_first_and_refuses_unknown_commands(capsys):

@@ -17,6 +17,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
+import yaml
 from gitlab_support import API, JOB_TOKEN
 from providers.checkout_rollout import (
     ERROR_RATE,
@@ -321,3 +322,54 @@ def test_a_drill_without_a_rollback_target_fails_and_says_why(
     assert failed == ["rollback target", "rollback access"]
     access = next(c for c in suite.iter("testcase") if c.get("name") == "rollback access")
     assert "RELEASEGATE_GITLAB_TOKEN is not set" in access.find("failure").get("message")
+
+
+CACHE_POLICY = POLICY + """\
+cache:
+  write_on: [main]
+  dependencies: auto
+"""
+
+
+@pytest.mark.parametrize(
+    ("ref", "policies"), [("main", ["pull-push", "push"]), ("feature/login", ["pull"])]
+)
+def test_the_cache_template_emits_a_cache_config_that_a_later_job_can_use(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, ref: str, policies: list[str]
+) -> None:
+    lock = '{"name": "app", "lockfileVersion": 3, "packages": {}}\n'
+    repo = _repo(
+        tmp_path,
+        http_fake,
+        {
+            "releasegate.yml": CACHE_POLICY,
+            "package-lock.json": lock,
+            ".gitlab-ci.yml": pipeline(
+                """\
+            stages: [test, after]
+            include:
+              - local: templates/cache.yml
+                inputs: {job-prefix: deps}
+            use-cache:
+              stage: after
+              needs: [deps-cache]
+              script:
+                - cat releasegate-cache.yml
+            """
+            ),
+        },
+    )
+
+    result = _run(gitlab_ci_local, repo, f"CI_COMMIT_REF_NAME={ref}", f"CI_COMMIT_BRANCH={ref}",
+                  "CI_DEFAULT_BRANCH=main", f"CI_COMMIT_REF_PROTECTED={str(ref == 'main').lower()}")
+
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    emitted = yaml.safe_load(_artifact(repo, "deps-cache", "releasegate-cache.yml").read_text())
+    # A hidden job to `extends:` (or `!reference`) from a child pipeline or an include.
+    entries = emitted[".releasegate-cache"]["cache"]
+    keys = [entry["key"] for entry in entries]
+    assert keys[0].startswith("releasegate-linux-npm-") and len(keys[0]) == len("releasegate-linux-npm-") + 64
+    assert entries[0]["fallback_keys"] == ["releasegate-linux-npm-latest"]  # main writes it, so it matches
+    assert [entry["policy"] for entry in entries] == policies  # only main may write
+    assert keys[0] in _log(repo, "use-cache")

@@ -19,7 +19,7 @@ from releasegate.model import Decision, Requirement, Subject
 
 if TYPE_CHECKING:
     from releasegate.analysis.data import MetricData
-    from releasegate.analysis.gate import GateVerdict
+    from releasegate.analysis.verdict import GateVerdict
     from releasegate.policy.model import Gate
     from releasegate.providers import MetricProvider
 

@@ -200,7 +200,7 @@ class GitHubActionsPlatform(Platform):
         from releasegate.render import render
 
         file = publish.policy_file(decision, self.info.workspace)
-        for line in publish.annotations(decision, file):
+        for line in publish.annotation_lines(decision, file):
             self.stdout.write(line + "\n")
         self.stdout.flush()
         values = {"outcome": decision.outcome, "reason": decision.reason}

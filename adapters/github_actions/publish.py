@@ -125,7 +125,7 @@ def _annotation(level: str, requirement: Requirement, file: str | None) -> str:
                    file=file if line else None, line=line, col=col)
 
 
-def annotations(decision: Decision, file: str | None) -> list[str]:
+def annotation_lines(decision: Decision, file: str | None) -> list[str]:
     """At most 10 ``::error`` and 10 ``::warning`` lines, plus a notice counting the rest."""
     errors = [r for r in decision.requirements if r.status in ERROR_STATUSES]
     warnings = [r for r in decision.requirements if r.status in WARNING_STATUSES]

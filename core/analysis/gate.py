@@ -85,8 +85,8 @@ def _assess(gate: Gate, metric: Metric, measurements: Sequence[Measurement],
         return "fail", f"{name} failed {len(failures)} > failure_limit {gate.failure_limit}: {failures[-1].reason}", "stop"
     errors = _streak(measurements, ("error",))
     if errors > gate.error_limit:
-        last = measurements[-1].reason
-        return "error", f"{name} had {errors} consecutive provider errors > error_limit {gate.error_limit}: {last}", "stop"
+        cause = measurements[-1].reason
+        return "error", f"{name} had {errors} consecutive provider errors > error_limit {gate.error_limit}: {cause}", "stop"
     if not measurements:
         return "inconclusive", f"{name} has no measurements yet", "building"
     gap = _streak(measurements, ("inconclusive", "error"))

@@ -198,11 +198,11 @@ def build_plan(cache: Cache, groups: Sequence[LockGroup], digests: Mapping[str, 
         bazel = plan_bazel(cache.bazel, write=trust.write, reason=trust.reason)
     concurrency = None
     if cache.concurrency is not None:
-        group = cache.concurrency.group
+        group_name = cache.concurrency.group
         for token, value in (("{env}", environment), ("{service}", service)):
             if value:
-                group = group.replace(token, value)
-        concurrency = ConcurrencyPlan(group, cache.concurrency.max_parallel)
+                group_name = group_name.replace(token, value)
+        concurrency = ConcurrencyPlan(group_name, cache.concurrency.max_parallel)
     return CachePlan(os=os_name, prefix=cache.prefix, trust=trust, entries=tuple(entries),
                      combined=combine_entries(cache.prefix, os_name, entries), buildkit=buildkit,
                      kaniko=kaniko, bazel=bazel, concurrency=concurrency, warnings=tuple(warned),

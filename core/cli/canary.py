@@ -127,9 +127,9 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         state = save(advance(state, steps, canary.adaptive, clearly_healthy=healthy, requests=_requests(runs)))
         if args.step is not None and state.status == "running":
             return _emit(ctx, policy, state, steps, "continue", state.reason, runs)
-    deployment = next((d for d in ctx.platform.deployments(environment.name) if d.id == state.deployment_id), None)
-    if deployment is not None:
-        ctx.platform.finish_deployment(deployment, "success")
+    finished = next((d for d in ctx.platform.deployments(environment.name) if d.id == state.deployment_id), None)
+    if finished is not None:
+        ctx.platform.finish_deployment(finished, "success")
     return _emit(ctx, policy, state, steps, "promote", state.reason, runs)
 
 

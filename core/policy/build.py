@@ -116,7 +116,8 @@ class Builder:
                                 for name, raw in _mapping(data, "validations").items()})
         gates = _present({name: self.guard(self.gate, name, raw, service)
                           for name, raw in _mapping(data, "gates").items()})
-        raw_envs = data.get("environments") if isinstance(data.get("environments"), list) else []
+        listed = data.get("environments")
+        raw_envs: list[Any] = listed if isinstance(listed, list) else []
         environments = tuple(e for e in (self.guard(self.environment, i, raw, service)
                                          for i, raw in enumerate(raw_envs)) if e is not None)
         self.cross_check(environments, validations, gates, groups)
@@ -157,6 +158,7 @@ class Builder:
         from releasegate import criteria, windows
 
         approvals_raw = raw.get("approvals", [])
+        approvals: tuple[ApprovalRule, ...]
         if isinstance(approvals_raw, int):
             approvals = (ApprovalRule(count=approvals_raw),) if approvals_raw else ()
         else:

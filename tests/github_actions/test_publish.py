@@ -8,7 +8,7 @@ from pathlib import Path
 
 from github_actions.payloads import AUTH, SHA
 from releasegate.adapters.github_actions.launch import child_env, command_line, main
-from releasegate.adapters.github_actions.publish import annotations, command, output_lines
+from releasegate.adapters.github_actions.publish import annotation_lines, command, output_lines
 from releasegate.model import Decision, Requirement, Subject
 
 AT = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
@@ -35,7 +35,7 @@ def test_commands_escape_their_message_and_properties():
 
 
 def test_at_most_ten_errors_and_a_notice_for_the_rest(tmp_path):
-    lines = annotations(_decision(tmp_path, failing=12), "releasegate.yml")
+    lines = annotation_lines(_decision(tmp_path, failing=12), "releasegate.yml")
     assert len(lines) == 11
     assert lines[0] == ("::error title=releasegate%3A validation v0,file=releasegate.yml,line=10,col=7::"
                         "v0 failed: 50%25, really")

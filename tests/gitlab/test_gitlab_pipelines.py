@@ -103,6 +103,13 @@ def _artifact(repo: Path, job: str, name: str) -> Path:
     return found[0]
 
 
+def _failures(repo: Path, job: str) -> dict[str, str]:
+    """The failed test cases of ``job``'s JUnit report, name to failure message, in order."""
+    suite = ET.parse(_artifact(repo, job, "releasegate-junit.xml")).getroot()
+    return {str(c.get("name")): str(c.find("failure").get("message"))  # type: ignore[union-attr]
+            for c in suite.iter("testcase") if c.find("failure") is not None}
+
+
 def _deployments_of(fake: HttpFake, environment: str) -> None:
     fake.expect(
         "GET",
@@ -182,9 +189,7 @@ def test_a_blocked_promotion_fails_the_job_with_the_junit_report_written(
     assert result.returncode == 1, out
     assert "FAIL  gate-promote" in out
     assert "outcome=block kind=promotion" in _log(repo, "announce")
-    suite = ET.parse(_artifact(repo, "gate-promote", "releasegate-junit.xml")).getroot()
-    failed = [c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None]
-    assert failed == ["validation unit-tests"]
+    assert list(_failures(repo, "gate-promote")) == ["validation unit-tests"]
 
 
 def test_hostile_string_inputs_stay_data(
@@ -317,11 +322,9 @@ def test_a_drill_without_a_rollback_target_fails_and_says_why(
     out = result.stdout + result.stderr
     assert result.returncode == 1, out
     assert "outcome=fail kind=drill" in _log(repo, "announce")
-    suite = ET.parse(_artifact(repo, "rehearse-drill", "releasegate-junit.xml")).getroot()
-    failed = [c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None]
-    assert failed == ["rollback target", "rollback access"]
-    access = next(c for c in suite.iter("testcase") if c.get("name") == "rollback access")
-    assert "RELEASEGATE_GITLAB_TOKEN is not set" in access.find("failure").get("message")
+    failures = _failures(repo, "rehearse-drill")
+    assert list(failures) == ["rollback target", "rollback access"]
+    assert "RELEASEGATE_GITLAB_TOKEN is not set" in failures["rollback access"]
 
 
 CACHE_POLICY = POLICY + """\

@@ -8,7 +8,6 @@ process (stdout in the chosen format, the ledger, the platform, notifiers).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Mapping
@@ -167,7 +166,3 @@ def _color(stream: Any, env: Mapping[str, str]) -> bool:
     if env.get("NO_COLOR") or env.get("CI"):
         return False
     return bool(getattr(stream, "isatty", lambda: False)()) and env.get("TERM") != "dumb"
-
-
-def getenv() -> dict[str, str]:
-    return dict(os.environ)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import json
 import re
+import sys
 from bisect import bisect_right
 from collections.abc import Sequence
 from pathlib import Path
@@ -192,7 +193,7 @@ def _json(text: str, shown: str) -> tuple[Any, Lines]:
             pos = skip(pos + 1)
             while text[pos] != "}":
                 key, pos = json.decoder.scanstring(text, pos + 1)  # type: ignore[attr-defined]
-                lines[(*path, key)] = _line_of(starts, pos)
+                lines[path + (key,)] = _line_of(starts, pos)
                 pos = skip(value(skip(pos) + 1, (*path, key)))  # after the colon
                 pos = skip(pos + 1) if text[pos] == "," else pos
             return pos + 1
@@ -218,11 +219,11 @@ def _toml_keys(text: str) -> list[str]:
 
 
 def _toml(text: str, shown: str) -> tuple[Any, Lines]:
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
+    else:
         try:
-            import tomli as tomllib  # type: ignore[no-redef]
+            import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
         except ModuleNotFoundError:
             raise UsageError(f"{shown}: reading TOML needs Python 3.11 or the tomli package "
                              "(pip install tomli)") from None

@@ -71,8 +71,8 @@ class _Reader:
             key = str(key_node.value)  # as written: ``on:`` stays "on", not True
             if key in result:
                 raise self.fail(key_node, f"duplicate key {key!r} (first on line "
-                                f"{self.lines[(*path, key)]}); remove one")
-            self.lines[(*path, key)] = key_node.start_mark.line + 1
+                                f"{self.lines[path + (key,)]}); remove one")
+            self.lines[path + (key,)] = key_node.start_mark.line + 1
             result[key] = self.convert(value_node, (*path, key))
         return {**merged, **result}
 

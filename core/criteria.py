@@ -212,8 +212,8 @@ def _check(node: ast.expr, names: set[str], depth: int) -> str:
             return "num"
         raise CriteriaError(f"unknown operator {type(node.op).__name__}: use not, + or -")
     if isinstance(node, ast.BoolOp):
-        for value in node.values:
-            _want("bool", _check(value, names, depth + 1), type(node.op).__name__.lower())
+        for operand in node.values:
+            _want("bool", _check(operand, names, depth + 1), type(node.op).__name__.lower())
         return "bool"
     if isinstance(node, ast.Compare):
         for op in node.ops:
@@ -234,7 +234,7 @@ def _want(expected: str, got: str, where: str) -> None:
 
 
 def _evaluate(node: ast.expr, values: Mapping[str, float], text: str) -> float | bool:
-    if isinstance(node, ast.Constant):
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
         return float(node.value)
     if isinstance(node, (ast.Name, ast.Attribute)):
         return float(values[_dotted(node)])

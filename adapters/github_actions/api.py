@@ -73,7 +73,8 @@ class GitHubAPI:
     @cached_property
     def repo(self) -> Repository:
         """The repository, lazily (no request until something is read from it)."""
-        return self.client.get_repo(self.repository)
+        repo: Repository = self.client.get_repo(self.repository)
+        return repo
 
     @property
     def prefix(self) -> str:
@@ -213,7 +214,7 @@ class GitHubAPI:
                       target_url: str | None, environment: str) -> dict[str, Any]:
         """Add a status (``in_progress``, ``success``, ``failure``, ``inactive``) to a deployment."""
         deployment = self.repo.get_deployment(deployment_id)
-        extra = {"target_url": target_url} if target_url else {}
+        extra: dict[str, Any] = {"target_url": target_url} if target_url else {}
         return self.call(f"POST {self.prefix}/deployments/{deployment_id}/statuses", "deployments: write",
                          lambda: _status(deployment.create_status(
                              state, description=description[:140], environment=environment, **extra)))
@@ -221,9 +222,9 @@ class GitHubAPI:
     def create_check_run(self, name: str, sha: str, *, conclusion: str, title: str, summary: str,
                          annotations: Iterable[Mapping[str, Any]], details_url: str | None) -> None:
         """A completed check run carrying the decision (at most 50 annotations per request)."""
-        output = {"title": title[:255], "summary": summary[:65535],
-                  "annotations": [dict(a) for a in annotations][:50]}
-        extra = {"details_url": details_url} if details_url else {}
+        output: dict[str, Any] = {"title": title[:255], "summary": summary[:65535],
+                                  "annotations": [dict(a) for a in annotations][:50]}
+        extra: dict[str, Any] = {"details_url": details_url} if details_url else {}
         self.call(f"POST {self.prefix}/check-runs", "checks: write",
                   lambda: self.repo.create_check_run(name=name, head_sha=sha, status="completed",
                                                      conclusion=conclusion, output=output, **extra))

@@ -252,7 +252,8 @@ def _deployment(data: Mapping[str, Any], status: Mapping[str, Any] | None,
     if state == "failure" and status is not None and ROLLED_BACK in status["description"]:
         state = "rolled_back"
     payload = data["payload"] if isinstance(data["payload"], dict) else {}
-    ours = payload.get("releasegate") if isinstance(payload.get("releasegate"), dict) else {}
+    raw = payload.get("releasegate")
+    ours = raw if isinstance(raw, dict) else {}
     return Deployment(
         id=data["id"], environment=data["environment"] or environment, sha=data["sha"], status=state,
         created_at=data["created_at"],

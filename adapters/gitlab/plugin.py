@@ -165,11 +165,12 @@ class GitlabPlatform(Platform):
         for raw in self._raw_deployments(environment):
             if raw.get("sha") != sha:
                 continue
-            detail = self.api.call(
-                f"read deployment {raw['id']} of {environment}",
-                _READ_DEPLOYMENTS,
-                lambda c, i=raw["id"]: self.api.project(c).deployments.get(i).asdict(),
-            )
+
+            def read(client: Any, deployment_id: Any = raw["id"]) -> dict[str, Any]:
+                data: dict[str, Any] = self.api.project(client).deployments.get(deployment_id).asdict()
+                return data
+
+            detail = self.api.call(f"read deployment {raw['id']} of {environment}", _READ_DEPLOYMENTS, read)
             for item in detail.get("approvals") or []:
                 if item.get("status") == "approved" and (item.get("user") or {}).get("username"):
                     found.append(
@@ -305,7 +306,8 @@ class GitlabPlatform(Platform):
             remote = self.api.project(client).deployments.get(deployment.id, lazy=True)
             remote.status = TO_GITLAB[status]
             remote.save()
-            return remote.asdict()
+            saved: dict[str, Any] = remote.asdict()
+            return saved
 
         raw = self.api.call(
             f"set deployment {deployment.id} of {deployment.environment} to {TO_GITLAB[status]}",

@@ -70,7 +70,8 @@ CAP = {"rate": 6.0}
 SURGE_SLOPE = 4.0
 #: Designs of the combined chart, which sums one small-effect increment of every metric of
 #: a gate: the smallest regressions worth a rollback (errors x1.5, KPI -5 %, latency +10 %).
-COMBINED_DESIGN = {"rate": {1: 1.5, -1: 0.95}, "level": 1.1}
+COMBINED_RATE_DESIGN = {1: 1.5, -1: 0.95}
+COMBINED_LEVEL_DESIGN = 1.1
 #: Fewest consecutive bad intervals that may roll back a level chart: a GC pause or a cold
 #: cache can lift one group's p99 for up to two intervals, so one interval adds at most h/3.
 LEVEL_RUN = 3
@@ -212,7 +213,7 @@ def _rate_step(state: _State, metric: Metric, obs: Observation) -> dict[str, flo
             r, q = BURST_DESIGN
             burst = math.log1p(q * math.expm1(min(llr(r), 50.0)))
             increments[f"burst x{r:g}"] = bound(burst)
-    increments[COMBINED] = max(max(-cap, min(cap, llr(COMBINED_DESIGN["rate"][sign]))) for sign in _signs(metric.direction))
+    increments[COMBINED] = max(max(-cap, min(cap, llr(COMBINED_RATE_DESIGN[sign]))) for sign in _signs(metric.direction))
     return increments
 
 
@@ -252,7 +253,7 @@ def _level_step(state: _State, metric: Metric, obs: Observation) -> dict[str, fl
         for ratio in LEVEL_DESIGNS:
             mu = sign * math.log(ratio)
             increments[f"x{math.exp(mu):.3g}"] = _spiky_logpdf(y - mu, s2) - null
-    increments[COMBINED] = max(_spiky_logpdf(y - sign * math.log(COMBINED_DESIGN["level"]), s2) - null
+    increments[COMBINED] = max(_spiky_logpdf(y - sign * math.log(COMBINED_LEVEL_DESIGN), s2) - null
                                for sign in _signs(metric.direction))
     return increments
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from releasegate.drift.model import DriftReport, Finding, Side
-from releasegate.model import Decision, Requirement, Subject
+from releasegate.model import Decision, Requirement, Status, Subject
 
 __all__ = ["drift_decision", "drift_requirement", "finding_requirement", "show_value"]
 
@@ -67,6 +67,7 @@ def finding_requirement(finding: Finding, *, pair: bool = False) -> Requirement:
     :param pair: name the two environments in the requirement's name (several pairs compared).
     """
     where = f"{finding.left.environment} {finding.left.where}, {finding.right.environment} {finding.right.where}"
+    status: Status
     if finding.allowed is not None:
         status, reason = "pass", f"allowed ({finding.allowed}): {_what(finding)}; {where}"
     else:

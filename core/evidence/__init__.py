@@ -50,7 +50,7 @@ class EvidenceReader(Protocol):
 
 #: The built-in readers by validation kind.
 READERS: dict[str, type[EvidenceReader]] = {
-    reader.name: reader  # type: ignore[misc]
+    reader.name: reader
     for reader in (JUnitReader, CoverageReader, SarifReader, TrivyReader, AuditReader)
 }
 

@@ -116,9 +116,9 @@ class YamlReader:
             key = str(key)
             if key in result:
                 self._problem(key_node, (*path, key), f"duplicate key {key!r} (first defined on line "
-                              f"{self.marks[(*path, key)][0]})")
+                              f"{self.marks[path + (key,)][0]})")
                 continue
-            self.marks[(*path, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            self.marks[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             result[key] = self._convert(loader, value_node, (*path, key))
         return {**merged, **result}
 

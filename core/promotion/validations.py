@@ -10,10 +10,11 @@ read.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from releasegate.criteria import CriteriaError, MissingName, parse
 from releasegate.evidence.model import Evidence, severity_rank
-from releasegate.model import Requirement, Subject
+from releasegate.model import Requirement, Status, Subject
 from releasegate.policy.model import Criterion, Validation
 from releasegate.records import CheckRun
 
@@ -21,6 +22,13 @@ __all__ = ["criterion_requirement", "merge_facts", "stale_reason", "validation_r
 
 #: Facts that add up across reports; every other fact takes the lowest value seen.
 _SUMMED = ("tests.", "vulnerabilities.")
+
+
+class _Result(Protocol):
+    """Builds the validation's requirement from a status, a reason and details."""
+
+    def __call__(self, status: Status, reason: str, observed: str | None = None,
+                 expected: str | None = None, **details: object) -> Requirement: ...
 
 
 def same_commit(named: str, sha: str) -> bool:
@@ -51,9 +59,9 @@ def validation_requirement(
     """The requirement that ``validation`` holds for ``subject``."""
     name = f"validation {validation.name}"
 
-    def result(status: str, reason: str, observed: str | None = None,
+    def result(status: Status, reason: str, observed: str | None = None,
                expected: str | None = None, **details: object) -> Requirement:
-        return Requirement(name=name, status=status, reason=reason, observed=observed,  # type: ignore[arg-type]
+        return Requirement(name=name, status=status, reason=reason, observed=observed,
                            expected=expected, location=validation.location,
                            details={"kind": validation.kind, "source": validation.source, **details})
 
@@ -99,19 +107,19 @@ def _expected(validation: Validation) -> str:
     return f"nothing above {validation.max_severity or 'none'}"
 
 
-def _check(validation: Validation, subject: Subject, checks: Sequence[CheckRun], result) -> Requirement:  # type: ignore[no-untyped-def]
+def _check(validation: Validation, subject: Subject, checks: Sequence[CheckRun], result: _Result) -> Requirement:
     runs = [c for c in checks if c.name == validation.source and subject.sha
             and same_commit(c.sha, subject.sha)]
     if not runs:
         return result("missing", f"no check named {validation.source} ran on {(subject.sha or '?')[:12]}",
                       expected=_expected(validation))
     latest = max(runs, key=lambda c: c.created_at)
-    status = "pass" if latest.status == "passed" else "fail"
+    status: Status = "pass" if latest.status == "passed" else "fail"
     return result(status, f"check {validation.source} {latest.status} at {latest.created_at.isoformat()}",
                   latest.status, _expected(validation), url=latest.url)
 
 
-def _coverage(validation: Validation, evidence: Evidence, result) -> Requirement:  # type: ignore[no-untyped-def]
+def _coverage(validation: Validation, evidence: Evidence, result: _Result) -> Requirement:
     facts = evidence.facts
     expected = _expected(validation)
     files = list(evidence.files)
@@ -132,7 +140,7 @@ def _coverage(validation: Validation, evidence: Evidence, result) -> Requirement
                   coverage=line)
 
 
-def _severity(validation: Validation, evidence: Evidence, result) -> Requirement:  # type: ignore[no-untyped-def]
+def _severity(validation: Validation, evidence: Evidence, result: _Result) -> Requirement:
     ceiling = validation.max_severity or "none"
     over = [f for f in evidence.findings if severity_rank(f.severity) > severity_rank(ceiling)]
     expected = _expected(validation)

@@ -191,7 +191,7 @@ class PrometheusProvider:
                 f" {data.get('resultType')!r} instead of a matrix; check the server version"
             )
         if len(result) > 1:
-            note = f"{len(result)} series where one was expected; aggregate the query (sum, max...)"
+            note: str | None = f"{len(result)} series where one was expected; aggregate the query (sum, max...)"
             return Points(tuple((t, None) for t in grid), note)
         seen: dict[int, float | None] = {}
         for raw_time, raw_value in result[0].get("values", []) if result else []:

@@ -11,7 +11,7 @@
 * kayenta: NetflixACAJudge (§6 c, §8.1): from interval 2, every 5 intervals over a
   10-interval lookback, Mann-Whitney 98 % interval with tolerance 0.25 x |estimate| and mean
   ratio 1.1 / 0.9 per metric; score = 100 Pass / (Pass + High + Low), 0 when >= 50 % Nodata;
-  fails at score <= 75, promotes only when the last score reaches 95.
+  fails at score <= 75, promotes only when the score at the plan's last interval reaches 95.
 
 They print the runner's format, one JSON line per interval. The Mann-Whitney interval comes
 from ``releasegate.analysis.stats`` (checked against R/scipy in the tests).
@@ -37,7 +37,7 @@ def _value(iv: Interval, metric: str, side: str) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def naive(intervals: list[Interval]) -> Iterator[tuple[str, str]]:
+def naive(intervals: list[Interval], planned: int) -> Iterator[tuple[str, str]]:
     p99s: list[float] = []
     for t, iv in enumerate(intervals):
         errors = [_value(x, "error_rate", "canary") for x in intervals[max(0, t - 2) : t + 1]]
@@ -55,7 +55,7 @@ def naive(intervals: list[Interval]) -> Iterator[tuple[str, str]]:
             return
         if p99 is not None:
             p99s.append(p99)
-        yield ("promote" if t == len(intervals) - 1 else "continue"), ""
+        yield ("promote" if t == planned - 1 else "continue"), ""
 
 
 ARGO_RULES: dict[str, Callable[[float, float], bool]] = {
@@ -65,7 +65,8 @@ ARGO_RULES: dict[str, Callable[[float, float], bool]] = {
 }
 
 
-def argo(intervals: list[Interval], failure_limit: int = 2, error_limit: int = 4) -> Iterator[tuple[str, str]]:
+def argo(intervals: list[Interval], planned: int, failure_limit: int = 2,
+         error_limit: int = 4) -> Iterator[tuple[str, str]]:
     failed = dict.fromkeys(ARGO_RULES, 0)
     errors = dict.fromkeys(ARGO_RULES, 0)
     for t, iv in enumerate(intervals):
@@ -80,7 +81,7 @@ def argo(intervals: list[Interval], failure_limit: int = 2, error_limit: int = 4
         if bad:
             yield "rollback", f"{bad[0]} failed {failed[bad[0]]} / errors {errors[bad[0]]}"
             return
-        yield ("promote" if t == len(intervals) - 1 else "continue"), ""
+        yield ("promote" if t == planned - 1 else "continue"), ""
 
 
 KAYENTA_DIRECTIONS = {"error_rate": "increase", "latency_p99_ms": "increase", "conversion_rate": "decrease"}
@@ -101,10 +102,11 @@ def _classify(canary: list[float], baseline: list[float], direction: str) -> str
     return "Pass"
 
 
-def kayenta(intervals: list[Interval]) -> Iterator[tuple[str, str]]:
+def kayenta(intervals: list[Interval], planned: int) -> Iterator[tuple[str, str]]:
     score = None
     for t, _iv in enumerate(intervals):
-        if t >= 2 and ((t - 2) % 5 == 0 or t == len(intervals) - 1):
+        last = t == planned - 1
+        if t >= 2 and ((t - 2) % 5 == 0 or last):
             window = intervals[max(0, t - 9) : t + 1]
             classes = []
             for metric, direction in KAYENTA_DIRECTIONS.items():
@@ -117,7 +119,6 @@ def kayenta(intervals: list[Interval]) -> Iterator[tuple[str, str]]:
             if score <= 75:
                 yield "rollback", f"score {score:.0f} <= 75 ({', '.join(classes)})"
                 return
-        last = t == len(intervals) - 1
         yield ("promote" if last and score is not None and score >= 95 else "continue"), ""
 
 
@@ -129,8 +130,13 @@ def main() -> int:
     ap.add_argument("--judge", choices=sorted(JUDGES), required=True)
     ap.add_argument("scenario")
     args = ap.parse_args()
-    intervals = json.loads(Path(args.scenario).read_text())["intervals"]
-    for t, (decision, reason) in enumerate(JUDGES[args.judge](intervals)):
+    scenario = json.loads(Path(args.scenario).read_text())
+    intervals = scenario["intervals"]
+    # The last analysis happens at the plan's end (known in advance), never at the end of
+    # whatever data has arrived: a judge that analyses "the last interval seen" decides
+    # differently on a prefix, which the runner counts as a causality violation.
+    planned = sum(int(step["intervals"]) for step in scenario.get("plan") or []) or len(intervals)
+    for t, (decision, reason) in enumerate(JUDGES[args.judge](intervals, planned)):
         print(json.dumps({"t": t, "decision": decision, "reason": reason}))
     return 0
 

@@ -311,7 +311,8 @@ _CACHE_SIZE = 512
 
 
 def _copy(state: _State) -> _State:
-    return replace(state, charts=dict(state.charts), sprt=dict(state.sprt), sq_diffs=list(state.sq_diffs), noise=list(state.noise))
+    return replace(state, charts=dict(state.charts), sprt=dict(state.sprt), sq_diffs=list(state.sq_diffs),
+                   noise=list(state.noise), allowance=list(state.allowance))
 
 
 def _run(metric: Metric, observations: tuple[Observation, ...]) -> tuple[_State, tuple[Measurement, ...]]:

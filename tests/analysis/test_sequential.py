@@ -174,3 +174,16 @@ def test_one_crash_burst_rolls_back_only_when_overwhelming(burst: float, expecte
     obs = tuple(Observation(60.0 * (i + 1), burst if i == 10 else 0.01, 0.01, 500.0, 10000.0) for i in range(30))
     gate = Gate(name="g", provider="file", metrics=(ERRORS,))
     assert _first_rollback(gate, {"err": obs}) == expected
+
+
+def test_a_cached_state_is_not_changed_by_extending_it() -> None:
+    """Recomputing an extension from a cached prefix (after the extension was evicted) gives
+    the same answer: the warm-up allowances are copied with the state, not shared."""
+    seq._CACHE.clear()
+    obs = _latency([200.0] * 4)
+    seq.judge_sequential(LATENCY, MetricData("lat", (), obs[:1]), 60.0)
+    first = seq.judge_sequential(LATENCY, MetricData("lat", (), obs[:2]), 60.0)
+    for key in [k for k in seq._CACHE if len(k[1]) == 2]:
+        del seq._CACHE[key]
+    again = seq.judge_sequential(LATENCY, MetricData("lat", (), obs[:2]), 60.0)
+    assert [m.statistic for m in again] == [m.statistic for m in first]

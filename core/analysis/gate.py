@@ -24,7 +24,12 @@ from collections.abc import Callable, Mapping, Sequence
 
 from releasegate.analysis.data import MetricData, Observation
 from releasegate.analysis.judges import JUDGES
-from releasegate.analysis.sequential import combined_chart, default_threshold, judge_sequential
+from releasegate.analysis.sequential import (
+    combined_chart,
+    default_threshold,
+    judge_sequential,
+    metric_kind,
+)
 from releasegate.analysis.verdict import GateVerdict, Measurement, MetricVerdict
 from releasegate.policy.model import Gate, Metric
 
@@ -36,7 +41,7 @@ BUILTIN_JUDGES: Mapping[str, Judge] = {**JUDGES, "sequential": judge_sequential}
 
 def _expected(metric: Metric) -> str | None:
     if metric.judge == "sequential":
-        h = metric.threshold if metric.threshold is not None else default_threshold(metric.alpha)
+        h = metric.threshold if metric.threshold is not None else default_threshold(metric.alpha, metric_kind(metric))
         return f"CUSUM < {h:.2f}"
     if metric.judge == "threshold" and metric.fail_if:
         return f"not {metric.fail_if[0]} {metric.fail_if[1]:g}"

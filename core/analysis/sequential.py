@@ -15,9 +15,12 @@ shared incidents):
   (quasi-likelihood), with ``tau2`` the extra variance of the log rate ratio
   estimated online from successive differences (robust to the level shift a
   regression causes). A mixture chart keeps evidence across intermittent bursts.
-* ``level`` metrics (latency quantiles): ``y = log(canary/baseline)`` is taken as
-  normal with variance ``c*(tau2 + kappa*(1/n_c + 1/n_b))``, mixed with a wide
-  term for one-off spikes; the warm-up intervals after the deploy and after each
+* ``level`` metrics (latency quantiles): ``y = log(canary/baseline)`` of a nearest-rank
+  p99 of ``n_c`` and ``n_b`` requests has the exact order-statistic bias and variance of
+  a log-normal latency, with the per-request spread and the pod noise estimated per
+  rollout from successive differences (:mod:`orderstat`); the residual is a Student-t
+  (heavy tails for one-off spikes), a run of evidence longer than a few intervals pays a
+  log(window) penalty, and the warm-up intervals after the deploy and after each
   traffic-share increase add only the evidence of a level beyond the warm-up excess.
 
 Beside the CUSUM, a mixture SPRT over the same designs runs from the deploy and
@@ -27,7 +30,7 @@ so a regression present from the first interval is caught with less evidence.
 Every step also hands the gate a small-effect increment for its combined chart
 (:func:`combined_chart`). Over a rollout of ``T`` intervals the false-alarm
 probability of a chart is about ``T*exp(-h)`` (Lorden); the default ``h`` follows
-from the metric's ``alpha``.
+from the metric's ``alpha`` and a horizon ``T`` (shorter for the level charts).
 """
 
 from __future__ import annotations
@@ -38,12 +41,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from releasegate.analysis.data import MetricData, Observation
+from releasegate.analysis.orderstat import moments
 from releasegate.analysis.stats import is_number
 from releasegate.analysis.verdict import Measurement
 from releasegate.policy.model import Metric
 
 #: Rollout length (intervals) the default threshold is set for: h = log(HORIZON / alpha).
 HORIZON = 50.0
+#: The level charts' horizon: their increments come from a calibrated order-statistic model
+#: with Student-t tails, whose healthy peaks stay further below the threshold than the rate
+#: charts' do, so a shorter horizon (a lower threshold) keeps the same false rollbacks.
+LEVEL_HORIZON = 20.0
 #: Designs (rate multipliers) of the rate charts, for a bad increase and a bad decrease: a
 #: coarse grid (a discretised GLR) over the regressions worth a rollback, errors x1.5 to x10
 #: and a KPI down 5 % to 50 %; neighbours are about a factor 3 (or 2.5) apart.
@@ -53,12 +61,8 @@ BURST_DESIGN = (10.0, 0.3)
 #: Designs (multipliers) of the level charts: the latency regressions worth catching, from
 #: +10 % (the edge of the indifference zone's complement) to x2, a grid of a discretised GLR.
 LEVEL_DESIGNS = (1.1, 1.2, 1.35, 1.6, 2.0)
-#: Share of intervals whose level is hit by a one-off spike (GC pause, cold cache) in either
-#: group, and the spread of such a spike on the log scale (x1.3..x3 spikes: sd log 3).
-SPIKE_SHARE = 0.05
+#: The spread of a one-off spike (GC pause, cold cache) on the log scale (x1.3..x3: sd log 3).
 SPIKE_SD = math.log(3.0)
-#: Variance of a log quantile per request: Var(log p99) ~ KAPPA / n.
-KAPPA = 3.0
 #: Prior over-dispersion (variance of the log ratio) and its weight in intervals.
 TAU2_PRIOR = {"rate": 0.02, "level": 0.01}
 PRIOR_WEIGHT = 5.0
@@ -94,15 +98,24 @@ STEP_EXCESS = 1.4
 SPRT = True
 SPRT_METRICS = 3.0
 SPRT_RUN = {"rate": 2, "level": 3}
+#: A level chart's evidence over a long run is overstated: a p99 ratio drifts slowly with the
+#: background (incidents, diurnal residue), which successive differences do not see. So a run
+#: of ``m`` intervals needs ``LEVEL_PENALTY * log(m / LEVEL_PENALTY_FROM)`` nats more than ``h``
+#: once it is longer than ``LEVEL_PENALTY_FROM`` intervals (a GLR over onsets with a
+#: log(window) penalty); runs longer than ``LEVEL_WINDOW`` pay the penalty of that length.
+LEVEL_PENALTY = 1.0
+LEVEL_PENALTY_FROM = 5
+LEVEL_WINDOW = 20
 #: Median of chi-square(1): turns a median of squares into a variance.
 _CHI2_MEDIAN = 0.454936
 #: The key of the increment each step hands to the gate's combined chart.
 COMBINED = "combined"
 
 
-def default_threshold(alpha: float) -> float:
-    """The CUSUM threshold for a false-rollback probability ``alpha`` over a rollout."""
-    return math.log(HORIZON / alpha)
+def default_threshold(alpha: float, kind: str = "rate") -> float:
+    """The CUSUM threshold of a ``kind`` metric for a false-rollback probability ``alpha``
+    over a rollout."""
+    return math.log((LEVEL_HORIZON if kind == "level" else HORIZON) / alpha)
 
 
 def metric_kind(metric: Metric) -> str:
@@ -126,6 +139,9 @@ class _State:
     allowance: list[float] = field(default_factory=list)
     peak: float = 0.0
     sprt: dict[str, float] = field(default_factory=dict)
+    grid: list[float] = field(default_factory=list)
+    last: tuple[float, float, float] | None = None
+    window: list[dict[str, float]] = field(default_factory=list)
 
 
 def _tau2(state: _State, kind: str) -> float:
@@ -140,22 +156,6 @@ def _tau2(state: _State, kind: str) -> float:
     return (PRIOR_WEIGHT * prior + m * estimate) / (PRIOR_WEIGHT + m)
 
 
-SCALED = True
-SCALE_FLOOR = 0.25
-
-
-def _scale(state: _State) -> float:
-    """How much more (or less) the log ratio varies than the model says: the median of the
-    squared successive differences over their modelled variance, shrunk towards 1."""
-    m = len(state.sq_diffs)
-    if not m:
-        return 1.0
-    ratios = sorted(d / (2.0 * TAU2_PRIOR["level"] + v) for d, v in zip(state.sq_diffs, state.noise, strict=False))
-    med = ratios[m // 2] if m % 2 else (ratios[m // 2 - 1] + ratios[m // 2]) / 2.0
-    estimate = max(SCALE_FLOOR, med / _CHI2_MEDIAN)
-    return (PRIOR_WEIGHT * 1.0 + m * estimate) / (PRIOR_WEIGHT + m)
-
-
 def _track(state: _State, y: float, v: float) -> None:
     if state.prev is not None:
         state.sq_diffs.append((y - state.prev[0]) ** 2)
@@ -166,6 +166,29 @@ def _track(state: _State, y: float, v: float) -> None:
 def _cusum(state: _State, increments: dict[str, float]) -> None:
     for name, inc in increments.items():
         state.charts[name] = max(0.0, state.charts.get(name, 0.0) + inc)
+
+
+def _penalty(m: int) -> float:
+    return LEVEL_PENALTY * max(0.0, math.log(m / LEVEL_PENALTY_FROM))
+
+
+def _penalised(state: _State, increments: dict[str, float]) -> tuple[str, float]:
+    """The level charts' largest evidence net of the window penalty: over the runs of the last
+    ``LEVEL_WINDOW`` intervals, and the CUSUM (any longer run) at the penalty of that length."""
+    state.window.append(increments)
+    if len(state.window) > LEVEL_WINDOW:
+        state.window.pop(0)
+    far = _penalty(LEVEL_WINDOW)
+    best, name = 0.0, "-"
+    for design, chart in state.charts.items():
+        if chart - far > best:
+            best, name = chart - far, design
+        total = 0.0
+        for m, inc in enumerate(reversed(state.window), 1):
+            total += inc.get(design, 0.0)
+            if total - _penalty(m) > best:
+                best, name = total - _penalty(m), design
+    return name, best
 
 
 def sprt_threshold(alpha: float) -> float:
@@ -217,28 +240,90 @@ def _rate_step(state: _State, metric: Metric, obs: Observation) -> dict[str, flo
     return increments
 
 
+#: The level model of a latency quantile: ``log p99 = mu + sigma * Z_(k:n) + pod noise``, with
+#: ``Z_(k:n)`` the nearest-rank order statistic of ``n`` standard normals (its bias below z_0.99
+#: and its variance from :mod:`orderstat`: up to -1.2 sigma and 1 sigma^2 for a few requests, and
+#: a sawtooth at n = 99 / 100 where the p99 stops being the maximum), ``sigma`` the per-request
+#: log-sd of the service and ``tau2`` the pod-to-pod variance of the log ratio. Both are unknown
+#: and estimated per rollout on a grid from the successive differences of the log ratio (robust
+#: to the level shift a regression causes; a share ``DIFF_SPIKE`` of them may be spoilt by a
+#: spike), with a prior of ``PRIOR_WEIGHT`` pseudo-differences at ``TAU2_PRIOR["level"]`` and a
+#: flat one over ``SIGMA_GRID``. Under "no regression" an interval's log ratio is then normal
+#: with mean ``E[sigma]*(m_c - m_b)`` and variance ``E[sigma^2]*(v_c + v_b) + Var[sigma]*(m_c -
+#: m_b)^2 + E[tau2]`` (the uncertainty of sigma widens the variance where the bias is large),
+#: and the residual about that mean is a Student-t (:func:`_spiky_logpdf`).
+LEVEL_QUANTILE = 0.99
+SIGMA_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+TAU2_GRID = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16)
+DIFF_SPIKE = 0.35
+
+
+def _grid_prior() -> list[float]:
+    w, t0 = PRIOR_WEIGHT, TAU2_PRIOR["level"]
+    return [-0.5 * w * (math.log(t2) + t0 / t2) for _ in SIGMA_GRID for t2 in TAU2_GRID]
+
+
+def _grid_update(state: _State, y: float, d: float, v: float) -> None:
+    """Add the log-likelihood of the latest successive difference to every (sigma, tau2) cell."""
+    if not state.grid:
+        state.grid = _grid_prior()
+    if state.last is not None:
+        y0, d0, v0 = state.last
+        diff, dd, vv = y - y0, d - d0, v + v0
+        i = 0
+        for sigma in SIGMA_GRID:
+            x = diff - sigma * dd
+            for t2 in TAU2_GRID:
+                s2 = sigma * sigma * vv + 2.0 * t2
+                wide = s2 + 2.0 * SPIKE_SD * SPIKE_SD
+                core = (1.0 - DIFF_SPIKE) * math.exp(-x * x / (2.0 * s2)) / math.sqrt(s2)
+                spike = DIFF_SPIKE * math.exp(-x * x / (2.0 * wide)) / math.sqrt(wide)
+                state.grid[i] += math.log(core + spike)
+                i += 1
+    state.last = (y, d, v)
+
+
+def _grid_null(state: _State, d: float, v: float) -> tuple[float, float]:
+    """Mean and variance of the log ratio under "no regression" for bias ``d`` and order-statistic
+    variance ``v`` (in units of sigma and sigma^2), over the posterior of (sigma, tau2)."""
+    top = max(state.grid)
+    ws = [math.exp(g - top) for g in state.grid]
+    total = sum(ws)
+    e_s = e_s2 = e_t2 = 0.0
+    i = 0
+    for sigma in SIGMA_GRID:
+        for t2 in TAU2_GRID:
+            w = ws[i] / total
+            e_s += w * sigma
+            e_s2 += w * sigma * sigma
+            e_t2 += w * t2
+            i += 1
+    return e_s * d, e_s2 * v + (e_s2 - e_s * e_s) * d * d + e_t2
+
+
 def _level_step(state: _State, metric: Metric, obs: Observation) -> dict[str, float] | str:
     c, b = float(obs.canary), float(obs.baseline)  # type: ignore[arg-type]
     if c <= 0 or b <= 0:
         return "a non-positive value cannot be compared on a log scale"
     y = math.log(c / b)
-    counted = is_number(obs.canary_count) and is_number(obs.baseline_count)
-    sampling = 0.0
-    if counted:
+    d = v = 0.0
+    if is_number(obs.canary_count) and is_number(obs.baseline_count):
         n_c, n_b = float(obs.canary_count), float(obs.baseline_count)  # type: ignore[arg-type]
         if n_c <= 0 or n_b <= 0:
             return "no canary or baseline traffic in this interval"
-        sampling = KAPPA * (1.0 / n_c + 1.0 / n_b)
+        (m_c, v_c), (m_b, v_b) = moments(round(n_c), LEVEL_QUANTILE), moments(round(n_b), LEVEL_QUANTILE)
+        d, v = m_c - m_b, v_c + v_b
         share = n_c / (n_c + n_b)
         if state.share is not None and share > SHARE_STEP * state.share:
             state.grace = max(state.grace or 0, 1)
             state.allowance = [max(STEP_EXCESS, state.allowance[0]) if state.allowance else STEP_EXCESS]
         state.share = share if state.share is None else max(share, state.share)
-    _track(state, y, sampling)
+    _grid_update(state, y, d, v)
+    bias, s2 = _grid_null(state, d, v)
+    y -= bias
     if state.grace is None:
         state.grace = WARMUP
         state.allowance = list(WARMUP_EXCESS[:WARMUP])
-    s2 = _scale(state) * (TAU2_PRIOR["level"] + sampling) if SCALED else _tau2(state, "level") + sampling
     if state.grace > 0:
         state.grace -= 1
         excess = state.allowance.pop(0) if state.allowance else None
@@ -259,15 +344,18 @@ def _level_step(state: _State, metric: Metric, obs: Observation) -> dict[str, fl
 
 
 def _spiky_logpdf(x: float, s2: float) -> float:
-    """Log density of a residual that is normal with variance ``s2``, except in a
-    ``SPIKE_SHARE`` of intervals where a one-off spike adds a wide normal term. The mixture
-    bounds what one interval can add to about ``log(1 / SPIKE_SHARE)`` plus the ratio of
-    the two spreads, so a single spike cannot roll back, while a shift that persists adds
-    its full evidence every interval."""
-    wide = s2 + SPIKE_SD * SPIKE_SD
-    core = (1.0 - SPIKE_SHARE) * math.exp(-x * x / (2.0 * s2)) / math.sqrt(s2)
-    spike = SPIKE_SHARE * math.exp(-x * x / (2.0 * wide)) / math.sqrt(wide)
-    return math.log(core + spike)
+    """Log density of a level residual: a Student-t with ``STUDENT_NU`` degrees of freedom
+    and scale ``STUDENT_SCALE * s2`` (heavy tails for one-off spikes: GC pauses, cold
+    caches). Its likelihood ratio redescends, so a spike far beyond a design adds less
+    evidence than one at the design; ``LEVEL_RUN`` still bounds one interval's evidence."""
+    t2 = STUDENT_SCALE * s2
+    return -0.5 * math.log(t2) - (STUDENT_NU + 1.0) / 2.0 * math.log1p(x * x / (STUDENT_NU * t2))
+
+
+#: Level residuals as a Student-t (degrees of freedom, scale over the modelled variance):
+#: four degrees of freedom, so a single GC-like spike (x1.3-3) is a tail event, not a shift.
+STUDENT_NU = 4.0
+STUDENT_SCALE = 0.8
 
 
 def _step(state: _State, metric: Metric, kind: str, h: float, obs: Observation) -> Measurement:
@@ -282,14 +370,17 @@ def _step(state: _State, metric: Metric, kind: str, h: float, obs: Observation) 
     combined = result.pop(COMBINED, None)
     state.seen += 1
     _cusum(state, result)
-    name, value = max(state.charts.items(), key=lambda item: item[1]) if state.charts else ("-", 0.0)
+    if kind == "level" and LEVEL_PENALTY:
+        name, value = _penalised(state, result)
+    else:
+        name, value = max(state.charts.items(), key=lambda item: item[1]) if state.charts else ("-", 0.0)
     state.peak = max(state.peak, value)
     stat: dict[str, float | str] = {"cusum": round(value, 6), "threshold": round(h, 6), "design": name}
     stat.update({f"llr {k}": round(v, 6) for k, v in result.items()})
     if combined is not None:
         stat["llr combined"] = combined
     if SPRT and result:
-        h_s = h * sprt_threshold(metric.alpha) / default_threshold(metric.alpha)
+        h_s = h * sprt_threshold(metric.alpha) / default_threshold(metric.alpha, kind)
         for k, v in result.items():
             state.sprt[k] = state.sprt.get(k, 0.0) + min(v, h_s / SPRT_RUN[kind])
         sprt = _log_mean_exp(list(state.sprt.values()))
@@ -312,7 +403,8 @@ _CACHE_SIZE = 512
 
 def _copy(state: _State) -> _State:
     return replace(state, charts=dict(state.charts), sprt=dict(state.sprt), sq_diffs=list(state.sq_diffs),
-                   noise=list(state.noise), allowance=list(state.allowance))
+                   noise=list(state.noise), allowance=list(state.allowance), grid=list(state.grid),
+                   window=list(state.window))
 
 
 def _run(metric: Metric, observations: tuple[Observation, ...]) -> tuple[_State, tuple[Measurement, ...]]:
@@ -325,7 +417,7 @@ def _run(metric: Metric, observations: tuple[Observation, ...]) -> tuple[_State,
         state, done = _run(metric, observations[:-1])
         state = _copy(state)
         kind = metric_kind(metric)
-        h = metric.threshold if metric.threshold is not None else default_threshold(metric.alpha)
+        h = metric.threshold if metric.threshold is not None else default_threshold(metric.alpha, kind)
         result = (state, (*done, _step(state, metric, kind, h, observations[-1])))
     else:
         result = (_State(), ())

@@ -59,6 +59,8 @@ def gate_policy(scenario: dict[str, Any], judge: str = "sequential", extra: str 
             f"        judge: {judge}",
             f"        direction: {direction}",
         ]
-        if source != "latency_p99_ms":
+        if source == "latency_p99_ms":
+            lines.append("        quantile: 0.99")  # the scenario's p99 is a nearest-rank p99
+        else:
             lines.append(f"        count_query: {denominator}{{track=\"{{variant}}\"}}")
     return "\n".join(lines) + "\n"

@@ -15,10 +15,12 @@ shared incidents):
   (quasi-likelihood), with ``tau2`` the extra variance of the log rate ratio
   estimated online from successive differences (robust to the level shift a
   regression causes). A mixture chart keeps evidence across intermittent bursts.
-* ``level`` metrics (latency quantiles): ``y = log(canary/baseline)`` of a nearest-rank
-  p99 of ``n_c`` and ``n_b`` requests has the exact order-statistic bias and variance of
-  a log-normal latency, with the per-request spread and the pod noise estimated per
-  rollout from successive differences (:mod:`orderstat`); the residual is a Student-t
+* ``level`` metrics (latency quantiles): ``y = log(canary/baseline)`` of a sample
+  quantile (the metric's ``quantile``, e.g. a p99) of ``n_c`` and ``n_b`` requests has the
+  order-statistic bias and variance of a log-normal latency, with the per-request spread
+  and the pod noise estimated per rollout from successive differences (:mod:`orderstat`);
+  a level without a quantile (a mean) has no bias and a spread of ``sigma^2/n``; the
+  residual is a Student-t
   (heavy tails for one-off spikes), a run of evidence longer than a few intervals pays a
   log(window) penalty, and the warm-up intervals after the deploy and after each
   traffic-share increase add only the evidence of a level beyond the warm-up excess.
@@ -240,10 +242,12 @@ def _rate_step(state: _State, metric: Metric, obs: Observation) -> dict[str, flo
     return increments
 
 
-#: The level model of a latency quantile: ``log p99 = mu + sigma * Z_(k:n) + pod noise``, with
-#: ``Z_(k:n)`` the nearest-rank order statistic of ``n`` standard normals (its bias below z_0.99
-#: and its variance from :mod:`orderstat`: up to -1.2 sigma and 1 sigma^2 for a few requests, and
-#: a sawtooth at n = 99 / 100 where the p99 stops being the maximum), ``sigma`` the per-request
+#: The level model of a latency quantile ``q``: ``log value = mu + sigma * Z_(k:n) + pod noise``,
+#: with ``Z_(k:n)``, ``k = ceil(q*n)``, the order statistic of ``n`` standard normals (a sample
+#: quantile; its bias below z_q and its variance from :mod:`orderstat`: for a p99 up to -1.2
+#: sigma and 1 sigma^2 for a few requests, and a sawtooth at n = 99 / 100 where the p99 stops
+#: being the maximum; a Prometheus histogram_quantile interpolates within a bucket, which this
+#: approximates), ``sigma`` the per-request
 #: log-sd of the service and ``tau2`` the pod-to-pod variance of the log ratio. Both are unknown
 #: and estimated per rollout on a grid from the successive differences of the log ratio (robust
 #: to the level shift a regression causes; a share ``DIFF_SPIKE`` of them may be spoilt by a
@@ -252,7 +256,6 @@ def _rate_step(state: _State, metric: Metric, obs: Observation) -> dict[str, flo
 #: with mean ``E[sigma]*(m_c - m_b)`` and variance ``E[sigma^2]*(v_c + v_b) + Var[sigma]*(m_c -
 #: m_b)^2 + E[tau2]`` (the uncertainty of sigma widens the variance where the bias is large),
 #: and the residual about that mean is a Student-t (:func:`_spiky_logpdf`).
-LEVEL_QUANTILE = 0.99
 SIGMA_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 TAU2_GRID = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16)
 DIFF_SPIKE = 0.35
@@ -311,8 +314,11 @@ def _level_step(state: _State, metric: Metric, obs: Observation) -> dict[str, fl
         n_c, n_b = float(obs.canary_count), float(obs.baseline_count)  # type: ignore[arg-type]
         if n_c <= 0 or n_b <= 0:
             return "no canary or baseline traffic in this interval"
-        (m_c, v_c), (m_b, v_b) = moments(round(n_c), LEVEL_QUANTILE), moments(round(n_b), LEVEL_QUANTILE)
-        d, v = m_c - m_b, v_c + v_b
+        if metric.quantile is not None:
+            (m_c, v_c), (m_b, v_b) = moments(round(n_c), metric.quantile), moments(round(n_b), metric.quantile)
+            d, v = m_c - m_b, v_c + v_b
+        else:  # a mean-like level: no small-sample bias, a spread of sigma^2 / n
+            d, v = 0.0, 1.0 / n_c + 1.0 / n_b
         share = n_c / (n_c + n_b)
         if state.share is not None and share > SHARE_STEP * state.share:
             state.grace = max(state.grace or 0, 1)

@@ -47,6 +47,7 @@ ROUTER_TOKENS = ("weight", "service", "env", "step", "sha", "version")
 ROLLBACK_TOKENS = ("rollback_to", "sha", "version", "env", "service")
 _TOKEN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _CONDITION = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%?)\s*$")
+_HISTOGRAM_QUANTILE = re.compile(r"histogram_quantile\s*\(\s*(0?\.\d+|1(?:\.0*)?|0)\s*,")
 _AGGREGATE = re.compile(r"^\s*(mean|avg|max|min|median|sum|p\d{1,2})\s+over\s+(\S+)\s*$")
 VALIDATION_SOURCES = ("check", "junit", "coverage", "sarif", "trivy", "audit")
 
@@ -293,9 +294,10 @@ class Builder:
             self.problem(path, "a ratio judge needs 'min_ratio:' or 'max_ratio:'")
         for key, judges in (("fail_if", ("threshold",)), ("for", ("threshold",)), ("aggregate", ("threshold",)),
                             ("sigma", ("anomaly",)), ("min_ratio", ("ratio",)), ("max_ratio", ("ratio",)),
-                            ("kind", ("sequential",)), ("threshold", ("sequential",))):
+                            ("kind", ("sequential",)), ("threshold", ("sequential",)), ("quantile", ("sequential",))):
             if key in raw and judge not in judges:
                 self.problem((*path, key), f"{key!r} applies only to the {' / '.join(judges)} judge, not {judge}")
+        quantile = self.quantile(raw, path)
         return Metric(
             name=raw["name"], query=raw["query"], judge=judge, count_query=raw.get("count_query"),
             direction=raw.get("direction", "decrease" if judge == "ratio" else "increase"),
@@ -305,8 +307,25 @@ class Builder:
             min_ratio=raw.get("min_ratio"), max_ratio=raw.get("max_ratio"),
             tolerance=float(raw.get("tolerance", 0.25)), confidence=float(raw.get("confidence", 0.98)),
             effect=raw.get("effect"), lookback=int(raw.get("lookback", 10)), kind=raw.get("kind", "auto"),
-            threshold=raw.get("threshold"), location=self.locate(path),
+            threshold=raw.get("threshold"), quantile=quantile, location=self.locate(path),
         )
+
+    def quantile(self, raw: dict[str, Any], path: Path) -> float | None:
+        """The quantile a sequential level metric measures: ``quantile:``, else the one of a
+        ``histogram_quantile(q, ...)`` in its query, else ``None`` (a mean-like level)."""
+        if raw.get("judge") != "sequential":
+            return None
+        rate = raw.get("kind") == "rate" or (raw.get("kind", "auto") == "auto" and raw.get("count_query"))
+        if "quantile" in raw:
+            if rate:
+                self.problem((*path, "quantile"), "'quantile' applies to level metrics (kind: level), "
+                             "not to a rate; remove it or set kind: level")
+            return float(raw["quantile"])
+        found = {float(q) for q in _HISTOGRAM_QUANTILE.findall(raw.get("query", ""))}
+        if rate or len(found) != 1:
+            return None
+        q = found.pop()
+        return q if 0.0 < q < 1.0 else None
 
     def cross_check(self, environments: tuple[Environment, ...], validations: dict[str, Validation],
                     gates: dict[str, Gate], groups: dict[str, tuple[str, ...]]) -> None:

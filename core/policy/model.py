@@ -165,6 +165,9 @@ class Metric:
         ``level`` (a positive level such as a latency quantile, judged on log ratios), or
         ``auto`` (``rate`` when ``count_query`` is set, else ``level``).
     :param threshold: sequential: the CUSUM alarm level in nats; default from ``alpha``.
+    :param quantile: sequential, level: the quantile the query measures (``0.99`` for a p99),
+        from ``quantile:`` or a ``histogram_quantile(0.99, ...)`` in the query; with request
+        counts it sets the small-sample bias and spread of the value. ``None``: a mean-like level.
     """
 
     name: str
@@ -186,6 +189,7 @@ class Metric:
     lookback: int = 10
     kind: Literal["auto", "rate", "level"] = "auto"
     threshold: float | None = None
+    quantile: float | None = None
     location: Location | None = None
 
 

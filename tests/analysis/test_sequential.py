@@ -20,7 +20,7 @@ from releasegate.policy.model import Gate, Metric
 
 ERRORS = Metric(name="err", query="q", count_query="c", judge="sequential", direction="increase")
 KPI = Metric(name="kpi", query="q", count_query="c", judge="sequential", direction="decrease")
-LATENCY = Metric(name="lat", query="q", judge="sequential", direction="increase")
+LATENCY = Metric(name="lat", query="q", judge="sequential", direction="increase", quantile=0.99)
 
 
 def _order_statistic_moments(n: int, q: float) -> tuple[float, float]:
@@ -217,3 +217,16 @@ def test_a_cached_state_is_not_changed_by_extending_it() -> None:
         del seq._CACHE[key]
     again = seq.judge_sequential(LATENCY, MetricData("lat", (), obs[:2]), 60.0)
     assert [m.statistic for m in again] == [m.statistic for m in first]
+
+
+@pytest.mark.parametrize(("quantile", "worse"), [(0.99, True), (0.5, False), (None, False)])
+def test_a_small_canary_is_judged_by_the_quantile_its_metric_measures(quantile: float | None, worse: bool) -> None:
+    """A canary of 20 requests whose value equals the baseline's (10,000 requests): for a p99
+    that is a canary worse than the baseline (the p99 of 20 requests is their maximum, biased
+    low), for a median or a mean it is no evidence either way."""
+    metric = Metric(name="lat", query="q", judge="sequential", direction="increase", quantile=quantile)
+    seq._CACHE.clear()
+    measured = seq.judge_sequential(metric, MetricData("lat", (), _latency([100.0] * 12, 20.0, 10000.0)), 60.0)
+    evidence = measured[-1].statistic["llr x1.1"]
+    assert (evidence > 0.1) is worse, evidence
+    assert evidence > -1.0

@@ -110,6 +110,16 @@ CASES = [
     ("option of another judge", "version: 1\ngates:\n  g:\n    provider: file\n"
      "    metrics: [{name: m, query: q, judge: sequential, sigma: 3}]\n",
      ["p.yml:5:54: gates.g.metrics[0].sigma: 'sigma' applies only to the anomaly judge, not sequential"]),
+    ("quantile of another judge", "version: 1\ngates:\n  g:\n    provider: file\n"
+     "    metrics: [{name: m, query: q, judge: compare, quantile: 0.99}]\n",
+     ["p.yml:5:51: gates.g.metrics[0].quantile: 'quantile' applies only to the sequential judge, not compare"]),
+    ("quantile of a rate", "version: 1\ngates:\n  g:\n    provider: file\n"
+     "    metrics: [{name: m, query: q, count_query: n, judge: sequential, quantile: 0.99}]\n",
+     ["p.yml:5:70: gates.g.metrics[0].quantile: 'quantile' applies to level metrics (kind: level), "
+      "not to a rate; remove it or set kind: level"]),
+    ("quantile out of range", "version: 1\ngates:\n  g:\n    provider: file\n"
+     "    metrics: [{name: m, query: q, judge: sequential, quantile: 99}]\n",
+     ["p.yml:5:54: gates.g.metrics[0].quantile: must be < 1, got 99"]),
     ("unknown placeholder", "version: 1\nservice: checkout\ngates:\n  g:\n    provider: file\n"
      "    metrics: [{name: m, query: 'up{job=\"{servce}\"}', judge: sequential}]\n",
      ["p.yml:6:25: gates.g.metrics[0].query: unknown placeholder {servce}; did you mean 'service'? (known: {variant}, {service}, {env}, {interval}, {window}, {gate}, {metric})"]),

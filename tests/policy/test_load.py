@@ -25,6 +25,7 @@ def test_the_v1_example_loads_into_typed_objects() -> None:
     assert production.rollback.window == 900
     assert policy.gates["canary-health"].address == "http://127.0.0.1:9090"
     assert policy.gates["service-health"].metrics[0].fail_if == (">", 0.05)
+    assert policy.gates["canary-health"].metrics[1].quantile == 0.99  # from histogram_quantile(0.99, ...)
     assert policy.gates["service-health"].metrics[0].hold_for == 180
     assert policy.validations["coverage"].min_coverage == 80
     assert policy.previous("production").name == "staging"
@@ -121,3 +122,16 @@ def test_every_package_directory_is_listed_in_pyproject() -> None:
             rel = init.parent.relative_to(base).parts
             found.add(".".join((name, *rel)))
     assert found == listed
+
+
+@pytest.mark.parametrize(("metric", "expected"), [
+    ("{name: m, query: 'histogram_quantile(0.95, sum by (le) (rate(x[1m])))', judge: sequential}", 0.95),
+    ("{name: m, query: 'histogram_quantile(0.95, x)', judge: sequential, quantile: 0.5}", 0.5),
+    ("{name: m, query: 'avg(latency)', judge: sequential}", None),
+    ("{name: m, query: 'histogram_quantile(0.5, a) / histogram_quantile(0.99, b)', judge: sequential}", None),
+    ("{name: m, query: 'histogram_quantile(0.99, x)', count_query: n, judge: sequential}", None),
+    ("{name: m, query: 'histogram_quantile(0.99, x)', count_query: n, judge: sequential, kind: level}", 0.99),
+])
+def test_the_quantile_of_a_level_metric(metric: str, expected: float | None) -> None:
+    text = f"version: 1\ngates:\n  g:\n    provider: file\n    metrics: [{metric}]\n"
+    assert parse_policy(text.encode(), "p.yml", {}).gates["g"].metrics[0].quantile == expected

@@ -199,7 +199,7 @@ def test_from_deploy_sprt_threshold_follows_alpha() -> None:
 
 # One row per case: the canary's error rate in interval 10 (1 % otherwise, as the baseline's) and
 # the first rollback interval: an interval beyond about twice the threshold rolls back on its own.
-@pytest.mark.parametrize(("burst", "expected"), [(0.03, None), (0.05, None), (0.2, 10)])
+@pytest.mark.parametrize(("burst", "expected"), [(0.03, None), (0.05, None), (0.07, 10), (0.2, 10)])
 def test_one_crash_burst_rolls_back_only_when_overwhelming(burst: float, expected: int | None) -> None:
     obs = tuple(Observation(60.0 * (i + 1), burst if i == 10 else 0.01, 0.01, 500.0, 10000.0) for i in range(30))
     gate = Gate(name="g", provider="file", metrics=(ERRORS,))

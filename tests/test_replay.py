@@ -59,6 +59,39 @@ def test_replay_regression_rolls_back_after_onset(tmp_path: Path, releasegate_cl
     assert lines[first]["reasons"][0].startswith("error-rate failed 1 > failure_limit 0: CUSUM")
 
 
+def test_replay_shows_how_far_each_metric_is_towards_a_rollback(tmp_path: Path, releasegate_cli) -> None:
+    _, lines = _run(tmp_path, releasegate_cli, 5.0)
+    first = next(i for i, line in enumerate(lines) if line["outcome"] == "rollback")
+    shares = [line["evidence"]["error-rate"] for line in lines]
+    assert shares[0] < 0.5
+    assert max(shares[:first]) < 1.0 <= shares[first]
+
+
+def test_replay_text_names_the_closest_call_of_a_healthy_rollout(tmp_path: Path, releasegate_cli) -> None:
+    (tmp_path / "releasegate.yml").write_text(POLICY)
+    rows = []
+    for i in range(1, 21):
+        canary = 0.02 if i in (8, 9) else 0.01  # two worse intervals, not enough to roll back
+        rows += [f"{1735689600 + 60 * i},error-rate,canary,{canary},1000",
+                 f"{1735689600 + 60 * i},error-rate,baseline,0.01,9000"]
+    (tmp_path / "m.csv").write_text(_csv(rows))
+    result = releasegate_cli("replay", "-c", str(tmp_path / "releasegate.yml"), "--gate", "health",
+                             "--metrics", str(tmp_path / "m.csv"), "--format", "text")
+    assert result.exit_code == 0
+    last = result.stdout.splitlines()[-1]
+    assert last.startswith("closest to a rollback: error-rate at 0.")
+    assert last.endswith("of its threshold at [8] 2025-01-01T00:09:00Z")
+
+
+def test_replay_text_of_a_rollback_has_no_closest_call(tmp_path: Path, releasegate_cli) -> None:
+    (tmp_path / "releasegate.yml").write_text(POLICY)
+    _run(tmp_path, releasegate_cli, 5.0)
+    result = releasegate_cli("replay", "-c", str(tmp_path / "releasegate.yml"), "--gate", "health",
+                             "--metrics", str(tmp_path / "m.csv"), "--format", "text")
+    assert result.exit_code == 1
+    assert "closest to a rollback" not in result.stdout
+
+
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown", "junit"])
 def test_replay_other_formats(tmp_path: Path, releasegate_cli, fmt: str) -> None:
     code, _ = _run(tmp_path, releasegate_cli, 5.0, ("--format", fmt))

@@ -442,6 +442,7 @@ def _step(state: _State, metric: Metric, kind: str, h: float, obs: Observation) 
             state.sprt[k] = state.sprt.get(k, 0.0) + min(v, h_s / SPRT_RUN[kind])
         sprt = _log_mean_exp(list(state.sprt.values()))
         stat["sprt"] = round(sprt, 6)
+        stat["sprt threshold"] = round(h_s, 6)
         if sprt >= h_s and value < h:
             reason = f"SPRT since the deploy {sprt:.2f} >= {h_s:.2f}: the canary has been worse than the baseline from the start"
             return Measurement(obs.time, "fail", reason, stat, obs.canary_count)

@@ -57,6 +57,18 @@ class MetricVerdict:
     canary: tuple[tuple[float, float | None], ...] = ()
     baseline: tuple[tuple[float, float | None], ...] = ()
 
+    @property
+    def evidence(self) -> float | None:
+        """How far the metric is towards a rollback: its largest chart over that chart's
+        threshold (1 or more fails; the CUSUM and the from-deploy test), for judges that keep
+        charts (``sequential``), else ``None``."""
+        shares = []
+        for value, threshold in (("cusum", "threshold"), ("sprt", "sprt threshold")):
+            v, h = self.statistic.get(value), self.statistic.get(threshold)
+            if isinstance(v, float) and isinstance(h, float) and h > 0:
+                shares.append(v / h)
+        return round(max(shares), 3) if shares else None
+
     def to_requirement(self) -> Requirement:
         """This verdict as a Decision requirement, with the chart series."""
         series = [Series("canary", self.canary)] if self.canary else []

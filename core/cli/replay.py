@@ -58,6 +58,19 @@ def replay_verdicts(gate: Any, metrics: Mapping[str, Any], times: Sequence[float
     return [evaluate_gate(gate, metrics, now=now, judges=judges) for now in times]
 
 
+def closest_call(verdicts: Sequence[GateVerdict]) -> str | None:
+    """For a replay that never rolled back, how close it came: the metric whose charts came
+    nearest their threshold, and when (``None`` without chart-keeping metrics)."""
+    if any(v.outcome == "rollback" for v in verdicts):
+        return None
+    peaks = [(m.evidence, t, m.metric) for t, v in enumerate(verdicts) for m in v.metrics if m.evidence is not None]
+    if not peaks:
+        return None
+    share, t, metric = max(peaks, key=lambda peak: (peak[0], -peak[1]))
+    return (f"closest to a rollback: {metric} at {share:.2f} of its threshold at [{t}] "
+            f"{_iso(verdicts[t].time)}")
+
+
 def exit_code(verdicts: Sequence[GateVerdict]) -> int:
     """1 if any interval rolled back, 3 if the last is inconclusive, else 0."""
     if any(v.outcome == "rollback" for v in verdicts):
@@ -87,11 +100,18 @@ def handle_replay(args: argparse.Namespace, ctx: Context) -> int:
     verdicts = replay_verdicts(gate, replay.metrics, replay.times, ctx.judges())
     if args.format == "jsonl":
         for t, verdict in enumerate(verdicts):
-            line = {"t": t, "time": _iso(verdict.time), "outcome": verdict.outcome, "reasons": verdict.reasons}
+            line: dict[str, Any] = {"t": t, "time": _iso(verdict.time), "outcome": verdict.outcome,
+                                    "reasons": verdict.reasons}
+            evidence = {m.metric: m.evidence for m in verdict.metrics if m.evidence is not None}
+            if evidence:
+                line["evidence"] = evidence
             ctx.print(json.dumps(line, sort_keys=False))
     elif args.format == "text":
         for t, verdict in enumerate(verdicts):
             ctx.print(f"{_iso(verdict.time)} [{t}] {verdict.outcome}: {verdict.reason}")
+        closest = closest_call(verdicts)
+        if closest is not None:
+            ctx.print(closest)
     else:
         from releasegate.render import render
 

@@ -8,6 +8,7 @@ report; the artifacts (JUnit, Markdown, JSON) are read back from gitlab-ci-local
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -16,6 +17,7 @@ import textwrap
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import gitlab_payloads as payloads
 import pytest
 import yaml
 from gitlab_support import API, JOB_TOKEN
@@ -376,3 +378,133 @@ def test_the_cache_template_emits_a_cache_config_that_a_later_job_can_use(
     assert entries[0]["fallback_keys"] == ["releasegate-linux-npm-latest"]  # main writes it, so it matches
     assert [entry["policy"] for entry in entries] == policies  # only main may write
     assert keys[0] in _log(repo, "use-cache")
+
+
+
+
+CANARY_POLICY = """\
+version: 1
+service: checkout
+gates:
+  canary-health:
+    provider: prometheus
+    address: {prometheus}
+    interval: 1s
+    retries: 0
+    metrics:
+      - name: error-rate
+        query: vector(0.2)
+        judge: threshold
+        fail_if: "> 0.05"
+environments:
+  - name: production
+    strategy:
+      canary:
+        steps:
+          - {{weight: 10, pause: 1s{gates}}}
+          - {{weight: 50}}
+        router:
+          command: "sh -c 'echo {{weight}} >> {weights}'"
+"""
+
+
+def _head(repo: Path) -> str:
+    import subprocess
+
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def _canary_repo(tmp_path: Path, fake: HttpFake, pipeline_text: str, gates: str = "",
+                 prometheus: str = "http://127.0.0.1:9") -> tuple[Path, str, Path]:
+    weights = tmp_path / "weights.txt"
+    policy = CANARY_POLICY.format(gates=gates, weights=weights, prometheus=prometheus)
+    repo = _repo(tmp_path, fake, {"releasegate.yml": policy, ".gitlab-ci.yml": pipeline_text})
+    return repo, _head(repo), weights
+
+
+def _canary_deployment(fake: HttpFake, sha: str, final: str, lists: int = 1) -> None:
+    """The canary's GitLab deployment: created running, listed (after the last good one,
+    deployed by job 500), then set to ``final``."""
+    fake.expect("POST", f"{API}/deployments", headers={"JOB-TOKEN": JOB_TOKEN}, json={
+        "environment": "production", "sha": sha, "status": "running", "ref": "main", "tag": False,
+    }).respond(201, payloads.deployment(77, "running", sha=sha))
+    listed = fake.expect("GET", f"{API}/deployments", headers={"JOB-TOKEN": JOB_TOKEN}, query={
+        "environment": "production", "order_by": "id", "sort": "desc", "per_page": "100"})
+    for _ in range(lists):
+        listed.respond(200, [payloads.deployment(77, "running", sha=sha),
+                             payloads.deployment(70, "success", sha=payloads.SHA_OLD, job_id=500)])
+    fake.expect("PUT", f"{API}/deployments/77", headers={"JOB-TOKEN": JOB_TOKEN},
+                json={"status": final}).respond(200, payloads.deployment(77, final, sha=sha))
+
+
+def test_the_canary_template_walks_every_step_through_the_router(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal
+) -> None:
+    repo, sha, weights = _canary_repo(tmp_path, http_fake, pipeline("""\
+        stages: [deploy, after]
+        include:
+          - local: templates/canary.yml
+            inputs: {environment: production}
+        """, "releasegate-canary"))
+    _canary_deployment(http_fake, sha, "success")
+
+    result = _run(gitlab_ci_local, repo)
+
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert weights.read_text().split() == ["10", "50", "100"]
+    assert "outcome=promote kind=canary" in _log(repo, "announce")
+    decision = json.loads(_artifact(repo, "releasegate-canary", "releasegate-decision.json").read_text())
+    assert decision["outcome"] == "promote"
+
+
+def test_a_canary_with_a_job_per_step_resumes_from_the_previous_jobs_ledger(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal
+) -> None:
+    repo, sha, weights = _canary_repo(tmp_path, http_fake, pipeline("""\
+        stages: [step-1, step-2, step-3]
+        include:
+          - local: templates/canary.yml
+            inputs: {environment: production, step: 1, job-prefix: first, stage: step-1}
+          - local: templates/canary.yml
+            inputs: {environment: production, step: 2, job-prefix: second, stage: step-2}
+          - local: templates/canary.yml
+            inputs: {environment: production, step: 3, job-prefix: third, stage: step-3}
+        """))
+    _canary_deployment(http_fake, sha, "success")
+
+    result = _run(gitlab_ci_local, repo)
+
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert weights.read_text().split() == ["10", "50", "100"]
+    assert "step 1/3 passed" in _log(repo, "first-canary")
+    assert "step 2/3 passed" in _log(repo, "second-canary")
+    assert "PROMOTE canary" in _log(repo, "third-canary")
+
+
+def test_a_failing_canary_gate_sets_weight_0_and_fails_the_job(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, prometheus
+) -> None:  # type: ignore[no-untyped-def]
+    server = prometheus([])
+    repo, sha, weights = _canary_repo(tmp_path, http_fake, pipeline("""\
+        stages: [deploy, after]
+        include:
+          - local: templates/canary.yml
+            inputs: {environment: production}
+        """, "releasegate-canary"), gates=", gates: [canary-health]", prometheus=server.url)
+    _canary_deployment(http_fake, sha, "canceled", lists=2)
+
+    result = _run(gitlab_ci_local, repo)
+
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert weights.read_text().split() == ["10", "0"]
+    assert "outcome=rollback kind=canary" in _log(repo, "announce")
+    decision = json.loads(_artifact(repo, "releasegate-canary", "releasegate-decision.json").read_text())
+    assert decision["outputs"]["rollback-to"] == payloads.SHA_OLD  # the last successful deployment
+    assert "canary weight set to 0" in decision["reason"]
+    assert _failures(repo, "releasegate-canary") == {
+        "metric error-rate": "error-rate failed 1 > failure_limit 0: value 0.2 > 0.05 "
+                             "(observed 0.2, expected not > 0.05)"}

@@ -14,6 +14,7 @@ import shutil
 import sys
 import tempfile
 import textwrap
+from datetime import datetime, timezone
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -508,3 +509,66 @@ def test_a_failing_canary_gate_sets_weight_0_and_fails_the_job(
     assert _failures(repo, "releasegate-canary") == {
         "metric error-rate": "error-rate failed 1 > failure_limit 0: value 0.2 > 0.05 "
                              "(observed 0.2, expected not > 0.05)"}
+
+
+WATCH_POLICY = """\
+version: 1
+service: checkout
+gates:
+  service-health:
+    provider: prometheus
+    address: {prometheus}
+    interval: 1s
+    retries: 0
+    metrics:
+      - name: error-rate
+        query: vector({errors})
+        judge: threshold
+        fail_if: "> 0.05"
+environments:
+  - name: production
+    rollback:
+      window: 3s
+      gates: [service-health]
+"""
+
+
+#: (error rate the gate reads, how often the job lists the deployments, exit code)
+@pytest.mark.parametrize(("errors", "lists", "code"), [(0.2, 2, 1), (0.01, 1, 0)])
+def test_analyze_in_watch_mode_watches_the_rollback_window_after_a_deployment(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, prometheus, errors: float,
+    lists: int, code: int,
+) -> None:  # type: ignore[no-untyped-def]
+    server = prometheus([])
+    repo = _repo(tmp_path, http_fake, {
+        "releasegate.yml": WATCH_POLICY.format(prometheus=server.url, errors=errors),
+        ".gitlab-ci.yml": pipeline("""\
+            stages: [verify, after]
+            include:
+              - local: templates/analyze.yml
+                inputs: {environment: production, mode: watch, stage: verify}
+            """, "releasegate-analyze"),
+    })
+    sha = _head(repo)
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    listed = http_fake.expect("GET", f"{API}/deployments", headers={"JOB-TOKEN": JOB_TOKEN}, query={
+        "environment": "production", "order_by": "id", "sort": "desc", "per_page": "100"})
+    for _ in range(lists):
+        listed.respond(200, [payloads.deployment(77, "success", sha=sha, created_at=now, updated_at=now, job_id=501),
+                             payloads.deployment(70, "success", sha=payloads.SHA_OLD, job_id=500)])
+    if code:
+        http_fake.expect("PUT", f"{API}/deployments/77", headers={"JOB-TOKEN": JOB_TOKEN},
+                         json={"status": "canceled"}).respond(200, payloads.deployment(77, "canceled", sha=sha))
+
+    result = _run(gitlab_ci_local, repo)
+
+    out = result.stdout + result.stderr
+    assert result.returncode == code, out
+    announced = _log(repo, "announce")
+    log = _log(repo, "releasegate-analyze")
+    if code:  # the deployment is marked rolled back (canceled) and the target named
+        assert "outcome=rollback kind=watch" in announced
+        assert f"rollback-to: {payloads.SHA_OLD}" in log
+    else:  # watched every interval of the 3 s window
+        assert "outcome=pass kind=watch" in announced
+        assert "watch service-health [3/3]" in log

@@ -166,7 +166,7 @@ _HUBER_MEAN = sum(math.erfc(math.sqrt((i + 0.5) * HUBER_C / 800.0)) for i in ran
 
 def _rate_tau2(state: _State) -> float:
     """The over-dispersion ``tau2`` of the log rate ratio (the variance the two groups' own
-    pod-to-pod noise adds), shrunk to the prior by the number of differences.
+    pod-to-pod noise adds), shrunk to the prior by the differences' information.
 
     Successive differences ``d`` of the log ratio are robust to the level shift a regression
     causes; each has its own sampling variance ``v`` (two intervals' ``1/(E pi0 (1-pi0))``, the
@@ -198,7 +198,6 @@ def _rate_tau2(state: _State) -> float:
         t_ref = max(estimate, prior)
         weight = sum((2.0 * t_ref / (v + 2.0 * t_ref)) ** 2 for _, v, _ in pairs)
     return (PRIOR_WEIGHT * prior + weight * estimate) / (PRIOR_WEIGHT + weight)
-
 
 
 def _track(state: _State, y: float, v: float) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -230,3 +231,43 @@ def test_a_small_canary_is_judged_by_the_quantile_its_metric_measures(quantile: 
     evidence = measured[-1].statistic["llr x1.1"]
     assert (evidence > 0.1) is worse, evidence
     assert evidence > -1.0
+
+
+def _noisy_rates(sigma: float, seed: int, step_at: int | None = None) -> tuple[Observation, ...]:
+    """60 intervals of 2,000 canary and 20,000 baseline requests at a 2 % error rate, each
+    group's rate times its own log-normal pod noise of sd ``sigma`` (``tau2 = 2 sigma^2``),
+    the canary's x3 from ``step_at``."""
+    rng = np.random.default_rng(seed)
+    observations = []
+    for i in range(60):
+        shift = 3.0 if step_at is not None and i >= step_at else 1.0
+        rate_c = 0.02 * math.exp(rng.normal(0.0, sigma)) * shift
+        rate_b = 0.02 * math.exp(rng.normal(0.0, sigma))
+        e_c, e_b = rng.binomial(2000, rate_c), rng.binomial(20000, rate_b)
+        observations.append(Observation(60.0 * (i + 1), e_c / 2000, e_b / 20000, 2000.0, 20000.0))
+    return tuple(observations)
+
+
+def test_the_clipped_chi_square_mean_matches_scipy() -> None:
+    expected, _ = integrate.quad(sp.chi2(1).sf, 0.0, seq.HUBER_C)
+    assert seq._HUBER_MEAN == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.mark.parametrize("step_at", [None, 30])
+@pytest.mark.parametrize("sigma", [0.2, 0.3])
+def test_rate_over_dispersion_is_recovered_and_a_regression_step_does_not_inflate_it(
+    sigma: float, step_at: int | None
+) -> None:
+    estimates = []
+    for seed in range(5):
+        seq._CACHE.clear()
+        state, _ = seq._run(ERRORS, _noisy_rates(sigma, seed, step_at))
+        estimates.append(seq._rate_tau2(state))
+    truth = 2.0 * sigma * sigma
+    assert 0.5 * truth < sorted(estimates)[2] < 1.5 * truth, estimates
+
+
+def test_binomial_rates_keep_the_over_dispersion_near_zero() -> None:
+    seq._CACHE.clear()
+    state, _ = seq._run(ERRORS, _noisy_rates(0.0, 1, step_at=30))
+    assert seq._rate_tau2(state) < 0.01

@@ -65,3 +65,13 @@ def test_reference_judges_are_causal(corpus: Path, tmp_path: Path, judge: str) -
     result = _score(corpus, tmp_path, judge, [str(ROOT / "bench/gates/reference.py"), "--judge", judge])
     assert result["aggregate"]["protocol_errors"] == 0
     assert result["aggregate"]["causality_violations"] == 0
+
+
+def test_margins_shows_the_closest_healthy_rollouts(corpus: Path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "bench/gates/margins.py"), "--corpus", str(corpus),
+                             "--sweep"], check=True, capture_output=True, text=True, cwd=ROOT)
+    lines = result.stdout.splitlines()
+    assert lines[2].startswith("all  FR 0/2  detection 2/2  within5 2")
+    assert lines[3].startswith("healthy rollouts within 0.9 of a threshold: 0")
+    assert {line.split()[1] for line in lines[4:6]} == set(HEALTHY)
+    assert lines[-1].startswith("  thresholds x0.7: FR ")

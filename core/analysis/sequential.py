@@ -155,11 +155,6 @@ class _State:
 #: estimate (a Huber-type M-estimator): a step of the log ratio, the jump a regression makes,
 #: counts as a ``chi-square(1)`` value of at most 4 (its 95th percentile), not its size.
 HUBER_C = 4.0
-#: Shrink the estimate to the prior by the differences' information (each counts
-#: ``(2 t / (v + 2 t))^2`` of a noise-free one, ``t`` the estimate or the prior if larger),
-#: not by their number: a low-count interval's difference is sampling noise and says nothing
-#: about ``tau2``, so a run of them must not pull the estimate from the prior towards 0.
-RATE_MEFF = True
 #: E[min(X, HUBER_C)] for X ~ chi-square(1): the integral of its survival function up to c.
 _HUBER_MEAN = sum(math.erfc(math.sqrt((i + 0.5) * HUBER_C / 800.0)) for i in range(400)) * HUBER_C / 400.0
 
@@ -176,8 +171,7 @@ def _rate_tau2(state: _State) -> float:
     ``w = 1 / (v + 2 prior)``: low-count intervals, whose differences are sampling noise, weigh
     little, and one large step counts no more than an ordinary tail value."""
     prior = TAU2_PRIOR["rate"]
-    m = len(state.sq_diffs)
-    if not m:
+    if not state.sq_diffs:
         return prior
     pairs = [(d, v, 1.0 / (v + 2.0 * prior)) for d, v in zip(state.sq_diffs, state.noise, strict=True)]
 
@@ -193,10 +187,12 @@ def _rate_tau2(state: _State) -> float:
             mid = (lo + hi) / 2.0
             lo, hi = (mid, hi) if score(mid) > 0.0 else (lo, mid)
         estimate = (lo + hi) / 2.0
-    weight = float(m)
-    if RATE_MEFF:
-        t_ref = max(estimate, prior)
-        weight = sum((2.0 * t_ref / (v + 2.0 * t_ref)) ** 2 for _, v, _ in pairs)
+    # Shrunk to the prior by the differences' information, each ``(2t / (v + 2t))^2`` of a
+    # noise-free one (``t`` the estimate or the prior if larger), not by their number: a
+    # low-count interval's difference is sampling noise and says nothing about ``tau2``, so a
+    # run of them must not pull the estimate from the prior towards 0.
+    t_ref = max(estimate, prior)
+    weight = sum((2.0 * t_ref / (v + 2.0 * t_ref)) ** 2 for _, v, _ in pairs)
     return (PRIOR_WEIGHT * prior + weight * estimate) / (PRIOR_WEIGHT + weight)
 
 
@@ -300,7 +296,7 @@ def _rate_step(state: _State, metric: Metric, obs: Observation, h: float = CAP_A
 #: flat one over ``SIGMA_GRID``. Under "no regression" an interval's log ratio is then normal
 #: with mean ``E[sigma]*(m_c - m_b)`` and variance ``E[sigma^2]*(v_c + v_b) + Var[sigma]*(m_c -
 #: m_b)^2 + E[tau2]`` (the uncertainty of sigma widens the variance where the bias is large),
-#: and the residual about that mean is a Student-t (:func:`_spiky_logpdf`).
+#: and the residual about that mean is a Student-t (:func:`_residual_logpdf`).
 SIGMA_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 TAU2_GRID = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16)
 DIFF_SPIKE = 0.35
@@ -381,20 +377,20 @@ def _level_step(state: _State, metric: Metric, obs: Observation) -> dict[str, fl
         if excess is None or metric.direction == "decrease":
             return {}
         beyond = y - math.log(excess)
-        null = _spiky_logpdf(beyond, s2)
-        return {f"x{ratio:.3g}": max(0.0, _spiky_logpdf(beyond - math.log(ratio), s2) - null) for ratio in LEVEL_DESIGNS}
-    null = _spiky_logpdf(y, s2)
+        null = _residual_logpdf(beyond, s2)
+        return {f"x{ratio:.3g}": max(0.0, _residual_logpdf(beyond - math.log(ratio), s2) - null) for ratio in LEVEL_DESIGNS}
+    null = _residual_logpdf(y, s2)
     increments: dict[str, float] = {}
     for sign in _signs(metric.direction):
         for ratio in LEVEL_DESIGNS:
             mu = sign * math.log(ratio)
-            increments[f"x{math.exp(mu):.3g}"] = _spiky_logpdf(y - mu, s2) - null
-    increments[COMBINED] = max(_spiky_logpdf(y - sign * math.log(COMBINED_LEVEL_DESIGN), s2) - null
+            increments[f"x{math.exp(mu):.3g}"] = _residual_logpdf(y - mu, s2) - null
+    increments[COMBINED] = max(_residual_logpdf(y - sign * math.log(COMBINED_LEVEL_DESIGN), s2) - null
                                for sign in _signs(metric.direction))
     return increments
 
 
-def _spiky_logpdf(x: float, s2: float) -> float:
+def _residual_logpdf(x: float, s2: float) -> float:
     """Log density of a level residual: a Student-t with ``STUDENT_NU`` degrees of freedom
     and scale ``STUDENT_SCALE * s2`` (heavy tails for one-off spikes: GC pauses, cold
     caches). Its likelihood ratio redescends, so a spike far beyond a design adds less

@@ -58,7 +58,7 @@ def test_order_statistic_moments_beyond_the_exact_range_follow_the_delta_method(
 @given(st.floats(-3, 3), st.floats(-3, 3), st.floats(1e-3, 1.0))
 def test_student_t_log_likelihood_ratio_matches_scipy(a: float, b: float, s2: float) -> None:
     assert seq.STUDENT_NU > 0
-    ours = seq._spiky_logpdf(a, s2) - seq._spiky_logpdf(b, s2)
+    ours = seq._residual_logpdf(a, s2) - seq._residual_logpdf(b, s2)
     scale = math.sqrt(seq.STUDENT_SCALE * s2)
     theirs = sp.t.logpdf(a, seq.STUDENT_NU, scale=scale) - sp.t.logpdf(b, seq.STUDENT_NU, scale=scale)
     assert ours == pytest.approx(theirs, rel=1e-9, abs=1e-9)

@@ -245,7 +245,7 @@ def _signs(direction: str) -> tuple[int, ...]:
     return {"increase": (1,), "decrease": (-1,)}.get(direction, (1, -1))
 
 
-def _rate_step(state: _State, metric: Metric, obs: Observation, h: float = CAP_AT) -> dict[str, float] | str:
+def _rate_step(state: _State, metric: Metric, obs: Observation, h: float) -> dict[str, float] | str:
     if not (is_number(obs.canary_count) and is_number(obs.baseline_count)):
         return "no request counts for this interval (set count_query)"
     n_c, n_b = float(obs.canary_count), float(obs.baseline_count)  # type: ignore[arg-type]
@@ -259,17 +259,14 @@ def _rate_step(state: _State, metric: Metric, obs: Observation, h: float = CAP_A
     phi = 1.0 + tau2 * total * pi0 * (1.0 - pi0)
     y = math.log((e_c + 0.5) / n_c) - math.log((e_b + 0.5) / n_b)
     _track(state, y, 1.0 / ((total + 1.0) * pi0 * (1.0 - pi0)))
-    cap = CAP["rate"] * (h / CAP_AT if CAP_AT else 1.0)
+    cap = CAP["rate"] * h / CAP_AT
 
     def bound(x: float) -> float:
         return max(-cap, x if x <= cap else cap + (x - cap) / SURGE_SLOPE)
 
-    def raw(r: float) -> float:
-        pi1 = r * pi0 / (r * pi0 + 1.0 - pi0)
-        return e_c * math.log(pi1 / pi0) + e_b * math.log((1.0 - pi1) / (1.0 - pi0))
-
     def llr(r: float) -> float:
-        return raw(r) / phi
+        pi1 = r * pi0 / (r * pi0 + 1.0 - pi0)
+        return (e_c * math.log(pi1 / pi0) + e_b * math.log((1.0 - pi1) / (1.0 - pi0))) / phi
 
     increments: dict[str, float] = {}
     for sign in _signs(metric.direction):

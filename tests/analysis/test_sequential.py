@@ -70,7 +70,7 @@ def test_rate_increments_are_deflated_conditional_binomial_ratios(n_c: int, n_b:
     e_c, e_b = min(e_c, n_c), min(e_b, n_b)
     obs = Observation(60.0, e_c / n_c, e_b / n_b, float(n_c), float(n_b))
     for metric in (ERRORS, KPI):
-        increments = seq._rate_step(seq._State(), metric, obs)
+        increments = seq._rate_step(seq._State(), metric, obs, seq.CAP_AT)  # the cap is CAP at this h
         assert isinstance(increments, dict)
         total, pi0 = e_c + e_b, n_c / (n_c + n_b)
         phi = 1.0 + seq.TAU2_PRIOR["rate"] * total * pi0 * (1 - pi0)

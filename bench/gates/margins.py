@@ -14,7 +14,6 @@ would give.
 from __future__ import annotations
 
 import argparse
-import ast
 import io
 import json
 import statistics
@@ -25,6 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scenario import GATE, gate_policy, replay_csv  # noqa: E402
+from tune import override, split  # noqa: E402
 
 from releasegate.analysis import sequential  # noqa: E402
 from releasegate.policy import parse_policy  # noqa: E402
@@ -91,12 +91,9 @@ def main() -> int:
     ap.add_argument("--top", type=int, default=10, help="how many of the closest healthy rollouts to list")
     ap.add_argument("--sweep", action="store_true", help="also score uniform threshold scales 0.95 .. 0.7")
     args = ap.parse_args()
-    for item in args.set:
-        name, value = item.split("=", 1)
-        setattr(sequential, name, ast.literal_eval(value))
+    override(args.set)
     corpus = Path(args.corpus)
-    truth = json.loads((corpus / "truth.json").read_text())["scenarios"]
-    ids = sorted(truth)
+    truth, ids = split(corpus)
     all_charts = {sid: charts(json.loads((corpus / "scenarios" / f"{sid}.json").read_text())) for sid in ids}
     for name, part in (("odd", ids[0::2]), ("even", ids[1::2]), ("all", ids)):
         print(f"{name:4s} {score(all_charts, truth, part)}")

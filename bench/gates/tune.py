@@ -44,6 +44,19 @@ def decide(scenario: dict, judge: str, extra: str) -> tuple[int | None, str, str
     return None, last, ""
 
 
+def override(items: list[str]) -> None:
+    """Apply ``--set NAME=VALUE`` items to ``releasegate.analysis.sequential`` for a trial."""
+    for item in items:
+        name, value = item.split("=", 1)
+        setattr(sequential, name, ast.literal_eval(value))
+
+
+def split(corpus: Path) -> tuple[dict, list[str]]:
+    """A split's ground truth and its scenario ids, sorted."""
+    truth = json.loads((corpus / "truth.json").read_text())["scenarios"]
+    return truth, sorted(truth)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", required=True)
@@ -55,12 +68,9 @@ def main() -> int:
     ap.add_argument("--categories", action="store_true", help="print per-category rates")
     ap.add_argument("--dump", help="write one JSON line per scenario (id, category, onset, rollback t) here")
     args = ap.parse_args()
-    for item in args.set:
-        name, value = item.split("=", 1)
-        setattr(sequential, name, ast.literal_eval(value))
+    override(args.set)
     corpus = Path(args.corpus)
-    truth = json.loads((corpus / "truth.json").read_text())["scenarios"]
-    ids = sorted(truth)
+    truth, ids = split(corpus)
     if args.half:
         ids = ids[(args.half == "even") :: 2]
     ids = ids[:: args.every]

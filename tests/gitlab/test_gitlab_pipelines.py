@@ -113,8 +113,9 @@ def _failures(repo: Path, job: str) -> dict[str, str]:
             for c in suite.iter("testcase") if c.find("failure") is not None}
 
 
-def _deployments_of(fake: HttpFake, environment: str) -> None:
-    fake.expect(
+def _deployments_of(fake: HttpFake, environment: str, listed: list[dict] | None = None, times: int = 1) -> None:
+    """The job lists ``environment``'s deployments ``times`` times and gets ``listed`` (none)."""
+    expectation = fake.expect(
         "GET",
         f"{API}/deployments",
         headers={"JOB-TOKEN": JOB_TOKEN},
@@ -124,7 +125,9 @@ def _deployments_of(fake: HttpFake, environment: str) -> None:
             "sort": "desc",
             "per_page": "100",
         },
-    ).respond(200, [])
+    )
+    for _ in range(times):
+        expectation.respond(200, listed or [])
 
 
 def test_an_allowed_promotion_passes_its_outcome_downstream(
@@ -430,11 +433,9 @@ def _canary_deployment(fake: HttpFake, sha: str, final: str, lists: int = 1) -> 
     fake.expect("POST", f"{API}/deployments", headers={"JOB-TOKEN": JOB_TOKEN}, json={
         "environment": "production", "sha": sha, "status": "running", "ref": "main", "tag": False,
     }).respond(201, payloads.deployment(77, "running", sha=sha))
-    listed = fake.expect("GET", f"{API}/deployments", headers={"JOB-TOKEN": JOB_TOKEN}, query={
-        "environment": "production", "order_by": "id", "sort": "desc", "per_page": "100"})
-    for _ in range(lists):
-        listed.respond(200, [payloads.deployment(77, "running", sha=sha),
-                             payloads.deployment(70, "success", sha=payloads.SHA_OLD, job_id=500)])
+    _deployments_of(fake, "production", [payloads.deployment(77, "running", sha=sha),
+                                         payloads.deployment(70, "success", sha=payloads.SHA_OLD, job_id=500)],
+                    times=lists)
     fake.expect("PUT", f"{API}/deployments/77", headers={"JOB-TOKEN": JOB_TOKEN},
                 json={"status": final}).respond(200, payloads.deployment(77, final, sha=sha))
 
@@ -551,11 +552,9 @@ def test_analyze_in_watch_mode_watches_the_rollback_window_after_a_deployment(
     })
     sha = _head(repo)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    listed = http_fake.expect("GET", f"{API}/deployments", headers={"JOB-TOKEN": JOB_TOKEN}, query={
-        "environment": "production", "order_by": "id", "sort": "desc", "per_page": "100"})
-    for _ in range(lists):
-        listed.respond(200, [payloads.deployment(77, "success", sha=sha, created_at=now, updated_at=now, job_id=501),
-                             payloads.deployment(70, "success", sha=payloads.SHA_OLD, job_id=500)])
+    _deployments_of(http_fake, "production", [
+        payloads.deployment(77, "success", sha=sha, created_at=now, updated_at=now, job_id=501),
+        payloads.deployment(70, "success", sha=payloads.SHA_OLD, job_id=500)], times=lists)
     if code:
         http_fake.expect("PUT", f"{API}/deployments/77", headers={"JOB-TOKEN": JOB_TOKEN},
                          json={"status": "canceled"}).respond(200, payloads.deployment(77, "canceled", sha=sha))

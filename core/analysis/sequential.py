@@ -47,7 +47,7 @@ from releasegate.analysis.data import MetricData, Observation
 from releasegate.analysis.orderstat import moments
 from releasegate.analysis.stats import is_number
 from releasegate.analysis.verdict import Measurement
-from releasegate.policy.model import Metric
+from releasegate.policy.model import Metric, sequential_kind
 
 #: Rollout length (intervals) the rate charts' and the combined chart's default threshold is set
 #: for: h = log(HORIZON / alpha). Lorden's bound ``T*exp(-h)`` is conservative for these charts
@@ -127,9 +127,7 @@ def default_threshold(alpha: float, kind: str = "rate") -> float:
 
 def metric_kind(metric: Metric) -> str:
     """``rate`` or ``level``: the metric's own ``kind``, or from whether it has a count."""
-    if metric.kind != "auto":
-        return metric.kind
-    return "rate" if metric.count_query else "level"
+    return sequential_kind(metric.kind, metric.count_query)
 
 
 @dataclass

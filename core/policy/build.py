@@ -36,6 +36,7 @@ from releasegate.policy.model import (
     Rollback,
     Router,
     Validation,
+    sequential_kind,
 )
 from releasegate.policy.schema import did_you_mean
 
@@ -315,7 +316,7 @@ class Builder:
         ``histogram_quantile(q, ...)`` in its query, else ``None`` (a mean-like level)."""
         if raw.get("judge") != "sequential":
             return None
-        rate = raw.get("kind") == "rate" or (raw.get("kind", "auto") == "auto" and raw.get("count_query"))
+        rate = sequential_kind(raw.get("kind", "auto"), raw.get("count_query")) == "rate"
         if "quantile" in raw:
             if rate:
                 self.problem((*path, "quantile"), "'quantile' applies to level metrics (kind: level), "

@@ -193,6 +193,14 @@ class Metric:
     location: Location | None = None
 
 
+def sequential_kind(kind: str, count_query: str | None) -> str:
+    """``rate`` or ``level``: a sequential metric's ``kind``, or with ``auto`` from whether it
+    has a ``count_query``."""
+    if kind != "auto":
+        return kind
+    return "rate" if count_query else "level"
+
+
 @dataclass(frozen=True)
 class Gate:
     """A named metric analysis, run every ``interval`` seconds."""

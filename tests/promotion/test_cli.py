@@ -6,10 +6,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from peers.locate import VENV_BIN, require_bin
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "checkout"
 SHA = "3f2a9c1d4b5e6f708192a3b4c5d6e7f809102132"
@@ -18,7 +19,7 @@ MONDAY = "2026-03-30T10:00:00+02:00"
 
 @pytest.fixture
 def run(tmp_path: Path):
-    script = Path(sys.executable).with_name("releasegate")
+    script = require_bin("releasegate", "venv", where=VENV_BIN)
     ledger = str(tmp_path / "ledger.db")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RELEASEGATE_", "GITHUB_", "GITLAB_", "CI"))}
     env["RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD"] = "1"
@@ -27,8 +28,6 @@ def run(tmp_path: Path):
         return subprocess.run([str(script), *args, "-c", str(EXAMPLE / "releasegate.yml"), "--ledger", ledger],
                               capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
 
-    if not script.exists():
-        pytest.skip(f"{script} is not installed")
     return call
 
 
@@ -85,7 +84,7 @@ def test_missing_report_blocks(run, tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns("__pycache__", ".releasegate"))
     (copy / "reports" / "unit" / "pytest.xml").unlink()
     run("record-check", "lint", "--sha", SHA, "--status", "passed")
-    script = Path(sys.executable).with_name("releasegate")
+    script = require_bin("releasegate", "venv", where=VENV_BIN)
     result = subprocess.run([str(script), "promote", "--to", "dev", "--sha", SHA, "-c", str(copy / "releasegate.yml"),
                              "--ledger", str(tmp_path / "ledger.db"), "--dry-run", "--format", "json"],
                             capture_output=True, text=True, timeout=60, cwd=tmp_path,

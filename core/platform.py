@@ -116,6 +116,10 @@ class Platform:
     def publish_outputs(self, values: dict[str, str]) -> None:
         """Publish named values of a command that does not decide (``cache``: keys and flags)."""
 
+    def publish_lists(self, values: dict[str, tuple[str, ...]]) -> None:
+        """Publish named lists (``cache``: ``kaniko-args``, ``buildkit-args``) where the platform
+        passes lists between steps as lists (Tekton array results); others keep the text forms."""
+
 
 class LocalPlatform(Platform):
     """The embedded default: no CI system, everything in the local ledger."""

@@ -9,7 +9,8 @@ points at the full report the step keeps in the source workspace.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,10 +23,22 @@ if TYPE_CHECKING:
     from releasegate.model import Decision
 
 #: The Task's results, in the order it declares them.
-RESULTS: tuple[str, ...] = ("outcome", "reason", "next-weight", "rollback-to", "cache-key")
-#: Bytes per result; 1 KB for ``reason`` and 256 B for each other keeps all five under 2.1 KB.
-LIMITS: Mapping[str, int] = {"reason": 1024}
+RESULTS: tuple[str, ...] = (
+    "outcome", "reason", "next-weight", "rollback-to",
+    "cache-key", "cache-restore-keys", "cache-save", "kaniko-args", "buildkit-args",
+)  # fmt: skip
+#: Results of type array: JSON lists of strings, each to be passed whole as ``[*]``.
+ARRAY_RESULTS: frozenset[str] = frozenset({"kaniko-args", "buildkit-args"})
+#: Bytes per result. All nine fit Tekton's 4 KB termination message with its JSON framing:
+#: 1 KB for ``reason``, 512 B for each flag list, 256 B for each other value.
+LIMITS: Mapping[str, int] = {"reason": 1024, "kaniko-args": 512, "buildkit-args": 512}
 DEFAULT_LIMIT = 256
+#: An array result written when the command gave none: a build without any cache, never a
+#: write. Tekton refuses ``[*]`` of an empty array, so a list result is never ``[]``.
+ARRAY_FALLBACK: Mapping[str, tuple[str, ...]] = {
+    "kaniko-args": ("--cache=false",),
+    "buildkit-args": ("--no-cache",),
+}
 #: Set by the step: the full report's path relative to the source workspace.
 REPORT_ENV = "RELEASEGATE_TEKTON_REPORT"
 
@@ -52,17 +65,41 @@ def truncate(value: str, limit: int, pointer: str | None = None) -> str:
     return (head + tail).encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
+def array_text(name: str, values: Sequence[str]) -> str:
+    """An array result as Tekton reads it: a JSON list of strings, never empty, never cut.
+
+    A list is never shortened to fit: a flag list without its last flag (``--no-push-cache``)
+    would turn a read-only build into a writing one.
+
+    :raises PlatformError: when the list exceeds its byte budget.
+    """
+    text = json.dumps(list(values) or list(ARRAY_FALLBACK[name]), separators=(",", ":"))
+    limit = LIMITS.get(name, DEFAULT_LIMIT)
+    if len(text.encode("utf-8")) > limit:
+        raise PlatformError(
+            f"the Tekton result {name} would take {len(text.encode('utf-8'))} bytes, over its"
+            f" {limit}-byte share of the 4 KB termination message; shorten the cache section's"
+            " refs in releasegate.yml"
+        )
+    return text
+
+
 def write_results(
-    env: Mapping[str, str], values: Mapping[str, str], *, fill: bool = True
+    env: Mapping[str, str],
+    values: Mapping[str, str | Sequence[str]],
+    *,
+    fill: bool = True,
 ) -> list[str]:
     """Write the Task's results named in ``values`` to the paths the step was given.
 
     :param env: the step's environment (``RELEASEGATE_RESULT_*`` paths, the report pointer).
-    :param values: result name to value; names the Task does not declare are ignored.
-    :param fill: also write ``""`` to every declared result not in ``values``, because a
-        Pipeline that reads a result the Task never wrote fails.
+    :param values: result name to value, a list for an array result (a string there stands
+        for "none" and gives the fallback); names the Task does not declare are ignored.
+    :param fill: also write every declared result not in ``values`` (``""``, or for an array
+        result its no-cache fallback), because a Pipeline that reads a result the Task never
+        wrote fails.
     :returns: the names written.
-    :raises PlatformError: when a result file cannot be written.
+    :raises PlatformError: when a result file cannot be written or a list does not fit.
     """
     pointer = env.get(REPORT_ENV) or None
     written = []
@@ -70,7 +107,11 @@ def write_results(
         path = env.get(result_env(name))
         if not path or (name not in values and not fill):
             continue
-        text = truncate(str(values.get(name, "")), LIMITS.get(name, DEFAULT_LIMIT), pointer)
+        value = values.get(name, "")
+        if name in ARRAY_RESULTS:
+            text = array_text(name, [] if isinstance(value, str) else list(value))
+        else:
+            text = truncate(str(value), LIMITS.get(name, DEFAULT_LIMIT), pointer)
         try:
             Path(path).write_text(text, encoding="utf-8")
         except OSError as exc:
@@ -106,7 +147,11 @@ class TektonPlatform(LocalPlatform):
         )
 
     def publish_outputs(self, values: dict[str, str]) -> None:
-        """Write the declared values (``cache-key``); ``outcome`` is left to the step's runner."""
+        """Write the declared values (``cache-key``...); ``outcome`` is left to the step's runner."""
+        write_results(self.env, values, fill=False)
+
+    def publish_lists(self, values: dict[str, tuple[str, ...]]) -> None:
+        """Write ``kaniko-args`` and ``buildkit-args`` as array results, whole or not at all."""
         write_results(self.env, values, fill=False)
 
 

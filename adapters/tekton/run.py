@@ -26,6 +26,7 @@ PARAM_ENV: tuple[str, ...] = (
     "RELEASEGATE_ENVIRONMENT",
     "RELEASEGATE_CONFIG",
     "RELEASEGATE_SHA",
+    "RELEASEGATE_REF",
     "RELEASEGATE_GATE",
     "RELEASEGATE_DURATION",
     "RELEASEGATE_PROMETHEUS_URL",
@@ -63,6 +64,8 @@ def command_env(env: Mapping[str, str]) -> dict[str, str]:
     out = {k: v for k, v in env.items() if not (k in PARAM_ENV and not v.strip())}
     for name in ("RELEASEGATE_COMMAND", "RELEASEGATE_ARGS", "RELEASEGATE_FAIL_ON"):
         out.pop(name, None)  # read here, not options of the CLI
+    if env.get("RELEASEGATE_COMMAND", "").strip() == "cache":
+        out.setdefault("RELEASEGATE_TARGET", "tekton")  # the kaniko/BuildKit flag results
     if "RELEASEGATE_ENVIRONMENT" in out:
         out.setdefault("RELEASEGATE_TO", out["RELEASEGATE_ENVIRONMENT"])  # promote's --to
     if "RELEASEGATE_PROMETHEUS_URL" in out:  # also for policies that write ${PROMETHEUS_URL}

@@ -48,6 +48,20 @@ def render_kaniko(plan: CachePlan, fork: str | None = None) -> Rendered:
     return Rendered("kaniko", "".join(f + "\n" for f in plan.kaniko), {"args": list(plan.kaniko)}, notes)
 
 
+#: What a build tool gets when the policy has no section for it: no cache at all, never a write.
+NO_CACHE: dict[str, tuple[str, ...]] = {"kaniko-args": ("--cache=false",), "buildkit-args": ("--no-cache",)}
+
+
+def tool_args(plan: CachePlan) -> dict[str, tuple[str, ...]]:
+    """kaniko executor and ``buildctl build`` flags as lists, never empty (an empty list cannot
+    be passed on by Tekton): a tool without a policy section gets :data:`NO_CACHE`."""
+    return {
+        "kaniko-args": plan.kaniko or NO_CACHE["kaniko-args"],
+        "buildkit-args": (plan.buildkit.buildctl_flags() if plan.buildkit else ())
+        or NO_CACHE["buildkit-args"],
+    }
+
+
 def render_env(plan: CachePlan) -> Rendered:
     """``export`` lines for a POSIX shell (``eval "$(releasegate cache --target env)"``)."""
     outputs = github_outputs(plan)

@@ -77,6 +77,7 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         scan,
         select_groups,
     )
+    from releasegate.cache.render_tools import tool_args
     from releasegate.cache.tools import parse_size
     from releasegate.policy.model import Cache
 
@@ -109,6 +110,7 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
                       warnings=warnings)
     rendered = render(plan, args.target, kaniko_fork=cache.kaniko.fork if cache.kaniko else None)
     ctx.platform.publish_outputs(github_outputs(plan))
+    ctx.platform.publish_lists(tool_args(plan))
     explain = [*plan.explain, f"lockfiles found with {discovery}", *rendered.notes]
     if ci.protected is False and trust.write:
         explain.append(f"the platform reports {ref.name} as unprotected: anyone who can push to it "

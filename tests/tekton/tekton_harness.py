@@ -52,7 +52,7 @@ class TaskRunResult:
 
     succeeded: bool
     exit_code: int
-    results: dict[str, str]
+    results: dict[str, Any]
     stdout: str
     stderr: str
     image: str
@@ -77,10 +77,12 @@ class TaskRunHarness:
     chroot: Path | None = None
     runs: int = 0
     volumes: int = 0
+    #: The Task itself, when it does not come from ``task_file`` (one of several in a file).
+    document: dict[str, Any] | None = None
 
     @property
     def task(self) -> dict[str, Any]:
-        task = yaml.safe_load(self.task_file.read_text(encoding="utf-8"))
+        task = self.document or yaml.safe_load(self.task_file.read_text(encoding="utf-8"))
         if task.get("apiVersion") != "tekton.dev/v1" or task.get("kind") != "Task":
             raise TaskRunError(f"{self.task_file}: not a tekton.dev/v1 Task")
         return dict(task)
@@ -95,7 +97,7 @@ class TaskRunHarness:
 
     def run(
         self,
-        params: Mapping[str, str] | None = None,
+        params: Mapping[str, str | list[str]] | None = None,
         workspaces: Mapping[str, Path] | None = None,
         *,
         name: str | None = None,
@@ -113,7 +115,9 @@ class TaskRunHarness:
         uid = self.step_uid()
         for path in (rundir / "results", rundir / "home"):
             _give(path, uid)
-        values = self._variables(spec, dict(params or {}), dict(workspaces or {}), rundir, run_name)
+        values, lists = self._variables(
+            spec, dict(params or {}), dict(workspaces or {}), rundir, run_name
+        )
         template = spec.get("stepTemplate", {})
         outputs, logs_out, logs_err, exit_code, image = [], [], [], 0, ""
         for index, step in enumerate(spec["steps"]):
@@ -128,7 +132,7 @@ class TaskRunHarness:
             }
             base = {"PATH": f"{self.image_bin}:/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
             workdir = _substitute(step.get("workingDir", ""), values) or self.view(rundir / "home")
-            args = [_substitute(a, values) for a in step.get("args", [])]
+            args = _substitute_list(step.get("args", []), values, lists)
             if "script" in step:
                 if "command" in step:
                     raise TaskRunError(f"step {step['name']}: script and command are exclusive")
@@ -140,7 +144,7 @@ class TaskRunHarness:
                 script.chmod(0o755)
                 cmd = [self.view(script), *args]
             else:
-                cmd = [_substitute(c, values) for c in step["command"]] + args
+                cmd = _substitute_list(step["command"], values, lists) + args
             if self.chroot is not None:
                 user = (step.get("securityContext") or {}).get("runAsUser", 0)
                 chroot = [CHROOT, f"--userspec={user}:{user}", str(self.chroot)]
@@ -191,25 +195,33 @@ class TaskRunHarness:
     def _variables(
         self,
         spec: dict[str, Any],
-        given: dict[str, str],
+        given: dict[str, str | list[str]],
         bound: dict[str, Path],
         rundir: Path,
         run_name: str,
-    ) -> dict[str, str]:
+    ) -> tuple[dict[str, str], dict[str, list[str]]]:
         declared = {p["name"]: p for p in spec.get("params", [])}
         unknown = sorted(set(given) - set(declared))
         if unknown:
             raise TaskRunError(f"params not declared by the Task: {', '.join(unknown)}")
         values: dict[str, str] = {}
+        lists: dict[str, list[str]] = {}
         for pname, param in declared.items():
-            if param.get("type", "string") != "string":
-                raise TaskRunError(f"param {pname}: only string params are portable")
+            kind = param.get("type", "string")
+            if kind not in ("string", "array"):
+                raise TaskRunError(f"param {pname}: type {kind} is not played here")
             if pname in given:
                 value = given[pname]
             elif "default" in param:
                 value = param["default"]
             else:
                 raise TaskRunError(f"param {pname} has no default and was not given")
+            if kind == "array":
+                # docs/tasks.md "Specifying Parameters": an array param takes a list of strings
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise TaskRunError(f"param {pname}: a list of strings is expected, got {value!r}")
+                lists[f"params.{pname}"] = list(value)
+                continue
             if not isinstance(value, str):
                 raise TaskRunError(f"param {pname}: a string is expected, got {value!r}")
             values[f"params.{pname}"] = value
@@ -227,8 +239,8 @@ class TaskRunHarness:
             else:
                 raise TaskRunError(f"workspace {wname} is required and was not bound")
         for result in spec.get("results", []):
-            if result.get("type", "string") != "string":
-                raise TaskRunError(f"result {result['name']}: only string results are portable")
+            if result.get("type", "string") not in ("string", "array"):
+                raise TaskRunError(f"result {result['name']}: only string and array results are played")
             values[f"results.{result['name']}.path"] = self.view(
                 rundir / "results" / result["name"]
             )
@@ -237,7 +249,7 @@ class TaskRunHarness:
         values["context.taskRun.uid"] = f"00000000-0000-4000-8000-{self.runs:012d}"
         values["context.task.name"] = spec.get("name", self.task["metadata"]["name"])
         values["context.task.retry-count"] = "0"
-        return values
+        return values, lists
 
 
 def _substitute(text: str, values: Mapping[str, str]) -> str:
@@ -261,6 +273,27 @@ def _substitute(text: str, values: Mapping[str, str]) -> str:
     return _VARIABLE.sub(one, text)
 
 
+def _substitute_list(
+    items: list[str], values: Mapping[str, str], lists: Mapping[str, list[str]]
+) -> list[str]:
+    """``command``/``args`` with ``$(params.x[*])`` of an array param expanded in place.
+
+    docs/tasks.md "Substituting Array parameters": an array param is referenced with
+    the star notation as an item of its own in a step's ``command`` or ``args``.
+    """
+    out: list[str] = []
+    for item in items:
+        star = re.fullmatch(r"\$\(params\.([A-Za-z0-9_-]+)\[\*\]\)", item.strip())
+        if star:
+            key = f"params.{star.group(1)}"
+            if key not in lists:
+                raise TaskRunError(f"{item} refers to no array param of the Task")
+            out += lists[key]
+        else:
+            out.append(_substitute(item, values))
+    return out
+
+
 def _merge(template: Mapping[str, Any], step: Mapping[str, Any]) -> dict[str, Any]:
     """A step over its ``stepTemplate``: step fields win; env merges by name, the step's last."""
     merged = {**template, **step}
@@ -272,13 +305,25 @@ def _merge(template: Mapping[str, Any], step: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-def _read_results(spec: Mapping[str, Any], directory: Path) -> tuple[dict[str, str], str]:
-    results = {}
+def _read_results(spec: Mapping[str, Any], directory: Path) -> tuple[dict[str, Any], str]:
+    results: dict[str, Any] = {}
+    raw = {}
     for result in spec.get("results", []):
         path = directory / result["name"]
         if path.is_file():
-            results[result["name"]] = path.read_text(encoding="utf-8")
-    message = json.dumps([{"key": k, "value": v, "type": 1} for k, v in results.items()])
+            text = path.read_text(encoding="utf-8")
+            raw[result["name"]] = text
+            results[result["name"]] = text
+            if result.get("type") == "array":
+                # docs/tasks.md "Emitting Array Results": the file holds a JSON list of strings
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    value = None
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise TaskRunError(f"array result {result['name']} is not a JSON list: {text!r}")
+                results[result["name"]] = value
+    message = json.dumps([{"key": k, "value": v, "type": 1} for k, v in raw.items()])
     if len(message.encode("utf-8")) > TERMINATION_MESSAGE_LIMIT:
         raise TaskRunError(
             f"results take {len(message.encode())} bytes; the termination message holds"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -77,6 +79,10 @@ def test_publish_writes_every_result_and_the_declared_outputs(tmp_path: Path) ->
         "next-weight": "",
         "rollback-to": "b" * 40,
         "cache-key": "",
+        "cache-restore-keys": "",
+        "cache-save": "",
+        "kaniko-args": '["--cache=false"]',
+        "buildkit-args": '["--no-cache"]',
     }
     assert context.platform == "tekton"
     assert context.sha == "c" * 40
@@ -100,3 +106,16 @@ def test_an_unwritable_result_is_a_platform_error(tmp_path: Path) -> None:
         PlatformError, match=r"^cannot write the Tekton result outcome to .*missing/outcome: "
     ):
         write_results(env, {"outcome": "allow"})
+
+
+def test_a_flag_list_is_written_whole_or_refused(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    read_only = ("--cache=true", "--cache-repo=registry.example.com/c/cache", "--no-push-cache")
+
+    write_results(env, {"kaniko-args": read_only}, fill=False)
+    assert json.loads((tmp_path / "kaniko-args").read_text()) == list(read_only)
+
+    # cut to fit, the list would lose --no-push-cache and write the cache: refused instead
+    too_long = ("--cache=true", "--cache-repo=" + "r" * 600, "--no-push-cache")
+    with pytest.raises(PlatformError, match="the Tekton result kaniko-args would take 6"):
+        write_results(env, {"kaniko-args": too_long}, fill=False)

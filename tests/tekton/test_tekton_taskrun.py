@@ -14,7 +14,12 @@ import pytest
 from providers.checkout_rollout import ERROR_RATE, REQUESTS, checkout_series, rollout_start, synth
 from tekton_harness import TaskRunError, TaskRunHarness
 
-RESULTS = ["outcome", "reason", "next-weight", "rollback-to", "cache-key"]
+RESULTS = [
+    "outcome", "reason", "next-weight", "rollback-to",
+    "cache-key", "cache-restore-keys", "cache-save", "kaniko-args", "buildkit-args",
+]  # fmt: skip
+#: What a command other than cache leaves in the flag lists: no cache, never a write.
+NO_CACHE = {"kaniko-args": ["--cache=false"], "buildkit-args": ["--no-cache"]}
 SHA = "3f786850e387550fdab836ed7e6dc881de23001b"
 
 
@@ -36,7 +41,8 @@ def test_check_of_the_example_policy_writes_every_result(
     assert run.results["reason"] == (
         "releasegate.yml: valid (version 1; dev -> staging -> production; 6 validations, 2 gates)"
     )
-    assert [run.results[name] for name in RESULTS[2:]] == ["", "", ""]
+    assert [run.results[name] for name in RESULTS[2:7]] == ["", "", "", "", ""]
+    assert {name: run.results[name] for name in NO_CACHE} == NO_CACHE
     log = checkout_source / ".releasegate/tekton/releasegate-run-1.log"
     assert "releasegate.yml: valid" in log.read_text()
 
@@ -132,24 +138,28 @@ def test_fail_on_other_outcomes_lets_a_block_pass(
         ),
     ],
 )
-def test_an_error_is_an_outcome_not_a_failed_taskrun(
+def test_an_error_fails_the_taskrun_with_every_result_written(
     taskrun: TaskRunHarness, checkout_source: Path, params: dict[str, str], reason: str
 ) -> None:
     run = taskrun.run(params, {"source": checkout_source})
+    relaxed = taskrun.run({**params, "fail-on": ""}, {"source": checkout_source})
 
-    assert run.succeeded, run.stderr
-    assert run.results["outcome"] == "error"
-    assert run.results["reason"].endswith(reason)
-    assert list(run.results) == RESULTS
+    # fail-on defaults to "error": a command that could not decide never passes silently
+    assert not run.succeeded
+    assert run.exit_code == 2
+    assert "outcome error is in fail-on (error): failing the step" in run.stderr
+    for done in (run, relaxed):
+        assert done.results["outcome"] == "error"
+        assert done.results["reason"].endswith(reason)
+        assert list(done.results) == RESULTS
+    # an empty fail-on lets `when` and `finally` read the error instead
+    assert relaxed.succeeded, relaxed.stderr
 
 
 def test_fail_on_error_fails_with_the_usage_exit_code(
     taskrun: TaskRunHarness, checkout_source: Path
 ) -> None:
-    run = taskrun.run(
-        {"command": "check", "config": "missing.yml", "fail-on": "error"},
-        {"source": checkout_source},
-    )
+    run = taskrun.run({"command": "check", "config": "missing.yml"}, {"source": checkout_source})
 
     assert not run.succeeded
     assert run.exit_code == 2
@@ -160,7 +170,7 @@ def test_a_policy_problem_names_its_line(taskrun: TaskRunHarness, checkout_sourc
     policy = checkout_source / "releasegate.yml"
     policy.write_text(policy.read_text().replace("min_tests: 20", "min_test: 20"))
 
-    run = taskrun.run({"command": "check"}, {"source": checkout_source})
+    run = taskrun.run({"command": "check", "fail-on": ""}, {"source": checkout_source})
 
     assert run.results["outcome"] == "error"
     assert run.results["reason"] == (
@@ -173,7 +183,8 @@ def test_a_long_reason_is_cut_and_points_to_the_report(
     taskrun: TaskRunHarness, checkout_source: Path
 ) -> None:
     run = taskrun.run(
-        {"command": "check", "args": "--bogus " + "é" * 3000}, {"source": checkout_source}
+        {"command": "check", "args": "--bogus " + "é" * 3000, "fail-on": ""},
+        {"source": checkout_source},
     )
 
     reason = run.results["reason"]
@@ -242,7 +253,7 @@ def test_a_provider_that_is_down_is_inconclusive_and_fail_on_can_stop_it(
     _gate_policy(source)
     params = {"command": "analyze", "gate": "canary-health", "args": "--once"}
 
-    relaxed = taskrun.run(params, {"source": source})
+    relaxed = taskrun.run({**params, "fail-on": "error"}, {"source": source})
     strict = taskrun.run({**params, "fail-on": "fail,inconclusive,error"}, {"source": source})
 
     assert relaxed.succeeded
@@ -257,7 +268,7 @@ def test_the_prometheus_token_comes_from_its_workspace_only(taskrun: TaskRunHarn
     source = taskrun.workspace("source")
     _gate_policy(source)
     auth = taskrun.workspace("auth")
-    params = {"command": "analyze", "gate": "canary-health", "args": "--once"}
+    params = {"command": "analyze", "gate": "canary-health", "args": "--once", "fail-on": ""}
 
     missing = taskrun.run(params, {"source": source, "prometheus-auth": auth})
 
@@ -276,15 +287,15 @@ def test_cache_publishes_its_key_as_a_result(
 ) -> None:
     (checkout_source / "requirements.txt").write_text("pluggy==1.5.0\n")
 
-    run = taskrun.run(
-        {"command": "cache", "sha": SHA, "args": "--target tekton --ref main"},
-        {"source": checkout_source},
-    )
+    run = taskrun.run({"command": "cache", "sha": SHA, "ref": "main"}, {"source": checkout_source})
 
+    # no --target needed: the Task renders the tekton target
     assert run.succeeded, run.stderr
     assert run.results["outcome"] == "ok"
     assert run.results["reason"] == "releasegate cache finished"
     assert run.results["cache-key"].startswith("releasegate-linux-pip-")
+    assert run.results["cache-restore-keys"] == "releasegate-linux-pip-"
+    assert run.results["cache-save"] == "true"
     assert "cache-key: " + run.results["cache-key"] in run.stdout
 
 

@@ -13,12 +13,29 @@ from peers.locate import ROOT
 from peers.runners import Tool
 
 #: Tekton's v1 JSON Schemas (from redhat-developer/vscode-tekton), kept beside the repository.
-SCHEMAS = Path(os.environ.get("RELEASEGATE_TEKTON_SCHEMAS", ROOT.parent / "shared/schemas/tekton"))
+#: The shared folder sits beside the main checkout; a worktree sits one level deeper.
+SHARED = next((d / "shared" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared").is_dir()),
+              ROOT.parent / "shared")
+SCHEMAS = Path(os.environ.get("RELEASEGATE_TEKTON_SCHEMAS", SHARED / "schemas/tekton"))
 TEKTON_DIR = ROOT / "adapters" / "tekton"
 TASK_FILE = TEKTON_DIR / "releasegate.yaml"
 PIPELINE = TEKTON_DIR / "samples" / "pipeline.yaml"
 PIPELINERUN = TEKTON_DIR / "samples" / "pipelinerun.yaml"
+REFERENCE = TEKTON_DIR / "samples" / "reference-pipeline.yaml"
 STUBS = Path(__file__).resolve().parent / "fixtures" / "stub-tasks.yaml"
+#: Replaces tekton-lint's no-undefined-result, which does not know array results' [*].
+ARRAY_RULE = Path(__file__).resolve().parent / "fixtures" / "tekton-lint" / "array-results.mjs"
+
+
+@pytest.fixture
+def lint_config(tmp_path: Path) -> Path:
+    """A .tektonlintrc.yaml with the array-aware result rule (loaded by absolute path)."""
+    config = tmp_path / ".tektonlintrc.yaml"
+    config.write_text(
+        "rules:\n  no-undefined-result: off\n"
+        f"custom:\n  releasegate: {ARRAY_RULE}\n"
+    )
+    return config
 
 
 def _schema(name: str) -> Path:
@@ -29,8 +46,8 @@ def _schema(name: str) -> Path:
 
 
 @pytest.mark.peer("tekton-lint")
-def test_task_and_samples_pass_tekton_lint(tekton_lint: Tool) -> None:
-    result = tekton_lint(TASK_FILE, PIPELINE, PIPELINERUN, STUBS)
+def test_task_and_samples_pass_tekton_lint(tekton_lint: Tool, lint_config: Path) -> None:
+    result = tekton_lint("--config", lint_config, TASK_FILE, PIPELINE, PIPELINERUN, REFERENCE, STUBS)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert " error " not in result.stdout
@@ -38,21 +55,44 @@ def test_task_and_samples_pass_tekton_lint(tekton_lint: Tool) -> None:
 
 
 @pytest.mark.peer("tekton-lint")
-def test_tekton_lint_catches_a_wrong_param_in_the_sample(tekton_lint: Tool, tmp_path: Path) -> None:
+def test_tekton_lint_catches_a_wrong_param_in_the_sample(
+    tekton_lint: Tool, tmp_path: Path, lint_config: Path
+) -> None:
     broken = tmp_path / "pipeline.yaml"
     broken.write_text(
         PIPELINE.read_text().replace("- name: environment\n", "- name: enviroment\n", 1)
     )
 
-    result = tekton_lint(TASK_FILE, broken, STUBS)
+    result = tekton_lint("--config", lint_config, TASK_FILE, broken, STUBS)
 
     assert result.returncode == 1
     assert "enviroment" in result.stdout
 
 
+@pytest.mark.peer("tekton-lint")
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("results.kaniko-args[*]", "results.kaniko-arg[*]", "undefined result 'kaniko-arg'"),
+        ("staging-gate.results.outcome", "staging-gate.results.outcom", "undefined result 'outcom'"),
+    ],
+)
+def test_the_array_aware_rule_still_catches_undefined_results(
+    tekton_lint: Tool, tmp_path: Path, lint_config: Path, old: str, new: str, message: str
+) -> None:
+    broken = tmp_path / "pipeline.yaml"
+    broken.write_text(REFERENCE.read_text().replace(old, new, 1))
+
+    result = tekton_lint("--config", lint_config, TASK_FILE, broken, STUBS)
+
+    assert result.returncode == 1, result.stdout
+    assert message in result.stdout
+
+
 @pytest.mark.peer("check-jsonschema")
 @pytest.mark.parametrize(
-    ("document", "schema"), [(TASK_FILE, "v1_Task.json"), (PIPELINE, "v1_Pipeline.json")]
+    ("document", "schema"),
+    [(TASK_FILE, "v1_Task.json"), (PIPELINE, "v1_Pipeline.json"), (REFERENCE, "v1_Pipeline.json")],
 )
 def test_documents_match_the_tekton_v1_schemas(
     check_jsonschema: Tool, document: Path, schema: str
@@ -78,13 +118,17 @@ def test_task_follows_the_catalog_conventions() -> None:
     for key in ("pipelines.minVersion", "categories", "tags", "displayName", "platforms"):
         assert meta["annotations"][f"tekton.dev/{key}"], key
     assert [p["name"] for p in spec["params"]] == [
-        "command", "environment", "config", "sha", "gate", "duration",
+        "command", "environment", "config", "sha", "ref", "gate", "duration",
         "prometheus-url", "args", "fail-on", "image",
     ]  # fmt: skip
     assert all(p.get("type") == "string" and p.get("description") for p in spec["params"])
     assert [r["name"] for r in spec["results"]] == [
         "outcome", "reason", "next-weight", "rollback-to", "cache-key",
+        "cache-restore-keys", "cache-save", "kaniko-args", "buildkit-args",
     ]  # fmt: skip
+    assert {r["name"] for r in spec["results"] if r.get("type") == "array"} == {
+        "kaniko-args", "buildkit-args"
+    }
     workspaces = {w["name"]: w for w in spec["workspaces"]}
     assert not workspaces["source"].get("optional")
     assert workspaces["ledger"]["optional"] is True

@@ -13,12 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, TASK_FILE, TEKTON_DIR
 from pipeline_harness import PipelineRunHarness, PipelineRunResult
 from tekton_harness import TaskRunError, TaskRunHarness, copy_tree, harness_root
 
-from peers.locate import VENV_BIN, require_bin
+from peers.locate import ROOT, VENV_BIN, require_bin
 
+TEKTON_DIR = ROOT / "adapters" / "tekton"
+TASK_FILE = TEKTON_DIR / "releasegate.yaml"
+EXAMPLE = ROOT / "examples" / "checkout"
 STUBS = Path(__file__).resolve().parent / "fixtures" / "stub-tasks.yaml"
 CLASSIC = TEKTON_DIR / "samples" / "pipeline.yaml"
 REFERENCE = TEKTON_DIR / "samples" / "reference-pipeline.yaml"

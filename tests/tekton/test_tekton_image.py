@@ -12,15 +12,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from argo_rollouts import test_argo_analysis as argo
+from argo_rollouts.test_argo_analysis import live_rollout_start
+from providers.checkout_rollout import checkout_series
 from tekton_harness import CHROOT, TaskRunHarness, copy_tree, harness_root
 
+import releasegate
 from peers.locate import CACHE, ROOT
 from peers.runners import BuildahTools, run
 
@@ -148,12 +154,16 @@ def built(buildah: BuildahTools) -> Iterator[Built]:
             run([*storage, "rmi", tag])
 
 
-def _inside(built: Built, *cmd: str, cwd: str = "/") -> tuple[int, str]:
+def _inside(
+    built: Built, *cmd: str, cwd: str = "/", env: dict[str, str] | None = None
+) -> tuple[int, str]:
     """Run ``cmd`` in the image as its user, with the image's environment, as a runtime would."""
     chroot = [CHROOT, f"--userspec={USER}:{USER}", str(built.rootfs)]
     image_env = [str(item) for item in built.config["Env"]]  # type: ignore[attr-defined]
+    extra = [f"{k}={v}" for k, v in (env or {}).items()]
     result = run(
-        [*chroot, "/usr/bin/env", "-i", "-C", cwd, *image_env, "HOME=/tmp", *cmd], timeout=120
+        [*chroot, "/usr/bin/env", "-i", "-C", cwd, *image_env, "HOME=/tmp", *extra, *cmd],
+        timeout=120,
     )
     return result.returncode, result.stdout + result.stderr
 
@@ -179,7 +189,8 @@ def test_image_holds_the_installed_wheel_and_no_build_leftovers(built: Built) ->
 def test_version_and_check_run_as_the_non_root_user(built: Built) -> None:
     code, out = _inside(built, "releasegate", "--version")
     assert code == 0, out
-    assert out.startswith("releasegate 0.1.0 (pluggy ")
+    # the tag a release gives the image is this version: releasegate.IMAGE:__version__
+    assert out.startswith(f"releasegate {releasegate.__version__} (pluggy ")
 
     example = built.rootfs / "tmp" / "checkout"
     shutil.copytree(EXAMPLE, example)
@@ -188,6 +199,45 @@ def test_version_and_check_run_as_the_non_root_user(built: Built) -> None:
     assert out.startswith(
         "releasegate.yml: valid (version 1; dev -> staging -> production; 6 validations, 2 gates)"
     )
+
+
+def test_the_image_holds_releasegate_all(built: Built) -> None:
+    """One image for Tekton, Argo Rollouts and GitLab: python-gitlab and PyGithub are in it."""
+    code, out = _inside(
+        built, "python3", "-c",
+        "import gitlab, github, releasegate.adapters.gitlab.plugin; print(gitlab.__version__)",
+    )  # fmt: skip
+    assert code == 0, out
+    assert re.fullmatch(r"\d+\.\d+\.\d+\n", out), out
+
+
+@pytest.mark.peer("prometheus")
+@pytest.mark.parametrize(("canary", "expected"), [("healthy", 0), ("bad", 1)])
+def test_the_argo_analysis_job_runs_one_gate_in_the_image(
+    built: Built, prometheus: Any, canary: str, expected: int
+) -> None:
+    """The AnalysisTemplate's container, as the pod runs it: entrypoint, args, env, mounts."""
+    server = prometheus(checkout_series(live_rollout_start(), canary))
+    documents = argo._documents(argo.TEMPLATE)
+    work = built.rootfs / "tmp" / f"argo-{canary}"
+    policy, workspace = work / "policy", work / "workspace"
+    for directory in (policy, workspace):
+        directory.mkdir(parents=True)
+        os.chown(directory, USER, USER)
+    for key, text in documents["ConfigMap"]["data"].items():
+        (policy / key).write_text(text)
+    inside = {"/etc/releasegate": f"/tmp/argo-{canary}/policy",
+              "/workspace": f"/tmp/argo-{canary}/workspace"}
+    argv, env = argo.job_command(
+        documents["AnalysisTemplate"],
+        {"gate": "canary-health", "prometheus-url": server.url},
+        {k: Path(v) for k, v in inside.items()},
+    )
+
+    code, out = _inside(built, *argv, cwd=inside["/workspace"], env=env)
+
+    assert code == expected, out
+    assert out.startswith(("PASS" if expected == 0 else "FAIL") + " analysis (gate=canary-health)")
 
 
 def test_the_task_step_runs_in_the_image(built: Built) -> None:

@@ -29,9 +29,13 @@ RESULTS: tuple[str, ...] = (
 )  # fmt: skip
 #: Results of type array: JSON lists of strings, each to be passed whole as ``[*]``.
 ARRAY_RESULTS: frozenset[str] = frozenset({"kaniko-args", "buildkit-args"})
-#: Bytes per result. All nine fit Tekton's 4 KB termination message with its JSON framing:
-#: 1 KB for ``reason``, 512 B for each flag list, 256 B for each other value.
-LIMITS: Mapping[str, int] = {"reason": 1024, "kaniko-args": 512, "buildkit-args": 512}
+#: Bytes per result. All nine at their limits fit Tekton's 4 KB termination message with
+#: its JSON framing: 1 KB for ``reason``, 512 B for each flag list, 256 B for each key, and
+#: what the short values need (an outcome word, a weight, a commit id, true or false).
+LIMITS: Mapping[str, int] = {
+    "outcome": 32, "reason": 1024, "next-weight": 16, "rollback-to": 64, "cache-save": 8,
+    "kaniko-args": 512, "buildkit-args": 512,
+}  # fmt: skip
 DEFAULT_LIMIT = 256
 #: An array result written when the command gave none: a build without any cache, never a
 #: write. Tekton refuses ``[*]`` of an empty array, so a list result is never ``[]``.
@@ -48,21 +52,37 @@ def result_env(name: str) -> str:
     return "RELEASEGATE_RESULT_" + name.upper().replace("-", "_")
 
 
+def message_size(text: str) -> int:
+    """Bytes ``text`` takes in the termination message: Go's ``json.Marshal`` writes UTF-8 as
+    is, escapes ``"`` and ``\\`` with a backslash and ``<``, ``>``, ``&`` as ``\\u003c``..."""
+    escaped = text.count('"') + text.count("\\")
+    html = text.count("<") + text.count(">") + text.count("&")
+    return len(text.encode("utf-8")) + escaped + 5 * html
+
+
 def truncate(value: str, limit: int, pointer: str | None = None) -> str:
-    """``value`` on one line, at most ``limit`` UTF-8 bytes; a cut value ends with ``pointer``.
+    """``value`` on one line, within ``limit`` bytes of the termination message; a cut value
+    ends with ``pointer``.
 
     :param value: the text to publish.
-    :param limit: the byte budget of this result.
+    :param limit: the byte budget of this result, as :func:`message_size` counts.
     :param pointer: where the full text is, e.g. ``.releasegate/tekton/run-1.json``.
     :returns: ``value`` unchanged when it fits, else a prefix, an ellipsis and the pointer.
     """
     text = " ".join(value.split())
-    if len(text.encode("utf-8")) <= limit:
+    if message_size(text) <= limit:
         return text
     tail = "…" + (f" (full report: {pointer})" if pointer else "")
-    room = max(limit - len(tail.encode("utf-8")), 0)
-    head = text.encode("utf-8")[:room].decode("utf-8", errors="ignore").rstrip()
-    return (head + tail).encode("utf-8")[:limit].decode("utf-8", errors="ignore")
+    room, head = max(limit - message_size(tail), 0), []
+    for char in text:
+        room -= message_size(char)
+        if room < 0:
+            break
+        head.append(char)
+    cut = "".join(head).rstrip() + tail
+    while message_size(cut) > limit:  # a pointer longer than the budget: cut it too
+        cut = cut[:-1]
+    return cut
 
 
 def array_text(name: str, values: Sequence[str]) -> str:
@@ -73,11 +93,13 @@ def array_text(name: str, values: Sequence[str]) -> str:
 
     :raises PlatformError: when the list exceeds its byte budget.
     """
-    text = json.dumps(list(values) or list(ARRAY_FALLBACK[name]), separators=(",", ":"))
+    text = json.dumps(
+        list(values) or list(ARRAY_FALLBACK[name]), separators=(",", ":"), ensure_ascii=False
+    )
     limit = LIMITS.get(name, DEFAULT_LIMIT)
-    if len(text.encode("utf-8")) > limit:
+    if message_size(text) > limit:
         raise PlatformError(
-            f"the Tekton result {name} would take {len(text.encode('utf-8'))} bytes, over its"
+            f"the Tekton result {name} would take {message_size(text)} bytes, over its"
             f" {limit}-byte share of the 4 KB termination message; shorten the cache section's"
             " refs in releasegate.yml"
         )

@@ -323,7 +323,12 @@ def _read_results(spec: Mapping[str, Any], directory: Path) -> tuple[dict[str, A
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                     raise TaskRunError(f"array result {result['name']} is not a JSON list: {text!r}")
                 results[result["name"]] = value
-    message = json.dumps([{"key": k, "value": v, "type": 1} for k, v in raw.items()])
+    # the entrypoint writes the message with Go's json.Marshal: UTF-8 as is, <, > and &
+    # escaped as \u003c... (pkg/termination/write.go)
+    message = json.dumps(
+        [{"key": k, "value": v, "type": 1} for k, v in raw.items()], ensure_ascii=False
+    )
+    message = message.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     if len(message.encode("utf-8")) > TERMINATION_MESSAGE_LIMIT:
         raise TaskRunError(
             f"results take {len(message.encode())} bytes; the termination message holds"

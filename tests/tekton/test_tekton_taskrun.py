@@ -11,8 +11,12 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from providers.checkout_rollout import ERROR_RATE, REQUESTS, checkout_series, rollout_start, synth
-from tekton_harness import TaskRunError, TaskRunHarness
+from tekton_harness import TaskRunError, TaskRunHarness, _read_results
+
+from peers.locate import ROOT
+from releasegate.adapters.tekton.plugin import LIMITS, result_env, write_results
 
 RESULTS = [
     "outcome", "reason", "next-weight", "rollback-to",
@@ -315,3 +319,17 @@ def test_drill_rehearses_a_rollback_through_the_task(
     assert ready.results["rollback-to"] == "a" * 40
     assert alone.results["outcome"] == "fail"
     assert "rollback target" in alone.results["reason"]
+
+
+def test_every_result_at_its_limit_fits_the_termination_message(tmp_path: Path) -> None:
+    """Results share the container's 4 KB termination message (pkg/termination/write.go)."""
+    spec = yaml.safe_load((ROOT / "adapters/tekton/releasegate.yaml").read_text())["spec"]
+    env = {result_env(name): str(tmp_path / name) for name in RESULTS}
+    long = "x > y & " * 1000  # what Go's json.Marshal escapes most
+    flags = ["--cache-repo=" + "r" * (LIMITS["kaniko-args"] - 25)]
+    write_results(env, {**dict.fromkeys(RESULTS, long), "kaniko-args": flags, "buildkit-args": flags})
+
+    results, message = _read_results(spec, tmp_path)
+
+    assert results["kaniko-args"] == flags
+    assert len(message.encode("utf-8")) < 4096

@@ -183,7 +183,8 @@ def test_image_holds_the_installed_wheel_and_no_build_leftovers(built: Built) ->
     size = sum(
         f.stat().st_size for f in (built.rootfs / "opt/releasegate").rglob("*") if f.is_file()
     )
-    assert size < 60 * 1024 * 1024
+    # releasegate[all]: PyGithub brings cryptography and PyNaCl, about 20 MB of the venv
+    assert size < 80 * 1024 * 1024
 
 
 def test_version_and_check_run_as_the_non_root_user(built: Built) -> None:

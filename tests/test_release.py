@@ -86,5 +86,6 @@ def test_the_changelog_has_an_unreleased_section_first_in_keep_a_changelog_form(
 
 
 def test_the_image_references_are_found_at_all() -> None:
-    found = {m.group(0) for path in IMAGE_FILES for m in IMAGE.finditer(path.read_text(encoding="utf-8"))}
+    # one image, named alike everywhere: count the files that name it, not the distinct names
+    found = {path for path in IMAGE_FILES if IMAGE.search(path.read_text(encoding="utf-8"))}
     assert len(found) >= 2, found

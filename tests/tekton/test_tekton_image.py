@@ -227,7 +227,7 @@ def test_the_argo_analysis_job_runs_one_gate_in_the_image(
         os.chown(directory, USER, USER)
     for key, text in documents["ConfigMap"]["data"].items():
         (policy / key).write_text(text)
-    inside = {"/etc/releasegate": f"/tmp/argo-{canary}/policy",
+    inside = {"/etc/releasegate-policy": f"/tmp/argo-{canary}/policy",
               "/workspace": f"/tmp/argo-{canary}/workspace"}
     argv, env = argo.job_command(
         documents["AnalysisTemplate"],

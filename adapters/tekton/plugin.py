@@ -39,6 +39,8 @@ LIMITS: Mapping[str, int] = {
 DEFAULT_LIMIT = 256
 #: An array result written when the command gave none: a build without any cache, never a
 #: write. Tekton refuses ``[*]`` of an empty array, so a list result is never ``[]``.
+#: The same as ``releasegate.cache.render_tools.NO_CACHE`` (a test holds them equal), kept
+#: here so that every command does not import the cache package.
 ARRAY_FALLBACK: Mapping[str, tuple[str, ...]] = {
     "kaniko-args": ("--cache=false",),
     "buildkit-args": ("--no-cache",),

@@ -118,3 +118,11 @@ def test_a_flag_list_is_written_whole_or_refused(tmp_path: Path) -> None:
     too_long = ("--cache=true", "--cache-repo=" + "r" * 600, "--no-push-cache")
     with pytest.raises(PlatformError, match="the Tekton result kaniko-args would take 6"):
         write_results(env, {"kaniko-args": too_long}, fill=False)
+
+
+def test_the_fallback_lists_are_the_cache_packages_no_cache() -> None:
+    from releasegate.adapters.tekton.plugin import ARRAY_FALLBACK, ARRAY_RESULTS
+    from releasegate.cache.render_tools import NO_CACHE
+
+    assert dict(ARRAY_FALLBACK) == NO_CACHE
+    assert set(ARRAY_FALLBACK) == ARRAY_RESULTS

@@ -257,14 +257,14 @@ def test_audit_formats(tmp_path: Path, report: object, counts: dict[str, int]) -
 @pytest.mark.parametrize(
     ("reader", "name", "text", "message"),
     [
-        (JUnitReader, "r.xml", "<testsuite><testcase>", "r.xml:1:21: not well-formed XML (no element found); expected JUnit XML"),
-        (JUnitReader, "r.xml", "<html/>", "root element is <html>, expected <testsuites>"),
+        (JUnitReader, "r.xml", "<testsuite><testcase>", "r.xml:1:22: not well-formed XML (no element found); expected JUnit XML"),
+        (JUnitReader, "r.xml", "<html/>", "the root element is not <testsuites> or <testsuite>"),
         (JUnitReader, "r.xml",
          '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
          "<testsuite>&lol2;</testsuite>", "refusing XML with entity declarations"),
         (CoverageReader, "c.xml", "<report/>", "without a LINE counter"),
         (CoverageReader, "c.json", '{"meta": {}}', "JSON without 'totals' or 'total'"),
-        (CoverageReader, "c.info", "hello world\n", "is not LCOV"),
+        (CoverageReader, "c.info", "hello world\n", "c.info:1: not an LCOV line"),
         (CoverageReader, "c.json", '{"totals": {"covered_lines": 0, "num_statements": 0}}', "measured no lines"),
         (SarifReader, "r.sarif", "{not json", "r.sarif:1:2: not valid JSON"),
         (SarifReader, "r.sarif", '{"version": "2.0.0", "runs": []}', "SARIF version '2.0.0', expected '2.1.0'"),

@@ -58,6 +58,7 @@ class Evidence:
     :param digests: image digests the reports name (``sha256:...``), e.g. from Trivy.
     :param summary: the facts in a short phrase for reasons.
     :param findings: security findings, most severe first.
+    :param skipped: what the report says it could not check (dependencies pip-audit skipped).
     """
 
     kind: str
@@ -67,6 +68,7 @@ class Evidence:
     digests: tuple[str, ...] = ()
     summary: str = ""
     findings: tuple[Finding, ...] = field(default=())
+    skipped: tuple[str, ...] = ()
 
     @property
     def commit(self) -> str | None:

@@ -137,13 +137,17 @@ class Builder:
             self.problem(path, f"needs exactly one of {', '.join(VALIDATION_SOURCES)}; {found}")
         kind = kinds[0] if kinds else "check"
         rules = {"min_tests": ("junit",), "min": ("coverage",), "min_branch": ("coverage",),
-                 "max_severity": ("sarif", "trivy", "audit")}
+                 "max_severity": ("sarif", "trivy", "audit"), "unknown_severity": ("sarif", "trivy", "audit"),
+                 "allow_skipped": ("audit",), "allow_conclusions": ("check",)}
         for key, kinds_allowed in rules.items():
             if key in raw and kind not in kinds_allowed:
                 self.problem((*path, key), f"{key!r} applies only to {' / '.join(kinds_allowed)} validations")
         return Validation(name=name, kind=kind, source=str(raw.get(kind, "")), min_tests=raw.get("min_tests"),
                           min_coverage=raw.get("min"), min_branch_coverage=raw.get("min_branch"),
-                          max_severity=raw.get("max_severity"), location=self.locate(path))
+                          max_severity=raw.get("max_severity"), location=self.locate(path),
+                          unknown_severity=raw.get("unknown_severity"),
+                          allow_skipped=raw.get("allow_skipped") is True,
+                          allow_conclusions=tuple(raw.get("allow_conclusions") or ()))
 
     def environment(self, index: int, raw: dict[str, Any], service: str | None) -> Environment:
         path: Path = ("environments", index)

@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from releasegate.errors import EvidenceError
-from releasegate.evidence.files import StopParsing, XmlEvents, load_json, load_text, read_head, stream_xml
+from releasegate.evidence.files import (
+    StopParsing,
+    XmlEvents,
+    load_json,
+    load_text,
+    read_head,
+    stream_xml,
+)
 from releasegate.evidence.model import Evidence
 
 __all__ = ["CoverageReader", "Counts"]

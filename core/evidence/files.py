@@ -195,7 +195,11 @@ def stream_xml(path: Path, what: str, events: XmlEvents, *, want_text: bool = Fa
     parser.StartDoctypeDeclHandler = doctype
     parser.EntityDeclHandler = refuse("entity declarations")
     parser.UnparsedEntityDeclHandler = refuse("entity declarations")
-    parser.ExternalEntityRefHandler = refuse("external entities")
+    def external(*_args: Any) -> int:
+        refuse("external entities")()
+        return 0
+
+    parser.ExternalEntityRefHandler = external
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     if want_text:

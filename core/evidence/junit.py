@@ -111,7 +111,7 @@ class _Counts(XmlEvents):
             self.commits.append(value)
 
     def _count(self, attributes: dict[str, str], name: str) -> int:
-        text = attributes.get(name, "0").strip() or "0"
+        text = attributes.get(name, "0").strip()
         if not (text.isascii() and text.isdigit()):
             raise EvidenceError(f"{self.path}: a suite's {name} attribute is not a whole number")
         return int(text)

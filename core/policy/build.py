@@ -84,8 +84,8 @@ class Builder:
         self.problems.append((path, message))
 
     def duration(self, value: Any, path: Path) -> float | None:
-        if value is None:
-            return None
+        if value is None or (isinstance(value, float) and not abs(value) <= MAX_NUMBER):
+            return None  # numbers() reports NaN, infinities and numbers too large
         try:
             return parse_duration(value)
         except DurationError as exc:

@@ -6,8 +6,9 @@ report measured branches. Several files are added up by their line and
 branch counts, never by averaging percentages. A report whose covered count
 exceeds its total, or whose percentage falls outside 0..100, is refused.
 XML reports are streamed: a Cobertura report with root totals is read no
-further than its root element; JaCoCo's totals are its root's ``<counter>``
-children, read without building a tree.
+further than its root element (the rest is only checked to be well-formed);
+JaCoCo's totals are its root's ``<counter>`` children, read without building
+a tree.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from typing import Any
 
 from releasegate.errors import EvidenceError
 from releasegate.evidence.files import (
-    StopParsing,
     XmlEvents,
     load_json,
     load_text,
@@ -188,8 +188,8 @@ class _CoverageXml(XmlEvents):
                 self.root = attributes
                 _percent(self.path, _rate(attributes.get("line-rate")), "line-rate")
                 _percent(self.path, _rate(attributes.get("branch-rate")), "branch-rate")
-                if "lines-valid" in attributes and "lines-covered" in attributes:
-                    raise StopParsing
+                # coverage.py and Cobertura write the totals on the root: the rest is detail.
+                self.done = "lines-valid" in attributes and "lines-covered" in attributes
             elif tag == "report":
                 self.format = "JaCoCo"
             else:

@@ -140,15 +140,19 @@ def load_json(path: Path, what: str) -> Any:
                             f"expected {what}") from exc
 
 
-class StopParsing(Exception):
-    """Raised by a handler that has read all it needs; :func:`stream_xml` then stops quietly."""
+class _Refused(Exception):
+    """Raised by a handler meeting a DTD or entity; :func:`stream_xml` turns it into an error."""
 
 
 class XmlEvents:
     """Callbacks for :func:`stream_xml`; override what a reader needs.
 
-    Tags reach the callbacks without their namespace.
+    Tags reach the callbacks without their namespace. A reader that has all it needs sets
+    :attr:`done`: no more callbacks are made, and the rest of the file is only checked to be
+    well-formed (by expat alone, fast), so a truncated report is still refused.
     """
+
+    done: bool = False
 
     def start(self, tag: str, attributes: dict[str, str], depth: int) -> None:
         """An element opens at ``depth`` (the root is 1)."""
@@ -173,7 +177,7 @@ def stream_xml(path: Path, what: str, events: XmlEvents, *, want_text: bool = Fa
     def refuse(reason: str) -> Callable[..., None]:
         def handler(*_args: Any) -> None:
             refused.append(reason)
-            raise StopParsing
+            raise _Refused
         return handler
 
     def doctype(_name: str, _system: str | None, _public: str | None, internal: int) -> None:
@@ -186,6 +190,10 @@ def stream_xml(path: Path, what: str, events: XmlEvents, *, want_text: bool = Fa
         nonlocal depth
         depth += 1
         events.start(local(tag), attributes, depth)
+        if events.done:
+            parser.StartElementHandler = None
+            parser.EndElementHandler = None
+            parser.CharacterDataHandler = None
 
     def end(tag: str) -> None:
         nonlocal depth
@@ -197,6 +205,7 @@ def stream_xml(path: Path, what: str, events: XmlEvents, *, want_text: bool = Fa
     parser.UnparsedEntityDeclHandler = refuse("entity declarations")
     # With an external DTD named, expat skips undefined entities instead of failing: refuse them.
     parser.SkippedEntityHandler = refuse("an entity it cannot expand")
+
     def external(*_args: Any) -> int:
         refuse("external entities")()
         return 0
@@ -210,9 +219,8 @@ def stream_xml(path: Path, what: str, events: XmlEvents, *, want_text: bool = Fa
         for chunk in _chunks(path):
             parser.Parse(chunk, False)
         parser.Parse(b"", True)
-    except StopParsing:
-        if refused:
-            raise EvidenceError(
+    except _Refused:
+        raise EvidenceError(
                 f"{path}:{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}: refusing XML "
                 f"with entity declarations or an inline DTD ({refused[0]}); write the {what} report "
                 f"without them"

@@ -152,6 +152,8 @@ CASES: list[tuple[str, str, str | bytes, str, str]] = [
     ("coverage", "c.xml", UTF16_ENTITY_COVERAGE, "", "refusing XML with entity declarations"),
     ("coverage", "c.xml", '<report><counter type="LINE" covered="x" missed="1"/></report>', "", "LINE covered is not"),
     ("coverage", "c.xml", "<report/>", "", "without a LINE counter"),
+    ("coverage", "c.xml", '<coverage lines-valid="10" lines-covered="9"><packages><package>', "",
+     "not well-formed XML (no element found)"),
     ("coverage", "c.xml", "<html/>", "", "root element is not <coverage>"),
     ("coverage", "c.json", '{"totals": {"covered_lines": 900, "num_statements": 90}}', "", "900 lines covered out of 90"),
     ("coverage", "c.json", '{"totals": {"covered_lines": 9, "num_statements": 90, "percent_covered": 1000}}',

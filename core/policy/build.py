@@ -49,9 +49,9 @@ QUERY_TOKENS = ("variant", "service", "env", "interval", "window", "gate", "metr
 ROUTER_TOKENS = ("weight", "service", "env", "step", "sha", "version")
 ROLLBACK_TOKENS = ("rollback_to", "sha", "version", "env", "service")
 _TOKEN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_CONDITION = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%?)\s*$")
+_CONDITION = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%?)\s*$", re.ASCII)
 _HISTOGRAM_QUANTILE = re.compile(r"histogram_quantile\s*\(\s*(0?\.\d+|1(?:\.0*)?|0)\s*,")
-_AGGREGATE = re.compile(r"^\s*(mean|avg|max|min|median|sum|p\d{1,2})\s+over\s+(\S+)\s*$")
+_AGGREGATE = re.compile(r"^\s*(mean|avg|max|min|median|sum|p\d{1,2})\s+over\s+(\S+)\s*$", re.ASCII)
 VALIDATION_SOURCES = ("check", "junit", "coverage", "sarif", "trivy", "audit")
 #: Largest absolute value of any number in a policy (the criteria language's literal limit too).
 MAX_NUMBER = 1e15

@@ -53,6 +53,7 @@ CASES: list[tuple[dict[str, str], str, str]] = [
     ({"judge": "ratio", "metric": ", min_ratio: .inf"}, "gates.g.metrics[0].min_ratio", "inf is not a number"),
     ({"metric": ', fail_if: "> 1e999"'}, "gates.g.metrics[0].fail_if", "number too large"),
     ({"metric": ', fail_if: "> .nan"'}, "gates.g.metrics[0].fail_if", "expected a condition"),
+    ({"metric": ', fail_if: "> \u0663"'}, "gates.g.metrics[0].fail_if", "expected a condition"),
     ({"metric": ', fail_if: "> 0.05", tolerance: .inf'}, "gates.g.metrics[0].tolerance", "inf is not a number"),
     ({"coverage": ", min: .nan"}, "validations.cov.min", "nan is not a number"),
     ({"coverage": ", min_branch: .nan"}, "validations.cov.min_branch", "nan is not a number"),

@@ -9,7 +9,8 @@ enriching tools add, is used, else the finding is ``unknown`` and the
 validation's ``unknown_severity`` decides (by default no ceiling tolerates it).
 
 A report that audited nothing is an error, never "no findings": an empty
-list, or npm metadata counting no dependencies. Dependencies pip-audit
+list, an npm report whose metadata does not count the dependencies it
+audited, or counts none. Dependencies pip-audit
 skipped ("could not be audited") are counted (``dependencies.skipped``) and
 named, and fail the validation unless it sets ``allow_skipped: true``.
 """
@@ -101,7 +102,7 @@ def _npm_total(report: dict[str, Any]) -> int | None:
 
 def _read(path: Path, report: Any) -> _Audit:
     if isinstance(report, dict) and report.get("auditReportVersion") == 2:
-        vulns = _object(path, report.get("vulnerabilities", {}), "vulnerabilities")
+        vulns = _object(path, report.get("vulnerabilities"), "vulnerabilities")
         findings = []
         for name, vuln in vulns.items():
             entry = _object(path, vuln, f"vulnerabilities.{_text(name)}")
@@ -128,10 +129,14 @@ def _read(path: Path, report: Any) -> _Audit:
 
 def _npm(path: Path, tool: str, report: dict[str, Any], findings: list[Finding]) -> _Audit:
     total = _npm_total(report)
+    if total is None:
+        where = "metadata.dependencies.total" if tool == "npm audit" else "metadata.totalDependencies"
+        raise EvidenceError(f"{path}: npm audit report without {where}: it does not say what it "
+                            f"audited; write it with `npm audit --json`")
     if total == 0 and not findings:
         raise EvidenceError(f"{path}: npm audited no dependencies (metadata counts 0): the report "
                             f"proves nothing; run npm audit where the lockfile is")
-    return _Audit(tool, findings, total if total is not None else len(findings), [])
+    return _Audit(tool, findings, total, [])
 
 
 def _pip_audit(path: Path, dependencies: list[Any]) -> _Audit:

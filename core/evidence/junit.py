@@ -112,7 +112,7 @@ class _Counts(XmlEvents):
 
     def _count(self, attributes: dict[str, str], name: str) -> int:
         text = attributes.get(name, "0").strip()
-        if not (text.isascii() and text.isdigit()):
+        if not (text.isascii() and text.isdigit()) or len(text) > 12:
             raise EvidenceError(f"{self.path}: a suite's {name} attribute is not a whole number")
         return int(text)
 

@@ -45,6 +45,7 @@ def pip_audit(*dependencies: Any) -> str:
     return json.dumps({"dependencies": list(dependencies), "fixes": []})
 
 
+NPM_META = {"metadata": {"dependencies": {"prod": 3, "total": 3}}}
 REQUESTS = {"name": "requests", "version": "2.32.0", "vulns": []}
 SKIPPED = {"name": "internal-lib", "skip_reason": "Dependency not found on PyPI and could not be audited"}
 
@@ -113,14 +114,18 @@ CASES: list[tuple[str, str, str | bytes, str, str]] = [
      "    max_severity: medium\n    unknown_severity: high\n", "PYSEC-1 (unknown"),
     ("audit", "a.json", json.dumps({"auditReportVersion": 2, "vulnerabilities": []}), "",
      "vulnerabilities is not an object"),
-    ("audit", "a.json", json.dumps({"auditReportVersion": 2, "vulnerabilities": {"lodash": "high"}}), "",
+    ("audit", "a.json", json.dumps({"auditReportVersion": 2}), "", "vulnerabilities is not an object"),
+    ("audit", "a.json", json.dumps({"auditReportVersion": 2, "vulnerabilities": {}}), "",
+     "without metadata.dependencies.total"),
+    ("audit", "a.json", json.dumps({"advisories": {}}), "", "without metadata.totalDependencies"),
+    ("audit", "a.json", json.dumps({"auditReportVersion": 2, "vulnerabilities": {"lodash": "high"}, **NPM_META}), "",
      "vulnerabilities.lodash is not an object"),
     ("audit", "a.json", json.dumps({"auditReportVersion": 2, "vulnerabilities": {},
                                     "metadata": {"dependencies": {"total": 0}}}), "", "npm audited no dependencies"),
-    ("audit", "a.json", json.dumps({"advisories": {"1": None}}), "", "advisories.1 is not an object"),
+    ("audit", "a.json", json.dumps({"advisories": {"1": None}, "metadata": {"totalDependencies": 3}}), "", "advisories.1 is not an object"),
     ("audit", "a.json", json.dumps({"advisories": {}, "metadata": {"totalDependencies": 0}}), "",
      "npm audited no dependencies"),
-    ("audit", "a.json", json.dumps({"auditReportVersion": 2, "vulnerabilities": {"x": {"severity": ["high"]}}}),
+    ("audit", "a.json", json.dumps({"auditReportVersion": 2, "vulnerabilities": {"x": {"severity": ["high"]}}, **NPM_META}),
      "    max_severity: critical\n", "(unknown"),
     ("audit", "a.json", '{"foo": 1}', "", "neither pip-audit JSON"),
     # JUnit: suite-level failures, hostile XML

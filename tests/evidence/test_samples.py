@@ -227,11 +227,14 @@ NPM_V2 = {"auditReportVersion": 2, "vulnerabilities": {
                  "range": "<0.2.1", "nodes": ["node_modules/minimist"], "fixAvailable": True},
     "debug": {"name": "debug", "severity": "info", "isDirect": True, "via": [], "effects": [],
               "range": "*", "nodes": [], "fixAvailable": False}},
-    "metadata": {"vulnerabilities": {"info": 1, "low": 0, "moderate": 1, "high": 0, "critical": 1, "total": 3}}}
+    "metadata": {"vulnerabilities": {"info": 1, "low": 0, "moderate": 1, "high": 0, "critical": 1, "total": 3},
+                 "dependencies": {"prod": 40, "dev": 2, "optional": 0, "peer": 0, "peerOptional": 0, "total": 42}}}
 NPM_V1 = {"actions": [], "advisories": {
     "118": {"id": 118, "module_name": "minimatch", "severity": "high", "title": "Regular Expression Denial of Service",
             "findings": [{"version": "0.2.14", "paths": ["minimatch"]}]}},
-    "muted": [], "metadata": {"vulnerabilities": {"info": 0, "low": 0, "moderate": 0, "high": 1, "critical": 0}}}
+    "muted": [], "metadata": {"vulnerabilities": {"info": 0, "low": 0, "moderate": 0, "high": 1, "critical": 0},
+                              "dependencies": 12, "devDependencies": 3, "optionalDependencies": 0,
+                              "totalDependencies": 15}}
 PIP_AUDIT = {"dependencies": [{"name": "requests", "version": "2.31.0", "vulns": [
     {"id": "GHSA-9wx4-h78v-vm56", "fix_versions": ["2.32.0"], "aliases": ["CVE-2024-35195"],
      "description": "..."}]}, {"name": "idna", "version": "3.7", "vulns": []}], "fixes": []}

@@ -42,6 +42,9 @@ class TrivyReader:
                 raise EvidenceError(
                     f"{path}: no SchemaVersion; expected `trivy --format json` output"
                 )
+            if report["SchemaVersion"] != 2:
+                raise EvidenceError(f"{path}: SchemaVersion is not 2; expected `trivy --format json` "
+                                    f"output of a Trivy that writes schema 2")
             metadata = _typed(path, report.get("Metadata"), dict, "Metadata")
             for digest in _typed(path, metadata.get("RepoDigests"), list, "Metadata.RepoDigests"):
                 if not isinstance(digest, str):

@@ -98,6 +98,8 @@ CASES: list[tuple[str, str, str | bytes, str, str]] = [
     ("trivy", "t.json", trivy(Results=[{**TRIVY_RESULT, "Vulnerabilities": [
         {"VulnerabilityID": "CVE-2", "Severity": 9}]}]), "    max_severity: critical\n", "CVE-2 (unknown"),
     ("trivy", "t.json", "{}", "", "no SchemaVersion"),
+    ("trivy", "t.json", trivy(SchemaVersion="2"), "", "SchemaVersion is not 2"),
+    ("trivy", "t.json", trivy(SchemaVersion=True), "", "SchemaVersion is not 2"),
     # audits that audited nothing, skipped dependencies, wrongly typed entries
     ("audit", "a.json", "[]", "", "audited no dependency (the list is empty)"),
     ("audit", "a.json", pip_audit(), "", "audited no dependency (the list is empty)"),

@@ -67,7 +67,7 @@ def expand(pattern: str, base: Path, root: Path | None = None) -> list[Path]:
                 f"{path}: resolves outside the workspace {inside}; reports must be files "
                 f"inside the repository (symlinks out of it are refused)"
             )
-        if resolved.is_file():
+        if resolved.is_file() and resolved not in found:  # two links to one report count once
             found.append(resolved)
     return found
 

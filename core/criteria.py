@@ -28,12 +28,14 @@ MAX_LITERAL = 1e15
 
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 # A literal is a number not glued to a name: `p99` and `tests.total` stay names.
-_NUMBER = r"\d+(?:\.\d+)?"
+_NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 _LITERAL = re.compile(
     rf"(?<![\w.])(?P<pct>{_NUMBER})%(?![\w.%])"
     rf"|(?<![\w.])(?P<dur>(?:{_NUMBER}(?:ms|s|m|h|d|w))+)(?![\w.])"
 )
 _DURATION_PART = re.compile(rf"({_NUMBER})(ms|s|m|h|d|w)")
+# `test-coverage` is a name to whoever wrote it and `test - coverage` to Python: refuse it.
+_HYPHENATED = re.compile(r"(?<![\w.])[A-Za-z_][\w.]*(?:-[A-Za-z_][\w.]*)+")
 
 _COMPARE: dict[type[ast.cmpop], tuple[str, Callable[[float, float], bool]]] = {
     ast.Eq: ("==", operator.eq),
@@ -125,7 +127,17 @@ def parse(text: str) -> Expression:
         raise CriteriaError("empty expression: write a comparison such as coverage >= 80")
     if "__" in text:
         raise CriteriaError("dunder names are not allowed")
+    if not text.isascii():
+        raise CriteriaError("only ASCII letters, digits and operators are allowed")
     _check_bracket_depth(text)
+    hyphenated = _HYPHENATED.search(text)
+    if hyphenated:
+        name = hyphenated.group(0)
+        raise CriteriaError(
+            f"names are identifiers: {name!r} would be read as {' - '.join(name.split('-'))}; "
+            f"write {name.replace('-', '_')} (a validation's facts are under its name with dashes "
+            f"as underscores), or put spaces around '-' to subtract"
+        )
     source = _LITERAL.sub(_literal_to_number, text.strip())
     try:
         with warnings.catch_warnings():

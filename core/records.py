@@ -47,7 +47,11 @@ class Approval:
 
 @dataclass(frozen=True)
 class CheckRun:
-    """A CI check or job that ran on a commit; ``status`` is ``passed`` or ``failed``."""
+    """A CI check or job that ran on a commit.
+
+    ``status`` is ``passed`` or ``failed``; GitHub check runs may also be ``neutral`` or
+    ``skipped``, which pass a validation only when its ``allow_conclusions`` lists them.
+    """
 
     sha: str
     name: str

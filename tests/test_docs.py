@@ -61,3 +61,30 @@ def test_every_hook_has_an_implementation_that_tests_exercise() -> None:
     sample = (ROOT / "tests" / "plugins" / "sample_plugin" / "src" / "releasegate_sample" / "__init__.py").read_text()
     implemented |= set(re.findall(r"def (releasegate_\w+)", sample))
     assert sorted(set(HOOKS) - implemented) == []
+
+
+def test_the_promotion_docs_validation_example_checks_and_decides_as_its_comments_say(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from releasegate.cli import main
+
+    docs = (ROOT / "docs" / "promotion.md").read_text(encoding="utf-8")
+    [example] = [block for block in re.findall(r"```yaml\n(.*?)```", docs, re.S) if "allow_conclusions" in block]
+    (tmp_path / "releasegate.yml").write_text(example)
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "pip-audit.json").write_text(json.dumps({"dependencies": [
+        {"name": "requests", "version": "2.31.0", "vulns": [{"id": "GHSA-9wx4-h78v-vm56", "fix_versions": []}]},
+        {"name": "internal-lib", "skip_reason": "Dependency not found on PyPI and could not be audited"}]}))
+    env = {"RELEASEGATE_LEDGER": str(tmp_path / "ledger.db"), "RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    policy = str(tmp_path / "releasegate.yml")
+    assert main(["check", "-c", policy], env=env) == 0, capsys.readouterr()
+    capsys.readouterr()
+    code = main(["promote", "--to", "production", "--sha", "e" * 40, "--dry-run", "--format", "json",
+                 "-c", policy], env=env)
+    requirements = {r["name"]: r for r in json.loads(capsys.readouterr().out)["requirements"]}
+    assert code == 1
+    audit = requirements["validation dependency-audit"]
+    assert audit["status"] == "fail"
+    assert "1 finding exceeds the medium ceiling: GHSA-9wx4-h78v-vm56 (unknown" in audit["reason"]
+    assert requirements["criterion dependencies.skipped <= 2"]["status"] == "pass"

@@ -33,7 +33,11 @@ FROM_GITHUB = {"success": "success", "inactive": "inactive", "failure": "failure
 TO_GITHUB = {"promoting": "in_progress", "success": "success", "failure": "failure",
              "rolled_back": "failure", "inactive": "inactive"}
 ROLLED_BACK = "rolled back"
-CHECK_PASSED = frozenset({"success", "neutral", "skipped"})
+#: Check-run conclusions that pass on their own; ``neutral`` and ``skipped`` are reported as
+#: such and pass only a validation whose ``allow_conclusions`` lists them (a job skipped because
+#: its ``needs:`` failed concludes ``skipped``).
+CHECK_PASSED = frozenset({"success"})
+CHECK_AS_IS = frozenset({"neutral", "skipped"})
 GOOD_OUTCOMES = frozenset({"allow", "pass", "continue", "promote", "clean"})
 
 
@@ -101,7 +105,7 @@ class GitHubActionsPlatform(Platform):
         for run in self.api.check_runs(sha):
             if run["status"] == "completed" and run["conclusion"]:
                 found.append(CheckRun(sha=sha, name=run["name"], created_at=_aware(run["at"]),
-                                      status="passed" if run["conclusion"] in CHECK_PASSED else "failed",
+                                      status=_check_status(run["conclusion"]),
                                       url=run["url"]))
         seen: set[str] = set()
         for status in self.api.commit_statuses(sha):
@@ -261,3 +265,10 @@ def _deployment(data: Mapping[str, Any], status: Mapping[str, Any] | None,
         version=ours.get("version"), digest=ours.get("digest"), actor=data["creator"],
         url=status["url"] if status is not None else None,
     )
+
+
+def _check_status(conclusion: str) -> str:
+    """A check run's conclusion as a :class:`CheckRun` status: passed, neutral, skipped or failed."""
+    if conclusion in CHECK_PASSED:
+        return "passed"
+    return conclusion if conclusion in CHECK_AS_IS else "failed"

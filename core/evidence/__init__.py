@@ -1,9 +1,11 @@
 """Evidence readers: report files in, :class:`Evidence` facts out (I/O).
 
 A validation names its report kind and a path or glob; :func:`read_validation`
-finds the files and hands them to the reader of that kind. No files is not an
-error here: it returns ``None`` and the promotion rules call the validation
-``missing``.
+finds the files (inside the workspace only) and hands them to the reader of
+that kind. No files is not an error here: it returns ``None`` and the
+promotion rules call the validation ``missing``. A reader that trips over a
+report shaped in a way it did not foresee still ends in an
+:class:`~releasegate.errors.EvidenceError`, never in a traceback.
 """
 
 from __future__ import annotations
@@ -59,11 +61,15 @@ def read_validation(
     validation: Validation,
     base: Path,
     readers: dict[str, type[EvidenceReader]] | None = None,
+    root: Path | None = None,
 ) -> Evidence | None:
     """Read the reports a validation names, relative to ``base`` (the policy's directory).
 
+    :param root: the workspace the reports must be in (default: the git work tree holding
+        ``base``, else ``base``); a file resolving outside it is refused.
     :returns: the evidence, or ``None`` when no file matches.
-    :raises EvidenceError: when a file cannot be read as its kind, or the kind has no reader.
+    :raises EvidenceError: when a file cannot be read as its kind, lies outside the workspace,
+        or the kind has no reader.
     """
     table = READERS if readers is None else readers
     reader = table.get(validation.kind)
@@ -72,7 +78,17 @@ def read_validation(
             f"validation {validation.name}: no reader for {validation.kind!r} reports; "
             f"known: {', '.join(sorted(table))}"
         )
-    paths = expand(validation.source, base)
+    paths = expand(validation.source, base, root)
     if not paths:
         return None
-    return reader().read(paths)
+    try:
+        return reader().read(paths)
+    except EvidenceError:
+        raise
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError, OverflowError,
+            RecursionError) as exc:
+        # A reader's blind spot must block, not crash: name the file, never its content.
+        raise EvidenceError(
+            f"{', '.join(map(str, paths))}: not a {validation.kind} report this reader understands "
+            f"({type(exc).__name__})"
+        ) from exc

@@ -3,23 +3,36 @@
 The format is detected from the content. Line coverage becomes the
 ``coverage`` fact in percent, branch coverage ``coverage.branch`` when the
 report measured branches. Several files are added up by their line and
-branch counts, never by averaging percentages.
+branch counts, never by averaging percentages. A report whose covered count
+exceeds its total, or whose percentage falls outside 0..100, is refused.
+XML reports are streamed: a Cobertura report with root totals is read no
+further than its root element (the rest is only checked to be well-formed);
+JaCoCo's totals are its root's ``<counter>`` children, read without building
+a tree.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 from releasegate.errors import EvidenceError
-from releasegate.evidence.files import load_json, load_text, load_xml, local
+from releasegate.evidence.files import (
+    XmlEvents,
+    load_json,
+    load_text,
+    read_head,
+    stream_xml,
+)
 from releasegate.evidence.model import Evidence
 
 __all__ = ["CoverageReader", "Counts"]
 
+#: Largest count accepted in a report; beyond it a report is corrupt, not a project.
+_MAX_COUNT = 1e12
 _FORMATS = "Cobertura XML, coverage.py JSON, LCOV, JaCoCo XML or an Istanbul coverage-summary.json"
 
 
@@ -45,6 +58,8 @@ class CoverageReader:
         :raises EvidenceError: when a file is in none of the known formats or has no lines.
         """
         counts = [read_counts(path) for path in paths]
+        for path, count in zip(paths, counts, strict=True):
+            _consistent(path, count)
         covered = sum(c.lines_covered for c in counts)
         total = sum(c.lines_total for c in counts)
         if total == 0:
@@ -76,30 +91,53 @@ class CoverageReader:
 
 def read_counts(path: Path) -> Counts:
     """Detect the format of ``path`` and read its totals."""
-    head = load_text(path).lstrip()[:200]
-    if head.startswith("{"):
+    head = read_head(path)
+    text_head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text_head.startswith(b"{"):
         return _json_counts(path, load_json(path, _FORMATS))
-    if head.startswith("<"):
-        root = load_xml(path, "coverage")
-        if local(root.tag) == "coverage":
-            return _cobertura(path, root)
-        if local(root.tag) == "report":
-            return _jacoco(path, root)
-        raise EvidenceError(
-            f"{path}: root element <{local(root.tag)}> is not a coverage report; "
-            f"expected {_FORMATS}"
-        )
+    if text_head.startswith(b"<") or head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00<", b"<\x00")):
+        return _xml_counts(path)
     return _lcov(path, load_text(path))
 
 
+def _consistent(path: Path, counts: Counts) -> None:
+    for what, covered, total in (("lines", counts.lines_covered, counts.lines_total),
+                                 ("branches", counts.branches_covered, counts.branches_total)):
+        if covered > total:
+            raise EvidenceError(f"{path}: {covered} {what} covered out of {total}: more covered than "
+                                f"exist; the report is corrupt")
+
+
 def _int(path: Path, value: Any, what: str) -> int:
+    """A non-negative whole count; reports write them as integers (or ``12.0``)."""
+    if isinstance(value, bool):
+        raise EvidenceError(f"{path}: {what} is not a number")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.isascii():
+            raise EvidenceError(f"{path}: {what} is not a number")
+        value = text
     try:
-        number = int(float(value))
-    except (TypeError, ValueError):
-        raise EvidenceError(f"{path}: {what} is {value!r}, expected a number") from None
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise EvidenceError(f"{path}: {what} is not a number") from None
+    if not math.isfinite(number) or number != int(number) or abs(number) > _MAX_COUNT:
+        raise EvidenceError(f"{path}: {what} is not a whole number of at most {_MAX_COUNT:g}")
     if number < 0:
-        raise EvidenceError(f"{path}: {what} is negative ({number})")
-    return number
+        raise EvidenceError(f"{path}: {what} is negative")
+    return int(number)
+
+
+def _percent(path: Path, value: Any, what: str) -> None:
+    """Refuse a stated percentage outside 0..100 (the counts decide; a bad rate means a bad report)."""
+    if value is None or isinstance(value, bool):
+        return
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise EvidenceError(f"{path}: {what} is not a number") from None
+    if not 0 <= number <= 100:
+        raise EvidenceError(f"{path}: {what} is outside 0..100; the report is corrupt")
 
 
 def _json_counts(path: Path, data: Any) -> Counts:
@@ -107,6 +145,7 @@ def _json_counts(path: Path, data: Any) -> Counts:
         totals = data["totals"]
         if "num_statements" not in totals or "covered_lines" not in totals:
             raise EvidenceError(f"{path}: coverage.py JSON without totals.num_statements")
+        _percent(path, totals.get("percent_covered"), "totals.percent_covered")
         return Counts(
             lines_covered=_int(path, totals["covered_lines"], "totals.covered_lines"),
             lines_total=_int(path, totals["num_statements"], "totals.num_statements"),
@@ -115,8 +154,12 @@ def _json_counts(path: Path, data: Any) -> Counts:
             format="coverage.py JSON",
         )
     if isinstance(data, dict) and isinstance(data.get("total"), dict):
-        lines = data["total"].get("lines") or {}
+        lines = data["total"].get("lines")
         branches = data["total"].get("branches") or {}
+        if not isinstance(lines, dict) or not isinstance(branches, dict):
+            raise EvidenceError(f"{path}: Istanbul summary without total.lines and total.branches objects")
+        _percent(path, lines.get("pct"), "total.lines.pct")
+        _percent(path, branches.get("pct"), "total.branches.pct")
         return Counts(
             lines_covered=_int(path, lines.get("covered"), "total.lines.covered"),
             lines_total=_int(path, lines.get("total"), "total.lines.total"),
@@ -127,61 +170,120 @@ def _json_counts(path: Path, data: Any) -> Counts:
     raise EvidenceError(f"{path}: JSON without 'totals' or 'total'; expected {_FORMATS}")
 
 
-def _cobertura(path: Path, root: ElementTree.Element) -> Counts:
-    if root.get("lines-valid") is not None and root.get("lines-covered") is not None:
-        lines_total = _int(path, root.get("lines-valid"), "lines-valid")
-        lines_covered = _int(path, root.get("lines-covered"), "lines-covered")
-    else:
-        # Old Cobertura writers give only rates: count the <line> elements instead.
-        seen: dict[tuple[str, str], bool] = {}
-        for cls in root.iter("class"):
-            for line in cls.iter("line"):
-                key = (cls.get("filename", ""), line.get("number", ""))
-                seen[key] = seen.get(key, False) or _int(path, line.get("hits", 0), "hits") > 0
-        lines_total, lines_covered = len(seen), sum(seen.values())
-    branches_total = _int(path, root.get("branches-valid", 0), "branches-valid")
-    branches_covered = _int(path, root.get("branches-covered", 0), "branches-covered")
-    return Counts(lines_covered, lines_total, branches_covered, branches_total, "Cobertura")
+class _CoverageXml(XmlEvents):
+    """Streams a Cobertura or JaCoCo report; stops after the root when it holds the totals."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.format = ""
+        self.root: dict[str, str] = {}
+        self.counters: dict[str, tuple[int, int]] = {}
+        self.filename = ""
+        self.seen: dict[tuple[str, str], bool] = {}
+
+    def start(self, tag: str, attributes: dict[str, str], depth: int) -> None:
+        if depth == 1:
+            if tag == "coverage":
+                self.format = "Cobertura"
+                self.root = attributes
+                _percent(self.path, _rate(attributes.get("line-rate")), "line-rate")
+                _percent(self.path, _rate(attributes.get("branch-rate")), "branch-rate")
+                # coverage.py and Cobertura write the totals on the root: the rest is detail.
+                self.done = "lines-valid" in attributes and "lines-covered" in attributes
+            elif tag == "report":
+                self.format = "JaCoCo"
+            else:
+                raise EvidenceError(f"{self.path}: the root element is not <coverage> (Cobertura) or "
+                                    f"<report> (JaCoCo); expected {_FORMATS}")
+        elif self.format == "JaCoCo" and depth == 2 and tag == "counter":
+            # The report's own <counter> children are the totals; nested ones belong to packages.
+            kind = attributes.get("type", "")
+            covered = _int(self.path, attributes.get("covered"), f"{kind} covered")
+            missed = _int(self.path, attributes.get("missed"), f"{kind} missed")
+            self.counters[kind] = (covered, covered + missed)
+        elif self.format == "Cobertura" and tag == "class":
+            self.filename = attributes.get("filename", "")
+        elif self.format == "Cobertura" and tag == "line" and self.filename is not None:
+            # Old Cobertura writers give only rates: count the <line> elements instead.
+            key = (self.filename, attributes.get("number", ""))
+            hits = _int(self.path, attributes.get("hits", 0), "hits")
+            self.seen[key] = self.seen.get(key, False) or hits > 0
+
+    def counts(self) -> Counts:
+        path, root = self.path, self.root
+        if self.format == "JaCoCo":
+            if "LINE" not in self.counters:
+                raise EvidenceError(f"{path}: JaCoCo report without a LINE counter at the top level")
+            lines_covered, lines_total = self.counters["LINE"]
+            branches_covered, branches_total = self.counters.get("BRANCH", (0, 0))
+            return Counts(lines_covered, lines_total, branches_covered, branches_total, "JaCoCo")
+        if "lines-valid" in root and "lines-covered" in root:
+            lines_total = _int(path, root["lines-valid"], "lines-valid")
+            lines_covered = _int(path, root["lines-covered"], "lines-covered")
+        else:
+            lines_total, lines_covered = len(self.seen), sum(self.seen.values())
+        branches_total = _int(path, root.get("branches-valid", 0), "branches-valid")
+        branches_covered = _int(path, root.get("branches-covered", 0), "branches-covered")
+        return Counts(lines_covered, lines_total, branches_covered, branches_total, "Cobertura")
 
 
-def _jacoco(path: Path, root: ElementTree.Element) -> Counts:
-    # The report's own <counter> children are the totals; nested ones belong to packages.
-    counters = {c.get("type"): c for c in root if local(c.tag) == "counter"}
-    if "LINE" not in counters:
-        raise EvidenceError(f"{path}: JaCoCo report without a LINE counter at the top level")
+def _rate(value: str | None) -> float | None:
+    """A Cobertura rate (0..1) as a percentage, ``None`` when absent or not a number."""
+    try:
+        return None if value is None else 100.0 * float(value)
+    except ValueError:
+        return None
 
-    def pair(kind: str) -> tuple[int, int]:
-        counter = counters.get(kind)
-        if counter is None:
-            return 0, 0
-        covered = _int(path, counter.get("covered"), f"{kind} covered")
-        missed = _int(path, counter.get("missed"), f"{kind} missed")
-        return covered, covered + missed
 
-    lines_covered, lines_total = pair("LINE")
-    branches_covered, branches_total = pair("BRANCH")
-    return Counts(lines_covered, lines_total, branches_covered, branches_total, "JaCoCo")
+def _xml_counts(path: Path) -> Counts:
+    events = _CoverageXml(path)
+    stream_xml(path, "coverage", events)
+    return events.counts()
+
+
+_LCOV_IGNORED = ("TN", "FN", "FNDA", "FNF", "FNH", "BRDA", "VER", "FNL", "FNA")
 
 
 def _lcov(path: Path, text: str) -> Counts:
+    """Sum LCOV records; a record without ``LF``/``LH`` counts its ``DA`` lines instead."""
     found = hit = branches_found = branches_hit = 0
     records = 0
-    data_lines: dict[tuple[str, str], bool] = {}
-    has_summary = False
-    current = ""
+    record: dict[str, int] = {}
+    data_lines: dict[str, bool] = {}
+
+    def close(number: int) -> None:
+        nonlocal found, hit
+        if "LF" in record or "LH" in record:
+            if "LF" not in record or "LH" not in record:
+                raise EvidenceError(f"{path}:{number}: an LCOV record has only one of LF and LH")
+            if record["LH"] > record["LF"]:
+                raise EvidenceError(f"{path}:{number}: LH is larger than LF; the report is corrupt")
+            found += record["LF"]
+            hit += record["LH"]
+        else:
+            found += len(data_lines)
+            hit += sum(data_lines.values())
+        record.clear()
+        data_lines.clear()
+
+    open_record = False
+    number = 0
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line:
             continue
         key, _, value = line.partition(":")
         if key == "SF":
-            current = value
+            if open_record:
+                close(number)
+            open_record = True
             records += 1
-        elif key == "LF":
-            found += _int(path, value, f"line {number} LF")
-            has_summary = True
-        elif key == "LH":
-            hit += _int(path, value, f"line {number} LH")
+        elif key == "end_of_record":
+            if open_record:
+                close(number)
+            open_record = False
+        elif key in ("LF", "LH"):
+            record[key] = _int(path, value, f"line {number} {key}")
         elif key == "BRF":
             branches_found += _int(path, value, f"line {number} BRF")
         elif key == "BRH":
@@ -189,15 +291,13 @@ def _lcov(path: Path, text: str) -> Counts:
         elif key == "DA":
             parts = value.split(",")
             if len(parts) < 2:
-                raise EvidenceError(f"{path}:{number}: DA needs LINE,HITS, got {value!r}")
+                raise EvidenceError(f"{path}:{number}: DA needs LINE,HITS")
             covered = _int(path, parts[1], f"line {number} DA hits") > 0
-            data_lines[(current, parts[0])] = data_lines.get((current, parts[0]), False) or covered
-        elif key not in ("TN", "FN", "FNDA", "FNF", "FNH", "BRDA", "VER", "FNL", "FNA", "end_of_record"):
-            raise EvidenceError(
-                f"{path}:{number}: {line[:40]!r} is not LCOV; expected {_FORMATS}"
-            )
+            data_lines[parts[0]] = data_lines.get(parts[0], False) or covered
+        elif key not in _LCOV_IGNORED:
+            raise EvidenceError(f"{path}:{number}: not an LCOV line; expected {_FORMATS}")
+    if open_record:
+        close(number)
     if not records:
         raise EvidenceError(f"{path}: no SF: records; expected {_FORMATS}")
-    if not has_summary:
-        found, hit = len(data_lines), sum(data_lines.values())
     return Counts(hit, found, branches_hit, branches_found, "LCOV")

@@ -1,46 +1,103 @@
-"""Opening report files safely: globs, size limits, JSON, and XML without DTD tricks (I/O).
+"""Opening report files safely: inside the workspace, size-capped, strict JSON, XML without DTDs (I/O).
 
-XML is read with the standard library parser, which does not fetch external
-DTDs; entity declarations (the billion-laughs family) and DOCTYPEs with an
-internal subset are refused before parsing. A plain ``<!DOCTYPE report PUBLIC
-...>`` line, as JaCoCo and Cobertura write, is harmless and accepted.
+Report paths resolve under the workspace (the repository the policy is in); a
+path or symlink leading out of it is refused. Every report is capped at
+:data:`MAX_REPORT_BYTES`. JSON ``NaN``/``Infinity`` and nesting
+deeper than the parser's recursion limit are refused. XML is parsed by expat, streaming, with
+handlers that refuse entity declarations and inline DTDs whatever the
+document's encoding; a plain ``<!DOCTYPE report PUBLIC ...>`` line, as JaCoCo
+writes, is accepted and its DTD never fetched. Error messages name the file,
+line and column but never quote the file's content.
 """
 
 from __future__ import annotations
 
 import glob
 import json
-import re
+import math
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
+from xml.parsers import expat
 
 from releasegate.errors import EvidenceError
 
-__all__ = ["MAX_REPORT_BYTES", "expand", "load_json", "load_text", "load_xml"]
+__all__ = [
+        "MAX_REPORT_BYTES",
+    "XmlEvents",
+    "expand",
+    "load_json",
+    "load_text",
+    "local",
+    "read_head",
+    "stream_xml",
+    "workspace_root",
+]
 
-#: Largest report read, in bytes.
+#: Largest report read, in bytes (64 MiB); a larger file is an error naming this cap.
 MAX_REPORT_BYTES = 64 * 1024 * 1024
-
-_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_INTERNAL_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
+_CHUNK = 1 << 16
 
 
-def expand(pattern: str, base: Path) -> list[Path]:
-    """The files matching ``pattern`` (``**`` recursive), relative to ``base``, sorted."""
-    root = pattern if Path(pattern).is_absolute() else str(base / pattern)
-    return sorted(Path(p) for p in glob.glob(root, recursive=True) if Path(p).is_file())
+def workspace_root(base: Path) -> Path:
+    """The workspace reports must stay in: the git work tree holding ``base``, else ``base``."""
+    start = base.resolve()
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start
+
+
+def expand(pattern: str, base: Path, root: Path | None = None) -> list[Path]:
+    """The files matching ``pattern`` (``**`` recursive), relative to ``base``, sorted.
+
+    Each match is resolved (symlinks followed) and must lie under ``root`` (default: the
+    :func:`workspace_root` of ``base``).
+
+    :raises EvidenceError: when a match resolves outside ``root``.
+    """
+    inside = (root or workspace_root(base)).resolve()
+    full = pattern if Path(pattern).is_absolute() else str(base / pattern)
+    found = []
+    for name in sorted(glob.glob(full, recursive=True)):
+        path = Path(name)
+        resolved = path.resolve()
+        if not resolved.is_relative_to(inside):
+            raise EvidenceError(
+                f"{path}: resolves outside the workspace {inside}; reports must be files "
+                f"inside the repository (symlinks out of it are refused)"
+            )
+        if resolved.is_file() and resolved not in found:  # two links to one report count once
+            found.append(resolved)
+    return found
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    """The file's bytes in chunks, stopping with an error past :data:`MAX_REPORT_BYTES`."""
+    try:
+        with path.open("rb") as handle:
+            size = 0
+            while chunk := handle.read(_CHUNK):
+                size += len(chunk)
+                if size > MAX_REPORT_BYTES:
+                    raise EvidenceError(
+                        f"{path}: report is larger than {MAX_REPORT_BYTES} bytes (64 MiB), the cap "
+                        f"on any report; split it or report less"
+                    )
+                yield chunk
+    except OSError as exc:
+        raise EvidenceError(f"{path}: cannot read the report: {exc.strerror}") from exc
 
 
 def _read(path: Path) -> bytes:
+    return b"".join(_chunks(path))
+
+
+def read_head(path: Path, size: int = 512) -> bytes:
+    """The first ``size`` bytes of the file, to tell formats apart."""
     try:
-        size = path.stat().st_size
-        if size > MAX_REPORT_BYTES:
-            raise EvidenceError(
-                f"{path}: report is {size} bytes, more than {MAX_REPORT_BYTES}; "
-                f"split it or report less"
-            )
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            return handle.read(size)
     except OSError as exc:
         raise EvidenceError(f"{path}: cannot read the report: {exc.strerror}") from exc
 
@@ -53,32 +110,128 @@ def load_text(path: Path) -> str:
         raise EvidenceError(f"{path}: not UTF-8 text at byte {exc.start}; is it a report?") from exc
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is out of range")
+    return value
+
+
 def load_json(path: Path, what: str) -> Any:
-    """The file parsed as JSON; ``what`` names the format for the error message."""
+    """The file parsed as JSON; ``what`` names the format for the error message.
+
+    ``NaN``, ``Infinity`` and numbers beyond a float's range are refused.
+    """
+    text = load_text(path)
     try:
-        return json.loads(load_text(path))
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise EvidenceError(
             f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); expected {what}"
         ) from exc
+    except RecursionError:
+        raise EvidenceError(f"{path}: JSON nested too deeply; expected {what}") from None
+    except ValueError as exc:
+        raise EvidenceError(f"{path}: not valid JSON (NaN, Infinity or a number out of range); "
+                            f"expected {what}") from exc
 
 
-def load_xml(path: Path, what: str) -> ElementTree.Element:
-    """The file parsed as XML, refusing entity declarations; ``what`` names the format."""
-    data = _read(path)
-    if _ENTITY.search(data) or _INTERNAL_SUBSET.search(data):
-        raise EvidenceError(
-            f"{path}: refusing XML with entity declarations or an inline DTD; "
-            f"write the {what} report without them"
-        )
+class _Refused(Exception):
+    """Raised by a handler meeting a DTD or entity; :func:`stream_xml` turns it into an error."""
+
+
+class XmlEvents:
+    """Callbacks for :func:`stream_xml`; override what a reader needs.
+
+    Tags reach the callbacks without their namespace. A reader that has all it needs sets
+    :attr:`done`: no more callbacks are made, and the rest of the file is only checked to be
+    well-formed (by expat alone, fast), so a truncated report is still refused.
+    """
+
+    done: bool = False
+
+    def start(self, tag: str, attributes: dict[str, str], depth: int) -> None:
+        """An element opens at ``depth`` (the root is 1)."""
+
+    def end(self, tag: str, depth: int) -> None:
+        """An element closes."""
+
+    def text(self, data: str) -> None:
+        """Character data inside the current element."""
+
+
+def stream_xml(path: Path, what: str, events: XmlEvents, *, want_text: bool = False) -> None:
+    """Parse the file with expat, in chunks, calling ``events``; no tree is built.
+
+    :raises EvidenceError: on malformed XML, entity declarations or an inline DTD (in any
+        encoding), or a file past :data:`MAX_REPORT_BYTES`.
+    """
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    refused: list[str] = []
+
+    def refuse(reason: str) -> Callable[..., None]:
+        def handler(*_args: Any) -> None:
+            refused.append(reason)
+            raise _Refused
+        return handler
+
+    def doctype(_name: str, _system: str | None, _public: str | None, internal: int) -> None:
+        if internal:
+            refuse("an inline DTD")()
+
+    depth = 0
+
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        nonlocal depth
+        depth += 1
+        events.start(local(tag), attributes, depth)
+        if events.done:
+            parser.StartElementHandler = None
+            parser.EndElementHandler = None
+            parser.CharacterDataHandler = None
+
+    def end(tag: str) -> None:
+        nonlocal depth
+        events.end(local(tag), depth)
+        depth -= 1
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = refuse("entity declarations")
+    parser.UnparsedEntityDeclHandler = refuse("entity declarations")
+    # With an external DTD named, expat skips undefined entities instead of failing: refuse them.
+    parser.SkippedEntityHandler = refuse("an entity it cannot expand")
+
+    def external(*_args: Any) -> int:
+        refuse("external entities")()
+        return 0
+
+    parser.ExternalEntityRefHandler = external
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    if want_text:
+        parser.CharacterDataHandler = events.text
     try:
-        return ElementTree.fromstring(data)
-    except ElementTree.ParseError as exc:
-        line, column = exc.position
+        for chunk in _chunks(path):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except _Refused:
         raise EvidenceError(
-            f"{path}:{line}:{column}: not well-formed XML ({str(exc).split(':')[0]}); "
-            f"expected {what}"
-        ) from exc
+                f"{path}:{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}: refusing XML "
+                f"with entity declarations or an inline DTD ({refused[0]}); write the {what} report "
+                f"without them"
+            ) from None
+    except expat.ExpatError as exc:
+        raise EvidenceError(
+            f"{path}:{exc.lineno}:{exc.offset + 1}: not well-formed XML "
+            f"({expat.ErrorString(exc.code)}); expected {what}"
+        ) from None
+    except RecursionError:
+        raise EvidenceError(f"{path}: XML nested too deeply; expected {what}") from None
 
 
 def local(tag: str) -> str:

@@ -9,11 +9,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["SEVERITY_ORDER", "Evidence", "Finding", "severity_rank", "worst"]
+__all__ = ["FACTS", "SEVERITY_ORDER", "Evidence", "Finding", "severity_rank", "worst"]
 
 #: Severities from least to most severe. ``unknown`` is a finding whose report gives no
 #: severity: it is ranked above ``critical`` so that missing data never passes a ceiling.
 SEVERITY_ORDER = ("none", "low", "medium", "high", "critical", "unknown")
+
+
+_SEVERITY_FACTS = tuple(f"vulnerabilities.{name}" for name in SEVERITY_ORDER[1:]) + ("vulnerabilities.total",)
+
+#: The facts each validation kind's report can provide, for criteria to read (``check`` gives none).
+#: ``coverage.branch*`` exist only when the report measured branches.
+FACTS: dict[str, tuple[str, ...]] = {
+    "junit": ("tests.total", "tests.failed", "tests.errors", "tests.skipped", "tests.run", "tests.passed"),
+    "coverage": ("coverage", "coverage.lines.covered", "coverage.lines.total", "coverage.branch",
+                 "coverage.branches.covered", "coverage.branches.total"),
+    "sarif": _SEVERITY_FACTS,
+    "trivy": _SEVERITY_FACTS,
+    "audit": (*_SEVERITY_FACTS, "dependencies.skipped"),
+    "check": (),
+}
 
 
 def severity_rank(severity: str) -> int:
@@ -58,6 +73,7 @@ class Evidence:
     :param digests: image digests the reports name (``sha256:...``), e.g. from Trivy.
     :param summary: the facts in a short phrase for reasons.
     :param findings: security findings, most severe first.
+    :param skipped: what the report says it could not check (dependencies pip-audit skipped).
     """
 
     kind: str
@@ -67,6 +83,7 @@ class Evidence:
     digests: tuple[str, ...] = ()
     summary: str = ""
     findings: tuple[Finding, ...] = field(default=())
+    skipped: tuple[str, ...] = ()
 
     @property
     def commit(self) -> str | None:

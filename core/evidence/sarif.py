@@ -7,6 +7,10 @@ property (a CVSS-like score) gives critical (9.0 and over), high (7.0 to
 decides: ``error`` is high, ``warning`` medium, ``note`` low, ``none`` is not
 a finding. Results whose ``kind`` is not ``fail`` and suppressed results are
 not findings. ``versionControlProvenance[].revisionId`` names the commit.
+
+A log that proves no scan ran is an error, never "no findings": no runs, a
+run without a ``results`` array (SARIF: absent results mean the tool did not
+produce them), or an invocation with ``executionSuccessful: false``.
 """
 
 from __future__ import annotations
@@ -59,16 +63,19 @@ class SarifReader:
                 raise EvidenceError(f"{path}: no 'runs' array; expected a SARIF 2.1.0 log")
             if log.get("version") != "2.1.0":
                 raise EvidenceError(
-                    f"{path}: SARIF version {log.get('version')!r}, expected '2.1.0'; "
-                    f"ask the scanner for SARIF 2.1.0"
+                    f"{path}: the log's version is not '2.1.0'; ask the scanner for SARIF 2.1.0"
                 )
+            if not log["runs"]:
+                raise EvidenceError(f"{path}: the SARIF log has no runs: nothing was scanned")
             for index, run in enumerate(log["runs"]):
                 if not isinstance(run, dict):
                     raise EvidenceError(f"{path}: runs[{index}] is not an object")
+                _completed(path, index, run)
                 tool = _dig(run, "tool", "driver", "name")
                 if isinstance(tool, str) and tool not in tools:
                     tools.append(tool)
-                for provenance in run.get("versionControlProvenance") or []:
+                provenances = run.get("versionControlProvenance") or []
+                for provenance in provenances if isinstance(provenances, list) else []:
                     revision = provenance.get("revisionId") if isinstance(provenance, dict) else None
                     if isinstance(revision, str) and revision and revision not in commits:
                         commits.append(revision)
@@ -81,6 +88,26 @@ class SarifReader:
             commits=tuple(commits),
             summary=f"{severity_summary(found)} ({', '.join(tools) or 'SARIF'})",
             findings=found,
+        )
+
+
+def _completed(path: Path, index: int, run: dict[str, Any]) -> None:
+    """Refuse a run that says its scan did not run or did not finish."""
+    invocations = run.get("invocations", [])
+    if not isinstance(invocations, list):
+        raise EvidenceError(f"{path}: runs[{index}].invocations is not an array")
+    for number, invocation in enumerate(invocations):
+        if not isinstance(invocation, dict):
+            raise EvidenceError(f"{path}: runs[{index}].invocations[{number}] is not an object")
+        if invocation.get("executionSuccessful") is not True:
+            raise EvidenceError(
+                f"{path}: runs[{index}].invocations[{number}].executionSuccessful is not true: "
+                f"the scan did not complete, so its results prove nothing"
+            )
+    if "results" not in run or run["results"] is None:
+        raise EvidenceError(
+            f"{path}: runs[{index}] has no 'results' array: the tool produced no results "
+            f"(an empty array means it scanned and found nothing)"
         )
 
 
@@ -99,9 +126,11 @@ def _dig(value: Any, *keys: str | int) -> Any:
 
 def _run_findings(path: Path, index: int, run: dict[str, Any]) -> list[Finding]:
     rules = _dig(run, "tool", "driver", "rules") or []
-    by_id = {rule.get("id"): rule for rule in rules if isinstance(rule, dict)}
     extensions = _dig(run, "tool", "extensions") or []
-    results = run.get("results") or []
+    if not isinstance(rules, list) or not isinstance(extensions, list):
+        raise EvidenceError(f"{path}: runs[{index}].tool rules or extensions are not arrays")
+    by_id = {str(rule.get("id")): rule for rule in rules if isinstance(rule, dict)}
+    results = run["results"]
     if not isinstance(results, list):
         raise EvidenceError(f"{path}: runs[{index}].results is not an array")
     findings = []
@@ -116,12 +145,19 @@ def _run_findings(path: Path, index: int, run: dict[str, Any]) -> list[Finding]:
             continue
         rule_id = result.get("ruleId") or _dig(result, "rule", "id") or (rule or {}).get("id") or "?"
         where = _dig(result, "locations", 0, "physicalLocation", "artifactLocation", "uri") or ""
-        findings.append(Finding(id=str(rule_id), severity=severity, where=str(where)))
+        findings.append(Finding(id=_text(rule_id), severity=severity, where=_text(where)))
     return findings
+
+
+def _text(value: Any) -> str:
+    """A report value shown in reasons: strings only, shortened."""
+    return value[:200] if isinstance(value, str) else "?"
 
 
 def _suppressed(result: dict[str, Any]) -> bool:
     suppressions = result.get("suppressions") or []
+    if not isinstance(suppressions, list):
+        return False
     return any(
         isinstance(s, dict) and s.get("status", "accepted") == "accepted" for s in suppressions
     )
@@ -143,16 +179,20 @@ def _rule(
         found = _dig(rules, index)
         if isinstance(found, dict):
             return found
-    return by_id.get(result.get("ruleId") or _dig(result, "rule", "id"))
+    return by_id.get(str(result.get("ruleId") or _dig(result, "rule", "id")))
 
 
 def _severity(result: dict[str, Any], rule: dict[str, Any] | None) -> str:
     for holder in (rule or {}, result):
         score = _dig(holder, "properties", "security-severity")
         if score is not None:
+            if isinstance(score, bool):
+                return "unknown"
             try:
-                return score_severity(float(score))
-            except (TypeError, ValueError):
-                pass
+                number = float(score)
+            except (TypeError, ValueError, OverflowError):
+                return "unknown"
+            # A score that is not a number in 0..10 is no score to trust: unknown, never low.
+            return score_severity(number) if 0.0 <= number <= 10.0 else "unknown"
     level = result.get("level") or _dig(rule, "defaultConfiguration", "level") or "warning"
-    return level_severity(str(level))
+    return level_severity(level if isinstance(level, str) else "")

@@ -89,6 +89,7 @@ def parse_policy(raw: bytes, filename: str, env: Mapping[str, str], *,
         # the builder skips the elements the schema already rejected.
         builder = Builder(filename, hashlib.sha256(raw).hexdigest(), judges)
         builder.locate = reader.marks.get
+        builder.rejected = rejected | {path for _where, path, _message in schema_problems}
         policy = builder.build(data)
         rejected |= {path for _where, path, _message in schema_problems}
         problems += [(mark(p), p, message) for p, message in builder.problems if p not in rejected]

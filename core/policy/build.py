@@ -7,11 +7,13 @@ Every problem is collected with its document path; none stops the others.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from releasegate.durations import DurationError, parse_duration
+from releasegate.evidence.model import FACTS
 from releasegate.policy.model import (
     JUDGES,
     Adaptive,
@@ -47,10 +49,12 @@ QUERY_TOKENS = ("variant", "service", "env", "interval", "window", "gate", "metr
 ROUTER_TOKENS = ("weight", "service", "env", "step", "sha", "version")
 ROLLBACK_TOKENS = ("rollback_to", "sha", "version", "env", "service")
 _TOKEN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_CONDITION = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%?)\s*$")
+_CONDITION = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%?)\s*$", re.ASCII)
 _HISTOGRAM_QUANTILE = re.compile(r"histogram_quantile\s*\(\s*(0?\.\d+|1(?:\.0*)?|0)\s*,")
-_AGGREGATE = re.compile(r"^\s*(mean|avg|max|min|median|sum|p\d{1,2})\s+over\s+(\S+)\s*$")
+_AGGREGATE = re.compile(r"^\s*(mean|avg|max|min|median|sum|p\d{1,2})\s+over\s+(\S+)\s*$", re.ASCII)
 VALIDATION_SOURCES = ("check", "junit", "coverage", "sarif", "trivy", "audit")
+#: Largest absolute value of any number in a policy (the criteria language's literal limit too).
+MAX_NUMBER = 1e15
 
 
 def _mapping(data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -73,13 +77,15 @@ class Builder:
         self._known_judges: tuple[str, ...] | None = None
         self.problems: list[tuple[Path, str]] = []
         self.locate: Callable[[Path], tuple[int, int] | None] = lambda _p: None
+        #: Paths the schema already rejected; an element failing to build under one is not reported twice.
+        self.rejected: set[Path] = set()
 
     def problem(self, path: Path, message: str) -> None:
         self.problems.append((path, message))
 
     def duration(self, value: Any, path: Path) -> float | None:
-        if value is None:
-            return None
+        if value is None or (isinstance(value, float) and not abs(value) <= MAX_NUMBER):
+            return None  # numbers() reports NaN, infinities and numbers too large
         try:
             return parse_duration(value)
         except DurationError as exc:
@@ -104,27 +110,49 @@ class Builder:
 
     # -- sections ----------------------------------------------------------------------------
 
-    def guard(self, build: Callable[..., T], *args: Any) -> T | None:
-        """Build one element; ``None`` when its shape is wrong (the schema already said so)."""
+    def guard(self, where: Path, build: Callable[..., T], *args: Any) -> T | None:
+        """Build one element; ``None`` when its shape is wrong.
+
+        The schema has usually said why; when it has not, the element is reported here, so a
+        value the builder cannot read never silently removes an environment, gate or validation.
+        """
         try:
             return build(*args)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError):
+            if not any(path[:len(where)] == where for path in self.rejected):
+                self.problem(where, "this entry has a value of the wrong kind or size; check its fields")
             return None
 
+    def numbers(self, data: Any) -> None:
+        """Refuse NaN, infinities and numbers beyond :data:`MAX_NUMBER` anywhere in the policy."""
+        stack: list[tuple[Path, Any]] = [((), data)]
+        while stack:
+            path, value = stack.pop()
+            if isinstance(value, dict):
+                stack += [((*path, key), item) for key, item in value.items()]
+            elif isinstance(value, list):
+                stack += [((*path, index), item) for index, item in enumerate(value)]
+            elif isinstance(value, float) and not math.isfinite(value):
+                self.problem(path, f"{value!r} is not a number a policy can use: write a finite number")
+            elif isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+                self.problem(path, f"number too large: at most {MAX_NUMBER:g}")
+
     def build(self, data: dict[str, Any]) -> Policy:
+        self.numbers(data)
         service = data.get("service") if isinstance(data.get("service"), str) else None
         groups = {k: tuple(v) for k, v in _mapping(data, "groups").items() if isinstance(v, list)}
-        validations = _present({name: self.guard(self.validation, name, raw)
+        validations = _present({name: self.guard(("validations", name), self.validation, name, raw)
                                 for name, raw in _mapping(data, "validations").items()})
-        gates = _present({name: self.guard(self.gate, name, raw, service)
+        gates = _present({name: self.guard(("gates", name), self.gate, name, raw, service)
                           for name, raw in _mapping(data, "gates").items()})
         listed = data.get("environments")
         raw_envs: list[Any] = listed if isinstance(listed, list) else []
-        environments = tuple(e for e in (self.guard(self.environment, i, raw, service)
+        environments = tuple(e for e in (self.guard(("environments", i), self.environment, i, raw, service)
                                          for i, raw in enumerate(raw_envs)) if e is not None)
         self.cross_check(environments, validations, gates, groups)
-        cache = self.guard(self.cache, data["cache"]) if data.get("cache") else None
-        drift = self.guard(self.drift, data["drift"], [e.name for e in environments]) if data.get("drift") else None
+        cache = self.guard(("cache",), self.cache, data["cache"]) if data.get("cache") else None
+        drift = (self.guard(("drift",), self.drift, data["drift"], [e.name for e in environments])
+                 if data.get("drift") else None)
         return Policy(version=data.get("version", 1), path=self.path, sha256=self.sha256, service=service,
                       groups=groups, validations=validations, environments=environments, gates=gates,
                       cache=cache, drift=drift)
@@ -137,13 +165,17 @@ class Builder:
             self.problem(path, f"needs exactly one of {', '.join(VALIDATION_SOURCES)}; {found}")
         kind = kinds[0] if kinds else "check"
         rules = {"min_tests": ("junit",), "min": ("coverage",), "min_branch": ("coverage",),
-                 "max_severity": ("sarif", "trivy", "audit")}
+                 "max_severity": ("sarif", "trivy", "audit"), "unknown_severity": ("sarif", "trivy", "audit"),
+                 "allow_skipped": ("audit",), "allow_conclusions": ("check",)}
         for key, kinds_allowed in rules.items():
             if key in raw and kind not in kinds_allowed:
                 self.problem((*path, key), f"{key!r} applies only to {' / '.join(kinds_allowed)} validations")
         return Validation(name=name, kind=kind, source=str(raw.get(kind, "")), min_tests=raw.get("min_tests"),
                           min_coverage=raw.get("min"), min_branch_coverage=raw.get("min_branch"),
-                          max_severity=raw.get("max_severity"), location=self.locate(path))
+                          max_severity=raw.get("max_severity"), location=self.locate(path),
+                          unknown_severity=raw.get("unknown_severity"),
+                          allow_skipped=raw.get("allow_skipped") is True,
+                          allow_conclusions=tuple(raw.get("allow_conclusions") or ()))
 
     def environment(self, index: int, raw: dict[str, Any], service: str | None) -> Environment:
         path: Path = ("environments", index)
@@ -280,7 +312,10 @@ class Builder:
                 self.problem((*path, "fail_if"), f"expected a condition such as '> 0.05' or '>= 500', got {raw['fail_if']!r}")
             else:
                 value = float(match.group(2)) / (100 if match.group(3) else 1)
-                fail_if = (match.group(1), value)
+                if math.isfinite(value) and abs(value) <= MAX_NUMBER:
+                    fail_if = (match.group(1), value)
+                else:
+                    self.problem((*path, "fail_if"), f"number too large: at most {MAX_NUMBER:g}")
         aggregate = None
         if "aggregate" in raw:
             match = _AGGREGATE.match(raw["aggregate"])
@@ -351,6 +386,7 @@ class Builder:
                 if rule.group and not rule.group.startswith("team:") and rule.group not in groups:
                     self.problem((*req, "approvals", j, "group"),
                                  f"unknown group {rule.group!r}{did_you_mean(rule.group, groups)} (define it under 'groups:' or write team:ORG/NAME)")
+            self.criteria_data(env, i, validations)
             references: list[tuple[Path, str]] = []
             if env.canary:
                 for s, step in enumerate(env.canary.steps):
@@ -362,6 +398,31 @@ class Builder:
             for where, name in references:
                 if name not in gates:
                     self.problem(where, f"unknown gate {name!r}{did_you_mean(name, gates)}")
+
+    def criteria_data(self, env: Environment, index: int, validations: dict[str, Validation]) -> None:
+        """A criterion reading a fact no validation of ``env`` provides can never hold: refuse it."""
+        from releasegate import criteria
+
+        facts: set[str] = set()
+        prefixed: set[str] = set()
+        for name in env.requires.validations:
+            validation = validations.get(name)
+            if validation is not None:
+                kind_facts = FACTS.get(validation.kind, ())
+                facts.update(kind_facts)
+                prefixed.update(f"{name.replace('-', '_')}.{fact}" for fact in kind_facts)
+        for j, criterion in enumerate(env.requires.criteria):
+            try:
+                names = criteria.parse(criterion.text).names
+            except criteria.CriteriaError:
+                continue  # requires() reported it
+            lacking = sorted(names - facts - prefixed)
+            if lacking:
+                hint = (f"its validations provide {', '.join(sorted(facts))}" if facts else
+                        "it lists no report validation (junit, coverage, sarif, trivy, audit)")
+                self.problem(("environments", index, "requires", "criteria", j),
+                             f"no validation of {env.name!r} provides {', '.join(lacking)}"
+                             f"{did_you_mean(lacking[0], sorted(facts | prefixed))}; {hint}")
 
     def cache(self, raw: dict[str, Any]) -> Cache:
         deps_raw = raw.get("dependencies", "auto")

@@ -28,6 +28,11 @@ class Validation:
     :param min_coverage: ``coverage`` only: least line coverage in percent.
     :param min_branch_coverage: ``coverage`` only: least branch coverage in percent.
     :param max_severity: ``sarif``/``trivy``/``audit``: the highest severity tolerated.
+    :param unknown_severity: ``sarif``/``trivy``/``audit``: the severity a finding without one
+        counts as; ``None`` ranks it above critical, so no ceiling tolerates it.
+    :param allow_skipped: ``audit`` only: dependencies the audit skipped do not fail it.
+    :param allow_conclusions: ``check`` only: check-run conclusions besides success that pass
+        (``neutral``, ``skipped``).
     """
 
     name: str
@@ -38,6 +43,9 @@ class Validation:
     min_branch_coverage: float | None = None
     max_severity: str | None = None
     location: Location | None = None
+    unknown_severity: str | None = None
+    allow_skipped: bool = False
+    allow_conclusions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

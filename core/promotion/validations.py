@@ -103,8 +103,12 @@ def _expected(validation: Validation) -> str:
             parts.append(f"branches >= {validation.min_branch_coverage:g}%")
         return ", ".join(parts) or "a coverage report"
     if validation.kind == "check":
-        return f"check {validation.source} passed"
-    return f"nothing above {validation.max_severity or 'none'}"
+        also = "".join(f" or {c}" for c in validation.allow_conclusions)
+        return f"check {validation.source} passed{also}"
+    expected = f"nothing above {validation.max_severity or 'none'}"
+    if validation.kind == "audit":
+        expected += ", every dependency audited" if not validation.allow_skipped else ""
+    return expected
 
 
 def _check(validation: Validation, subject: Subject, checks: Sequence[CheckRun], result: _Result) -> Requirement:
@@ -114,9 +118,12 @@ def _check(validation: Validation, subject: Subject, checks: Sequence[CheckRun],
         return result("missing", f"no check named {validation.source} ran on {(subject.sha or '?')[:12]}",
                       expected=_expected(validation))
     latest = max(runs, key=lambda c: c.created_at)
-    status: Status = "pass" if latest.status == "passed" else "fail"
-    return result(status, f"check {validation.source} {latest.status} at {latest.created_at.isoformat()}",
-                  latest.status, _expected(validation), url=latest.url)
+    passed = latest.status == "passed" or latest.status in validation.allow_conclusions
+    status: Status = "pass" if passed else "fail"
+    reason = f"check {validation.source} {latest.status} at {latest.created_at.isoformat()}"
+    if latest.status in ("neutral", "skipped") and not passed:
+        reason += f"; {latest.status} is not a pass unless allow_conclusions lists it"
+    return result(status, reason, latest.status, _expected(validation), url=latest.url)
 
 
 def _coverage(validation: Validation, evidence: Evidence, result: _Result) -> Requirement:
@@ -142,7 +149,12 @@ def _coverage(validation: Validation, evidence: Evidence, result: _Result) -> Re
 
 def _severity(validation: Validation, evidence: Evidence, result: _Result) -> Requirement:
     ceiling = validation.max_severity or "none"
-    over = [f for f in evidence.findings if severity_rank(f.severity) > severity_rank(ceiling)]
+    unknown = validation.unknown_severity or "unknown"
+
+    def rank(severity: str) -> int:
+        return severity_rank(unknown if severity_rank(severity) == severity_rank("unknown") else severity)
+
+    over = [f for f in evidence.findings if rank(f.severity) > severity_rank(ceiling)]
     expected = _expected(validation)
     files = list(evidence.files)
     if over:
@@ -150,6 +162,16 @@ def _severity(validation: Validation, evidence: Evidence, result: _Result) -> Re
         noun = "finding exceeds" if len(over) == 1 else "findings exceed"
         return result("fail", f"{len(over)} {noun} the {ceiling} ceiling: {shown}", evidence.summary,
                       expected, files=files, findings=[str(f) for f in over[:20]])
+    if evidence.skipped:
+        skipped = len(evidence.skipped)
+        names = ", ".join(evidence.skipped[:5]) + (f" and {skipped - 5} more" if skipped > 5 else "")
+        if not validation.allow_skipped:
+            return result("fail", f"{skipped} dependencies could not be audited ({names}); audit them, "
+                          f"or set allow_skipped: true to accept", evidence.summary, expected, files=files,
+                          skipped=list(evidence.skipped[:20]))
+        return result("pass", f"nothing above {ceiling}; {skipped} dependencies not audited, allowed "
+                      f"by allow_skipped ({names})", evidence.summary, expected, files=files,
+                      skipped=list(evidence.skipped[:20]))
     return result("pass", f"nothing above {ceiling}", evidence.summary, expected, files=files)
 
 

@@ -227,11 +227,14 @@ NPM_V2 = {"auditReportVersion": 2, "vulnerabilities": {
                  "range": "<0.2.1", "nodes": ["node_modules/minimist"], "fixAvailable": True},
     "debug": {"name": "debug", "severity": "info", "isDirect": True, "via": [], "effects": [],
               "range": "*", "nodes": [], "fixAvailable": False}},
-    "metadata": {"vulnerabilities": {"info": 1, "low": 0, "moderate": 1, "high": 0, "critical": 1, "total": 3}}}
+    "metadata": {"vulnerabilities": {"info": 1, "low": 0, "moderate": 1, "high": 0, "critical": 1, "total": 3},
+                 "dependencies": {"prod": 40, "dev": 2, "optional": 0, "peer": 0, "peerOptional": 0, "total": 42}}}
 NPM_V1 = {"actions": [], "advisories": {
     "118": {"id": 118, "module_name": "minimatch", "severity": "high", "title": "Regular Expression Denial of Service",
             "findings": [{"version": "0.2.14", "paths": ["minimatch"]}]}},
-    "muted": [], "metadata": {"vulnerabilities": {"info": 0, "low": 0, "moderate": 0, "high": 1, "critical": 0}}}
+    "muted": [], "metadata": {"vulnerabilities": {"info": 0, "low": 0, "moderate": 0, "high": 1, "critical": 0},
+                              "dependencies": 12, "devDependencies": 3, "optionalDependencies": 0,
+                              "totalDependencies": 15}}
 PIP_AUDIT = {"dependencies": [{"name": "requests", "version": "2.31.0", "vulns": [
     {"id": "GHSA-9wx4-h78v-vm56", "fix_versions": ["2.32.0"], "aliases": ["CVE-2024-35195"],
      "description": "..."}]}, {"name": "idna", "version": "3.7", "vulns": []}], "fixes": []}
@@ -257,17 +260,17 @@ def test_audit_formats(tmp_path: Path, report: object, counts: dict[str, int]) -
 @pytest.mark.parametrize(
     ("reader", "name", "text", "message"),
     [
-        (JUnitReader, "r.xml", "<testsuite><testcase>", "r.xml:1:21: not well-formed XML (no element found); expected JUnit XML"),
-        (JUnitReader, "r.xml", "<html/>", "root element is <html>, expected <testsuites>"),
+        (JUnitReader, "r.xml", "<testsuite><testcase>", "r.xml:1:22: not well-formed XML (no element found); expected JUnit XML"),
+        (JUnitReader, "r.xml", "<html/>", "the root element is not <testsuites> or <testsuite>"),
         (JUnitReader, "r.xml",
          '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
          "<testsuite>&lol2;</testsuite>", "refusing XML with entity declarations"),
         (CoverageReader, "c.xml", "<report/>", "without a LINE counter"),
         (CoverageReader, "c.json", '{"meta": {}}', "JSON without 'totals' or 'total'"),
-        (CoverageReader, "c.info", "hello world\n", "is not LCOV"),
+        (CoverageReader, "c.info", "hello world\n", "c.info:1: not an LCOV line"),
         (CoverageReader, "c.json", '{"totals": {"covered_lines": 0, "num_statements": 0}}', "measured no lines"),
         (SarifReader, "r.sarif", "{not json", "r.sarif:1:2: not valid JSON"),
-        (SarifReader, "r.sarif", '{"version": "2.0.0", "runs": []}', "SARIF version '2.0.0', expected '2.1.0'"),
+        (SarifReader, "r.sarif", '{"version": "2.0.0", "runs": []}', "the log's version is not '2.1.0'"),
         (SarifReader, "r.sarif", '{"version": "2.1.0"}', "no 'runs' array"),
         (TrivyReader, "t.json", "{}", "no SchemaVersion"),
         (AuditReader, "a.json", '{"foo": 1}', "neither pip-audit JSON"),

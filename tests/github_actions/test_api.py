@@ -233,3 +233,22 @@ def test_rollback_creates_a_deployment_of_the_target(github_fake, github_env, ma
                         created_at=at, updated_at=at, version="1.3.9")
 
     assert platform.rollback("production", target).startswith("created deployment 80 of bbbbbbbbbbbb")
+
+
+def test_skipped_and_neutral_check_runs_are_reported_as_such_not_as_passed(github_fake, github_env,
+                                                                          make_platform):
+    # A job skipped because its `needs:` failed concludes "skipped"; a check may conclude "neutral".
+    # The check-run schema in @octokit/openapi (components.schemas.check-run.conclusion) lists both.
+    runs = [{"id": n, "name": name, "head_sha": SHA, "status": "completed", "conclusion": conclusion,
+             "started_at": "2026-03-02T09:00:00Z", "completed_at": "2026-03-02T09:01:00Z",
+             "html_url": f"https://github.com/acme/app/runs/{n}"}
+            for n, (name, conclusion) in enumerate([("e2e", "skipped"), ("lint", "neutral"),
+                                                     ("docs", "action_required")], 1)]
+    github_fake.expect("GET", f"{BASE}/commits/{SHA}/check-runs", query={"per_page": "100"},
+                       headers=AUTH).respond(json={"total_count": 3, "check_runs": runs})
+    github_fake.expect("GET", f"{BASE}/commits/{SHA}/statuses", headers=AUTH).respond(json=[])
+    platform, _ = make_platform(github_fake, github_env(github_fake))
+
+    assert [(c.name, c.status) for c in platform.checks(SHA)] == [
+        ("e2e", "skipped"), ("lint", "neutral"), ("docs", "failed")]
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -102,6 +103,38 @@ def test_junit_rules(total: int, failed: int, skipped: int, expected: str) -> No
 )
 def test_check_validation(runs: list[CheckRun], expected: str) -> None:
     assert status(decide(policy(validations=("lint",)), checks=runs), "validation lint") == expected
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "allowed", "expected"),
+    [
+        ("skipped", (), "fail"),
+        ("neutral", (), "fail"),
+        ("skipped", ("skipped",), "pass"),
+        ("neutral", ("skipped",), "fail"),
+        ("neutral", ("neutral", "skipped"), "pass"),
+        ("failed", ("neutral", "skipped"), "fail"),
+    ],
+)
+def test_skipped_and_neutral_checks_pass_only_when_allowed(conclusion: str, allowed: tuple[str, ...],
+                                                           expected: str) -> None:
+    pol = policy(validations=("lint",))
+    lint = replace(pol.validations["lint"], allow_conclusions=allowed)
+    pol = replace(pol, validations={**pol.validations, "lint": lint})
+    decision = decide(pol, checks=[CheckRun(SHA, "lint", conclusion, NOW)])
+    assert status(decision, "validation lint") == expected
+    if expected == "fail" and conclusion != "failed":
+        assert "is not a pass unless allow_conclusions lists it" in reason(decision, "validation lint")
+
+
+def test_unknown_severity_counts_as_the_policy_says() -> None:
+    pol = policy(validations=("scan",))  # max_severity: high
+    finding = Evidence("sarif", {}, ("scan.sarif",), findings=(Finding("PYSEC-1", "unknown"),))
+    assert status(decide(pol, evidence={"scan": finding}), "validation scan") == "fail"
+    for counted, expected in (("high", "pass"), ("critical", "fail")):
+        scan = replace(pol.validations["scan"], unknown_severity=counted)
+        lenient = replace(pol, validations={**pol.validations, "scan": scan})
+        assert status(decide(lenient, evidence={"scan": finding}), "validation scan") == expected
 
 
 def test_criterion_with_unknown_name_lists_what_is_available() -> None:

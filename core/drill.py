@@ -33,14 +33,16 @@ _ROLLBACK_TOKEN = re.compile(r"\{(rollback_to|sha|version|env|service)\}")
 Answer = Points | ProviderError
 
 
-def target_requirement(environment: str, target: Deployment | None) -> Requirement:
-    """A rollback target exists and names an artifact (its commit and a version or digest)."""
+def target_requirement(environment: str, target: Deployment | None, artifact: str | None = None
+                       ) -> Requirement:
+    """A rollback target exists and names an artifact (its commit and a version or digest, or
+    ``artifact``: what the platform's rollback redeploys, such as a GitLab deploy job)."""
     name = "rollback target"
     expected = "an earlier successful deployment with its commit and version or digest"
     if target is None:
         return Requirement(name=name, status="fail", expected=expected, observed="none",
                            reason=f"no earlier successful deployment of {environment} to roll back to")
-    artifact = target.digest or target.version
+    artifact = target.digest or target.version or artifact
     shown = f"{target.sha[:12]}" + (f" {artifact}" if artifact else "")
     if not target.sha or not artifact:
         return Requirement(name=name, status="fail", expected=expected, observed=shown,
@@ -164,7 +166,8 @@ def run_drill(policy: Policy, env: Environment, tools: DrillTools, *, now: float
     """
     requirements: list[Requirement] = []
     rollback_to = tools.platform.rollback_target(env.name)
-    requirements.append(target_requirement(env.name, rollback_to))
+    artifact = tools.platform.rollback_artifact(rollback_to) if rollback_to else None
+    requirements.append(target_requirement(env.name, rollback_to, artifact))
     gates = environment_gates(policy, env)
     if not gates:
         requirements.append(Requirement(name="gates", status="skipped",
@@ -222,7 +225,7 @@ def _commands(env: Environment, tools: DrillTools, values: dict[str, str],
         except ValueError as exc:
             out.append(Requirement(name="rollback command", status="fail",
                                    reason=f"rollback.command: {exc}; check the quotes"))
-    elif env.rollback is not None and env.rollback.mode == "deploy":
+    elif tools.platform.rollback_mode(env.rollback.mode if env.rollback else None) == "deploy":
         out.append(Requirement(name="rollback command", status="pass", observed="rollback.mode deploy",
                                reason="the platform redeploys the target (see rollback access)"))
     else:

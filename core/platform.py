@@ -98,6 +98,16 @@ class Platform:
                 return deployment
         return None
 
+    def rollback_mode(self, configured: str | None) -> str:
+        """``rollback.mode`` as written, or this platform's default when the policy leaves it out
+        (``report``: name the target; platforms with a native rollback answer ``deploy``)."""
+        return configured or "report"
+
+    def rollback_artifact(self, target: Deployment) -> str | None:
+        """What a rollback to ``target`` redeploys: its digest or version, or what the
+        platform's own rollback needs instead (a deploy job to retry); ``None`` when nothing."""
+        return target.digest or target.version
+
     def rollback(self, environment: str, target: Deployment) -> str:
         """Ask the platform to redeploy ``target``; returns what was done, in one sentence."""
         return f"roll back {environment} to {target.sha[:12]}: run your deploy job for that commit"

@@ -136,6 +136,12 @@ class GitlabApi:
                 f"invalid, expired or revoked{hint}"
             )
         if code == 403:
+            # GitLab's forbidden!(reason) answers {"message": "403 Forbidden - <reason>"}
+            # (lib/api/helpers.rb): the reason says what a role cannot (a job not retryable).
+            said = " ".join(str(getattr(exc, "error_message", "") or "").split())
+            reason = said.split(" - ", 1)[1][:200] if " - " in said else ""
+            if reason:
+                return f"GitLab refused to {what} with {token} (403 Forbidden: {reason})"
             tail = f"; {_SET_IT}" if token == JOB_TOKEN else ""
             return f"GitLab refused to {what} with {token} (403 Forbidden): it needs {permission}{tail}"
         if code == 404:

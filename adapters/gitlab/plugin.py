@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from releasegate.adapters.gitlab.api import JOB_TOKEN, PRIVATE_TOKEN, GitlabApi
 from releasegate.adapters.gitlab.dotenv import dotenv_text, output_variable
+from releasegate.adapters.gitlab.inputs import check_inputs
+from releasegate.adapters.gitlab.mr import merge_request_approvals
 from releasegate.errors import PlatformError, UsageError
 from releasegate.platform import CIContext, Platform
 from releasegate.plugins import hookimpl
@@ -48,6 +50,8 @@ TO_GITLAB = {
 #: Deployments read per environment, newest first (enough for upstream, soak and rollback).
 MAX_DEPLOYMENTS = 200
 MAX_PIPELINES = 20
+#: Ledger key of releasegate's verdict on a deployment GitLab keeps read-only.
+_VERDICT = "gitlab/verdict/{env}/{id}"
 
 _READ_DEPLOYMENTS = "the Reporter role (CI_JOB_TOKEN can read its own project's deployments)"
 _WRITE_DEPLOYMENTS = "the Developer role on the project (CI_JOB_TOKEN has it for its own project)"
@@ -63,6 +67,7 @@ def releasegate_platform(env: Mapping[str, str], ledger: Ledger) -> Platform | N
     """GitLab CI when ``GITLAB_CI=true``; ``None`` elsewhere."""
     if env.get("GITLAB_CI") != "true":
         return None
+    check_inputs(env)
     return GitlabPlatform(ledger, dict(env))
 
 
@@ -112,8 +117,9 @@ class GitlabPlatform(Platform):
     ) -> None:
         super().__init__(ledger, env)
         self.api = api or GitlabApi(self.env)
+        #: deployment id -> the id of the job that created it (GitLab keeps those read-only).
         self._deployables: dict[int, int] = {}
-        self._own: set[int] = set()
+        self._seen: set[int] = set()
         self._dotenv: dict[str, str] = {}
 
     # -- context and evidence -------------------------------------------------------------
@@ -123,6 +129,7 @@ class GitlabPlatform(Platform):
 
     def _deployment(self, raw: Mapping[str, Any], environment: str) -> Deployment:
         deployable = raw.get("deployable") or {}
+        self._seen.add(int(raw["id"]))
         if deployable.get("id"):
             self._deployables[int(raw["id"])] = int(deployable["id"])
         return Deployment(
@@ -158,8 +165,8 @@ class GitlabPlatform(Platform):
     def approvals(self, environment: str, sha: str) -> list[Approval]:
         """Deployment approvals (GitLab Premium) of ``sha``'s deployments to ``environment``.
 
-        With ``RELEASEGATE_GITLAB_MR_APPROVALS=true`` in a merge request pipeline, the merge
-        request's approvals count too (that needs ``RELEASEGATE_GITLAB_TOKEN``).
+        With ``RELEASEGATE_GITLAB_MR_APPROVALS=true`` the approvals of the commit's merge request
+        count too (see :func:`~releasegate.adapters.gitlab.mr.merge_request_approvals`).
         """
         found: list[Approval] = []
         for raw in self._raw_deployments(environment):
@@ -181,28 +188,9 @@ class GitlabPlatform(Platform):
                             _time(item.get("created_at")),
                         )
                     )
-        if self.env.get("RELEASEGATE_GITLAB_MR_APPROVALS") == "true" and self.env.get(
-            "CI_MERGE_REQUEST_IID"
-        ):
-            found += self._mr_approvals(environment, sha)
+        if self.env.get("RELEASEGATE_GITLAB_MR_APPROVALS", "").lower() in ("1", "true", "yes", "on"):
+            found += merge_request_approvals(self.api, self.env, environment, sha)
         return found
-
-    def _mr_approvals(self, environment: str, sha: str) -> list[Approval]:
-        iid = self.env["CI_MERGE_REQUEST_IID"]
-        state = self.api.call(
-            f"read the approvals of merge request !{iid}",
-            _READ_JOBS,
-            lambda c: (
-                self.api.project(c).mergerequests.get(iid, lazy=True).approvals.get().asdict()
-            ),
-            private=True,
-        )
-        when = _time(state.get("updated_at"))
-        return [
-            Approval(environment, sha, item["user"]["username"], when)
-            for item in state.get("approved_by") or []
-            if (item.get("user") or {}).get("username")
-        ]
 
     def checks(self, sha: str) -> list[CheckRun]:
         """Finished jobs of the commit's pipelines: ``success`` passed, ``failed`` failed."""
@@ -268,14 +256,23 @@ class GitlabPlatform(Platform):
         production: bool = False,
         actor: str | None = None,
     ) -> Deployment:
-        """Create a ``running`` deployment, or use the one GitLab made for this deployment job."""
-        if self._deploy_job(environment):
-            job = int(self.env["CI_JOB_ID"])
-            for raw in self._raw_deployments(environment):
-                if (raw.get("deployable") or {}).get("id") == job:
-                    deployment = self._deployment(raw, environment)
-                    self._own.add(deployment.id)
-                    return replace(deployment, version=version or deployment.version, digest=digest)
+        """The deployment of ``sha`` that this gate follows, creating one only when none exists.
+
+        In a deployment job (``environment: action: start``) it is the job's own; after a deploy
+        job (a canary or watch job of the same pipeline) it is that job's deployment of ``sha``;
+        otherwise a ``running`` deployment is created through the API (deploys made outside
+        GitLab jobs), which releasegate may later update.
+        """
+        job = int(self.env["CI_JOB_ID"]) if self._deploy_job(environment) else None
+        for raw in self._raw_deployments(environment):
+            deployable = (raw.get("deployable") or {}).get("id")
+            mine = job is not None and deployable == job
+            adopted = job is None and deployable and raw.get("sha") == sha and raw.get("status") in (
+                "running", "success")
+            if mine or adopted:
+                deployment = self._deployment(raw, environment)
+                return replace(deployment, version=version or deployment.version, digest=digest)
+        if job is not None:
             raise PlatformError(
                 f"job {job} deploys to {environment} but GitLab lists no deployment "
                 "for it; check the job's environment: keyword"
@@ -295,11 +292,34 @@ class GitlabPlatform(Platform):
         )
         return replace(self._deployment(raw, environment), version=version, digest=digest)
 
+    def _created_by_job(self, deployment: Deployment) -> bool:
+        if deployment.id in self._seen:
+            return deployment.id in self._deployables
+        raw = self.api.call(
+            f"read deployment {deployment.id} of {deployment.environment}",
+            _READ_DEPLOYMENTS,
+            lambda c: self.api.project(c).deployments.get(deployment.id).asdict(),
+        )
+        self._deployment(raw, deployment.environment)
+        return deployment.id in self._deployables
+
     def finish_deployment(self, deployment: Deployment, status: str) -> Deployment:
-        """Set the deployment's status; a deployment job's own deployment GitLab sets itself."""
+        """Set the deployment's status where GitLab allows it.
+
+        GitLab refuses ``PUT /projects/:id/deployments/:id`` for a deployment a CI job created
+        (lib/api/deployments.rb: ``forbidden!('Deployments created using GitLab CI can not be
+        updated using the API')`` when ``deployment.deployable`` is set): GitLab sets that one
+        from the job's result. Its verdict (``rolled_back``, ``failure``) is kept in the ledger,
+        which :meth:`rollback_target` reads, and in this job's outcome (dotenv, JUnit).
+        Deployments releasegate created itself are updated through the API.
+        """
         if status not in TO_GITLAB:
             raise UsageError(f"unknown deployment status {status!r}")
-        if deployment.id in self._own:
+        if self._created_by_job(deployment):
+            if status != "success":
+                self.ledger.set_state(
+                    _VERDICT.format(env=deployment.environment, id=deployment.id),
+                    {"status": status, "sha": deployment.sha}, at=self.now())
             return replace(deployment, status=status, updated_at=self.now())
 
         def update(client: Any) -> dict[str, Any]:
@@ -320,8 +340,49 @@ class GitlabPlatform(Platform):
             updated_at=_time(raw.get("updated_at")) if raw.get("updated_at") else self.now(),
         )
 
+    def rollback_target(self, environment: str) -> Deployment | None:
+        """The newest successful deployment of another commit that was not rolled back.
+
+        A deployment is rolled back when releasegate's verdict on it says so (a job-created
+        deployment stays ``success`` in GitLab) or when a newer ``failed`` or ``canceled``
+        deployment of the same commit exists.
+        """
+        history = self.deployments(environment)
+        bad = {
+            d.id for d in history
+            if (self.ledger.get_state(_VERDICT.format(env=environment, id=d.id)) or {}).get("status")
+            in ("rolled_back", "failure")
+        }
+        for index, deployment in enumerate(history):
+            if deployment.status == "failure":
+                bad |= {d.id for d in history[index + 1:] if d.sha == deployment.sha}
+        current = next((d for d in history if d.status in ("success", "promoting")), None)
+        for deployment in history:
+            if (deployment.status == "success" and deployment.id not in bad
+                    and (current is None or deployment.sha != current.sha)):
+                return deployment
+        return None
+
+    def rollback_mode(self, configured: str | None) -> str:
+        """``deploy`` unless the policy says otherwise: GitLab's own rollback is a job retry."""
+        return configured or "deploy"
+
+    def rollback_artifact(self, target: Deployment) -> str | None:
+        """The target's digest or version; else its deploy job, which a retry redeploys."""
+        job = self._deployables.get(target.id)
+        return target.digest or target.version or (f"deploy job {job}" if job else None)
+
     def rollback(self, environment: str, target: Deployment) -> str:
-        """Retry the job of ``target`` (GitLab's own rollback); without a token, name it."""
+        """Retry the deploy job of ``target``: GitLab's own rollback.
+
+        ``POST /projects/:id/jobs/:job_id/retry`` (lib/api/ci/jobs.rb) needs the
+        ``retry_job`` permission (Developer) and a personal, project or group token: the route
+        is not ``job_token_allowed`` (doc/ci/jobs/ci_job_token.md: the job token reaches only
+        ``GET /job`` of the Jobs API). When *Prevent outdated deployment jobs* is on, GitLab
+        answers ``403 Forbidden - Job is not retryable`` unless *Allow job retries for rollback
+        deployments* is on too (doc/ci/environments/deployment_safety.md). The retried job
+        creates the new deployment; nothing is written to the failed one.
+        """
         job = self._deployables.get(target.id)
         if job is None:
             raw = self.api.call(
@@ -338,7 +399,8 @@ class GitlabPlatform(Platform):
         )
         where = f"roll back {environment} to {target.sha[:12]}"
         if job is None:
-            return f"{where}: deployment {target.id} has no job to retry; run your deploy job for that commit"
+            return (f"{where}: deployment {target.id} has no job to retry; run your deploy job "
+                    "(or the rollback job) for that commit")
         if not self.api.has_private_token:
             return (
                 f"{where}: retry job {job}; not done because {PRIVATE_TOKEN} is not set "
@@ -353,6 +415,8 @@ class GitlabPlatform(Platform):
             )
             or {}
         )
+        if new.get("id"):
+            self._write_dotenv({"RELEASEGATE_ROLLBACK_RETRY": str(new["id"])})
         url = new.get("web_url")
         return f"{where}: retried job {job} as job {new.get('id', '?')}" + (
             f" ({url})" if url else ""
@@ -403,8 +467,36 @@ class GitlabPlatform(Platform):
                 _write(path, render(decision, fmt))
 
     def publish_outputs(self, values: dict[str, str]) -> None:
-        """Named values of ``cache`` and friends, as ``RELEASEGATE_<NAME>`` dotenv variables."""
+        """Named values of ``cache`` and friends, as ``RELEASEGATE_<NAME>`` dotenv variables.
+
+        The cache's values are GitLab's own: ``RELEASEGATE_CACHE_KEY``,
+        ``RELEASEGATE_CACHE_FALLBACK_KEY``, ``RELEASEGATE_CACHE_PATHS`` (inside the project
+        directory, as ``cache:paths`` needs) and ``RELEASEGATE_CACHE_POLICY`` (``pull-push`` or
+        ``pull``, for ``cache:policy``). A merge request pipeline only ever gets ``pull``.
+        """
+        if "cache-key" in values:
+            values = self._cache_outputs(values)
         self._write_dotenv({output_variable(k): str(v) for k, v in values.items()})
+
+    def _cache_outputs(self, values: Mapping[str, str]) -> dict[str, str]:
+        import json
+
+        entries = json.loads(values.get("cache-entries") or "[]")
+        first = entries[0] if entries else {}
+        write = values.get("cache-save") == "true" and not self.env.get("CI_MERGE_REQUEST_IID")
+        out = {
+            "cache-key": values.get("cache-key", ""),
+            "cache-fallback-key": str(first.get("fallback-key") or ""),
+            "cache-paths": " ".join(first.get("project-path") or []),
+            "cache-policy": "pull-push" if write else "pull",
+            "cache-write-reason": values.get("cache-write-reason", "")
+            if write or not self.env.get("CI_MERGE_REQUEST_IID")
+            else "merge request pipelines only read caches",
+        }
+        group = values.get("concurrency-group", "")
+        if group and "{" not in group:
+            out["resource-group"] = group
+        return out
 
 
 def _write(path: str, text: str) -> None:

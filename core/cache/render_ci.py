@@ -46,6 +46,7 @@ class Rendered:
 def _entry_dict(entry: DependencyEntry) -> dict[str, Any]:
     return {"ecosystem": entry.ecosystem, "directory": entry.directory, "key": entry.key,
             "restore-keys": list(entry.restore_keys), "path": list(entry.paths),
+            "project-path": list(entry.project_paths), "fallback-key": entry.rolling_key,
             "lockfiles": list(entry.lockfiles)}
 
 
@@ -148,7 +149,10 @@ def render_gitlab(plan: CachePlan) -> Rendered:
     if variables:
         job["variables"] = dict(sorted(variables.items()))
     job["cache"] = caches
-    if plan.concurrency:
+    if plan.concurrency and "{" in plan.concurrency.group:
+        notes.append(f"gitlab: resource_group left out: {plan.concurrency.group!r} names a "
+                     "placeholder this run cannot fill (pass --env)")
+    elif plan.concurrency:
         job["resource_group"] = plan.concurrency.group
         if plan.concurrency.max_parallel > 1:
             notes.append(f"gitlab: resource_group runs one job at a time; it has no limit of "

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from releasegate.cli.common import Context, add_env_option, env_default
+from releasegate.cli.common import Context, add_env_option, env_default, env_flag
 from releasegate.durations import DurationError, parse_duration
 from releasegate.errors import EXIT_PROVIDER, UsageError
 from releasegate.model import Subject
@@ -44,7 +44,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mappi
     when = parser.add_mutually_exclusive_group()
     when.add_argument("--duration", default=env_default(env, "duration", "15m"),
                       help="how long to analyse (default 15m)")
-    when.add_argument("--once", action="store_true", default=bool(env_default(env, "once")),
+    when.add_argument("--once", action="store_true", default=env_flag(env, "once"),
                       help="evaluate one interval now and stop")
     parser.add_argument("--deployed-at", default=env_default(env, "deployed-at"), metavar="TIME",
                         help="when the rollout started, ISO 8601 or unix seconds (default: now; "

@@ -143,7 +143,7 @@ def _rollback(ctx: Context, policy: Any, state: CanaryState, steps: Any, runs: l
     if target is not None:
         outputs["rollback-to"] = target.sha
         rollback = policy.environment(state.environment).rollback
-        if rollback is not None and rollback.mode == "deploy":
+        if ctx.platform.rollback_mode(rollback.mode if rollback else None) == "deploy":
             reason += f"; {platform.rollback(state.environment, target)}"
         else:
             reason += f"; redeploy {target.sha[:12]} to roll back"

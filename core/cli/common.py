@@ -28,8 +28,24 @@ FORMATS = ("text", "json", "markdown", "junit")
 
 
 def env_default(env: Mapping[str, str], option: str, default: Any = None) -> Any:
-    """The ``RELEASEGATE_<OPTION>`` default of ``--option`` (dashes become underscores)."""
-    return env.get("RELEASEGATE_" + option.upper().replace("-", "_"), default)
+    """The ``RELEASEGATE_<OPTION>`` default of ``--option`` (dashes become underscores); an empty
+    variable is unset, so a CI template may map every input, empty ones included."""
+    value = env.get("RELEASEGATE_" + option.upper().replace("-", "_"))
+    return default if value in (None, "") else value
+
+
+def env_flag(env: Mapping[str, str], option: str) -> bool:
+    """The boolean ``RELEASEGATE_<OPTION>`` default of a switch: 1/true/yes/on or 0/false/no/off.
+
+    :raises UsageError: on any other value, naming the variable.
+    """
+    value = str(env_default(env, option, "false")).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    name = "RELEASEGATE_" + option.upper().replace("-", "_")
+    raise UsageError(f"{name}={value!r}: expected true or false (1/0, yes/no, on/off)")
 
 
 def shared_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:

@@ -71,7 +71,7 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         else:
             outputs["rollback-to"] = target.sha
             reason += f"; roll back to {target.sha[:12]}"
-            if rollback.mode == "deploy":
+            if ctx.platform.rollback_mode(rollback.mode) == "deploy":
                 reason += f" ({ctx.platform.rollback(environment.name, target)})"
         outcome = "rollback"
     elif any(run.provider_failure for run in runs):

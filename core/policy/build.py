@@ -260,7 +260,7 @@ class Builder:
         return Rollback(on_failure=bool(raw.get("on_failure", True)),
                         window=self.duration(raw.get("window"), (*path, "window")),
                         gates=tuple(raw.get("gates", [])), command=raw.get("command"),
-                        mode=raw.get("mode", "report"))
+                        mode=raw.get("mode"))
 
     def gate(self, name: str, raw: dict[str, Any], service: str | None) -> Gate:
         path: Path = ("gates", name)

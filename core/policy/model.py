@@ -133,14 +133,15 @@ class Rollback:
     """What happens after full rollout: keep watching ``gates`` for ``window``; roll back on failure.
 
     :param command: optional shell template run to roll back (``{rollback_to}``, ``{env}``...).
-    :param mode: ``report`` names the target only; ``deploy`` asks the platform to redeploy it.
+    :param mode: ``report`` names the target only; ``deploy`` asks the platform to redeploy it;
+        ``None`` (not set) leaves the choice to the platform (:meth:`Platform.rollback_mode`).
     """
 
     on_failure: bool = True
     window: float | None = None
     gates: tuple[str, ...] = ()
     command: str | None = None
-    mode: Literal["report", "deploy"] = "report"
+    mode: Literal["report", "deploy"] | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,13 @@ from xml.etree import ElementTree as ET
 from releasegate.model import Decision
 
 
+def _observed(observed: object, expected: object) -> str:
+    """`` (observed X, expected Y)`` with only the parts that are known: never ``None``."""
+    parts = [f"{label} {value}" for label, value in (("observed", observed), ("expected", expected))
+             if value is not None and value != ""]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
 def render_junit(decision: Decision) -> str:
     subject = decision.subject
     suite_name = f"releasegate {decision.kind}" + (f" {subject.environment}" if subject.environment else "")
@@ -27,8 +34,7 @@ def render_junit(decision: Decision) -> str:
     classname = f"releasegate.{decision.kind}" + (f".{subject.environment}" if subject.environment else "")
     for r in decision.requirements:
         case = ET.SubElement(suite, "testcase", name=r.name, classname=classname, time="0")
-        message = r.reason + (f" (observed {r.observed}, expected {r.expected})"
-                              if r.observed is not None or r.expected else "")
+        message = r.reason + _observed(r.observed, r.expected)
         if r.status in ("fail", "missing", "inconclusive"):
             ET.SubElement(case, "failure", message=message, type=r.status).text = message
         elif r.status == "error":

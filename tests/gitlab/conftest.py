@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from gitlab_payloads import SHA
+from gitlab_standin import GitlabStandIn
 from gitlab_support import JOB_TOKEN, PROJECT, Platforms
 
 from peers.http_fake import HttpFake
@@ -54,3 +55,13 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 def make_platform(ci_env: dict[str, str], ledger: Ledger) -> Platforms:
     """``make_platform(**env_overrides)``; ``None`` removes a variable."""
     return Platforms(ci_env, ledger)
+
+
+@pytest.fixture
+def http_fake() -> Iterator[GitlabStandIn]:
+    """The GitLab stand-in in place of the plain fake: GitLab's refusals first, then the
+    expected requests; verified (and stopped) when the test ends."""
+    fake = GitlabStandIn().start()
+    yield fake
+    fake.stop()
+    fake.verify()

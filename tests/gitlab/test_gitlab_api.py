@@ -167,6 +167,9 @@ def test_team_members_are_the_group_members(http_fake: HttpFake, make_platform: 
 def test_start_and_finish_a_deployment_from_a_gate_job(
     http_fake: HttpFake, make_platform: Platforms
 ) -> None:
+    # No deploy job deployed SHA yet (a deploy outside GitLab jobs): releasegate creates one.
+    http_fake.expect("GET", f"{API}/deployments", query=LIST).respond(
+        200, [deployment(60, "success", sha=SHA_OLD, job_id=600)])
     http_fake.expect(
         "POST",
         f"{API}/deployments",
@@ -228,6 +231,7 @@ def test_rollback_retries_the_job_of_the_target_with_the_access_token(
     )
     assert (tmp_path / "releasegate.env").read_text() == (
         f"RELEASEGATE_ROLLBACK_TO={SHA_OLD}\nRELEASEGATE_ROLLBACK_JOB=880\n"
+        "RELEASEGATE_ROLLBACK_RETRY=951\n"
     )
 
 

@@ -175,8 +175,31 @@ def test_publish_writes_dotenv_junit_and_markdown(make_platform: Platforms, tmp_
 
 
 def test_publish_outputs_adds_to_the_same_report(make_platform: Platforms, tmp_path: Path) -> None:
-    make_platform().publish_outputs({"cache-key": "deps-linux-pip-3f2a", "cache-policy": "pull"})
+    make_platform().publish_outputs({"next-weight": "20", "window": "3s"})
 
     assert (tmp_path / "releasegate.env").read_text() == (
-        "RELEASEGATE_CACHE_KEY=deps-linux-pip-3f2a\nRELEASEGATE_CACHE_POLICY=pull\n"
+        "RELEASEGATE_NEXT_WEIGHT=20\nRELEASEGATE_RESULT_WINDOW=3s\n"
     )
+
+
+_CACHE = {"cache-key": "deps-linux-pip-3f2a", "cache-save": "true", "cache-write-reason": "main",
+          "cache-action": "actions/cache", "concurrency-group": "deploy-{env}",
+          "cache-entries": '[{"key":"deps-linux-pip-3f2a","path":["~/.cache/pip"],'
+                           '"project-path":[".cache/pip"],"fallback-key":"deps-linux-pip-latest"}]'}
+
+
+@pytest.mark.parametrize(("mr", "policy"), [(None, "pull-push"), ("12", "pull")])
+def test_cache_outputs_are_gitlab_shaped_and_merge_requests_only_pull(
+    make_platform: Platforms, tmp_path: Path, mr: str | None, policy: str
+) -> None:
+    make_platform(CI_MERGE_REQUEST_IID=mr).publish_outputs(dict(_CACHE))
+
+    text = (tmp_path / "releasegate.env").read_text()
+    assert text.splitlines()[:4] == [
+        "RELEASEGATE_CACHE_KEY=deps-linux-pip-3f2a",
+        "RELEASEGATE_CACHE_FALLBACK_KEY=deps-linux-pip-latest",
+        "RELEASEGATE_CACHE_PATHS=.cache/pip",
+        f"RELEASEGATE_CACHE_POLICY={policy}",
+    ]
+    # GitHub's forms and an unrendered {env} never reach GitLab.
+    assert "actions/cache" not in text and "~" not in text and "{" not in text

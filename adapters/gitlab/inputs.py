@@ -1,0 +1,48 @@
+"""Checks on the ``RELEASEGATE_*`` variables a GitLab template maps from its inputs (pure).
+
+GitLab expands ``$NAME`` in ``variables:`` values where the variable exists; where it does not
+(a pipeline variable that only a manual run sets, a typo, a variable with ``expand: false``),
+the text ``$NAME`` can arrive as the value. A free-text input holding an unexpanded reference,
+or only blanks, is refused before any side effect, so ``break-glass: $REASON`` never turns an
+override on with the text ``$REASON`` as its reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from releasegate.errors import UsageError
+
+__all__ = ["UNEXPANDED", "check_inputs"]
+
+#: ``$NAME`` or ``${NAME}`` (GitLab's variable syntax; ``$$`` is GitLab's escape for ``$``).
+UNEXPANDED = re.compile(r"(?<!\$)\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)")
+
+#: Secrets may hold any character; they are never inputs of a template.
+_SECRETS = ("_TOKEN", "_PASSWORD", "_SECRET")
+#: Variables releasegate writes itself (dotenv outputs of earlier jobs).
+_OUTPUTS = ("RELEASEGATE_OUTCOME", "RELEASEGATE_REASON", "RELEASEGATE_KIND", "RELEASEGATE_RESULT_")
+
+
+def check_inputs(env: Mapping[str, str]) -> None:
+    """Refuse a ``RELEASEGATE_*`` variable that holds an unexpanded ``$NAME`` or only blanks.
+
+    An empty value means "not set" and passes.
+
+    :raises UsageError: naming the variable and the reference, and what to do.
+    """
+    for name in sorted(env):
+        value = env[name]
+        if (not name.startswith("RELEASEGATE_") or name.endswith(_SECRETS)
+                or name.startswith(_OUTPUTS) or value == ""):
+            continue
+        if not value.strip():
+            raise UsageError(f"{name} holds only blanks: leave the input empty to unset it, "
+                             "or give a value")
+        found = UNEXPANDED.search(value)
+        if found:
+            raise UsageError(
+                f"{name} holds {found.group(0)!r}, a variable GitLab did not expand (it is not "
+                f"defined in this pipeline): define it, or leave the input empty; write $$ for a "
+                "literal dollar sign")

@@ -1,0 +1,83 @@
+"""Merge request approvals of the commit being promoted, read where GitLab allows it (I/O).
+
+Which merge request: in a merge request pipeline ``CI_MERGE_REQUEST_IID``; in a branch pipeline
+(the default branch after merge) the merged merge request of the commit, from
+``GET /projects/:id/repository/commits/:sha/merge_requests`` (allowed to ``CI_JOB_TOKEN``,
+doc/ci/jobs/ci_job_token.md). Its approvals come from
+``GET /projects/:id/merge_requests/:iid/approvals``, which the job token cannot read (not in
+that list): it needs ``RELEASEGATE_GITLAB_TOKEN``. GitLab passes a *protected* variable only to
+pipelines of protected branches and tags (doc/ci/variables/_index.md, "Protect a CI/CD
+variable"), so a merge request pipeline of an unprotected branch never has it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from releasegate.adapters.gitlab.api import JOB_TOKEN, PRIVATE_TOKEN, GitlabApi
+from releasegate.errors import PlatformError
+from releasegate.records import Approval
+
+__all__ = ["merge_request_approvals"]
+
+_READ = "the read_api scope and the Reporter role"
+
+
+def _time(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(timezone.utc)
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _missing_token(env: Mapping[str, str]) -> PlatformError:
+    if env.get("CI_MERGE_REQUEST_IID") and env.get("CI_COMMIT_REF_PROTECTED") != "true":
+        where = (f"this merge request pipeline runs for the unprotected branch "
+                 f"{env.get('CI_MERGE_REQUEST_SOURCE_BRANCH_NAME') or env.get('CI_COMMIT_REF_NAME') or '?'}"
+                 f", and GitLab passes protected variables such as {PRIVATE_TOKEN} only to "
+                 "protected branches and tags: run the promote job in the default-branch "
+                 "pipeline after merge, where the merge request's approvals are read too")
+    else:
+        where = (f"set {PRIVATE_TOKEN} (read_api scope, Reporter role) as a masked, protected "
+                 "variable and run the job on a protected branch or tag")
+    return PlatformError(f"merge-request-approvals needs {PRIVATE_TOKEN} to read merge request "
+                         f"approvals ({JOB_TOKEN} cannot): {where}")
+
+
+def _merged_iid(api: GitlabApi, sha: str) -> int | None:
+    rows: list[dict[str, Any]] = api.call(
+        f"list the merge requests of {sha[:12]}", _READ,
+        lambda c: list(api.project(c).commits.get(sha, lazy=True).merge_requests(get_all=True)),
+    )
+    for row in rows:
+        if row.get("state") == "merged" and sha in (
+                row.get("merge_commit_sha"), row.get("squash_commit_sha"), row.get("sha")):
+            return int(row["iid"])
+    return None
+
+
+def merge_request_approvals(api: GitlabApi, env: Mapping[str, str], environment: str,
+                            sha: str) -> list[Approval]:
+    """The approvals of the merge request that brought ``sha``, as ``Approval`` records.
+
+    :raises PlatformError: when ``RELEASEGATE_GITLAB_TOKEN`` is not set (one line saying why it
+        is missing and where the approvals can be read instead), or GitLab refuses.
+    """
+    if not api.has_private_token:
+        raise _missing_token(env)
+    iid = int(env["CI_MERGE_REQUEST_IID"]) if env.get("CI_MERGE_REQUEST_IID") else _merged_iid(api, sha)
+    if iid is None:
+        return []
+    state: dict[str, Any] = api.call(
+        f"read the approvals of merge request !{iid}", _READ,
+        lambda c: api.project(c).mergerequests.get(iid, lazy=True).approvals.get().asdict(),
+        private=True,
+    )
+    when = _time(state.get("updated_at"))
+    return [
+        Approval(environment, sha, item["user"]["username"], when)
+        for item in state.get("approved_by") or []
+        if (item.get("user") or {}).get("username")
+    ]

@@ -406,15 +406,21 @@ class GitlabPlatform(Platform):
                 f"{where}: retry job {job}; not done because {PRIVATE_TOKEN} is not set "
                 f"({JOB_TOKEN} cannot retry jobs: it needs {_RETRY})"
             )
-        new: dict[str, Any] = (
-            self.api.call(
-                f"retry job {job} to {where}",
-                _RETRY,
-                lambda c: self.api.project(c).jobs.get(job, lazy=True).retry(),
-                private=True,
+        try:
+            new: dict[str, Any] = (
+                self.api.call(
+                    f"retry job {job} to {where}",
+                    _RETRY,
+                    lambda c: self.api.project(c).jobs.get(job, lazy=True).retry(),
+                    private=True,
+                )
+                or {}
             )
-            or {}
-        )
+        except PlatformError as exc:
+            if "not retryable" not in str(exc):
+                raise
+            raise PlatformError(f"{exc}; enable Settings > CI/CD > General pipelines > Allow job "
+                                "retries for rollback deployments") from exc
         if new.get("id"):
             self._write_dotenv({"RELEASEGATE_ROLLBACK_RETRY": str(new["id"])})
         url = new.get("web_url")

@@ -21,7 +21,7 @@ from xml.etree import ElementTree as ET
 import gitlab_payloads as payloads
 import pytest
 import yaml
-from gitlab_support import API, JOB_TOKEN
+from gitlab_support import API, JOB_TOKEN, PRIVATE_TOKEN
 from providers.checkout_rollout import (
     ERROR_RATE,
     P99,
@@ -566,3 +566,51 @@ def test_analyze_in_watch_mode_watches_the_rollback_window_after_a_deployment(
     else:  # watched every interval of the 3 s window
         assert "outcome=pass kind=watch" in announced
         assert "watch service-health [3/3]" in log
+
+
+ROLLBACK_POLICY = WATCH_POLICY  # rollback.mode left out: GitLab's default is a job retry
+
+
+def test_a_failing_watch_after_a_deploy_job_retries_the_last_good_deploy_job(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, prometheus
+) -> None:  # type: ignore[no-untyped-def]
+    server = prometheus([])
+    repo = _repo(tmp_path, http_fake, {
+        "releasegate.yml": ROLLBACK_POLICY.format(prometheus=server.url, errors=0.2),
+        ".gitlab-ci.yml": pipeline("""\
+            stages: [deploy, verify, after]
+            deploy-production:
+              stage: deploy
+              environment: {name: production}
+              script: [echo deploying]
+            include:
+              - local: templates/analyze.yml
+                inputs: {environment: production, mode: watch, stage: verify}
+            announce:
+              stage: after
+              needs: [releasegate-analyze]
+              when: always
+              script:
+                - echo "outcome=$RELEASEGATE_OUTCOME to=$RELEASEGATE_ROLLBACK_TO job=$RELEASEGATE_ROLLBACK_JOB"
+            """),
+    })
+    sha = _head(repo)
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    # The deploy job (job 501) made deployment 78 of this commit; job 500 deployed the last good one.
+    listed = [payloads.deployment(78, "success", sha=sha, created_at=now, updated_at=now, job_id=501),
+              payloads.deployment(70, "success", sha=payloads.SHA_OLD, job_id=500)]
+    http_fake.deployments_by_jobs(78, 70)  # type: ignore[attr-defined]
+    listing = http_fake.expect("GET", f"{API}/deployments", headers={"PRIVATE-TOKEN": PRIVATE_TOKEN},
+                               query={"environment": "production", "order_by": "id", "sort": "desc",
+                                      "per_page": "100"})
+    listing.respond(200, listed).respond(200, listed)
+    http_fake.expect("POST", f"{API}/jobs/500/retry", headers={"PRIVATE-TOKEN": PRIVATE_TOKEN}).respond(
+        201, payloads.job(951, "deploy-production", "pending", sha=payloads.SHA_OLD, stage="deploy"))
+
+    result = _run(gitlab_ci_local, repo, f"RELEASEGATE_GITLAB_TOKEN={PRIVATE_TOKEN}")
+
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert f"outcome=rollback to={payloads.SHA_OLD} job=500" in _log(repo, "announce")
+    assert "retried job 500 as job 951" in _log(repo, "releasegate-analyze")
+    assert not any(r.method == "PUT" for r in http_fake.requests)  # GitLab would answer 403

@@ -29,6 +29,17 @@ _SET_IT = (
 )
 
 
+def _python_gitlab(what: str) -> Any:
+    """python-gitlab, or one line saying how to install it (the ``gitlab`` extra)."""
+    try:
+        import gitlab
+    except ImportError as exc:
+        raise PlatformError(
+            f"cannot {what}: python-gitlab is not installed; install releasegate[gitlab] "
+            "(the component's image has it)") from exc
+    return gitlab
+
+
 class GitlabApi:
     """A python-gitlab client for the project of this CI job.
 
@@ -79,7 +90,7 @@ class GitlabApi:
             )
         key = bool(self._private_token)
         if key not in self._clients:
-            import gitlab
+            gitlab = _python_gitlab(what)
 
             if self._private_token:
                 client = gitlab.Gitlab(
@@ -101,7 +112,7 @@ class GitlabApi:
             make it (jobs, pipelines, retries, merge request approvals, group members).
         :raises PlatformError: on a refusal, after the retries of a 5xx, or unreachable GitLab.
         """
-        import gitlab
+        gitlab = _python_gitlab(what)
         import requests
 
         client = self._client(private, what, permission)

@@ -23,6 +23,9 @@ UNEXPANDED = re.compile(r"(?<!\$)\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0
 _SECRETS = ("_TOKEN", "_PASSWORD", "_SECRET")
 #: Variables releasegate writes itself (dotenv outputs of earlier jobs).
 _OUTPUTS = ("RELEASEGATE_OUTCOME", "RELEASEGATE_REASON", "RELEASEGATE_KIND", "RELEASEGATE_RESULT_")
+#: An input as written in the include (``expand: false``), beside its expanded variable:
+#: ``RELEASEGATE_GITLAB_INPUT_BREAK_GLASS`` holds what ``RELEASEGATE_BREAK_GLASS`` was made from.
+RAW = "RELEASEGATE_GITLAB_INPUT_"
 
 
 def check_inputs(env: Mapping[str, str]) -> None:
@@ -34,6 +37,9 @@ def check_inputs(env: Mapping[str, str]) -> None:
     """
     for name in sorted(env):
         value = env[name]
+        if name.startswith(RAW):
+            _check_raw(name, value, env)
+            continue
         if (not name.startswith("RELEASEGATE_") or name.endswith(_SECRETS)
                 or name.startswith(_OUTPUTS) or value == ""):
             continue
@@ -46,3 +52,16 @@ def check_inputs(env: Mapping[str, str]) -> None:
                 f"{name} holds {found.group(0)!r}, a variable GitLab did not expand (it is not "
                 f"defined in this pipeline): define it, or leave the input empty; write $$ for a "
                 "literal dollar sign")
+
+
+def _check_raw(name: str, raw: str, env: Mapping[str, str]) -> None:
+    # GitLab's runner expands a reference to an undefined variable to nothing, which would
+    # silently turn `break-glass: $TYPO` into "no input": the input as written says otherwise.
+    found = UNEXPANDED.search(raw)
+    expanded = env.get("RELEASEGATE_" + name[len(RAW):], "")
+    if found and (not expanded.strip() or UNEXPANDED.search(expanded)):
+        input_name = name[len(RAW):].lower().replace("_", "-")
+        raise UsageError(
+            f"{input_name}: {found.group(0)} is not defined in this pipeline, so it names no "
+            f"value: define it, or leave the input empty (for one run only, set "
+            f"RELEASEGATE_{name[len(RAW):]} as a variable of a manually run pipeline)")

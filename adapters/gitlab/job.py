@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     if dotenv and os.path.exists(dotenv):  # an earlier job's report, downloaded as an artifact
         os.remove(dotenv)
     tee = _Tee(sys.stderr)
-    sys.stderr = tee  # type: ignore[assignment]
+    sys.stderr = tee
     cache_file = environ.get("RELEASEGATE_GITLAB_CACHE_FILE") if command == "cache" else None
     try:
         if cache_file:  # the includable cache: YAML is the command's output

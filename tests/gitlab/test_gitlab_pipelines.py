@@ -614,3 +614,51 @@ def test_a_failing_watch_after_a_deploy_job_retries_the_last_good_deploy_job(
     assert f"outcome=rollback to={payloads.SHA_OLD} job=500" in _log(repo, "announce")
     assert "retried job 500 as job 951" in _log(repo, "releasegate-analyze")
     assert not any(r.method == "PUT" for r in http_fake.requests)  # GitLab would answer 403
+
+
+@pytest.mark.parametrize("reason", ["$BREAK_GLASS_REASON", "${BREAK_GLASS_REASON}"])
+def test_break_glass_naming_an_undefined_variable_is_refused_before_any_request(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, reason: str
+) -> None:
+    repo = _repo(tmp_path, http_fake, {
+        "releasegate.yml": POLICY,
+        "reports/unit.xml": PASSING_JUNIT,
+        ".gitlab-ci.yml": pipeline(f"""\
+            stages: [deploy, after]
+            include:
+              - local: templates/promote.yml
+                inputs:
+                  environment: dev
+                  break-glass: "{reason}"
+            """, "releasegate-promote"),
+    })
+
+    result = _run(gitlab_ci_local, repo)
+
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert f"break-glass: {reason} is not defined in this pipeline" in out
+    assert "outcome=error kind=promote" in _log(repo, "announce")
+    assert not http_fake.requests  # refused before GitLab is asked anything
+
+
+def test_break_glass_from_a_pipeline_variable_is_the_reason_for_that_run_only(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal
+) -> None:
+    _deployments_of(http_fake, "dev")
+    repo = _repo(tmp_path, http_fake, {
+        "releasegate.yml": POLICY,
+        "reports/unit.xml": PASSING_JUNIT,
+        ".gitlab-ci.yml": pipeline("""\
+            stages: [deploy]
+            include:
+              - local: templates/promote.yml
+                inputs: {environment: dev}
+            """),
+    })
+
+    # A pipeline variable (Run pipeline form, or the API) outranks the job's variables:.
+    result = _run(gitlab_ci_local, repo, "RELEASEGATE_BREAK_GLASS=INC-4711 payment outage")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "INC-4711 payment outage" in _log(repo, "releasegate-promote")

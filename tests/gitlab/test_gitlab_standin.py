@@ -3,6 +3,7 @@ meeting each: it never asks GitLab for what GitLab refuses."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from gitlab_standin import GitlabStandIn, job_variables, page_headers
 from gitlab_support import API, JOB_TOKEN, PRIVATE_TOKEN, Platforms
 
 from releasegate.errors import PlatformError
+from releasegate.records import Deployment
 
 LIST = {"environment": "production", "order_by": "id", "sort": "desc", "per_page": "100"}
 JOB_AUTH = {"JOB-TOKEN": JOB_TOKEN}
@@ -59,9 +61,6 @@ def test_a_deployment_releasegate_created_is_updated_through_the_api(
     http_fake.expect("PUT", f"{API}/deployments/90", json={"status": "failed"}).respond(
         200, deployment(90, "failed"))
     platform = make_platform()
-    from releasegate.records import Deployment
-    from datetime import datetime, timezone
-
     now = datetime(2026, 3, 2, tzinfo=timezone.utc)
     finished = platform.finish_deployment(
         Deployment(90, "production", SHA, "promoting", now, now), "failure")

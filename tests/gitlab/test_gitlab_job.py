@@ -1,0 +1,124 @@
+"""``releasegate-gitlab``, the one command of every template: evidence on every exit, the
+cache job's read-only fallback, the notice outside GitLab CI, and the inputs it refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+from gitlab_standin import GitlabStandIn
+
+from releasegate.adapters.gitlab.inputs import check_inputs
+from releasegate.adapters.gitlab.job import main
+from releasegate.errors import UsageError
+
+POLICY = """\
+version: 1
+service: checkout
+environments:
+  - name: dev
+"""
+
+
+@pytest.fixture
+def job_env(ci_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A GitLab job's variables as a template sets them, run in ``tmp_path``."""
+    (tmp_path / "releasegate.yml").write_text(POLICY)
+    monkeypatch.chdir(tmp_path)
+    return {**ci_env, "RELEASEGATE_CONFIG": "releasegate.yml",
+            "RELEASEGATE_LEDGER": str(tmp_path / "ledger.db")}
+
+
+def _dotenv(path: str) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in Path(path).read_text().splitlines())
+
+
+def test_exit_4_still_leaves_the_dotenv_and_a_junit_error(
+    http_fake: GitlabStandIn, job_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {**job_env, "RELEASEGATE_GITLAB_COMMAND": "promote", "RELEASEGATE_TO": "dev",
+           "CI_JOB_TOKEN": "revoked"}
+
+    code = main([], env)
+
+    assert code == 4
+    assert http_fake.take_refused()  # GitLab answered 401 to the revoked job token
+    values = _dotenv(env["RELEASEGATE_GITLAB_DOTENV"])
+    assert values["RELEASEGATE_OUTCOME"] == "error" and values["RELEASEGATE_EXIT_CODE"] == "4"
+    assert values["RELEASEGATE_REASON"].startswith("GitLab rejected CI_JOB_TOKEN (401 Unauthorized)")
+    error = ET.parse(env["RELEASEGATE_GITLAB_JUNIT"]).getroot().find(".//testcase/error")
+    assert error is not None and error.get("message") == capsys.readouterr().err.strip().split(
+        "releasegate: error: ")[-1]
+    assert "None" not in Path(env["RELEASEGATE_GITLAB_JUNIT"]).read_text()
+
+
+def test_a_usage_error_leaves_evidence_too(job_env: dict[str, str]) -> None:
+    env = {**job_env, "RELEASEGATE_GITLAB_COMMAND": "promote", "RELEASEGATE_TO": "prod"}
+
+    assert main([], env) == 2
+    assert _dotenv(env["RELEASEGATE_GITLAB_DOTENV"])["RELEASEGATE_REASON"].startswith(
+        "--to prod: no such environment")
+
+
+def test_an_earlier_jobs_report_is_not_taken_for_this_ones(job_env: dict[str, str]) -> None:
+    Path(job_env["RELEASEGATE_GITLAB_DOTENV"]).write_text("RELEASEGATE_OUTCOME=allow\n")
+    env = {**job_env, "RELEASEGATE_GITLAB_COMMAND": "promote", "RELEASEGATE_TO": "prod"}
+
+    main([], env)
+
+    assert _dotenv(env["RELEASEGATE_GITLAB_DOTENV"])["RELEASEGATE_OUTCOME"] == "error"
+
+
+def test_a_policy_typo_in_the_cache_job_falls_back_to_read_only_and_warns(
+    job_env: dict[str, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "releasegate.yml").write_text(POLICY + "cache:\n  write_onn: [main]\n")
+    env = {**job_env, "RELEASEGATE_GITLAB_COMMAND": "cache", "RELEASEGATE_TARGET": "gitlab",
+           "RELEASEGATE_FORMAT": "yaml", "RELEASEGATE_GITLAB_CACHE_FILE": "releasegate-cache.yml"}
+
+    assert main([], env) == 0  # unit tests on every branch are not blocked by it
+
+    values = _dotenv(env["RELEASEGATE_GITLAB_DOTENV"])
+    assert (values["RELEASEGATE_CACHE_POLICY"], values["RELEASEGATE_OUTCOME"]) == ("pull", "error")
+    assert "cache: []" in (tmp_path / "releasegate-cache.yml").read_text()
+    assert "the cache plan failed; later jobs only read caches" in capsys.readouterr().err
+
+
+def test_outside_gitlab_ci_it_says_so(job_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    env = {**job_env, "GITLAB_CI": "false", "RELEASEGATE_GITLAB_COMMAND": "check"}
+
+    assert main([], env) == 0
+    assert "releasegate: notice: GitLab CI not detected (GITLAB_CI is not 'true')" in capsys.readouterr().err
+
+
+def test_an_unknown_command_is_a_usage_error(job_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([], {**job_env, "RELEASEGATE_GITLAB_COMMAND": "promte"}) == 2
+    assert "RELEASEGATE_GITLAB_COMMAND='promte': expected one of" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("RELEASEGATE_BREAK_GLASS", "$REASON", "RELEASEGATE_BREAK_GLASS holds '$REASON', a variable "
+     "GitLab did not expand"),
+    ("RELEASEGATE_AUTHOR", "${GITLAB_USER}", "RELEASEGATE_AUTHOR holds '${GITLAB_USER}', a variable "
+     "GitLab did not expand"),
+    ("RELEASEGATE_BREAK_GLASS", "   ", "RELEASEGATE_BREAK_GLASS holds only blanks"),
+    ("RELEASEGATE_GITLAB_INPUT_BREAK_GLASS", "$REASON", "break-glass: $REASON is not defined in "
+     "this pipeline"),
+])
+def test_unexpanded_variables_and_blanks_are_refused(name: str, value: str, message: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        check_inputs({name: value})
+
+    assert str(raised.value).startswith(message)
+
+
+@pytest.mark.parametrize("env", [
+    {"RELEASEGATE_BREAK_GLASS": ""},
+    {"RELEASEGATE_BREAK_GLASS": "costs $$5 a minute"},
+    {"RELEASEGATE_PROMETHEUS_TOKEN": "pa$word"},
+    {"RELEASEGATE_GITLAB_INPUT_BREAK_GLASS": "$REASON", "RELEASEGATE_BREAK_GLASS": "INC-1"},
+    {"RELEASEGATE_BREAK_GLASS": "echo $(id) `id`"},
+])
+def test_values_and_secrets_pass(env: dict[str, str]) -> None:
+    check_inputs(env)

@@ -41,13 +41,23 @@ class _Tee:
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
-        self.last = ""
+        self.lines: list[str] = []
 
     def write(self, text: str) -> int:
-        for line in text.splitlines():
-            if line.strip():
-                self.last = line.strip()
+        self.lines += [line.strip() for line in text.splitlines() if line.strip()]
+        del self.lines[:-50]
         return self.stream.write(text)
+
+    @property
+    def reason(self) -> str:
+        """The error line, or the first problem of a policy error with its count."""
+        errors = [line for line in self.lines if line.startswith(_PREFIX)]
+        if errors:
+            return errors[-1].removeprefix(_PREFIX)
+        if not self.lines:
+            return ""
+        first, last = self.lines[0], self.lines[-1].removeprefix("releasegate: ")
+        return first if first == self.lines[-1] else f"{first} ({last})"
 
     def flush(self) -> None:
         self.stream.flush()
@@ -145,7 +155,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         sys.stderr = tee.stream
     published = bool(dotenv) and os.path.exists(str(dotenv))
     if code != 0 and not published:
-        message = tee.last.removeprefix(_PREFIX) or f"releasegate {command} exited {code}"
+        message = tee.reason or f"releasegate {command} exited {code}"
         _evidence(environ, command, code, message)
         if command == "cache":
             if cache_file:

@@ -76,7 +76,11 @@ def test_gitlab_yaml_is_an_includable_hidden_job(run_cli: Any, repo: Path) -> No
     assert code == 0, err
     job = yaml.safe_load(out)[".releasegate-cache"]
     assert {c["policy"] for c in job["cache"]} == {"pull"}
-    assert job["resource_group"] == "deploy-{env}"
+    assert "resource_group" not in job  # deploy-{env} with no --env: never a group named "{env}"
+    code, out, err = run(run_cli, repo, "--target", "gitlab", "--ref", "feature/x", "--format", "yaml",
+                         "--env", "production")
+    assert code == 0, err
+    assert yaml.safe_load(out)[".releasegate-cache"]["resource_group"] == "deploy-production"
 
 
 def test_keys_match_across_clones_through_the_cli(run_cli: Any, repo: Path, tmp_path: Path) -> None:

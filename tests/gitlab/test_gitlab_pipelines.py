@@ -662,3 +662,33 @@ def test_break_glass_from_a_pipeline_variable_is_the_reason_for_that_run_only(
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "INC-4711 payment outage" in _log(repo, "releasegate-promote")
+
+
+def test_a_drill_on_branch_deployments_needs_no_version_when_the_rollback_is_a_job_retry(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal
+) -> None:
+    repo = _repo(tmp_path, http_fake, {
+        "releasegate.yml": POLICY.replace("name: dev", "name: review-feature-x"),
+        ".gitlab-ci.yml": pipeline("""\
+            stages: [test, after]
+            include:
+              - local: templates/drill.yml
+                inputs: {environment: review-feature-x}
+            """, "releasegate-drill"),
+    })
+    private = {"PRIVATE-TOKEN": PRIVATE_TOKEN}
+    http_fake.expect("GET", f"{API}/deployments", headers=private, query={
+        "environment": "review-feature-x", "order_by": "id", "sort": "desc", "per_page": "100",
+    }).respond(200, [payloads.deployment(77, "success", environment="review-feature-x", job_id=501),
+                     payloads.deployment(70, "success", sha=payloads.SHA_OLD,
+                                         environment="review-feature-x", job_id=500)])
+    http_fake.expect("GET", API, headers=private).respond(200, {
+        "id": int(payloads.PROJECT), "permissions": {"project_access": {"access_level": 30},
+                                                     "group_access": None}})
+
+    result = _run(gitlab_ci_local, repo, f"RELEASEGATE_GITLAB_TOKEN={PRIVATE_TOKEN}")
+
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "outcome=pass kind=drill" in _log(repo, "announce")
+    assert "deploy job 500" in _log(repo, "releasegate-drill")

@@ -174,3 +174,28 @@ def test_each_job_maps_inputs_to_variables_and_runs_one_command(name: str) -> No
 def test_inputs_gitlab_expands_accept_a_variable(name: str, input_name: str, value: str) -> None:
     header, _ = _load(name)
     assert re.fullmatch(header["spec"]["inputs"][input_name]["regex"], value)
+
+
+def _readme_yaml() -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", README.read_text(), re.S)
+
+
+def test_every_yaml_example_of_the_readme_is_valid(tmp_path: Path, check_jsonschema: Tool) -> None:
+    from releasegate.cli import main
+
+    blocks = _readme_yaml()
+    policies = [b for b in blocks if b.startswith("version: 1")]
+    pipelines = [b for b in blocks if not b.startswith("version: 1")]
+    assert policies and len(pipelines) >= 6
+    for index, text in enumerate(policies):
+        path = tmp_path / f"policy-{index}.yml"
+        path.write_text(text)
+        assert main(["check", "-c", str(path)], env={}) == 0, text
+    files = []
+    for index, text in enumerate(pipelines):
+        files.append(tmp_path / f"pipeline-{index}.yml")
+        files[-1].write_text(text)
+
+    result = check_jsonschema("--builtin-schema", "vendor.gitlab-ci", *files)
+
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -118,6 +118,18 @@ def _template_inputs(command: str, env: dict[str, str]) -> None:
                 shutil.copytree(previous, target, dirs_exist_ok=True)
 
 
+def _duplicate_includes(env: Mapping[str, str]) -> list[str]:
+    from releasegate.adapters.gitlab.includes import duplicate_jobs, load_pipeline
+
+    path = env.get("CI_CONFIG_PATH") or ".gitlab-ci.yml"
+    try:
+        with open(path, encoding="utf-8") as handle:
+            pipeline = load_pipeline(handle.read())
+    except (OSError, ValueError):  # no readable file here (a remote config): nothing to check
+        return []
+    return duplicate_jobs(pipeline)
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
     """Run the job's command; returns its exit code (0 for a ``cache`` job that fell back)."""
     from releasegate.cli import main as releasegate
@@ -132,6 +144,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             return 2
         args = [COMMANDS[wanted]]
     command = args[0]
+    if command == "check":
+        problems = _duplicate_includes(environ)
+        if problems:
+            for line in problems:
+                sys.stderr.write(f"releasegate: error: {line}\n")
+            return 2
     _template_inputs(command, environ)
     if environ.get("GITLAB_CI") != "true":
         sys.stderr.write(_NOT_GITLAB.format(ledger=environ.get("RELEASEGATE_LEDGER")

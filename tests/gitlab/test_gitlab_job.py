@@ -122,3 +122,39 @@ def test_unexpanded_variables_and_blanks_are_refused(name: str, value: str, mess
 ])
 def test_values_and_secrets_pass(env: dict[str, str]) -> None:
     check_inputs(env)
+
+
+def test_a_template_included_twice_without_a_job_prefix_is_refused(
+    job_env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".gitlab-ci.yml").write_text("""\
+include:
+  - component: $CI_SERVER_FQDN/acme/releasegate/promote@0.1.0
+    inputs: {environment: staging}
+  - component: $CI_SERVER_FQDN/acme/releasegate/promote@0.1.0
+    inputs: {environment: production}
+  - component: $CI_SERVER_FQDN/acme/releasegate/analyze@0.1.0
+    inputs: {environment: production, job-prefix: prod}
+  - component: $CI_SERVER_FQDN/acme/releasegate/analyze@0.1.0
+    inputs: {environment: staging}
+job:
+  script: !reference [.other, script]
+""")
+
+    assert main(["check"], {**job_env, "GITLAB_CI": "true"}) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "releasegate: error: $CI_SERVER_FQDN/acme/releasegate/promote@0.1.0 and "
+        "$CI_SERVER_FQDN/acme/releasegate/promote@0.1.0 both define job releasegate-promote: "
+        "GitLab keeps only the later one; give each include its own job-prefix input")
+
+
+def test_distinct_job_prefixes_pass_the_check(job_env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / ".gitlab-ci.yml").write_text("""\
+include:
+  - local: templates/promote.yml
+    inputs: {environment: staging, job-prefix: staging-gate}
+  - local: templates/promote.yml
+    inputs: {environment: production, job-prefix: production-gate}
+""")
+
+    assert main(["check"], job_env) == 0

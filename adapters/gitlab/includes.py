@@ -63,7 +63,8 @@ def duplicate_jobs(pipeline: Any, marker: str = "releasegate") -> list[str]:
         found = _TEMPLATE.search(where.split("?")[0])
         if not found:
             continue
-        inputs = entry.get("inputs") if isinstance(entry.get("inputs"), dict) else {}
+        given = entry.get("inputs")
+        inputs: dict[str, Any] = given if isinstance(given, dict) else {}
         job = f"{inputs.get('job-prefix') or 'releasegate'}-{found.group('name')}"
         if job in seen:
             problems.append(f"{where} and {seen[job]} both define job {job}: GitLab keeps only "

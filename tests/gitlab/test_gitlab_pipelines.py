@@ -340,11 +340,14 @@ cache:
 """
 
 
-@pytest.mark.parametrize(
-    ("ref", "policies"), [("main", ["pull-push", "push"]), ("feature/login", ["pull"])]
-)
+@pytest.mark.parametrize(("ref", "mr", "policies"), [
+    ("main", "", ["pull-push", "push"]),
+    ("feature/login", "", ["pull"]),
+    ("main", "12", ["pull"]),  # a merge request pipeline (of main, as a source branch) never writes
+])
 def test_the_cache_template_emits_a_cache_config_that_a_later_job_can_use(
-    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, ref: str, policies: list[str]
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, ref: str, mr: str,
+    policies: list[str],
 ) -> None:
     lock = '{"name": "app", "lockfileVersion": 3, "packages": {}}\n'
     repo = _repo(
@@ -364,13 +367,16 @@ def test_the_cache_template_emits_a_cache_config_that_a_later_job_can_use(
               needs: [deps-cache]
               script:
                 - cat releasegate-cache.yml
+                - echo "dotenv key=$RELEASEGATE_CACHE_KEY policy=$RELEASEGATE_CACHE_POLICY"
             """
             ),
         },
     )
 
+    merge_request = [f"CI_MERGE_REQUEST_IID={mr}", f"CI_MERGE_REQUEST_SOURCE_BRANCH_NAME={ref}"] if mr else []
     result = _run(gitlab_ci_local, repo, f"CI_COMMIT_REF_NAME={ref}", f"CI_COMMIT_BRANCH={ref}",
-                  "CI_DEFAULT_BRANCH=main", f"CI_COMMIT_REF_PROTECTED={str(ref == 'main').lower()}")
+                  "CI_DEFAULT_BRANCH=main", f"CI_COMMIT_REF_PROTECTED={str(ref == 'main').lower()}",
+                  *merge_request)
 
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
@@ -381,7 +387,8 @@ def test_the_cache_template_emits_a_cache_config_that_a_later_job_can_use(
     assert keys[0].startswith("releasegate-linux-npm-") and len(keys[0]) == len("releasegate-linux-npm-") + 64
     assert entries[0]["fallback_keys"] == ["releasegate-linux-npm-latest"]  # main writes it, so it matches
     assert [entry["policy"] for entry in entries] == policies  # only main may write
-    assert keys[0] in _log(repo, "use-cache")
+    # The dotenv route agrees: a job using $RELEASEGATE_CACHE_POLICY writes only where allowed.
+    assert f"dotenv key={keys[0]} policy={policies[0]}" in _log(repo, "use-cache")
 
 
 

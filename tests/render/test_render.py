@@ -129,3 +129,18 @@ def test_unknown_format() -> None:
 ])
 def test_exit_code_per_outcome(outcome: str, code: int) -> None:
     assert decision(outcome=outcome).exit_code == code
+
+
+@pytest.mark.parametrize(("observed", "expected", "tail"), [
+    (None, "> 0.05", " (expected > 0.05)"),
+    ("0.2", None, " (observed 0.2)"),
+    (None, None, ""),
+])
+def test_junit_messages_name_only_what_is_known_never_none(
+    observed: str | None, expected: str | None, tail: str
+) -> None:
+    requirement = Requirement(name="metric error-rate", status="fail", observed=observed,
+                              expected=expected, reason="no data")
+    root = ET.fromstring(render(decision(requirements=(requirement,)), "junit"))
+    message = root.find("testsuite/testcase/failure").get("message")
+    assert message == "no data" + tail and "None" not in message

@@ -699,3 +699,60 @@ def test_a_drill_on_branch_deployments_needs_no_version_when_the_rollback_is_a_j
     assert result.returncode == 0, out
     assert "outcome=pass kind=drill" in _log(repo, "announce")
     assert "deploy job 500" in _log(repo, "releasegate-drill")
+
+
+APPROVAL_POLICY = """\
+version: 1
+service: checkout
+groups:
+  release-leads: [frank, grace]
+environments:
+  - name: production
+    requires:
+      approvals:
+        - group: release-leads
+          count: 1
+"""
+
+
+@pytest.mark.parametrize(("protected", "code"), [(False, 1), (True, 0)])
+def test_merge_request_approvals_work_after_merge_and_fail_clearly_in_an_unprotected_mr(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, protected: bool, code: int
+) -> None:
+    from gitlab_standin import job_variables
+
+    repo = _repo(tmp_path, http_fake, {
+        "releasegate.yml": APPROVAL_POLICY,
+        ".gitlab-ci.yml": pipeline("""\
+            stages: [deploy, after]
+            include:
+              - local: templates/promote.yml
+                inputs: {environment: production, merge-request-approvals: true}
+            """, "releasegate-promote"),
+    })
+    sha = _head(repo)
+    # The token is a protected project variable: GitLab hands it only to protected refs.
+    token = job_variables({"RELEASEGATE_GITLAB_TOKEN": (PRIVATE_TOKEN, True)}, ref_protected=protected)
+    if protected:  # the default-branch pipeline after merge
+        auth = {"PRIVATE-TOKEN": PRIVATE_TOKEN}
+        http_fake.expect("GET", f"{API}/deployments", headers=auth).respond(200, []).respond(200, [])
+        http_fake.expect("GET", f"{API}/repository/commits/{sha}/merge_requests", headers=auth).respond(
+            200, [{"iid": 12, "state": "merged", "merge_commit_sha": sha, "sha": "f" * 40}])
+        http_fake.expect("GET", f"{API}/merge_requests/12/approvals", headers=auth).respond(
+            200, payloads.mr_approvals(12, ["frank"]))
+        where = ["CI_COMMIT_REF_PROTECTED=true"]
+    else:  # a merge request pipeline of the unprotected branch feature-x
+        http_fake.expect("GET", f"{API}/deployments", headers={"JOB-TOKEN": JOB_TOKEN}).respond(200, []).respond(200, [])
+        where = ["CI_COMMIT_REF_PROTECTED=false", "CI_MERGE_REQUEST_IID=12",
+                 "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME=feature-x"]
+
+    result = _run(gitlab_ci_local, repo, *where, *(f"{k}={v}" for k, v in token.items()))
+
+    out = result.stdout + result.stderr
+    assert result.returncode == code, out
+    announced = _log(repo, "announce")
+    if protected:
+        assert "outcome=allow kind=promotion" in announced
+    else:
+        assert "outcome=error kind=promote" in announced
+        assert "GitLab passes protected variables such as RELEASEGATE_GITLAB_TOKEN only to protected" in out

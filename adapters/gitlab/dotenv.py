@@ -8,6 +8,7 @@ keeping the most important variables when it must drop some.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 
@@ -16,6 +17,7 @@ __all__ = [
     "MAX_VALUE",
     "MAX_VARIABLES",
     "RESERVED",
+    "cache_outputs",
     "dotenv_text",
     "output_variable",
     "sanitize",
@@ -116,3 +118,27 @@ def dotenv_text(values: Mapping[str, str]) -> str:
         lines.append(line)
         size += len(line.encode())
     return "".join(lines)
+
+
+def cache_outputs(values: Mapping[str, str], *, merge_request: bool) -> dict[str, str]:
+    """The ``cache`` command's named values in GitLab's forms, from the platform-neutral ones.
+
+    Key, fallback key, paths inside the project directory (``cache:paths``) and the
+    ``cache:policy`` value; ``pull`` in a merge request pipeline whatever the plan says. A
+    concurrency group with an unfilled ``{placeholder}`` is left out.
+    """
+    entries = json.loads(values.get("cache-entries") or "[]")
+    first = entries[0] if entries else {}
+    write = values.get("cache-save") == "true" and not merge_request
+    out = {
+        "cache-key": values.get("cache-key", ""),
+        "cache-fallback-key": str(first.get("fallback-key") or ""),
+        "cache-paths": " ".join(first.get("project-path") or []),
+        "cache-policy": "pull-push" if write else "pull",
+        "cache-write-reason": "merge request pipelines only read caches" if merge_request
+        else values.get("cache-write-reason", ""),
+    }
+    group = values.get("concurrency-group", "")
+    if group and "{" not in group:
+        out["resource-group"] = group
+    return out

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from releasegate.adapters.gitlab.api import JOB_TOKEN, PRIVATE_TOKEN, GitlabApi
-from releasegate.adapters.gitlab.dotenv import dotenv_text, output_variable
+from releasegate.adapters.gitlab.dotenv import cache_outputs, dotenv_text, output_variable
 from releasegate.adapters.gitlab.inputs import check_inputs
 from releasegate.adapters.gitlab.mr import merge_request_approvals
 from releasegate.errors import PlatformError, UsageError
@@ -344,8 +344,8 @@ class GitlabPlatform(Platform):
         """The newest successful deployment of another commit that was not rolled back.
 
         A deployment is rolled back when releasegate's verdict on it says so (a job-created
-        deployment stays ``success`` in GitLab) or when a newer ``failed`` or ``canceled``
-        deployment of the same commit exists.
+        deployment stays ``success`` in GitLab) or when a newer ``failed`` deployment of the
+        same commit exists.
         """
         history = self.deployments(environment)
         bad = {
@@ -481,28 +481,8 @@ class GitlabPlatform(Platform):
         ``pull``, for ``cache:policy``). A merge request pipeline only ever gets ``pull``.
         """
         if "cache-key" in values:
-            values = self._cache_outputs(values)
+            values = cache_outputs(values, merge_request=bool(self.env.get("CI_MERGE_REQUEST_IID")))
         self._write_dotenv({output_variable(k): str(v) for k, v in values.items()})
-
-    def _cache_outputs(self, values: Mapping[str, str]) -> dict[str, str]:
-        import json
-
-        entries = json.loads(values.get("cache-entries") or "[]")
-        first = entries[0] if entries else {}
-        write = values.get("cache-save") == "true" and not self.env.get("CI_MERGE_REQUEST_IID")
-        out = {
-            "cache-key": values.get("cache-key", ""),
-            "cache-fallback-key": str(first.get("fallback-key") or ""),
-            "cache-paths": " ".join(first.get("project-path") or []),
-            "cache-policy": "pull-push" if write else "pull",
-            "cache-write-reason": values.get("cache-write-reason", "")
-            if write or not self.env.get("CI_MERGE_REQUEST_IID")
-            else "merge request pipelines only read caches",
-        }
-        group = values.get("concurrency-group", "")
-        if group and "{" not in group:
-            out["resource-group"] = group
-        return out
 
 
 def _write(path: str, text: str) -> None:

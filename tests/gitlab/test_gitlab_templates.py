@@ -137,10 +137,10 @@ def test_the_readme_documents_every_template_and_input() -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_the_image_is_the_one_image_tagged_with_the_component_version(name: str) -> None:
-    from releasegate import __version__
+    from releasegate import IMAGE, __version__
 
     header, _ = _load(name)
-    assert header["spec"]["inputs"]["image"]["default"] == f"ghcr.io/releasegate/releasegate:{__version__}"
+    assert header["spec"]["inputs"]["image"]["default"] == f"{IMAGE}:{__version__}"
 
 
 def test_every_template_reads_the_environment_the_same_way() -> None:

@@ -1,7 +1,9 @@
 """Renderers: a Decision as terminal text, JSON, Markdown (with mermaid charts) or JUnit XML (pure).
 
 :func:`render` is the one entry point; every deciding command and every
-adapter goes through it, so a decision reads the same everywhere.
+adapter goes through it, so a decision reads the same everywhere. It passes the
+decision through :func:`releasegate.render.sanitize.sanitize` first: report text
+reaches no renderer with a line break, a control character or a leading ``::``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ __all__ = ["FORMATS", "render"]
 
 def render(decision: Decision, fmt: str = "text", *, color: bool = False) -> str:
     """Render ``decision`` in ``fmt`` (one of :data:`FORMATS`); always ends with a newline."""
+    from releasegate.render.sanitize import sanitize
+
+    decision = sanitize(decision)
     if fmt == "text":
         from releasegate.render.text import render_text
 

@@ -1,10 +1,27 @@
-"""A Decision as JUnit XML: one test case per requirement, so CI systems show each gate (pure)."""
+"""A Decision as JUnit XML: one test case per requirement, so CI systems show each gate (pure).
+
+Every text goes through :func:`releasegate.render.sanitize.xml_text`, so the output is
+well-formed XML whatever a report's names hold (GitLab rejects a report that is not).
+"""
 
 from __future__ import annotations
 
+from dataclasses import fields, is_dataclass, replace
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from releasegate.model import Decision
+from releasegate.render.sanitize import xml_text
+
+
+def _xml_safe(value: Any) -> Any:
+    if isinstance(value, str):
+        return xml_text(value)
+    if isinstance(value, tuple):
+        return tuple(_xml_safe(v) for v in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return replace(value, **{f.name: _xml_safe(getattr(value, f.name)) for f in fields(value) if f.init})
+    return value
 
 
 def _observed(observed: object, expected: object) -> str:
@@ -15,6 +32,8 @@ def _observed(observed: object, expected: object) -> str:
 
 
 def render_junit(decision: Decision) -> str:
+    """``decision`` as JUnit XML, one test case per requirement."""
+    decision = _xml_safe(decision)
     subject = decision.subject
     suite_name = f"releasegate {decision.kind}" + (f" {subject.environment}" if subject.environment else "")
     failures = sum(r.status in ("fail", "missing", "inconclusive") for r in decision.requirements)

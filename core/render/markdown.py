@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from releasegate.model import Decision, Requirement, Series
+from releasegate.render.sanitize import code, markdown, one_line
 
 ICONS = {"pass": "✅", "fail": "❌", "missing": "⚠️", "skipped": "⏭️", "inconclusive": "❔", "error": "🛑"}
 _GOOD = ("allow", "pass", "continue", "promote", "clean")
@@ -12,27 +13,28 @@ _MAX_POINTS = 60
 def _cell(text: str | None) -> str:
     if text is None or text == "":
         return "–"
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return markdown(str(text))
 
 
 def render_markdown(decision: Decision) -> str:
+    """``decision`` as Markdown; every value from the decision is escaped (see :mod:`.sanitize`)."""
     icon = "✅" if decision.outcome in _GOOD else ("❔" if decision.outcome == "inconclusive" else "❌")
     subject = decision.subject
     about = ", ".join(
-        f"{label} `{value}`" for label, value in (
+        f"{label} {code(value)}" for label, value in (
             ("environment", subject.environment), ("gate", subject.gate),
             ("commit", subject.sha[:12] if subject.sha else None), ("version", subject.version),
         ) if value
     )
-    out = [f"### {icon} releasegate {decision.kind}: **{decision.outcome}**", ""]
+    out = [f"### {icon} releasegate {markdown(decision.kind)}: **{markdown(decision.outcome)}**", ""]
     if about:
         out += [about, ""]
-    out += [f"> {decision.reason}", ""]
+    out += [f"> {markdown(decision.reason)}", ""]
     if decision.break_glass:
-        out += [f"> [!CAUTION]\n> **BREAK-GLASS** used: {decision.break_glass}", ""]
+        out += [f"> [!CAUTION]\n> **BREAK-GLASS** used: {markdown(decision.break_glass)}", ""]
     if decision.requirements:
         out += ["| | Requirement | Observed | Expected | Reason |", "|---|---|---|---|---|"]
-        out += [f"| {ICONS.get(r.status, r.status)} | {_cell(r.name)} | {_cell(r.observed)} | "
+        out += [f"| {ICONS.get(r.status) or _cell(r.status)} | {_cell(r.name)} | {_cell(r.observed)} | "
                 f"{_cell(r.expected)} | {_cell(r.reason)} |" for r in decision.requirements]
         out.append("")
     for requirement in decision.requirements:
@@ -40,10 +42,10 @@ def render_markdown(decision: Decision) -> str:
             out += _chart(requirement)
     if decision.outputs:
         out += ["<details><summary>Outputs</summary>", ""]
-        out += [f"- `{key}`: `{value}`" for key, value in decision.outputs.items()]
+        out += [f"- {code(key)}: {code(value)}" for key, value in decision.outputs.items()]
         out += ["", "</details>", ""]
     if decision.policy_sha256:
-        out.append(f"<sub>policy `{decision.policy_path}` sha256 `{decision.policy_sha256[:12]}` · "
+        out.append(f"<sub>policy {code(decision.policy_path)} sha256 {code(decision.policy_sha256[:12])} · "
                    f"{decision.time.isoformat(timespec='seconds')}</sub>")
     return "\n".join(out).rstrip() + "\n"
 
@@ -64,7 +66,7 @@ def _chart(requirement: Requirement) -> list[str]:
     lines.append(f'    y-axis "value" {_num(low)} --> {_num(high)}')
     for s in series:
         lines.append(f"    line [{', '.join(_num(v) for v in _thin(s, step))}]")
-    legend = " · ".join(f"line {i + 1}: {s.label}" for i, s in enumerate(series))
+    legend = " · ".join(f"line {i + 1}: {markdown(s.label)}" for i, s in enumerate(series))
     return lines + ["```", f"<sub>{legend}</sub>", ""]
 
 
@@ -84,4 +86,5 @@ def _num(value: float) -> str:
 
 
 def _quote(text: str) -> str:
-    return text.replace('"', "'")
+    """A mermaid title: one line, no quote or backtick that could end the string or fence."""
+    return one_line(text).replace('"', "'").replace("`", "'")

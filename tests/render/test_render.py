@@ -74,8 +74,8 @@ def test_json_is_stable_and_complete() -> None:
 def test_markdown_table_escapes_pipes_and_shows_break_glass() -> None:
     out = render(decision(break_glass="prod is down"), "markdown")
     assert out.startswith("### ❌ releasegate promotion: **block**\n")
-    assert "| ✅ | validation unit-tests | 120 tests | >= 1 test | 120 tests ran, none failed |" in out
-    assert "| ⚠️ | approvals release\\|leads | – | >= 1 | no approval yet |" in out
+    assert "| ✅ | validation unit-tests | 120 tests | &gt;= 1 test | 120 tests ran, none failed |" in out
+    assert "| ⚠️ | approvals release\\|leads | – | &gt;= 1 | no approval yet |" in out
     assert "**BREAK-GLASS** used: prod is down" in out
     assert "sha256 `ffffffffffff`" in out
 

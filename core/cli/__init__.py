@@ -42,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``releasegate promote: error: ...``."""
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        sys.stderr.write(f"{self.prog}: error: {_line(message)} (see {self.prog} --help)\n")
         raise SystemExit(EXIT_USAGE)
 
 
@@ -103,13 +103,13 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return int(args.handler(args, ctx))
     except PolicyError as exc:
         for line in exc.problems:
-            sys.stderr.write(line + "\n")
+            sys.stderr.write(_line(line) + "\n")
         sys.stderr.write(f"releasegate: {len(exc.problems)} problem(s) in the policy\n")
         return exc.exit_code
     except ReleasegateError as exc:
         if debug:
             traceback.print_exc()
-        sys.stderr.write(f"releasegate: error: {exc}\n")
+        sys.stderr.write(f"releasegate: error: {_line(exc)}\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("releasegate: interrupted\n")
@@ -119,12 +119,20 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except Exception as exc:  # a bug: still one line, never a pass
         if debug:
             traceback.print_exc()
-        sys.stderr.write(f"releasegate: internal error: {type(exc).__name__}: {exc} "
+        sys.stderr.write(f"releasegate: internal error: {type(exc).__name__}: {_line(exc)} "
                          "(run with --debug for the traceback)\n")
         return EXIT_PROVIDER
     finally:
         if ctx is not None:
             ctx.close()
+
+
+def _line(text: object) -> str:
+    """An error message as one inert line with secrets redacted (it may quote a URL or a report)."""
+    from releasegate.redaction import redact
+    from releasegate.render.sanitize import one_line
+
+    return one_line(redact(str(text)))
 
 
 def run() -> None:

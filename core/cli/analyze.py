@@ -22,15 +22,54 @@ from releasegate.providers import ProviderOverrides, provider_class
 from releasegate.runner import AnalysisRun, analysis_decision, run_analysis
 
 
+class _RefuseOnArgv(argparse.Action):
+    """Refuses a secret on the command line, where every local user sees it in ``ps``."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        parser.error(f"{option_string} is not accepted on the command line (every local user can"
+                     " read it in ps); set RELEASEGATE_PROMETHEUS_TOKEN or pass"
+                     " --prometheus-token-file PATH")
+
+
 def add_provider_options(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
-    """``--prometheus-url``, ``--prometheus-token``, ``--service`` and ``--sha``."""
+    """``--prometheus-url``, ``--prometheus-token-file``, ``--service`` and ``--sha``.
+
+    The bearer token comes from ``RELEASEGATE_PROMETHEUS_TOKEN`` or a file, never from argv.
+    """
     parser.add_argument("--prometheus-url", default=env_default(env, "prometheus-url"), metavar="URL",
-                        help="metrics server address, instead of the gate's address")
-    parser.add_argument("--prometheus-token", default=env_default(env, "prometheus-token"),
-                        metavar="TOKEN", help="bearer token for the metrics server")
+                        help="metrics server address, instead of the gate's address (credentials "
+                        "in it are sent as basic auth and never printed)")
+    parser.add_argument("--prometheus-token-file", default=env_default(env, "prometheus-token-file"),
+                        metavar="PATH", help="file holding the metrics server's bearer token "
+                        "(or set RELEASEGATE_PROMETHEUS_TOKEN; never on the command line)")
+    parser.add_argument("--prometheus-token", action=_RefuseOnArgv, help=argparse.SUPPRESS)
+    parser.set_defaults(prometheus_token=env_default(env, "prometheus-token"))
     parser.add_argument("--service", default=env_default(env, "service"),
                         help="value of {service} (default: the policy's service)")
     parser.add_argument("--sha", default=env_default(env, "sha"), help="commit (default: the CI commit)")
+
+
+def prometheus_token(args: argparse.Namespace) -> str | None:
+    """The bearer token from ``--prometheus-token-file`` or ``RELEASEGATE_PROMETHEUS_TOKEN``.
+
+    :raises releasegate.errors.UsageError: when the file cannot be read or is empty.
+    """
+    from releasegate.redaction import remember
+
+    path = getattr(args, "prometheus_token_file", None)
+    token = getattr(args, "prometheus_token", None) or None
+    if path:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                token = handle.read(65536).strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+            raise UsageError(f"--prometheus-token-file {path}: cannot read it: {reason}") from None
+        if not token or "\n" in token:
+            raise UsageError(f"--prometheus-token-file {path}: expected one line holding the token")
+    remember(token)
+    return token
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
@@ -91,15 +130,18 @@ def find_gate(policy: Policy, name: str, where: str = "--gate") -> Gate:
 
 
 def build_provider(gate: Gate, args: argparse.Namespace, ctx: Context) -> Any:
-    """The gate's provider, with ``--prometheus-url``/``--prometheus-token`` winning."""
+    """The gate's provider, with ``--prometheus-url`` and the token options winning."""
     cls = provider_class(gate, ctx.hooks.providers())
-    overrides = ProviderOverrides(args.prometheus_url, args.prometheus_token)
+    overrides = ProviderOverrides(args.prometheus_url, prometheus_token(args))
     return cls(gate, overrides=overrides, sleep=ctx.sleep)
 
 
 def progress_line(text: str) -> None:
-    """One progress line on stderr (stdout carries the decision)."""
-    sys.stderr.write(text + "\n")
+    """One progress line on stderr (stdout carries the decision), secrets redacted."""
+    from releasegate.redaction import redact
+    from releasegate.render.sanitize import one_line
+
+    sys.stderr.write(one_line(redact(text)) + "\n")
     sys.stderr.flush()
 
 

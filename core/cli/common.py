@@ -143,13 +143,23 @@ class Context:
             self._ledger.close()
 
     def print(self, text: str = "") -> None:
+        from releasegate.redaction import redact
+
+        text = redact(text)
         self.stdout.write(text if text.endswith("\n") else text + "\n")
         self.stdout.flush()
 
     def emit(self, decision: Decision, *, record: bool = True) -> int:
-        """Render ``decision`` to stdout, keep it, publish it, notify; return its exit code."""
+        """Render ``decision`` to stdout, keep it, publish it, notify; return its exit code.
+
+        Every channel gets the decision with report text made inert and secrets redacted.
+        """
+        from releasegate.redaction import redacted
         from releasegate.render import render
         from releasegate.render.jsonfmt import decision_to_dict
+        from releasegate.render.sanitize import sanitize
+
+        decision = redacted(sanitize(decision))
 
         self.print(render(decision, self.args.format, color=_color(self.stdout, self.env)))
         body = decision_to_dict(decision)
@@ -166,7 +176,7 @@ class Context:
                                         environment=decision.subject.environment, sha=decision.subject.sha)
         self.platform.publish(decision)
         for warning in self.hooks.notify(decision):
-            sys.stderr.write(f"releasegate: warning: {warning}\n")
+            sys.stderr.write(f"releasegate: warning: {_line(warning)}\n")
         return self.exit_code(decision)
 
     def exit_code(self, decision: Decision) -> int:
@@ -176,6 +186,14 @@ class Context:
             return decision.exit_code
         outcomes = {o.strip() for o in str(fail_on).split(",") if o.strip()}
         return 1 if decision.outcome in outcomes else 0
+
+
+def _line(text: object) -> str:
+    """A message for stderr: one inert line, secrets redacted."""
+    from releasegate.redaction import redact
+    from releasegate.render.sanitize import one_line
+
+    return one_line(redact(str(text)))
 
 
 def _color(stream: Any, env: Mapping[str, str]) -> bool:

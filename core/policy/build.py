@@ -286,6 +286,7 @@ class Builder:
             on_inconclusive=raw.get("on_inconclusive", "fail"), headers=dict(raw.get("headers") or {}),
             bearer_token=raw.get("bearer_token"), basic_auth=(basic["username"], basic["password"]) if basic else None,
             ca_file=raw.get("ca_file"), timeout=timeout or 10.0, retries=int(raw.get("retries", 3)),
+            max_response_bytes=int(raw.get("max_response_bytes", 16 * 1024 * 1024)),
             location=self.locate(path),
         )
 

@@ -232,6 +232,7 @@ class Gate:
     ca_file: str | None = None
     timeout: float = 10.0
     retries: int = 3
+    max_response_bytes: int = 16 * 1024 * 1024
     location: Location | None = None
 
 

@@ -4,11 +4,17 @@ It receives its ``requests`` session, settings and sleep function in its constru
 5xx answers, timeouts and connection errors are retried with exponential backoff; every
 error names the server, the query and the server's own ``errorType``/``error``. An empty
 result, NaN, an infinity or several series where one was expected are missing values.
+Each request has a total deadline (``timeout``: connect, headers and body together) and a
+size cap (``max_response_bytes``); all attempts of one query fit in one gate interval;
+redirects are refused. Credentials in the address (``http://user:pass@host``) are sent as
+basic auth and shown as ``http://user:***@host``.
 ``requests`` is imported lazily so commands that never query a server do not load it.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 import re
 import time
@@ -19,6 +25,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from releasegate.errors import ProviderError
 from releasegate.plugins import Registry, hookimpl
 from releasegate.providers import Points, ProviderOverrides
+from releasegate.providers.bounded import (
+    Answer,
+    DeadlineExceeded,
+    Redirected,
+    TooLarge,
+    bounded_get,
+)
+from releasegate.redaction import redact, redact_url, remember, split_userinfo
 
 if TYPE_CHECKING:
     import requests
@@ -29,6 +43,10 @@ __all__ = ["PrometheusProvider", "PrometheusSettings"]
 
 _POOL_SIZE = 32
 _MAX_POINTS = 11000  # Prometheus refuses range queries above this many points per series
+#: The default response size cap: a range query of 11000 points is about 0.5 MiB.
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+#: Header names whose values are credentials, redacted from every output.
+_SECRET_HEADER = ("auth", "key", "token", "secret", "password", "cookie")
 
 
 @dataclass(frozen=True)
@@ -40,9 +58,12 @@ class PrometheusSettings:
     :param bearer_token: sent as ``Authorization: Bearer <token>``.
     :param basic_auth: ``(user, password)`` for HTTP basic auth.
     :param ca_file: a PEM bundle to verify the server's TLS certificate with.
-    :param timeout: seconds for each HTTP request (connect and read).
+    :param timeout: total seconds for each HTTP request (connect, headers and body).
     :param retries: extra attempts after a 5xx, a timeout or a connection error.
     :param backoff: seconds before the first retry; doubled for each further one.
+    :param max_response_bytes: the largest answer read; a larger one is an error.
+    :param budget: seconds all attempts of one query may take together (the gate interval);
+        ``None`` for no budget beyond each request's deadline.
     """
 
     address: str
@@ -53,6 +74,33 @@ class PrometheusSettings:
     timeout: float = 10.0
     retries: int = 3
     backoff: float = 0.5
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+    budget: float | None = None
+    _shown: str = field(default="", init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Userinfo in the address becomes basic auth; the address keeps only where to go.
+        address, credentials = split_userinfo(self.address)
+        object.__setattr__(self, "address", address)
+        shown = redact_url(address) if credentials is None else _shown(address, credentials)
+        object.__setattr__(self, "_shown", shown)
+        if credentials is not None:  # the address is the more specific setting: it wins
+            if self.bearer_token:
+                raise ProviderError(
+                    f"prometheus {shown}: the address holds credentials and a bearer token is set"
+                    " too; keep one of them"
+                )
+            object.__setattr__(self, "basic_auth", credentials)
+        remember(self.bearer_token, self.basic_auth[1] if self.basic_auth else None)
+        if self.basic_auth:  # as it travels in the Authorization header, should a server echo it
+            remember(base64.b64encode(":".join(self.basic_auth).encode()).decode())
+        remember(*(value for name, value in self.headers.items()
+                   if any(word in name.lower() for word in _SECRET_HEADER)))
+
+    @property
+    def shown(self) -> str:
+        """The address as it may be printed: ``http://user:***@host`` when it held credentials."""
+        return self._shown
 
     @classmethod
     def from_gate(
@@ -77,7 +125,16 @@ class PrometheusSettings:
             ca_file=gate.ca_file,
             timeout=gate.timeout,
             retries=gate.retries,
+            max_response_bytes=gate.max_response_bytes,
+            budget=gate.interval,
         )
+
+
+def _shown(address: str, credentials: tuple[str, str]) -> str:
+    scheme, sep, rest = address.partition("://")
+    user = credentials[0] if credentials[1] else ""
+    who = f"{user}:***" if user else "***"
+    return f"{scheme}{sep}{who}@{rest}" if sep else address
 
 
 def _new_session(settings: PrometheusSettings) -> requests.Session:
@@ -139,7 +196,8 @@ class PrometheusProvider:
         self.settings = settings
         self.session = session if session is not None else _new_session(settings)
         self._sleep = sleep
-        self._base = settings.address.rstrip("/")
+        self._url = settings.address.rstrip("/")
+        self._base = settings.shown.rstrip("/")
 
     # -- queries -------------------------------------------------------------------------
 
@@ -204,39 +262,67 @@ class PrometheusProvider:
     def _get(self, endpoint: str, params: dict[str, str], query: str) -> dict[str, Any]:
         import requests
 
-        url = f"{self._base}/api/v1/{endpoint}"
+        url = f"{self._url}/api/v1/{endpoint}"
         where = f"prometheus {self._base}: query {query!r}"
-        attempts = max(0, self.settings.retries) + 1
+        settings = self.settings
+        attempts = max(0, settings.retries) + 1
+        clock = time.monotonic
+        budget_end = clock() + settings.budget if settings.budget else None
         for attempt in range(attempts):
+            deadline, limit = settings.timeout, "the timeout"
+            if budget_end is not None and budget_end - clock() < deadline:
+                deadline, limit = budget_end - clock(), f"what is left of the gate interval ({settings.budget:g}s)"
+                if deadline <= 0:
+                    raise ProviderError(
+                        f"{where}: no answer within the gate interval ({settings.budget:g}s,"
+                        f" {attempt} attempts); fix the server or lengthen the interval"
+                    )
             last = attempt == attempts - 1
             try:
-                response = self.session.get(url, params=params, timeout=self.settings.timeout)
-            except requests.Timeout as exc:
-                if last:
+                answer = bounded_get(self.session, url, params=params, deadline=deadline,
+                                     max_bytes=settings.max_response_bytes)
+            except (DeadlineExceeded, requests.Timeout) as exc:
+                if last or _out_of_budget(budget_end, clock()):
                     raise ProviderError(
-                        f"{where} timed out after {self.settings.timeout:g}s ({attempts} attempts);"
-                        " raise the gate's timeout or simplify the query"
+                        f"{where} timed out: no complete answer in {limit} of {deadline:.3g}s"
+                        f" (connect, headers and body; {attempt + 1} attempts); raise the gate's"
+                        " timeout or simplify the query"
                     ) from exc
+            except TooLarge as exc:
+                raise ProviderError(
+                    f"{where}: answer larger than max_response_bytes"
+                    f" ({settings.max_response_bytes} bytes; {exc}); narrow the query or raise"
+                    " the gate's max_response_bytes"
+                ) from exc
+            except Redirected as exc:
+                raise ProviderError(
+                    f"{where}: HTTP {exc.status} redirect to {_one_line(redact(exc.location))!r}"
+                    " refused (redirects are never followed); set the gate's address to the"
+                    " server that answers"
+                ) from exc
             except requests.ConnectionError as exc:
-                if last:
+                if last or _out_of_budget(budget_end, clock()):
                     raise ProviderError(
-                        f"{where}: cannot connect ({attempts} attempts): {_short(exc)};"
+                        f"{where}: cannot connect ({attempt + 1} attempts): {_short(exc)};"
                         " check the address and that the server is up"
                     ) from exc
             except requests.RequestException as exc:
                 raise ProviderError(f"{where}: request failed: {_short(exc)}") from exc
             else:
-                if response.status_code < 500:
-                    return self._body(response, where)
-                if last:
-                    return self._body(response, f"{where} ({attempts} attempts)")
-            self._sleep(self.settings.backoff * (2**attempt))
+                if answer.status < 500:
+                    return self._body(answer, where)
+                if last or _out_of_budget(budget_end, clock()):
+                    return self._body(answer, f"{where} ({attempt + 1} attempts)")
+            pause = settings.backoff * (2**attempt)
+            if budget_end is not None:
+                pause = min(pause, max(0.0, budget_end - clock()))
+            self._sleep(pause)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _body(self, response: requests.Response, where: str) -> dict[str, Any]:
-        status = response.status_code
+    def _body(self, response: Answer, where: str) -> dict[str, Any]:
+        status = response.status
         try:
-            body = response.json()
+            body = json.loads(response.body)
         except ValueError:
             body = None
         if isinstance(body, dict) and body.get("status") == "success" and status < 400:
@@ -245,19 +331,29 @@ class PrometheusProvider:
                 return data
         if isinstance(body, dict) and body.get("status") == "error":
             raise ProviderError(
-                f"{where} failed (HTTP {status}): {body.get('errorType', 'error')}:"
-                f" {body.get('error', 'no message')}; fix the query or the server"
+                f"{where} failed (HTTP {status}): {_one_line(body.get('errorType', 'error'))}:"
+                f" {_one_line(body.get('error', 'no message'))}; fix the query or the server"
             )
         if status in (401, 403):
             raise ProviderError(
                 f"{where}: HTTP {status}, the server refused the credentials;"
                 " set the gate's bearer_token, basic_auth or headers"
             )
-        text = " ".join(response.text.split())[:200] if response.text else "empty body"
+        text = _one_line(response.text) if response.body else "empty body"
         raise ProviderError(
             f"{where}: HTTP {status}, not a Prometheus API answer ({text});"
             " check that the address points at Prometheus"
         )
+
+
+def _out_of_budget(budget_end: float | None, now: float) -> bool:
+    """Whether no time is left in the interval for another attempt."""
+    return budget_end is not None and now >= budget_end
+
+
+def _one_line(value: Any, limit: int = 200) -> str:
+    """A server-supplied text as one short line (it ends up in logs and decisions)."""
+    return " ".join(str(value).split())[:limit]
 
 
 def _ts(value: float) -> str:
@@ -282,7 +378,7 @@ def _short(exc: BaseException) -> str:
     for cause in _CAUSES:
         if cause in text:
             return cause
-    return (text.splitlines()[0] if text else type(exc).__name__)[:200]
+    return redact(text.splitlines()[0] if text else type(exc).__name__)[:200]
 
 
 @hookimpl

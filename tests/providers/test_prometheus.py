@@ -121,8 +121,8 @@ def test_a_slow_server_times_out_with_a_clear_error(front) -> None:
         provider(slow.url, timeout=0.2, retries=1).query("up", 0)
 
     assert str(caught.value) == (
-        f"prometheus {slow.url}: query 'up' timed out after 0.2s (2 attempts);"
-        " raise the gate's timeout or simplify the query"
+        f"prometheus {slow.url}: query 'up' timed out: no complete answer in the timeout of 0.2s"
+        " (connect, headers and body; 2 attempts); raise the gate's timeout or simplify the query"
     )
 
 

@@ -1,0 +1,116 @@
+"""Keeping credentials out of every output: URL userinfo moved to auth, known secrets redacted.
+
+A URL such as ``http://admin:pass@host`` is split into the URL that is requested
+(``http://host``) and the credentials sent as HTTP auth; anything shown to a person shows
+``http://admin:***@host``. Secret values the process learns (tokens, passwords) are kept
+here so every output channel can replace them with ``***`` (pure apart from that set).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import threading
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+__all__ = ["MASK", "forget_all", "redact", "redact_url", "redacted", "remember", "split_userinfo"]
+
+MASK = "***"
+#: Shorter values are not redacted as free text: masking every "1" helps nobody.
+_MIN_SECRET = 4
+#: ``scheme://user:password@`` or ``scheme://token@`` at any place in a text.
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^/?#@\s'\"<>]*)@")
+
+_lock = threading.Lock()
+_known: set[str] = set()
+
+T = TypeVar("T")
+
+
+def remember(*values: str | None) -> None:
+    """Redact these values (and their URL-encoded forms) from every later output."""
+    with _lock:
+        for value in values:
+            if value and len(value) >= _MIN_SECRET:
+                _known.add(value)
+                from urllib.parse import quote
+
+                _known.add(quote(value, safe=""))
+
+
+def forget_all() -> None:
+    """Drop every remembered secret (for tests that run several commands in one process)."""
+    with _lock:
+        _known.clear()
+
+
+def _mask_userinfo(match: re.Match[str]) -> str:
+    user, colon, _ = match.group("info").partition(":")
+    if not colon:
+        return f"{match.group('scheme')}{MASK}@"
+    return f"{match.group('scheme')}{user}:{MASK}@"
+
+
+def redact(text: str) -> str:
+    """``text`` with URL passwords shown as ``***`` and every remembered secret replaced."""
+    if not text:
+        return text
+    out = _USERINFO.sub(_mask_userinfo, text)
+    with _lock:
+        known = sorted(_known, key=len, reverse=True)
+    for secret in known:
+        if secret in out:
+            out = out.replace(secret, MASK)
+    return out
+
+
+def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``(url without userinfo, (user, password) or None)``; the credentials are remembered.
+
+    ``http://admin:p%40ss@host:9090/prefix`` gives ``("http://host:9090/prefix", ("admin",
+    "p@ss"))``; a URL with a user but no password gives that user an empty password.
+    """
+    try:
+        parts = urlsplit(url)
+        user, password = parts.username, parts.password
+    except ValueError:
+        return url, None
+    if user is None and password is None:
+        return url, None
+    host = parts.netloc.rpartition("@")[2]
+    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    credentials = (unquote(user or ""), unquote(password or ""))
+    remember(credentials[1], parts.password)
+    if not password:
+        remember(credentials[0], parts.username)
+    return clean, credentials
+
+
+def redact_url(url: str) -> str:
+    """``url`` as it may be shown: ``http://admin:***@host`` (``http://***@host`` for a bare token)."""
+    return redact(url)
+
+
+def redacted(value: T) -> T:
+    """``value`` with :func:`redact` applied to every string inside it.
+
+    Walks frozen dataclasses (a Decision and its requirements), dicts, lists and tuples;
+    returns ``value`` itself when nothing changed.
+    """
+    return _walk(value)  # type: ignore[no-any-return]
+
+
+def _walk(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {_walk(k): _walk(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_walk(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_walk(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _walk(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    return value

@@ -9,7 +9,6 @@ becomes the metric's ``error`` (missing data), never an exception out of here.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from releasegate.analysis.data import MetricData, Observation
 from releasegate.durations import format_duration
 from releasegate.errors import ProviderError
+from releasegate.placeholders import CONTEXTS, render_query
 from releasegate.policy.model import Gate, Metric
 from releasegate.providers import MetricProvider, Points
 
@@ -31,30 +31,12 @@ __all__ = [
 ]
 
 #: The tokens a gate query may contain; each is replaced only as the whole ``{name}``.
-PLACEHOLDERS = ("service", "variant", "env", "interval")
-_TOKEN = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
+PLACEHOLDERS = CONTEXTS["query"]
 _MAX_POINTS = 10000
 _MAX_WORKERS = 32
 #: Judges that compare against the series' own history when there is no baseline.
 _HISTORY_JUDGES = ("anomaly",)
 _PRE_DEPLOY_JUDGES = ("ratio", "compare", "sequential")
-
-
-def render_query(template: str, values: Mapping[str, str]) -> str:
-    """Replace ``{service}``, ``{variant}``, ``{env}`` and ``{interval}`` in ``template``.
-
-    Only those exact tokens are touched: PromQL's own braces (``{track="x"}``) stay as
-    written. A value goes in escaped for a PromQL string (``\\`` and ``"``); a token whose
-    value is not given stays as it is, so a query without ``{variant}`` renders unchanged.
-    """
-
-    def replace(match: re.Match[str]) -> str:
-        value = values.get(match.group(1))
-        if value is None:
-            return match.group(0)
-        return value.replace("\\", "\\\\").replace('"', '\\"')
-
-    return _TOKEN.sub(replace, template)
 
 
 def has_token(template: str, name: str) -> bool:

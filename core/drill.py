@@ -11,7 +11,6 @@ provider, ``which``, the command runner and the platform are handed in.
 
 from __future__ import annotations
 
-import re
 import shlex
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
@@ -22,6 +21,7 @@ from typing import Any
 from releasegate.collect import QuerySpec, plan_queries
 from releasegate.errors import ProviderError, ReleasegateError
 from releasegate.model import Decision, Requirement, Subject
+from releasegate.placeholders import render_command
 from releasegate.policy.model import Environment, Gate, Policy
 from releasegate.providers import MetricProvider, Points
 from releasegate.records import Deployment
@@ -29,7 +29,6 @@ from releasegate.records import Deployment
 __all__ = ["DrillTools", "access_requirement", "command_requirement", "drill_decision",
            "gate_requirements", "render_rollback_command", "run_drill", "target_requirement"]
 
-_ROLLBACK_TOKEN = re.compile(r"\{(rollback_to|sha|version|env|service)\}")
 Answer = Points | ProviderError
 
 
@@ -103,8 +102,7 @@ def _queries(specs: Sequence[QuerySpec]) -> dict[str, str]:
 
 def render_rollback_command(template: str, values: Mapping[str, str]) -> list[str]:
     """``rollback.command`` as an argv list, tokens replaced inside each word (never a shell)."""
-    return [_ROLLBACK_TOKEN.sub(lambda m: values.get(m.group(1), m.group(0)), word)
-            for word in shlex.split(template)]
+    return render_command(shlex.split(template), values, "rollback")
 
 
 def command_requirement(what: str, argv: Sequence[str], found: str | None,

@@ -11,13 +11,13 @@ add arguments.
 from __future__ import annotations
 
 import json
-import re
 import shlex
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from releasegate.errors import PlatformError, PolicyError
+from releasegate.placeholders import render_command, render_text
 from releasegate.plugins import Registry, hookimpl
 from releasegate.policy.model import Router
 
@@ -32,7 +32,6 @@ __all__ = [
 
 #: The default router command (Argo Rollouts' kubectl plugin).
 ARGO_ROLLOUTS_COMMAND = "kubectl argo rollouts set weight {service} {weight}"
-_TOKEN = re.compile(r"\{(weight|stable_weight|service|env)\}")
 
 #: ``subprocess.run``'s shape, injected in tests.
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
@@ -102,11 +101,7 @@ class CommandRouter:
         """The command for ``weight``, tokens replaced inside each word."""
         pct = _weight(weight)
         values = {**self.values, "weight": str(pct), "stable_weight": str(100 - pct)}
-
-        def replace(match: re.Match[str]) -> str:
-            return values.get(match.group(1), match.group(0))
-
-        return [_TOKEN.sub(replace, word) for word in self.words]
+        return render_command(self.words, values, "router")
 
     def set_weight(self, weight: float) -> str:
         """Send ``weight`` percent of traffic to the canary; returns the command's output.
@@ -141,10 +136,7 @@ class _PatchRouter:
         cls, router: Router, values: Mapping[str, str], *, run: Runner = subprocess.run
     ) -> _PatchRouter:
         """Build from the policy's ``router: {kind, options}``; ``{service}`` in options expands."""
-        options = {
-            k: str(v).replace("{service}", values.get("service", ""))
-            for k, v in router.options.items()
-        }
+        options = {k: render_text(str(v), values, "router_options") for k, v in router.options.items()}
         return cls(options, run=run)
 
     def patch(self, weight: float) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from releasegate.cli.common import Context, add_env_option, env_default, env_fla
 from releasegate.durations import DurationError, parse_duration
 from releasegate.errors import EXIT_PROVIDER, UsageError
 from releasegate.model import Subject
+from releasegate.placeholders import check_gate_values
 from releasegate.policy.model import Gate, Policy
 from releasegate.providers import ProviderOverrides, provider_class
 from releasegate.runner import AnalysisRun, analysis_decision, run_analysis
@@ -163,6 +164,7 @@ def run_gates(
 
     from releasegate.analysis.gate import evaluate_gate
 
+    check_gate_values(gates, service=service, env=env)
     tick = clock or (lambda: ctx.now().timestamp())
     providers = [build_provider(gate, args, ctx) for gate in gates]
     evaluate = partial(evaluate_gate, judges=ctx.judges())

@@ -27,6 +27,7 @@ from releasegate.cli.common import Context, add_env_option, env_default
 from releasegate.cli.watch import rollback_requirements
 from releasegate.errors import EXIT_PROVIDER, UsageError
 from releasegate.model import Decision, Subject
+from releasegate.placeholders import check_gate_values
 from releasegate.platform import require_sha
 from releasegate.routers import router_for
 from releasegate.runner import AnalysisRun
@@ -69,6 +70,8 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     service = args.service or policy.service or ""
     router = router_for(canary.router, {"service": service, "env": environment.name},
                         registry=ctx.hooks.routers())
+    check_gate_values((find_gate(policy, name) for step in steps for name in step.gates),
+                      service=service, env=environment.name)
     key = state_key(environment.name, sha)
     saved = ctx.ledger.get_state(key)
     state = CanaryState.from_dict(saved) if saved else CanaryState(environment.name, sha)

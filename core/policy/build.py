@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from releasegate.durations import DurationError, parse_duration
 from releasegate.evidence.model import FACTS
+from releasegate.placeholders import CONTEXTS, check_query_value, shell_problem, tokens_in
 from releasegate.policy.model import (
     JUDGES,
     Adaptive,
@@ -45,10 +47,9 @@ from releasegate.policy.schema import did_you_mean
 Path = tuple[str | int, ...]
 T = TypeVar("T")
 
-QUERY_TOKENS = ("variant", "service", "env", "interval", "window", "gate", "metric")
-ROUTER_TOKENS = ("weight", "service", "env", "step", "sha", "version")
-ROLLBACK_TOKENS = ("rollback_to", "sha", "version", "env", "service")
-_TOKEN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+QUERY_TOKENS = CONTEXTS["query"]
+ROUTER_TOKENS = CONTEXTS["router"]
+ROLLBACK_TOKENS = CONTEXTS["rollback"]
 _CONDITION = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%?)\s*$", re.ASCII)
 _HISTOGRAM_QUANTILE = re.compile(r"histogram_quantile\s*\(\s*(0?\.\d+|1(?:\.0*)?|0)\s*,")
 _AGGREGATE = re.compile(r"^\s*(mean|avg|max|min|median|sum|p\d{1,2})\s+over\s+(\S+)\s*$", re.ASCII)
@@ -101,12 +102,33 @@ class Builder:
             return None
 
     def tokens(self, text: str, allowed: tuple[str, ...], path: Path, policy_service: str | None) -> None:
-        for name in _TOKEN.findall(text):
+        for name in dict.fromkeys(tokens_in(text)):
             if name not in allowed:
                 self.problem(path, f"unknown placeholder {{{name}}}{did_you_mean(name, allowed)}"
                              f" (known: {', '.join('{' + a + '}' for a in allowed)})")
             elif name == "service" and not policy_service:
                 self.problem(path, "uses {service} but the policy sets no top-level 'service:'")
+
+    def query_values(self, text: str, values: dict[str, str], path: Path) -> None:
+        """The policy's own values (``service:``, ``variants:``) must fit where the query puts them."""
+        for name, value in values.items():
+            problem = check_query_value(text, name, value)
+            if problem:
+                self.problem(path, problem)
+
+    def command(self, raw: dict[str, Any], context: str, path: Path, service: str | None) -> None:
+        """Tokens of ``raw["command"]`` known to ``context``, and none inside a shell's script
+        unless ``allow_shell: true``."""
+        self.tokens(raw["command"], CONTEXTS[context], (*path, "command"), service)
+        try:
+            words = shlex.split(raw["command"])
+        except ValueError as exc:
+            self.problem((*path, "command"), f"{exc}; check the quotes")
+            return
+        problem = shell_problem(words)
+        if problem and not raw.get("allow_shell"):
+            self.problem((*path, "command"), f"{problem}; pass the values as arguments after the script"
+                         " (sh -c 'kubectl ... \"$1\"' sh {service}) or set allow_shell: true")
 
     # -- sections ----------------------------------------------------------------------------
 
@@ -245,7 +267,9 @@ class Builder:
             if kind == "command" and not r.get("command"):
                 self.problem((*path, "router"), "a command router needs 'command:' (e.g. kubectl argo rollouts set weight {service} {weight})")
             if r.get("command"):
-                self.tokens(r["command"], ROUTER_TOKENS, (*path, "router", "command"), service)
+                self.command(r, "router", (*path, "router"), service)
+            for key, value in (r.get("options") or {}).items():
+                self.tokens(str(value), CONTEXTS["router_options"], (*path, "router", "options", key), service)
             router = Router(kind=kind, command=r.get("command"),
                             options={k: str(v) for k, v in (r.get("options") or {}).items()})
         adaptive_raw = raw.get("adaptive") or {}
@@ -256,7 +280,7 @@ class Builder:
 
     def rollback(self, raw: dict[str, Any], path: Path, service: str | None) -> Rollback:
         if raw.get("command"):
-            self.tokens(raw["command"], ROLLBACK_TOKENS, (*path, "command"), service)
+            self.command(raw, "rollback", path, service)
         return Rollback(on_failure=bool(raw.get("on_failure", True)),
                         window=self.duration(raw.get("window"), (*path, "window")),
                         gates=tuple(raw.get("gates", [])), command=raw.get("command"),
@@ -275,6 +299,11 @@ class Builder:
             metrics.append(self.metric(m, (*path, "metrics", i), service))
         basic = raw.get("basic_auth")
         variants = {"canary": "canary", "baseline": "stable", **(raw.get("variants") or {})}
+        for i, m in enumerate(raw["metrics"]):
+            for key in ("query", "count_query"):
+                for value in variants.values() if isinstance(m.get(key), str) else ():
+                    if isinstance(value, str):
+                        self.query_values(m[key], {"variant": value}, (*path, "metrics", i, key))
         interval = self.duration(raw.get("interval", "1m"), (*path, "interval"))
         timeout = self.duration(raw.get("timeout", "10s"), (*path, "timeout"))
         return Gate(
@@ -303,9 +332,10 @@ class Builder:
             known = self.known_judges()
             self.problem((*path, "judge"), f"unknown judge {judge!r}{did_you_mean(judge, known)} "
                          f"(known: {', '.join(known)})")
-        self.tokens(raw["query"], QUERY_TOKENS, (*path, "query"), service)
-        if raw.get("count_query"):
-            self.tokens(raw["count_query"], QUERY_TOKENS, (*path, "count_query"), service)
+        for key in ("query", "count_query"):
+            if raw.get(key):
+                self.tokens(raw[key], QUERY_TOKENS, (*path, key), service)
+                self.query_values(raw[key], {"service": service} if service else {}, (*path, key))
         fail_if = None
         if "fail_if" in raw:
             match = _CONDITION.match(raw["fail_if"])

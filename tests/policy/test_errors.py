@@ -122,7 +122,7 @@ CASES = [
      ["p.yml:5:54: gates.g.metrics[0].quantile: must be < 1, got 99"]),
     ("unknown placeholder", "version: 1\nservice: checkout\ngates:\n  g:\n    provider: file\n"
      "    metrics: [{name: m, query: 'up{job=\"{servce}\"}', judge: sequential}]\n",
-     ["p.yml:6:25: gates.g.metrics[0].query: unknown placeholder {servce}; did you mean 'service'? (known: {variant}, {service}, {env}, {interval}, {window}, {gate}, {metric})"]),
+     ["p.yml:6:25: gates.g.metrics[0].query: unknown placeholder {servce}; did you mean 'service'? (known: {service}, {variant}, {env}, {interval})"]),
     ("service placeholder without service", "version: 1\ngates:\n  g:\n    provider: file\n"
      "    metrics: [{name: m, query: 'up{job=\"{service}\"}', judge: sequential}]\n",
      ["p.yml:5:25: gates.g.metrics[0].query: uses {service} but the policy sets no top-level 'service:'"]),

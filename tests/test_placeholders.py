@@ -1,0 +1,138 @@
+"""Placeholders: every documented token is accepted by ``check`` and replaced where it is
+used, every other token is a ``check`` error, and values are data in PromQL and commands."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from releasegate.drill import render_rollback_command
+from releasegate.errors import PolicyError, UsageError
+from releasegate.placeholders import CONTEXTS, check_gate_values, render_query, shell_problem
+from releasegate.policy import parse_policy
+from releasegate.policy.model import Router
+from releasegate.routers import CommandRouter, IstioRouter
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "rollout.md"
+
+
+def policy(*, query: str = 'rate(x{s="{service}"}[1m])', router: str = "kubectl set {service} {weight}",
+           rollback: str = "deploy {rollback_to}", extra_router: str = "", extra_rollback: str = "",
+           service: str = "checkout", options: str = "") -> str:
+    return textwrap.dedent(f"""\
+        version: 1
+        service: {service}
+        gates:
+          g:
+            provider: prometheus
+            address: http://127.0.0.1:9090
+            metrics:
+              - {{name: m, query: '{query}', judge: threshold, fail_if: "> 1"}}
+        environments:
+          - name: production
+            strategy:
+              canary:
+                steps: [{{weight: 50, pause: 1m, gates: [g]}}]
+                router: {{command: "{router}"{extra_router}{options}}}
+            rollback: {{command: "{rollback}"{extra_rollback}}}
+        """)
+
+
+def problems(text: str) -> list[str]:
+    try:
+        parse_policy(text.encode(), "p.yml", {})
+    except PolicyError as exc:
+        return [re.sub(r"^p\.yml:\d+:\d+: ", "", line) for line in exc.problems]
+    return []
+
+
+def test_the_documented_tokens_are_the_accepted_ones() -> None:
+    docs = DOCS.read_text(encoding="utf-8")
+    table = docs[docs.index("| context | tokens |"):]
+    rows = {line.split("|")[1].strip().strip("`"): set(re.findall(r"`\{(\w+)\}`", line.split("|")[2]))
+            for line in table.splitlines()[2:] if line.startswith("|")}
+    assert rows == {context: set(tokens) for context, tokens in CONTEXTS.items()}
+
+
+def test_every_documented_token_is_accepted_by_check_and_replaced_where_used() -> None:
+    query = " + ".join(f'x{{a="{{{t}}}"}}' for t in CONTEXTS["query"])
+    router = " ".join(f"{{{t}}}" for t in CONTEXTS["router"])
+    rollback = " ".join(f"{{{t}}}" for t in CONTEXTS["rollback"])
+    text = policy(query=query, router=f"kubectl {router}", rollback=f"deploy {rollback}")
+    assert problems(text) == []
+
+    values = {"service": "checkout", "variant": "canary", "env": "production", "interval": "1m"}
+    assert "{" not in render_query(query, values).replace("x{", "")
+    argv = CommandRouter(f"kubectl {router}", {"service": "checkout", "env": "production"}).argv(30)
+    assert argv == ["kubectl", "30", "70", "checkout", "production"]
+    argv = render_rollback_command(f"deploy {rollback}", {"rollback_to": "abc", "sha": "abc", "version": "1.2",
+                                                          "env": "production", "service": "checkout"})
+    assert argv == ["deploy", "abc", "abc", "1.2", "production", "checkout"]
+    istio = IstioRouter.from_policy(Router(kind="istio", options={"name": "vs-{service}"}), {"service": "checkout"})
+    assert istio.options["name"] == "vs-checkout"
+
+
+@pytest.mark.parametrize("token", ["step", "sha", "version", "gate", "metric", "window", "weight", "rollback_to",
+                                   "nope"])
+@pytest.mark.parametrize("context", ["query", "router", "rollback", "router_options"])
+def test_every_other_token_is_a_check_error(context: str, token: str) -> None:
+    if token in CONTEXTS[context]:
+        pytest.skip("a token of this context")
+    text = {
+        "query": lambda: policy(query=f'x{{a="{{{token}}}"}}'),
+        "router": lambda: policy(router=f"kubectl {{{token}}}"),
+        "rollback": lambda: policy(rollback=f"deploy {{{token}}}"),
+        "router_options": lambda: policy(router="kubectl {weight}", options=f", options: {{name: 'x-{{{token}}}'}}"),
+    }[context]()
+    found = problems(text)
+    assert len(found) == 1 and f"unknown placeholder {{{token}}}" in found[0], found
+
+
+@pytest.mark.parametrize("value", ["x or vector(0)", "a b", "x)", 'x"', "1m]) or vector(1"])
+def test_a_value_outside_quotes_is_only_a_name(value: str) -> None:
+    with pytest.raises(UsageError, match=r"stands outside quotes in a query"):
+        render_query("rate(x[{interval}])", {"interval": value})
+    assert render_query('x{a="{service}"}', {"service": value}).count('"') - value.count('"') == 2
+
+
+@pytest.mark.parametrize(("template", "expected"), [
+    ('x{a="{service}"}', 'x{a="a\\"b\\\\c\\n"}'),
+    ("x{a='{service}'}", "x{a='a\"b\\\\c\\n'}"),
+])
+def test_a_value_inside_a_string_is_escaped_for_that_string(template: str, expected: str) -> None:
+    assert render_query(template, {"service": 'a"b\\c\n'}) == expected
+
+
+def test_a_policy_value_that_cannot_stand_where_the_query_puts_it_is_a_check_error() -> None:
+    found = problems(policy(query="sum by (x) (up{} or {service})", service="'a or vector(1)'"))
+    assert found == ["gates.g.metrics[0].query: {service} = 'a or vector(1)' stands outside quotes in a query,"
+                     " where only letters, digits and _ : . - are accepted; quote the placeholder in the query"
+                     ' (label="{service}") or fix the value']
+
+
+def test_a_command_line_value_is_checked_before_anything_runs() -> None:
+    gates = parse_policy(policy(query="rate(x[5m]) * {env}").encode(), "p.yml", {}).gates.values()
+    with pytest.raises(UsageError, match=r"^gate g, metric m: \{env\} = 'prod or vector\(0\)' stands outside"):
+        check_gate_values(gates, service="checkout", env="prod or vector(0)")
+    check_gate_values(gates, service="checkout", env="prod")
+
+
+@pytest.mark.parametrize("command", ["sh -c 'kubectl set {service} {weight}'", "bash -lc 'x {weight}'",
+                                     "/bin/sh -e -c 'x {env}'", "env A=1 sh -c 'x {service}'",
+                                     "pwsh -Command 'x {weight}'", "cmd /c x {weight}"])
+def test_a_shell_given_placeholders_in_its_script_is_a_check_error(command: str) -> None:
+    assert shell_problem(__import__("shlex").split(command)) is not None
+    found = problems(policy(router=command.replace('"', '\\"')))
+    assert len(found) == 1 and "runs its script through a shell" in found[0]
+    assert "set allow_shell: true" in found[0]
+    assert problems(policy(router=command.replace('"', '\\"'), extra_router=", allow_shell: true")) == []
+
+
+def test_a_shell_is_fine_with_placeholders_as_arguments_and_the_rollback_command_is_checked_too() -> None:
+    assert problems(policy(router="sh -c 'kubectl set \\\"$1\\\" \\\"$2\\\"' sh {service} {weight}")) == []
+    found = problems(policy(rollback="bash -c 'deploy {rollback_to}'"))
+    assert len(found) == 1 and found[0].startswith("environments[0].rollback.command: bash -c runs its script")
+    assert problems(policy(rollback="bash -c 'deploy {rollback_to}'", extra_rollback=", allow_shell: true")) == []

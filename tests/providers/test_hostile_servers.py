@@ -231,3 +231,41 @@ def test_a_servers_error_text_reaches_the_message_as_one_line(hostile) -> None:
         _prom(server.url).query("up", 0)
 
     assert "\n" not in str(caught.value) and "\r" not in str(caught.value)
+
+
+@pytest.mark.parametrize("kind", ["drip", "oversized", "redirect"])
+def test_analyze_fails_closed_on_a_hostile_server(hostile, releasegate_cli, tmp_path, kind: str) -> None:
+    elsewhere = hostile(_ok)
+
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        if kind == "redirect":
+            handler.send_response(302)
+            handler.send_header("Location", elsewhere.url + handler.path)
+            handler.end_headers()
+            return
+        body = OK_BODY + b" " * (200_000 if kind == "oversized" else 100)
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        for start in range(0, len(body), 1 if kind == "drip" else len(body)):
+            handler.wfile.write(body[start:start + (1 if kind == "drip" else len(body))])
+            handler.wfile.flush()
+            if kind == "drip":
+                time.sleep(0.05)
+
+    server = hostile(answer)
+    (tmp_path / "releasegate.yml").write_text(
+        "version: 1\ngates:\n  live:\n    provider: prometheus\n"
+        f"    address: {server.url}\n    timeout: 1s\n    retries: 0\n    max_response_bytes: 100000\n"
+        "    metrics:\n      - {name: errors, query: 'sum(rate(e[1m]))', judge: threshold, fail_if: '> 1'}\n")
+
+    result = releasegate_cli("analyze", "-c", str(tmp_path / "releasegate.yml"), "--gate", "live", "--once",
+                             "--format", "json")
+
+    assert result.exit_code == 4, result.stderr
+    body = json.loads(result.stdout)
+    assert body["outcome"] == "inconclusive"
+    limit = {"drip": "no complete answer in the timeout of 1s", "oversized": "larger than max_response_bytes",
+             "redirect": "redirect to"}[kind]
+    assert limit in body["reason"]
+    assert elsewhere.requests == []

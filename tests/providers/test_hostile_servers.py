@@ -269,3 +269,21 @@ def test_analyze_fails_closed_on_a_hostile_server(hostile, releasegate_cli, tmp_
              "redirect": "redirect to"}[kind]
     assert limit in body["reason"]
     assert elsewhere.requests == []
+
+
+def test_a_server_echoing_the_credentials_gets_them_redacted_in_the_error_itself(hostile) -> None:
+    def echo(handler: BaseHTTPRequestHandler) -> None:
+        body = json.dumps({"status": "error", "errorType": "echo",
+                           "error": f"{handler.headers['Authorization']} {handler.headers['X-Api-Key']}"}).encode()
+        handler.send_response(400)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    server = hostile(echo)
+
+    with pytest.raises(ProviderError) as caught:
+        _prom(server.url, bearer_token="tok-abcdef-123", headers={"X-Api-Key": "key-abcdef-456"}).query("up", 0)
+
+    # The message itself is clean, so wherever it is kept (canary state, ledger) it stays so.
+    assert str(caught.value).endswith("failed (HTTP 400): echo: Bearer *** ***; fix the query or the server")

@@ -29,8 +29,12 @@ _DROP = re.compile(
 )
 #: What a CI runner reads as a command at the start of a line (after trimming spaces).
 _COMMAND_START = re.compile(r"^(\s*)(::|##\[)")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]{}#|~!$])")
-_MARKDOWN_LINE_START = re.compile(r"^(\s*)(\d*)([-+=.)])")
+#: Always literal: escapes, code, emphasis, table cells, strike-through, math.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*|~$])")
+#: ``_`` emphasises only at a word's edge (GFM), so ``LOG_LEVEL`` stays as written.
+_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+#: What makes a heading, a list item or a setext underline at the start of a line.
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)(\d*)([-+=.)#])")
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -63,13 +67,15 @@ def _walk(value: Any) -> Any:
 
 
 def markdown(text: str | None) -> str:
-    """``text`` as literal Markdown: HTML characters as entities, Markdown punctuation
-    backslash-escaped, and a list, quote or heading marker at its start defused, so a value
-    can neither add markup nor forge a heading, a quote or a table cell."""
+    """``text`` as literal Markdown: HTML characters as entities, emphasis, code, table and
+    link punctuation backslash-escaped, and a list or heading marker at its start defused, so
+    a value can neither add markup nor forge a heading, a quote, a link or a table cell."""
     if text is None:
         return ""
     out = one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    out = _MARKDOWN_SPECIAL.sub(r"\\\1", out)
+    out = _EDGE_UNDERSCORE.sub(r"\\_", _MARKDOWN_SPECIAL.sub(r"\\\1", out))
+    # A link or an image needs "](": without it "[x]" is literal text (no reference is defined).
+    out = out.replace("](", "]\\(")
     return _MARKDOWN_LINE_START.sub(lambda m: m.group(1) + m.group(2) + "\\" + m.group(3), out)
 
 

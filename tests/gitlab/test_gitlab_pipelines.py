@@ -415,7 +415,7 @@ environments:
           - {{weight: 10, pause: 1s{gates}}}
           - {{weight: 50}}
         router:
-          command: "sh -c 'echo {{weight}} >> {weights}'"
+          command: "sh -c 'echo $1 >> {weights}' sh {{weight}}"
 """
 
 

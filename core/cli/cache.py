@@ -128,11 +128,13 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     else:
         ctx.stdout.write(rendered.text)
         ctx.stdout.flush()
+    from releasegate.render.sanitize import one_line  # paths come from the repository
+
     for warning in plan.warnings:
-        sys.stderr.write(f"releasegate: warning: {warning}\n")
+        sys.stderr.write(f"releasegate: warning: {one_line(warning)}\n")
     if args.explain and args.format != "json":
         for line in explain:
-            sys.stderr.write(f"releasegate: explain: {line}\n")
+            sys.stderr.write(f"releasegate: explain: {one_line(line)}\n")
     return 0
 
 

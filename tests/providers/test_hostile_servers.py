@@ -287,3 +287,23 @@ def test_a_server_echoing_the_credentials_gets_them_redacted_in_the_error_itself
 
     # The message itself is clean, so wherever it is kept (canary state, ledger) it stays so.
     assert str(caught.value).endswith("failed (HTTP 400): echo: Bearer *** ***; fix the query or the server")
+
+
+def test_a_compressed_answer_is_capped_by_its_decoded_size(hostile) -> None:
+    import gzip
+
+    bomb = gzip.compress(b'{"status":"success","data":{"resultType":"scalar","result":[0,"1"]},"pad":"'
+                         + b"0" * 20_000_000 + b'"}')
+
+    def compressed(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Encoding", "gzip")
+        handler.send_header("Content-Length", str(len(bomb)))
+        handler.end_headers()
+        handler.wfile.write(bomb)
+
+    server = hostile(compressed)
+    assert len(bomb) < 100_000  # what travels fits the cap; what it expands to does not
+
+    with pytest.raises(ProviderError, match=r"answer larger than max_response_bytes \(100000 bytes; more than"):
+        _prom(server.url, max_response_bytes=100_000).query("up", 0)

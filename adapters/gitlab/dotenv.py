@@ -56,6 +56,7 @@ RESERVED = frozenset(
         "ONCE",
         "OUTPUT",
         "PROMETHEUS_TOKEN",
+        "PROMETHEUS_TOKEN_FILE",
         "PROMETHEUS_URL",
         "QUIET",
         "REF",

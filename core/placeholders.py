@@ -89,18 +89,20 @@ def shell_problem(words: Sequence[str]) -> str | None:
     """Why ``words`` hand placeholders to a shell script, or ``None`` when they do not.
 
     ``sh -c 'kubectl ... {service}'`` re-opens the injection argv lists close: the value is
-    parsed by the shell. A placeholder as a positional argument after the script is safe.
+    parsed by the shell. A shell is found wherever it stands, so wrappers (``env``,
+    ``timeout 30``, ``kubectl exec pod --``) do not hide it. A placeholder as a positional
+    argument after the script is safe.
     """
-    if not words:
-        return None
+    for start, word in enumerate(words):
+        if re.split(r"[\\/]", word)[-1] in SHELLS:
+            problem = _shell_script_problem(words[start:])
+            if problem:
+                return problem
+    return None
+
+
+def _shell_script_problem(words: Sequence[str]) -> str | None:
     program = re.split(r"[\\/]", words[0])[-1]
-    if program == "env":  # env [-i] [VAR=x ...] sh -c ...
-        index = 1
-        while index < len(words) and (words[index].startswith("-") or "=" in words[index]):
-            index += 1
-        return shell_problem(words[index:])
-    if program not in SHELLS:
-        return None
     for index, word in enumerate(words[1:], start=1):
         if not word.startswith(("-", "/")):
             return None  # a script file: what follows are its arguments, not shell code

@@ -122,7 +122,9 @@ def test_a_command_line_value_is_checked_before_anything_runs() -> None:
 
 @pytest.mark.parametrize("command", ["sh -c 'kubectl set {service} {weight}'", "bash -lc 'x {weight}'",
                                      "/bin/sh -e -c 'x {env}'", "env A=1 sh -c 'x {service}'",
-                                     "pwsh -Command 'x {weight}'", "cmd /c x {weight}"])
+                                     "pwsh -Command 'x {weight}'", "cmd /c x {weight}",
+                                     "timeout 30 bash -c 'x {weight}'",
+                                     "kubectl exec deploy/ctl -- sh -c 'set {service} {weight}'"])
 def test_a_shell_given_placeholders_in_its_script_is_a_check_error(command: str) -> None:
     assert shell_problem(__import__("shlex").split(command)) is not None
     found = problems(policy(router=command.replace('"', '\\"')))

@@ -75,12 +75,14 @@ def test_every_documented_token_is_accepted_by_check_and_replaced_where_used() -
     assert istio.options["name"] == "vs-checkout"
 
 
-@pytest.mark.parametrize("token", ["step", "sha", "version", "gate", "metric", "window", "weight", "rollback_to",
-                                   "nope"])
-@pytest.mark.parametrize("context", ["query", "router", "rollback", "router_options"])
+OTHER_TOKENS = [(context, token)
+                for context in ("query", "router", "rollback", "router_options")
+                for token in ("step", "sha", "version", "gate", "metric", "window", "weight", "rollback_to", "nope")
+                if token not in CONTEXTS[context]]
+
+
+@pytest.mark.parametrize(("context", "token"), OTHER_TOKENS)
 def test_every_other_token_is_a_check_error(context: str, token: str) -> None:
-    if token in CONTEXTS[context]:
-        pytest.skip("a token of this context")
     text = {
         "query": lambda: policy(query=f'x{{a="{{{token}}}"}}'),
         "router": lambda: policy(router=f"kubectl {{{token}}}"),

@@ -44,17 +44,21 @@ def main() -> int:
         Path(tmp, "metrics.csv").write_text(replay_csv(scenario))
         env = {k: v for k, v in os.environ.items() if not k.startswith("RELEASEGATE_")}
         env["RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        proc = subprocess.run(
+        # Each interval's line is passed on as replay prints it (replay streams its verdicts).
+        with open(Path(tmp, "stderr.txt"), "w+") as errors, subprocess.Popen(
             [*releasegate_command(), "replay", "--gate", GATE, "--metrics", "metrics.csv", "--format", "jsonl"],
-            cwd=tmp, env=env, capture_output=True, text=True, check=False,
-        )
-    if proc.returncode not in (0, 1, 3):
-        sys.stderr.write(proc.stderr)
-        return proc.returncode
-    for line in proc.stdout.splitlines():
-        row = json.loads(line)
-        reason = "; ".join(row["reasons"][:1])
-        print(json.dumps({"t": row["t"], "decision": DECISIONS[row["outcome"]], "reason": reason}))
+            cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=errors, text=True,
+        ) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                row = json.loads(line)
+                reason = "; ".join(row["reasons"][:1])
+                print(json.dumps({"t": row["t"], "decision": DECISIONS[row["outcome"]], "reason": reason}), flush=True)
+            code = proc.wait()
+            if code not in (0, 1, 3):
+                errors.seek(0)
+                sys.stderr.write(errors.read())
+                return code
     return 0
 
 

@@ -1,7 +1,7 @@
 """Score releasegate's gate on a gatebench split in-process, for tuning (I/O: reads the corpus).
 
 Same conversion as the bridge (scenario -> replay CSV -> the real CSV reader and
-policy loader -> ``evaluate_gate`` once per interval), without a process per
+policy loader -> a ``GateRun`` advanced once per interval, as ``replay`` does), without a process per
 scenario. ``--set NAME=VALUE`` overrides a constant of
 ``releasegate.analysis.sequential`` for a trial. The bridge and ``bench.py``
 remain the measurement of record.
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scenario import GATE, gate_policy, replay_csv  # noqa: E402
 
-from releasegate.analysis import evaluate_gate, sequential  # noqa: E402
+from releasegate.analysis import GateRun, sequential  # noqa: E402
 from releasegate.policy import parse_policy  # noqa: E402
 from releasegate.providers.file import build_replay, parse_rows  # noqa: E402
 
@@ -36,8 +36,9 @@ def decide(scenario: dict, judge: str, extra: str) -> tuple[int | None, str, str
     gate = policy.gates[GATE]
     replay = build_replay(parse_rows(io.StringIO(replay_csv(scenario)), "scenario.csv"), "scenario.csv")
     last = "continue"
+    run = GateRun(gate, replay.metrics)
     for t, now in enumerate(replay.times):
-        verdict = evaluate_gate(gate, replay.metrics, now=now)
+        verdict = run.advance(now)
         last = verdict.outcome
         if last == "rollback":
             return t, last, verdict.reason

@@ -7,10 +7,11 @@ files, network or clock.
 from __future__ import annotations
 
 from releasegate.analysis.data import MetricData, Observation
-from releasegate.analysis.gate import evaluate_gate, evaluate_metric
+from releasegate.analysis.gate import GateRun, evaluate_gate, evaluate_metric
 from releasegate.analysis.verdict import GateVerdict, Measurement, MetricVerdict, conclude
 
 __all__ = [
+    "GateRun",
     "GateVerdict",
     "Measurement",
     "MetricData",

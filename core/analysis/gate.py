@@ -20,12 +20,25 @@ when every metric passes with enough evidence.
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 
-from releasegate.analysis.data import MetricData, Observation
-from releasegate.analysis.judges import JUDGES
+from releasegate.analysis.data import MetricData
+from releasegate.analysis.judges import (
+    JUDGES,
+    AnomalyJudge,
+    CompareJudge,
+    RatioJudge,
+    Step,
+    ThresholdJudge,
+    judge_anomaly,
+    judge_compare,
+    judge_ratio,
+    judge_threshold,
+)
 from releasegate.analysis.sequential import (
-    combined_chart,
+    SequentialJudge,
     default_threshold,
     judge_sequential,
     metric_kind,
@@ -67,17 +80,52 @@ def _observed(measurement: Measurement | None) -> str | None:
     return None
 
 
-def _streak(measurements: Sequence[Measurement], statuses: tuple[str, ...]) -> int:
-    count = 0
-    for m in reversed(measurements):
-        if m.status not in statuses:
-            break
-        count += 1
-    return count
+#: The judges that can be fed one interval at a time (the built-in ones), by judge function.
+STEPPERS: Mapping[Judge, Callable[[Metric, Sequence[tuple[float, float | None]], float], Step]] = {
+    judge_threshold: ThresholdJudge,
+    judge_anomaly: AnomalyJudge,
+    judge_ratio: RatioJudge,
+    judge_compare: CompareJudge,
+    judge_sequential: lambda metric, history, interval: SequentialJudge(metric),
+}
+#: How many of the latest intervals a verdict carries as its canary and baseline series (for
+#: the chart and the Decision's details): a verdict holds a window, never the whole rollout.
+SERIES_POINTS = 240
 
 
-def _assess(gate: Gate, metric: Metric, measurements: Sequence[Measurement],
-            requests: float | None) -> tuple[str, str, str]:
+class _Tally:
+    """What the gate's limits read from a metric's measurements, kept as running counts."""
+
+    __slots__ = ("count", "failures", "last_failure", "errors", "gap", "conclusive", "last_conclusive", "last")
+
+    def __init__(self) -> None:
+        self.count = self.failures = self.errors = self.gap = self.conclusive = 0
+        self.last_failure: Measurement | None = None
+        self.last_conclusive: Measurement | None = None
+        self.last: Measurement | None = None
+
+    def add(self, m: Measurement) -> None:
+        self.count += 1
+        if m.status == "fail":
+            self.failures += 1
+            self.last_failure = m
+        self.errors = self.errors + 1 if m.status == "error" else 0
+        self.gap = self.gap + 1 if m.status in ("inconclusive", "error") else 0
+        if m.status in ("pass", "fail"):
+            self.conclusive += 1
+            self.last_conclusive = m
+        self.last = m
+
+    def plus(self, m: Measurement) -> _Tally:
+        """A copy with ``m`` added (a provider error of the latest interval, not kept)."""
+        other = _Tally()
+        for name in _Tally.__slots__:
+            setattr(other, name, getattr(self, name))
+        other.add(m)
+        return other
+
+
+def _assess(gate: Gate, metric: Metric, tally: _Tally, requests: float | None) -> tuple[str, str, str]:
     """``(status, reason, state)`` of one metric; ``state`` is ``stop`` (roll back), ``gap``
     (no usable data now), ``building`` (waiting for more evidence) or ``ok``.
 
@@ -85,42 +133,196 @@ def _assess(gate: Gate, metric: Metric, measurements: Sequence[Measurement],
         ``None`` when none of its metrics carries counts.
     """
     name = metric.name
-    failures = [m for m in measurements if m.status == "fail"]
-    if len(failures) > gate.failure_limit:
-        return "fail", f"{name} failed {len(failures)} > failure_limit {gate.failure_limit}: {failures[-1].reason}", "stop"
-    errors = _streak(measurements, ("error",))
-    if errors > gate.error_limit:
-        cause = measurements[-1].reason
-        return "error", f"{name} had {errors} consecutive provider errors > error_limit {gate.error_limit}: {cause}", "stop"
-    if not measurements:
+    if tally.failures > gate.failure_limit and tally.last_failure is not None:
+        reason = tally.last_failure.reason
+        return "fail", f"{name} failed {tally.failures} > failure_limit {gate.failure_limit}: {reason}", "stop"
+    if tally.errors > gate.error_limit and tally.last is not None:
+        cause = tally.last.reason
+        return "error", f"{name} had {tally.errors} consecutive provider errors > error_limit {gate.error_limit}: {cause}", "stop"
+    if tally.last is None:
         return "inconclusive", f"{name} has no measurements yet", "building"
-    gap = _streak(measurements, ("inconclusive", "error"))
-    if gap > gate.inconclusive_limit:
-        last = measurements[-1]
+    if tally.gap > gate.inconclusive_limit:
+        last = tally.last
         status = "error" if last.status == "error" else "inconclusive"
-        return status, f"{name} has no usable data for {gap} interval(s): {last.reason}", "gap"
-    conclusive = [m for m in measurements if m.status in ("pass", "fail")]
-    if len(conclusive) < gate.min_samples:
-        return "inconclusive", f"{name} has {len(conclusive)} of min_samples {gate.min_samples} measurements", "building"
+        return status, f"{name} has no usable data for {tally.gap} interval(s): {last.reason}", "gap"
+    if tally.conclusive < gate.min_samples:
+        return "inconclusive", f"{name} has {tally.conclusive} of min_samples {gate.min_samples} measurements", "building"
     if gate.min_requests:
         if requests is None:
             return ("inconclusive", f"{name}: min_requests {gate.min_requests} needs request counts "
                     "(a count_query on one of the gate's metrics)", "building")
         if requests < gate.min_requests:
             return "inconclusive", f"{name} saw {requests:g} canary requests, min_requests is {gate.min_requests}", "building"
-    last = conclusive[-1] if conclusive else measurements[-1]
+    last = tally.last_conclusive or tally.last
     return "pass", f"{name}: {last.reason}", "ok"
 
 
-def _points(observations: Sequence[Observation], side: str) -> tuple[tuple[float, float | None], ...]:
-    return tuple((o.time, getattr(o, side)) for o in observations)
+class _Fallback:
+    """A judge that takes the whole series (a plugin's), judged again on the longer series at
+    every interval: its measurements are the latest call's, so it costs what the plugin costs."""
+
+    def __init__(self, judge: Judge, metric: Metric, data: MetricData, interval: float) -> None:
+        self.judge, self.metric, self.data, self.interval = judge, metric, data, interval
+
+    def judge_upto(self, seen: int, now: float) -> list[Measurement]:
+        history = tuple(p for p in self.data.history if p[0] <= now)
+        scoped = MetricData(self.data.metric, history, self.data.observations[:seen], self.data.error)
+        return self.judge(self.metric, scoped, self.interval)
+
+
+class _MetricRun:
+    """One metric of a gate run: its judge's state, the running tally and the series window."""
+
+    def __init__(self, gate: Gate, metric: Metric, data: MetricData | None, judges: Mapping[str, Judge]) -> None:
+        self.gate, self.metric, self.data = gate, metric, data
+        self.judge = judges.get(metric.judge)
+        self.seen = 0
+        self.tally = _Tally()
+        self.step: Step | None = None
+        self.fallback: _Fallback | None = None
+        if data is not None and self.judge is not None:
+            factory = STEPPERS.get(self.judge)
+            if factory is not None:
+                self.step = factory(metric, data.history, gate.interval)
+            else:
+                self.fallback = _Fallback(self.judge, metric, data, gate.interval)
+        # The combined chart reads the built-in sequential judge's increments, even when a
+        # plugin replaced the judge of that name.
+        self.combined: SequentialJudge | None = None
+        if metric.judge == "sequential" and data is not None:
+            self.combined = self.step if isinstance(self.step, SequentialJudge) else SequentialJudge(metric)
+        self.requests = 0.0
+        self.counted = False
+        self.canary: deque[tuple[float, float | None]] = deque(maxlen=SERIES_POINTS)
+        self.baseline: deque[tuple[float, float | None]] = deque(maxlen=SERIES_POINTS)
+
+    def advance(self, now: float, combined: dict[float, float]) -> None:
+        """Judge the intervals up to ``now`` not judged yet; add their small-effect increments
+        to ``combined`` (by interval time)."""
+        if self.data is None:
+            return
+        observations = self.data.observations
+        start = self.seen
+        while self.seen < len(observations) and observations[self.seen].time <= now:
+            obs = observations[self.seen]
+            self.seen += 1
+            self.canary.append((obs.time, obs.canary))
+            self.baseline.append((obs.time, obs.baseline))
+            if obs.canary_count is not None:
+                self.requests += obs.canary_count
+                self.counted = True
+            measured = None
+            if self.step is not None:
+                measured = self.step.step(obs)
+                self.tally.add(measured)
+            if self.combined is not None:
+                if self.combined is not self.step:
+                    measured = self.combined.step(obs)
+                inc = measured.statistic.get("llr combined") if measured is not None else None
+                if isinstance(inc, float):
+                    combined[obs.time] = combined.get(obs.time, 0.0) + inc
+        if self.fallback is not None and (self.seen > start or self.tally.last is None):
+            self.tally = _Tally()
+            for m in self.fallback.judge_upto(self.seen, now):
+                self.tally.add(m)
+
+    def verdict(self, now: float, requests: float | None) -> tuple[MetricVerdict, str]:
+        metric = self.metric
+        if self.data is None:
+            reason = f"{metric.name} has no data: the provider returned nothing for it"
+            return MetricVerdict(metric.name, "error", reason, {}, judge=metric.judge, query=metric.query), "gap"
+        if self.judge is None:
+            reason = f"{metric.name}: no judge called {metric.judge!r} is registered"
+            return MetricVerdict(metric.name, "error", reason, {}, judge=metric.judge, query=metric.query), "gap"
+        tally = self.tally
+        if self.data.error:
+            tally = tally.plus(Measurement(now, "error", f"provider error: {self.data.error}"))
+        status, reason, state = _assess(self.gate, metric, tally, requests)
+        last = tally.last
+        statistic = dict(last.statistic) if last else {}
+        statistic["failures"] = float(tally.failures)
+        statistic["measurements"] = float(tally.count)
+        verdict = MetricVerdict(
+            metric=metric.name,
+            status=status,
+            reason=reason,
+            statistic=statistic,
+            judge=metric.judge,
+            query=metric.query,
+            expected=_expected(metric),
+            observed=_observed(last),
+            canary=tuple(self.canary),
+            baseline=tuple(self.baseline),
+        )
+        return verdict, state
+
+
+class GateRun:
+    """A gate judged interval by interval over one rollout's data: each :meth:`advance`
+    judges only the intervals not judged yet, so a replay or a live loop of ``T`` intervals
+    costs ``T`` judge steps and holds a bounded state (each judge's window, running counts,
+    the last ``SERIES_POINTS`` values), whatever ``T``. :func:`evaluate_gate` is one run
+    advanced once. Safe to share between threads (each advance holds the run's lock)."""
+
+    def __init__(self, gate: Gate, data: Mapping[str, MetricData], *,
+                 judges: Mapping[str, Judge] | None = None) -> None:
+        self.gate = gate
+        registry = BUILTIN_JUDGES if judges is None else judges
+        self._metrics = [_MetricRun(gate, metric, data.get(metric.name), registry) for metric in gate.metrics]
+        charted = [r for r in self._metrics if r.combined is not None]
+        self._charted = charted if len(charted) >= 2 else []
+        metrics = [r.metric for r in self._charted]
+        self._h = min((m.threshold if m.threshold is not None else default_threshold(m.alpha) for m in metrics),
+                      default=0.0)
+        self._combined = 0.0
+        self._alarms = 0
+        self._lock = threading.Lock()
+
+    def advance(self, now: float) -> GateVerdict:
+        """The gate's verdict after everything observed up to ``now`` (unix seconds); ``now``
+        never goes back (a smaller one judges nothing new)."""
+        with self._lock:
+            increments: dict[float, float] = {}
+            for run in self._metrics:
+                run.advance(now, increments if run.combined is not None else {})
+            for t in sorted(increments):
+                self._combined = max(0.0, self._combined + increments[t])
+                self._alarms += self._combined >= self._h
+            counted = [r.requests for r in self._metrics if r.counted]
+            requests = max(counted) if counted else None
+            results = [run.verdict(now, requests) for run in self._metrics]
+            return self._outcome(results, now)
+
+    def _outcome(self, results: list[tuple[MetricVerdict, str]], now: float) -> GateVerdict:
+        gate = self.gate
+        verdicts = tuple(v for v, _ in results)
+        if self._charted and self._alarms > gate.failure_limit:
+            names = ", ".join(r.metric.name for r in self._charted)
+            value, h = self._combined, self._h
+            reason = (f"combined evidence of {names} failed {self._alarms} > failure_limit {gate.failure_limit}: "
+                      f"CUSUM {value:.2f} >= {h:.2f}: the canary is slightly worse on several metrics at once")
+            combined = MetricVerdict("combined", "fail", reason,
+                                     {"cusum": value, "threshold": h, "alarms": float(self._alarms)},
+                                     judge="sequential", expected=f"CUSUM < {h:.2f}", observed=f"CUSUM {value:.4g}")
+            return GateVerdict("rollback", combined.reason, (*verdicts, combined), now)
+        for state, outcome in (("stop", "rollback"), ("gap", "inconclusive"), ("building", "continue")):
+            hits = [v for v, s in results if s == state]
+            if hits:
+                return GateVerdict(outcome, hits[0].reason, verdicts, now)
+        if not verdicts:
+            return GateVerdict("inconclusive", f"gate {gate.name} has no metrics", verdicts, now)
+        return GateVerdict("promote", f"every metric of gate {gate.name} passes", verdicts, now)
 
 
 def canary_requests(data: Mapping[str, MetricData], *, now: float) -> float | None:
     """The canary requests behind the gate so far: the largest count total of any metric
-    (every count query measures the same canary traffic, or its sessions)."""
-    totals = [sum(o.canary_count for o in d.observations if o.time <= now and o.canary_count is not None)
-              for d in data.values() if any(o.canary_count is not None for o in d.observations)]
+    (every count query measures the same canary traffic, or its sessions) that carried a
+    count up to ``now``."""
+    totals = []
+    for d in data.values():
+        seen = [o.canary_count for o in d.observations if o.time <= now and o.canary_count is not None]
+        if seen:
+            totals.append(sum(seen))
     return max(totals) if totals else None
 
 
@@ -134,66 +336,18 @@ def evaluate_metric(gate: Gate, metric: Metric, data: MetricData | None, *, now:
 
     :returns: the verdict and its state: ``stop``, ``gap``, ``building`` or ``ok``.
     """
-    if data is None:
-        reason = f"{metric.name} has no data: the provider returned nothing for it"
-        return MetricVerdict(metric.name, "error", reason, {}, judge=metric.judge, query=metric.query), "gap"
-    observations = tuple(o for o in data.observations if o.time <= now)
-    history = tuple(p for p in data.history if p[0] <= now)
-    scoped = MetricData(data.metric, history, observations, data.error)
-    judge = (BUILTIN_JUDGES if judges is None else judges).get(metric.judge)
-    if judge is None:
-        reason = f"{metric.name}: no judge called {metric.judge!r} is registered"
-        return MetricVerdict(metric.name, "error", reason, {}, judge=metric.judge, query=metric.query), "gap"
-    measurements = judge(metric, scoped, gate.interval)
-    if data.error:
-        measurements.append(Measurement(now, "error", f"provider error: {data.error}"))
-    status, reason, state = _assess(gate, metric, measurements, requests)
-    last = measurements[-1] if measurements else None
-    statistic = dict(last.statistic) if last else {}
-    statistic["failures"] = float(sum(m.status == "fail" for m in measurements))
-    statistic["measurements"] = float(len(measurements))
-    verdict = MetricVerdict(
-        metric=metric.name,
-        status=status,
-        reason=reason,
-        statistic=statistic,
-        judge=metric.judge,
-        query=metric.query,
-        expected=_expected(metric),
-        observed=_observed(last),
-        canary=_points(observations, "canary"),
-        baseline=_points(observations, "baseline"),
-    )
-    return verdict, state
-
-
-def _combined(gate: Gate, data: Mapping[str, MetricData], now: float) -> MetricVerdict | None:
-    """A failed verdict for the combined chart of the gate's sequential metrics, if it alarmed.
-
-    It joins the gate's verdicts as one more row (``combined``), so every rendering shows
-    the evidence that rolled back and the rollback counts as a failed measurement.
-    """
-    metrics = [m for m in gate.metrics if m.judge == "sequential" and m.name in data]
-    if len(metrics) < 2:
-        return None
-    series = []
-    for metric in metrics:
-        scoped = MetricData(metric.name, (), tuple(o for o in data[metric.name].observations if o.time <= now))
-        series.append(judge_sequential(metric, scoped, gate.interval))
-    h = min(m.threshold if m.threshold is not None else default_threshold(m.alpha) for m in metrics)
-    value, alarms = combined_chart(series, h)
-    if alarms <= gate.failure_limit:
-        return None
-    names = ", ".join(m.name for m in metrics)
-    reason = (f"combined evidence of {names} failed {alarms} > failure_limit {gate.failure_limit}: "
-              f"CUSUM {value:.2f} >= {h:.2f}: the canary is slightly worse on several metrics at once")
-    return MetricVerdict("combined", "fail", reason, {"cusum": value, "threshold": h, "alarms": float(alarms)},
-                         judge="sequential", expected=f"CUSUM < {h:.2f}", observed=f"CUSUM {value:.4g}")
+    run = _MetricRun(gate, metric, data, BUILTIN_JUDGES if judges is None else judges)
+    run.advance(now, {})
+    return run.verdict(now, requests)
 
 
 def evaluate_gate(gate: Gate, data: Mapping[str, MetricData], *, now: float,
                   judges: Mapping[str, Judge] | None = None) -> GateVerdict:
     """The gate's outcome after everything observed up to ``now`` (unix seconds).
+
+    Stateless: it judges the series from the deploy, in time linear in its length. A loop
+    that asks again every interval with the longer series holds a :class:`GateRun` instead,
+    which judges each interval once.
 
     :param gate: the policy's gate.
     :param data: each metric's data by metric name; a metric without data is an error.
@@ -202,17 +356,4 @@ def evaluate_gate(gate: Gate, data: Mapping[str, MetricData], *, now: float,
     :returns: ``rollback``, ``inconclusive``, ``continue`` or ``promote`` with every metric's
         verdict.
     """
-    requests = canary_requests(data, now=now)
-    results = [evaluate_metric(gate, metric, data.get(metric.name), now=now, requests=requests, judges=judges)
-               for metric in gate.metrics]
-    verdicts = tuple(v for v, _ in results)
-    combined = _combined(gate, data, now)
-    if combined is not None:
-        return GateVerdict("rollback", combined.reason, (*verdicts, combined), now)
-    for state, outcome in (("stop", "rollback"), ("gap", "inconclusive"), ("building", "continue")):
-        hits = [v for v, s in results if s == state]
-        if hits:
-            return GateVerdict(outcome, hits[0].reason, verdicts, now)
-    if not verdicts:
-        return GateVerdict("inconclusive", f"gate {gate.name} has no metrics", verdicts, now)
-    return GateVerdict("promote", f"every metric of gate {gate.name} passes", verdicts, now)
+    return GateRun(gate, data, judges=judges).advance(now)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 import operator
 import statistics
+from collections import deque
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from releasegate.analysis.data import MetricData, Observation
 from releasegate.analysis.stats import is_number, location_shift, mann_whitney
@@ -63,55 +65,73 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def judge_threshold(metric: Metric, data: MetricData, interval: float) -> list[Measurement]:
-    """``fail_if`` on the canary (or post-deploy) value, optionally held ``for`` a duration or
-    applied to an ``aggregate`` over a trailing window."""
-    if metric.fail_if is None:
-        return [Measurement(o.time, "inconclusive", "no fail_if condition", {}) for o in data.observations]
-    op_text, limit = metric.fail_if
-    compare = OPERATORS[op_text]
-    need = max(1, math.ceil((metric.hold_for or 0.0) / interval - 1e-9)) if metric.hold_for else 1
-    out: list[Measurement] = []
-    streak = 0
-    for i, obs in enumerate(data.observations):
+class Step(Protocol):
+    """A judge fed one interval at a time: :meth:`step` returns that interval's measurement
+    with a bounded amount of work and state (the window the judge reads, not the series)."""
+
+    def step(self, obs: Observation) -> Measurement: ...
+
+
+def steps(judge: Step, observations: Sequence[Observation]) -> list[Measurement]:
+    """Every interval's measurement, in order."""
+    return [judge.step(obs) for obs in observations]
+
+
+class ThresholdJudge:
+    """``fail_if`` on the canary (or post-deploy) value, held ``for`` a duration or applied to
+    an ``aggregate`` over a trailing window (kept as that window's values only)."""
+
+    def __init__(self, metric: Metric, history: Sequence[tuple[float, float | None]], interval: float) -> None:
+        self.metric = metric
+        self.need = max(1, math.ceil((metric.hold_for or 0.0) / interval - 1e-9)) if metric.hold_for else 1
+        self.streak = 0
+        self.window: deque[tuple[float, float]] = deque()
+
+    def step(self, obs: Observation) -> Measurement:
+        metric = self.metric
+        if metric.fail_if is None:
+            return Measurement(obs.time, "inconclusive", "no fail_if condition", {})
+        op_text, limit = metric.fail_if
         if not is_number(obs.canary):
-            streak = 0
-            out.append(_missing(obs, "canary"))
-            continue
+            self.streak = 0
+            return _missing(obs, "canary")
         value = float(obs.canary)  # type: ignore[arg-type]
         label = "value"
         if metric.aggregate is not None:
             name, span = metric.aggregate
-            window = [
-                float(o.canary)  # type: ignore[arg-type]
-                for o in data.observations[: i + 1]
-                if o.time > obs.time - span + 1e-9 and is_number(o.canary)
-            ]
-            value = aggregate(name, window)
-            label = f"{name} over {len(window)} intervals"
-        crossed = compare(value, limit)
-        streak = streak + 1 if crossed else 0
+            self.window.append((obs.time, value))
+            while self.window and self.window[0][0] <= obs.time - span + 1e-9:
+                self.window.popleft()
+            value = aggregate(name, [v for _, v in self.window])
+            label = f"{name} over {len(self.window)} intervals"
+        crossed = OPERATORS[op_text](value, limit)
+        self.streak = self.streak + 1 if crossed else 0
+        streak, need = self.streak, self.need
         stat: dict[str, float | str] = {"value": value, "threshold": limit, "held": streak}
         if streak >= need:
             reason = f"{label} {_fmt(value)} {op_text} {_fmt(limit)}"
             reason += f" for {streak} intervals" if need > 1 else ""
-            out.append(Measurement(obs.time, "fail", reason, stat, obs.canary_count))
-        elif crossed:
+            return Measurement(obs.time, "fail", reason, stat, obs.canary_count)
+        if crossed:
             reason = f"{label} {_fmt(value)} {op_text} {_fmt(limit)}, held {streak} of {need} intervals"
-            out.append(Measurement(obs.time, "pass", reason, stat, obs.canary_count))
-        else:
-            reason = f"{label} {_fmt(value)} is not {op_text} {_fmt(limit)}"
-            out.append(Measurement(obs.time, "pass", reason, stat, obs.canary_count))
-    return out
+            return Measurement(obs.time, "pass", reason, stat, obs.canary_count)
+        reason = f"{label} {_fmt(value)} is not {op_text} {_fmt(limit)}"
+        return Measurement(obs.time, "pass", reason, stat, obs.canary_count)
 
 
-def _history(metric: Metric, data: MetricData) -> list[float]:
-    start = data.observations[0].time if data.observations else math.inf
+def judge_threshold(metric: Metric, data: MetricData, interval: float) -> list[Measurement]:
+    """``fail_if`` on the canary (or post-deploy) value, optionally held ``for`` a duration or
+    applied to an ``aggregate`` over a trailing window."""
+    return steps(ThresholdJudge(metric, data.history, interval), data.observations)
+
+
+def _history(metric: Metric, history: Sequence[tuple[float, float | None]], start: float) -> list[float]:
+    """The history values within ``metric.history`` before ``start`` (the first interval)."""
     return [
         float(v)  # type: ignore[arg-type]
-        for t, v in data.history
+        for t, v in history
         if t < start and t >= start - metric.history - 1e-9 and is_number(v)
-    ] if data.observations else []
+    ]
 
 
 def _bad(direction: str, score: float, limit: float) -> bool:
@@ -122,88 +142,113 @@ def _bad(direction: str, score: float, limit: float) -> bool:
     return abs(score) > limit
 
 
-def judge_anomaly(metric: Metric, data: MetricData, interval: float) -> list[Measurement]:
-    """The value against mean + k·σ of the same series before the deploy (``sigma``,
-    ``history``), in the metric's bad ``direction``."""
-    history = _history(metric, data)
-    if len(history) < 3:
-        reason = f"only {len(history)} history values before the deploy, need at least 3"
-        return [Measurement(o.time, "inconclusive", reason, {}) for o in data.observations]
-    mean = statistics.fmean(history)
-    sd = statistics.stdev(history)
-    scale = sd if sd > 0 else max(abs(mean) * 1e-9, 1e-12)
-    out = []
-    for obs in data.observations:
+class AnomalyJudge:
+    """The value against mean + k·σ of the service before the deploy (read once, at the
+    first interval)."""
+
+    def __init__(self, metric: Metric, history: Sequence[tuple[float, float | None]], interval: float) -> None:
+        self.metric = metric
+        self.history = history
+        self.baseline: tuple[float, float, float] | None = None
+        self.short: str | None = None
+
+    def step(self, obs: Observation) -> Measurement:
+        metric = self.metric
+        if self.baseline is None and self.short is None:
+            values = _history(metric, self.history, obs.time)
+            if len(values) < 3:
+                self.short = f"only {len(values)} history values before the deploy, need at least 3"
+            else:
+                mean, sd = statistics.fmean(values), statistics.stdev(values)
+                self.baseline = (mean, sd, sd if sd > 0 else max(abs(mean) * 1e-9, 1e-12))
+            self.history = ()
+        if self.baseline is None:
+            return Measurement(obs.time, "inconclusive", self.short or "", {})
         if not is_number(obs.canary):
-            out.append(_missing(obs, "canary"))
-            continue
+            return _missing(obs, "canary")
+        mean, sd, scale = self.baseline
         value = float(obs.canary)  # type: ignore[arg-type]
         z = (value - mean) / scale
         stat: dict[str, float | str] = {"value": value, "mean": mean, "sd": sd, "z": z, "sigma": metric.sigma}
         side = {"increase": "above", "decrease": "below"}.get(metric.direction, "beyond")
         if _bad(metric.direction, z, metric.sigma):
             reason = f"value {_fmt(value)} is {abs(z):.2f} sd {side} the pre-deploy mean {_fmt(mean)} (limit {metric.sigma:g} sd)"
-            out.append(Measurement(obs.time, "fail", reason, stat, obs.canary_count))
-        else:
-            reason = f"value {_fmt(value)} is within {metric.sigma:g} sd of the pre-deploy mean {_fmt(mean)} (z {z:.2f})"
-            out.append(Measurement(obs.time, "pass", reason, stat, obs.canary_count))
-    return out
+            return Measurement(obs.time, "fail", reason, stat, obs.canary_count)
+        reason = f"value {_fmt(value)} is within {metric.sigma:g} sd of the pre-deploy mean {_fmt(mean)} (z {z:.2f})"
+        return Measurement(obs.time, "pass", reason, stat, obs.canary_count)
 
 
-def judge_ratio(metric: Metric, data: MetricData, interval: float) -> list[Measurement]:
-    """Canary over baseline (or post-deploy over the pre-deploy mean when there is no
-    baseline) against ``min_ratio`` / ``max_ratio``."""
-    low, high = metric.min_ratio, metric.max_ratio
-    if low is None and high is None:
-        low, high = (DEFAULT_MIN_RATIO, None) if metric.direction == "decrease" else (None, DEFAULT_MAX_RATIO)
-    history = _history(metric, data)
-    pre = statistics.fmean(history) if history else None
-    out = []
-    for obs in data.observations:
+def judge_anomaly(metric: Metric, data: MetricData, interval: float) -> list[Measurement]:
+    """The value against mean + k·σ of the same series before the deploy (``sigma``,
+    ``history``), in the metric's bad ``direction``."""
+    return steps(AnomalyJudge(metric, data.history, interval), data.observations)
+
+
+class RatioJudge:
+    """Canary over baseline (or over the pre-deploy mean, read once, at the first interval)."""
+
+    def __init__(self, metric: Metric, history: Sequence[tuple[float, float | None]], interval: float) -> None:
+        self.metric = metric
+        self.history = history
+        self.pre: float | None = None
+        self.started = False
+        low, high = metric.min_ratio, metric.max_ratio
+        if low is None and high is None:
+            low, high = (DEFAULT_MIN_RATIO, None) if metric.direction == "decrease" else (None, DEFAULT_MAX_RATIO)
+        self.low, self.high = low, high
+
+    def step(self, obs: Observation) -> Measurement:
+        if not self.started:
+            values = _history(self.metric, self.history, obs.time)
+            self.pre = statistics.fmean(values) if values else None
+            self.started, self.history = True, ()
+        low, high = self.low, self.high
         if not is_number(obs.canary):
-            out.append(_missing(obs, "canary"))
-            continue
-        reference = obs.baseline if obs.baseline is not None else pre
+            return _missing(obs, "canary")
+        reference = obs.baseline if obs.baseline is not None else self.pre
         if not is_number(reference):
-            out.append(_missing(obs, "baseline (or pre-deploy)"))
-            continue
+            return _missing(obs, "baseline (or pre-deploy)")
         value, ref = float(obs.canary), float(reference)  # type: ignore[arg-type]
         ratio = 1.0 if value == ref else (value / ref if ref else math.inf)
         stat: dict[str, float | str] = {"value": value, "reference": ref, "ratio": ratio}
         what = "baseline" if obs.baseline is not None else "pre-deploy mean"
         if low is not None and ratio < low:
             reason = f"ratio {_fmt(ratio)} to the {what} is below min_ratio {low:g}"
-            out.append(Measurement(obs.time, "fail", reason, stat, obs.canary_count))
-        elif high is not None and ratio > high:
+            return Measurement(obs.time, "fail", reason, stat, obs.canary_count)
+        if high is not None and ratio > high:
             reason = f"ratio {_fmt(ratio)} to the {what} is above max_ratio {high:g}"
-            out.append(Measurement(obs.time, "fail", reason, stat, obs.canary_count))
-        else:
-            reason = f"ratio {_fmt(ratio)} to the {what} is within bounds"
-            out.append(Measurement(obs.time, "pass", reason, stat, obs.canary_count))
-    return out
+            return Measurement(obs.time, "fail", reason, stat, obs.canary_count)
+        reason = f"ratio {_fmt(ratio)} to the {what} is within bounds"
+        return Measurement(obs.time, "pass", reason, stat, obs.canary_count)
 
 
-def judge_compare(metric: Metric, data: MetricData, interval: float) -> list[Measurement]:
-    """Kayenta's Mann-Whitney classifier over the last ``lookback`` intervals: a Hodges-Lehmann
-    interval at ``confidence`` clear of ``tolerance`` x |estimate|, with the mean ratio beyond
-    ``1 ± effect`` (default: any), in the bad ``direction``."""
-    allowed_up = 1.0 + (metric.effect or 0.0)
-    allowed_down = 1.0 - (metric.effect or 0.0)
-    out = []
-    obs_list = data.observations
-    for i, obs in enumerate(obs_list):
-        window = obs_list[max(0, i + 1 - metric.lookback) : i + 1]
-        canary = [float(o.canary) for o in window if is_number(o.canary)]  # type: ignore[arg-type]
-        baseline = [float(o.baseline) for o in window if is_number(o.baseline)]  # type: ignore[arg-type]
+def judge_ratio(metric: Metric, data: MetricData, interval: float) -> list[Measurement]:
+    """Canary over baseline (or post-deploy over the pre-deploy mean when there is no
+    baseline) against ``min_ratio`` / ``max_ratio``."""
+    return steps(RatioJudge(metric, data.history, interval), data.observations)
+
+
+class CompareJudge:
+    """Kayenta's Mann-Whitney classifier over the last ``lookback`` intervals (kept as those
+    intervals only)."""
+
+    def __init__(self, metric: Metric, history: Sequence[tuple[float, float | None]], interval: float) -> None:
+        self.metric = metric
+        self.window: deque[Observation] = deque(maxlen=max(1, metric.lookback))
+
+    def step(self, obs: Observation) -> Measurement:
+        metric = self.metric
+        allowed_up = 1.0 + (metric.effect or 0.0)
+        allowed_down = 1.0 - (metric.effect or 0.0)
+        self.window.append(obs)
+        canary = [float(o.canary) for o in self.window if is_number(o.canary)]  # type: ignore[arg-type]
+        baseline = [float(o.baseline) for o in self.window if is_number(o.baseline)]  # type: ignore[arg-type]
         if not is_number(obs.canary):
-            out.append(_missing(obs, "canary"))
-            continue
+            return _missing(obs, "canary")
         if not baseline:
-            out.append(_missing(obs, "baseline"))
-            continue
+            return _missing(obs, "baseline")
         if sorted(canary) == sorted(baseline) or len(set(canary + baseline)) == 1:
-            out.append(Measurement(obs.time, "pass", "canary and baseline samples are identical", {}))
-            continue
+            return Measurement(obs.time, "pass", "canary and baseline samples are identical", {})
         test = mann_whitney(canary, baseline)
         lo, estimate, hi = location_shift(canary, baseline, metric.confidence)
         mc, mb = statistics.fmean(canary), statistics.fmean(baseline)
@@ -219,11 +264,16 @@ def judge_compare(metric: Metric, data: MetricData, interval: float) -> list[Mea
         if bad:
             side = "higher" if high else "lower"
             reason = f"canary is {side} than baseline: shift {_fmt(estimate)}, {metric.confidence:.0%} CI {ci}, U {test.u:g}, p {test.p_two_sided:.3g}"
-            out.append(Measurement(obs.time, "fail", reason, stat, obs.canary_count))
-        else:
-            reason = f"no significant shift: {_fmt(estimate)}, {metric.confidence:.0%} CI {ci}, p {test.p_two_sided:.3g}"
-            out.append(Measurement(obs.time, "pass", reason, stat, obs.canary_count))
-    return out
+            return Measurement(obs.time, "fail", reason, stat, obs.canary_count)
+        reason = f"no significant shift: {_fmt(estimate)}, {metric.confidence:.0%} CI {ci}, p {test.p_two_sided:.3g}"
+        return Measurement(obs.time, "pass", reason, stat, obs.canary_count)
+
+
+def judge_compare(metric: Metric, data: MetricData, interval: float) -> list[Measurement]:
+    """Kayenta's Mann-Whitney classifier over the last ``lookback`` intervals: a Hodges-Lehmann
+    interval at ``confidence`` clear of ``tolerance`` x |estimate|, with the mean ratio beyond
+    ``1 ± effect`` (default: any), in the bad ``direction``."""
+    return steps(CompareJudge(metric, data.history, interval), data.observations)
 
 
 JUDGES: dict[str, Callable[[Metric, MetricData, float], list[Measurement]]] = {

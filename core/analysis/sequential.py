@@ -38,10 +38,11 @@ from the metric's ``alpha`` and a horizon ``T`` (shorter for the level charts).
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from releasegate.analysis.data import MetricData, Observation
 from releasegate.analysis.orderstat import moments
@@ -130,13 +131,71 @@ def metric_kind(metric: Metric) -> str:
     return sequential_kind(metric.kind, metric.count_query)
 
 
+#: Clip of the standardised squared successive differences in the rate over-dispersion
+#: estimate (a Huber-type M-estimator): a step of the log ratio, the jump a regression makes,
+#: counts as a ``chi-square(1)`` value of at most 4 (its 95th percentile), not its size.
+HUBER_C = 4.0
+#: E[min(X, HUBER_C)] for X ~ chi-square(1): the integral of its survival function up to c.
+_HUBER_MEAN = sum(math.erfc(math.sqrt((i + 0.5) * HUBER_C / 800.0)) for i in range(400)) * HUBER_C / 400.0
+#: The values of ``tau2`` the rate over-dispersion estimate keeps its running sums at: 0, then
+#: 1e-4 to 10 in steps of x1.2 (a log-ratio sd of 0.01 to 3). Between two of them the estimate
+#: interpolates, so each interval costs a fixed number of steps whatever the rollout's length.
+RATE_TAU2_GRID = (0.0, *(1e-4 * 1.2**k for k in range(64)))
+
+
+class _Dispersion:
+    """Running sums of the rate over-dispersion M-estimate at every ``RATE_TAU2_GRID`` value.
+
+    ``score[k]`` is ``sum w (min(d^2 / (v + 2 t_k), c) - E min(chi2_1, c))`` over the
+    successive differences so far and ``info[k]`` their information ``sum (2 t_k / (v +
+    2 t_k))^2``; both are sums, so a new difference updates them in place and the estimate
+    (the root of ``score``) is read off by interpolation, not re-solved over all past data."""
+
+    __slots__ = ("score", "info", "n")
+
+    def __init__(self) -> None:
+        self.score = [0.0] * len(RATE_TAU2_GRID)
+        self.info = [0.0] * len(RATE_TAU2_GRID)
+        self.n = 0
+
+    def add(self, d: float, v: float, prior: float) -> None:
+        w = 1.0 / (v + 2.0 * prior)
+        score, info = self.score, self.info
+        for k, t2 in enumerate(RATE_TAU2_GRID):
+            s = v + 2.0 * t2
+            score[k] += w * (min(d / s, HUBER_C) - _HUBER_MEAN)
+            info[k] += (2.0 * t2 / s) ** 2
+        self.n += 1
+
+    def root(self) -> float:
+        """The ``tau2`` where the score crosses 0 (0 if it never is positive)."""
+        score = self.score
+        if score[0] <= 0.0:
+            return 0.0
+        for k in range(1, len(score)):
+            if score[k] <= 0.0:
+                lo, hi = RATE_TAU2_GRID[k - 1], RATE_TAU2_GRID[k]
+                return lo + (hi - lo) * score[k - 1] / (score[k - 1] - score[k])
+        return RATE_TAU2_GRID[-1]
+
+    def information(self, t2: float) -> float:
+        """``sum (2 t2 / (v + 2 t2))^2``, interpolated between the grid values."""
+        grid = RATE_TAU2_GRID
+        if t2 >= grid[-1]:
+            return self.info[-1]
+        k = bisect.bisect_right(grid, t2)
+        lo, hi = grid[k - 1], grid[k]
+        share = (t2 - lo) / (hi - lo)
+        return self.info[k - 1] + share * (self.info[k] - self.info[k - 1])
+
+
 @dataclass
 class _State:
-    """The running charts of one metric; copied before every step so cached states stay intact."""
+    """The running charts of one metric: a fixed number of numbers, whatever the rollout's
+    length (the level charts keep the last ``LEVEL_WINDOW`` intervals' increments)."""
 
     charts: dict[str, float] = field(default_factory=dict)
-    sq_diffs: list[float] = field(default_factory=list)
-    noise: list[float] = field(default_factory=list)
+    dispersion: _Dispersion = field(default_factory=_Dispersion)
     prev: tuple[float, float] | None = None
     share: float | None = None
     seen: int = 0
@@ -146,15 +205,7 @@ class _State:
     sprt: dict[str, float] = field(default_factory=dict)
     grid: list[float] = field(default_factory=list)
     last: tuple[float, float, float] | None = None
-    window: list[dict[str, float]] = field(default_factory=list)
-
-
-#: Clip of the standardised squared successive differences in the rate over-dispersion
-#: estimate (a Huber-type M-estimator): a step of the log ratio, the jump a regression makes,
-#: counts as a ``chi-square(1)`` value of at most 4 (its 95th percentile), not its size.
-HUBER_C = 4.0
-#: E[min(X, HUBER_C)] for X ~ chi-square(1): the integral of its survival function up to c.
-_HUBER_MEAN = sum(math.erfc(math.sqrt((i + 0.5) * HUBER_C / 800.0)) for i in range(400)) * HUBER_C / 400.0
+    window: deque[dict[str, float]] = field(default_factory=deque)
 
 
 def _rate_tau2(state: _State) -> float:
@@ -167,37 +218,23 @@ def _rate_tau2(state: _State) -> float:
     the observed counts does not move with the difference itself), so the estimate solves
     ``sum w (min(d^2 / (v + 2 tau2), c) - E min(chi2_1, c)) = 0`` with the information weights
     ``w = 1 / (v + 2 prior)``: low-count intervals, whose differences are sampling noise, weigh
-    little, and one large step counts no more than an ordinary tail value."""
+    little, and one large step counts no more than an ordinary tail value. The sums are kept
+    on a grid of ``tau2`` (:class:`_Dispersion`), so this costs the same at every interval."""
     prior = TAU2_PRIOR["rate"]
-    if not state.sq_diffs:
+    if not state.dispersion.n:
         return prior
-    pairs = [(d, v, 1.0 / (v + 2.0 * prior)) for d, v in zip(state.sq_diffs, state.noise, strict=True)]
-
-    def score(t2: float) -> float:
-        return sum(w * (min(d / (v + 2.0 * t2), HUBER_C) - _HUBER_MEAN) for d, v, w in pairs)
-
-    estimate = 0.0
-    if score(0.0) > 0.0:
-        lo, hi = 0.0, 1.0
-        while score(hi) > 0.0 and hi < 1e6:
-            lo, hi = hi, 4.0 * hi
-        for _ in range(40):
-            mid = (lo + hi) / 2.0
-            lo, hi = (mid, hi) if score(mid) > 0.0 else (lo, mid)
-        estimate = (lo + hi) / 2.0
+    estimate = state.dispersion.root()
     # Shrunk to the prior by the differences' information, each ``(2t / (v + 2t))^2`` of a
     # noise-free one (``t`` the estimate or the prior if larger), not by their number: a
     # low-count interval's difference is sampling noise and says nothing about ``tau2``, so a
     # run of them must not pull the estimate from the prior towards 0.
-    t_ref = max(estimate, prior)
-    weight = sum((2.0 * t_ref / (v + 2.0 * t_ref)) ** 2 for _, v, _ in pairs)
+    weight = state.dispersion.information(max(estimate, prior))
     return (PRIOR_WEIGHT * prior + weight * estimate) / (PRIOR_WEIGHT + weight)
 
 
 def _track(state: _State, y: float, v: float) -> None:
     if state.prev is not None:
-        state.sq_diffs.append((y - state.prev[0]) ** 2)
-        state.noise.append(v + state.prev[1])
+        state.dispersion.add((y - state.prev[0]) ** 2, v + state.prev[1], TAU2_PRIOR["rate"])
     state.prev = (y, v)
 
 
@@ -215,17 +252,18 @@ def _penalised(state: _State, increments: dict[str, float]) -> tuple[str, float]
     ``LEVEL_WINDOW`` intervals, and the CUSUM (any longer run) at the penalty of that length."""
     state.window.append(increments)
     if len(state.window) > LEVEL_WINDOW:
-        state.window.pop(0)
+        state.window.popleft()
+    penalties = [_penalty(m) for m in range(1, len(state.window) + 1)]
     far = _penalty(LEVEL_WINDOW)
     best, name = 0.0, "-"
     for design, chart in state.charts.items():
         if chart - far > best:
             best, name = chart - far, design
         total = 0.0
-        for m, inc in enumerate(reversed(state.window), 1):
+        for penalty, inc in zip(penalties, reversed(state.window), strict=False):
             total += inc.get(design, 0.0)
-            if total - _penalty(m) > best:
-                best, name = total - _penalty(m), design
+            if total - penalty > best:
+                best, name = total - penalty, design
     return name, best
 
 
@@ -445,44 +483,33 @@ def _step(state: _State, metric: Metric, kind: str, h: float, obs: Observation) 
     return Measurement(obs.time, "pass", reason, stat, obs.canary_count)
 
 
-_CACHE: OrderedDict[tuple[Metric, tuple[Observation, ...]], tuple[_State, tuple[Measurement, ...]]] = OrderedDict()
-_CACHE_SIZE = 512
+class SequentialJudge:
+    """One metric's sequential judge, fed one interval at a time: each :meth:`step` costs a
+    fixed number of operations and the state holds a fixed number of values, whatever the
+    rollout's length. It is not shared: every gate run (and every call of
+    :func:`judge_sequential`) builds its own."""
 
+    def __init__(self, metric: Metric) -> None:
+        self.metric = metric
+        self.kind = metric_kind(metric)
+        self.h = metric.threshold if metric.threshold is not None else default_threshold(metric.alpha, self.kind)
+        self.state = _State()
 
-def _copy(state: _State) -> _State:
-    return replace(state, charts=dict(state.charts), sprt=dict(state.sprt), sq_diffs=list(state.sq_diffs),
-                   noise=list(state.noise), allowance=list(state.allowance), grid=list(state.grid),
-                   window=list(state.window))
-
-
-def _run(metric: Metric, observations: tuple[Observation, ...]) -> tuple[_State, tuple[Measurement, ...]]:
-    key = (metric, observations)
-    hit = _CACHE.get(key)
-    if hit is not None:
-        _CACHE.move_to_end(key)
-        return hit
-    if observations:
-        state, done = _run(metric, observations[:-1])
-        state = _copy(state)
-        kind = metric_kind(metric)
-        h = metric.threshold if metric.threshold is not None else default_threshold(metric.alpha, kind)
-        result = (state, (*done, _step(state, metric, kind, h, observations[-1])))
-    else:
-        result = (_State(), ())
-    _CACHE[key] = result
-    if len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
-    return result
+    def step(self, obs: Observation) -> Measurement:
+        """The measurement of the next interval."""
+        return _step(self.state, self.metric, self.kind, self.h, obs)
 
 
 def judge_sequential(metric: Metric, data: MetricData, interval: float) -> list[Measurement]:
     """One measurement per interval: ``fail`` once a chart reaches the threshold, ``pass``
     while the charts stay below it, ``inconclusive`` when the interval has no usable data.
 
-    Deterministic and pure; successive calls with a series one interval longer reuse the
-    charts of the shorter series, so a live loop or a replay costs one step per interval.
+    Deterministic and pure, linear in the series' length (:class:`SequentialJudge` step by
+    step); a live loop or a replay that judges interval by interval holds a
+    :class:`SequentialJudge` instead (``releasegate.analysis.gate.GateRun`` does).
     """
-    return list(_run(metric, tuple(data.observations))[1])
+    judge = SequentialJudge(metric)
+    return [judge.step(obs) for obs in data.observations]
 
 
 def combined_chart(series: Sequence[Sequence[Measurement]], h: float) -> tuple[float, int]:

@@ -1,8 +1,9 @@
 """``releasegate replay``: run a gate over recorded metrics exactly as it runs live (I/O edge).
 
 Reads a replay CSV (``releasegate.providers.file``), calls the pure
-``evaluate_gate`` once per recorded interval with that interval's time as
-``now``, and prints one line per interval. Nothing is recorded or published:
+advances one ``GateRun`` to each recorded interval's time (each interval judged once, as
+``evaluate_gate`` would judge the series up to it), and prints each interval's line as
+soon as it is decided. Nothing is recorded or published:
 replay is for tuning and review.
 """
 
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gc
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from releasegate.analysis import GateVerdict, evaluate_gate
+from releasegate.analysis import GateRun, GateVerdict
 from releasegate.cli.common import Context, env_default
 from releasegate.errors import EXIT_BLOCKED, EXIT_INCONCLUSIVE, EXIT_OK, UsageError
 from releasegate.model import Decision, Subject
@@ -53,31 +55,46 @@ def _iso(seconds: float) -> str:
 
 
 def replay_verdicts(gate: Any, metrics: Mapping[str, Any], times: Sequence[float],
-                    judges: Mapping[str, Any] | None = None) -> list[GateVerdict]:
-    """The gate's verdict at each recorded interval, as the live loop would have seen it."""
-    return [evaluate_gate(gate, metrics, now=now, judges=judges) for now in times]
+                    judges: Mapping[str, Any] | None = None) -> Iterator[GateVerdict]:
+    """The gate's verdict at each recorded interval, as the live loop would have seen it, each
+    as soon as it is decided (one :class:`GateRun`, each interval judged once)."""
+    run = GateRun(gate, metrics, judges=judges)
+    for now in times:
+        yield run.advance(now)
 
 
-def closest_call(verdicts: Sequence[GateVerdict]) -> str | None:
-    """For a replay that never rolled back, how close it came: the metric whose charts came
-    nearest their threshold, and when (``None`` without chart-keeping metrics)."""
-    if any(v.outcome == "rollback" for v in verdicts):
-        return None
-    peaks = [(m.evidence, t, m.metric) for t, v in enumerate(verdicts) for m in v.metrics if m.evidence is not None]
-    if not peaks:
-        return None
-    share, t, metric = max(peaks, key=lambda peak: (peak[0], -peak[1]))
-    return (f"closest to a rollback: {metric} at {share:.2f} of its threshold at [{t}] "
-            f"{_iso(verdicts[t].time)}")
+class Summary:
+    """What a replay reports after its per-interval lines, kept as they stream by: the first
+    rollback, the last verdict and the closest call of a healthy replay."""
 
+    def __init__(self) -> None:
+        self.rollback: GateVerdict | None = None
+        self.last: GateVerdict | None = None
+        self.peak: tuple[float, int, str, float] | None = None
 
-def exit_code(verdicts: Sequence[GateVerdict]) -> int:
-    """1 if any interval rolled back, 3 if the last is inconclusive, else 0."""
-    if any(v.outcome == "rollback" for v in verdicts):
-        return EXIT_BLOCKED
-    if not verdicts or verdicts[-1].outcome == "inconclusive":
-        return EXIT_INCONCLUSIVE
-    return EXIT_OK
+    def add(self, t: int, verdict: GateVerdict) -> None:
+        if verdict.outcome == "rollback" and self.rollback is None:
+            self.rollback = verdict
+        self.last = verdict
+        for m in verdict.metrics:
+            if m.evidence is not None and (self.peak is None or m.evidence > self.peak[0]):
+                self.peak = (m.evidence, t, m.metric, verdict.time)
+
+    def closest_call(self) -> str | None:
+        """For a replay that never rolled back, how close it came: the metric whose charts
+        came nearest their threshold, and when (``None`` without chart-keeping metrics)."""
+        if self.rollback is not None or self.peak is None:
+            return None
+        share, t, metric, when = self.peak
+        return f"closest to a rollback: {metric} at {share:.2f} of its threshold at [{t}] {_iso(when)}"
+
+    def exit_code(self) -> int:
+        """1 if any interval rolled back, 3 if the last is inconclusive, else 0."""
+        if self.rollback is not None:
+            return EXIT_BLOCKED
+        if self.last is None or self.last.outcome == "inconclusive":
+            return EXIT_INCONCLUSIVE
+        return EXIT_OK
 
 
 def handle_replay(args: argparse.Namespace, ctx: Context) -> int:
@@ -97,29 +114,43 @@ def handle_replay(args: argparse.Namespace, ctx: Context) -> int:
     replay = read_replay(args.metrics, deployed_at=deployed_at)
     if not replay.times:
         raise UsageError(f"{args.metrics}: no rows at or after the deploy time; check --deployed-at")
-    verdicts = replay_verdicts(gate, replay.metrics, replay.times, ctx.judges())
-    if args.format == "jsonl":
-        for t, verdict in enumerate(verdicts):
-            line: dict[str, Any] = {"t": t, "time": _iso(verdict.time), "outcome": verdict.outcome,
-                                    "reasons": verdict.reasons}
-            evidence = {m.metric: m.evidence for m in verdict.metrics if m.evidence is not None}
-            if evidence:
-                line["evidence"] = evidence
-            ctx.print(json.dumps(line, sort_keys=False))
-    elif args.format == "text":
-        for t, verdict in enumerate(verdicts):
-            ctx.print(f"{_iso(verdict.time)} [{t}] {verdict.outcome}: {verdict.reason}")
-        closest = closest_call(verdicts)
-        if closest is not None:
-            ctx.print(closest)
-    else:
+    # The recorded series stay alive to the end: the cyclic garbage collector need not walk
+    # them again at every collection (which would make a long replay's intervals dearer).
+    gc.freeze()
+    try:
+        summary = _stream(args, ctx, gate, replay)
+    finally:
+        gc.unfreeze()
+    if args.format not in ("jsonl", "text"):
         from releasegate.render import render
 
-        deciding = next((v for v in verdicts if v.outcome == "rollback"), verdicts[-1])
+        deciding = summary.rollback or summary.last
+        assert deciding is not None  # replay.times is not empty
         decision = Decision(
             kind="canary", outcome=deciding.outcome, reason=deciding.reason,
             subject=Subject(gate=gate.name), time=datetime.fromtimestamp(deciding.time, timezone.utc),
             requirements=deciding.to_requirements(), policy_sha256=policy.sha256, policy_path=policy.path,
         )
         ctx.print(render(decision, args.format))
-    return exit_code(verdicts)
+    return summary.exit_code()
+
+
+def _stream(args: argparse.Namespace, ctx: Context, gate: Any, replay: Any) -> Summary:
+    """Print each interval's line as it is decided (jsonl, text); return the summary."""
+    summary = Summary()
+    for t, verdict in enumerate(replay_verdicts(gate, replay.metrics, replay.times, ctx.judges())):
+        summary.add(t, verdict)
+        if args.format == "jsonl":
+            line: dict[str, Any] = {"t": t, "time": _iso(verdict.time), "outcome": verdict.outcome,
+                                    "reasons": verdict.reasons}
+            evidence = {m.metric: m.evidence for m in verdict.metrics if m.evidence is not None}
+            if evidence:
+                line["evidence"] = evidence
+            ctx.print(json.dumps(line, sort_keys=False))
+        elif args.format == "text":
+            ctx.print(f"{_iso(verdict.time)} [{t}] {verdict.outcome}: {verdict.reason}")
+    if args.format == "text":
+        closest = summary.closest_call()
+        if closest is not None:
+            ctx.print(closest)
+    return summary

@@ -146,7 +146,6 @@ def test_combined_chart_is_causal() -> None:
     full = {n: MetricData(n, (), o) for n, o in data.items()}
     for i in range(k):
         now = 60.0 * (i + 1)
-        seq._CACHE.clear()
         prefix = {n: MetricData(n, (), o[: i + 1]) for n, o in data.items()}
         assert evaluate_gate(gate, prefix, now=now).outcome == evaluate_gate(gate, full, now=now).outcome
 
@@ -207,26 +206,12 @@ def test_one_crash_burst_rolls_back_only_when_overwhelming(burst: float, expecte
     assert _first_rollback(gate, {"err": obs}) == expected
 
 
-def test_a_cached_state_is_not_changed_by_extending_it() -> None:
-    """Recomputing an extension from a cached prefix (after the extension was evicted) gives
-    the same answer: the warm-up allowances are copied with the state, not shared."""
-    seq._CACHE.clear()
-    obs = _latency([200.0] * 4)
-    seq.judge_sequential(LATENCY, MetricData("lat", (), obs[:1]), 60.0)
-    first = seq.judge_sequential(LATENCY, MetricData("lat", (), obs[:2]), 60.0)
-    for key in [k for k in seq._CACHE if len(k[1]) == 2]:
-        del seq._CACHE[key]
-    again = seq.judge_sequential(LATENCY, MetricData("lat", (), obs[:2]), 60.0)
-    assert [m.statistic for m in again] == [m.statistic for m in first]
-
-
 @pytest.mark.parametrize(("quantile", "worse"), [(0.99, True), (0.5, False), (None, False)])
 def test_a_small_canary_is_judged_by_the_quantile_its_metric_measures(quantile: float | None, worse: bool) -> None:
     """A canary of 20 requests whose value equals the baseline's (10,000 requests): for a p99
     that is a canary worse than the baseline (the p99 of 20 requests is their maximum, biased
     low), for a median or a mean it is no evidence either way."""
     metric = Metric(name="lat", query="q", judge="sequential", direction="increase", quantile=quantile)
-    seq._CACHE.clear()
     measured = seq.judge_sequential(metric, MetricData("lat", (), _latency([100.0] * 12, 20.0, 10000.0)), 60.0)
     evidence = measured[-1].statistic["llr x1.1"]
     assert (evidence > 0.1) is worse, evidence
@@ -260,14 +245,16 @@ def test_rate_over_dispersion_is_recovered_and_a_regression_step_does_not_inflat
 ) -> None:
     estimates = []
     for seed in range(5):
-        seq._CACHE.clear()
-        state, _ = seq._run(ERRORS, _noisy_rates(sigma, seed, step_at))
-        estimates.append(seq._rate_tau2(state))
+        judge = seq.SequentialJudge(ERRORS)
+        for obs in _noisy_rates(sigma, seed, step_at):
+            judge.step(obs)
+        estimates.append(seq._rate_tau2(judge.state))
     truth = 2.0 * sigma * sigma
     assert 0.5 * truth < sorted(estimates)[2] < 1.5 * truth, estimates
 
 
 def test_binomial_rates_keep_the_over_dispersion_near_zero() -> None:
-    seq._CACHE.clear()
-    state, _ = seq._run(ERRORS, _noisy_rates(0.0, 1, step_at=30))
-    assert seq._rate_tau2(state) < 0.01
+    judge = seq.SequentialJudge(ERRORS)
+    for obs in _noisy_rates(0.0, 1, step_at=30):
+        judge.step(obs)
+    assert seq._rate_tau2(judge.state) < 0.01

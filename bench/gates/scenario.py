@@ -40,9 +40,10 @@ def replay_csv(scenario: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def gate_policy(scenario: dict[str, Any], judge: str = "sequential", extra: str = "") -> str:
+def gate_policy(scenario: dict[str, Any], judge: str = "sequential", extra: str = "", alpha: float | None = None) -> str:
     """A ``releasegate.yml`` with one gate over the scenario's metrics, every option default
-    except the interval; rates carry a ``count_query`` so the judge reads them as counts."""
+    except the interval (and ``alpha`` on every metric when given, for a trade-off curve);
+    rates carry a ``count_query`` so the judge reads them as counts."""
     lines = [
         "version: 1",
         "gates:",
@@ -59,6 +60,8 @@ def gate_policy(scenario: dict[str, Any], judge: str = "sequential", extra: str 
             f"        judge: {judge}",
             f"        direction: {direction}",
         ]
+        if alpha is not None:
+            lines.append(f"        alpha: {alpha!r}")
         if source == "latency_p99_ms":
             lines.append("        quantile: 0.99")  # the scenario's p99 is a nearest-rank p99
         else:

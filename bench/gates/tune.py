@@ -15,6 +15,7 @@ import argparse
 import ast
 import io
 import json
+import math
 import statistics
 import sys
 import time
@@ -30,9 +31,9 @@ from releasegate.policy import parse_policy  # noqa: E402
 from releasegate.providers.file import build_replay, parse_rows  # noqa: E402
 
 
-def decide(scenario: dict, judge: str, extra: str) -> tuple[int | None, str, str]:
+def decide(scenario: dict, judge: str, extra: str, alpha: float | None = None) -> tuple[int | None, str, str]:
     """First rollback interval (or None), the last outcome and its reason."""
-    policy = parse_policy(gate_policy(scenario, judge, extra).encode(), "releasegate.yml", {})
+    policy = parse_policy(gate_policy(scenario, judge, extra, alpha).encode(), "releasegate.yml", {})
     gate = policy.gates[GATE]
     replay = build_replay(parse_rows(io.StringIO(replay_csv(scenario)), "scenario.csv"), "scenario.csv")
     last = "continue"
@@ -43,6 +44,24 @@ def decide(scenario: dict, judge: str, extra: str) -> tuple[int | None, str, str
         if last == "rollback":
             return t, last, verdict.reason
     return None, last, ""
+
+
+def pct(values: list[int], q: float) -> float:
+    """The ``q`` percentile as ``bench.py`` takes it (the ceil(q n)-th smallest)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(q / 100.0 * len(ordered)) - 1))]
+
+
+def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """The Wilson 95 % interval of ``k`` successes in ``n`` (as ``bench.py`` reports it)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def override(items: list[str]) -> None:
@@ -63,6 +82,7 @@ def main() -> int:
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--judge", default="sequential")
     ap.add_argument("--gate-extra", default="", help="extra gate YAML lines (e.g. 'min_samples: 3')")
+    ap.add_argument("--alpha", type=float, help="alpha on every metric (default: the policy default)")
     ap.add_argument("--half", choices=("odd", "even"), help="only every other scenario")
     ap.add_argument("--every", type=int, default=1, help="only every k-th scenario")
     ap.add_argument("--set", action="append", default=[], help="NAME=VALUE on releasegate.analysis.sequential")
@@ -77,12 +97,13 @@ def main() -> int:
     ids = ids[:: args.every]
     start = time.perf_counter()
     fr = det = pre = n_h = n_b = promoted = 0
+    harm = harm_all = 0.0
     delays: list[int] = []
     per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     dump = []
     for sid in ids:
         scenario = json.loads((corpus / "scenarios" / f"{sid}.json").read_text())
-        t, last, reason = decide(scenario, args.judge, args.gate_extra)
+        t, last, reason = decide(scenario, args.judge, args.gate_extra, args.alpha)
         info = truth[sid]
         cat = f"{info['label']}/{info['category']}"
         dump.append({"id": sid, "category": cat, "onset": info["onset"], "t": t, "last": last, "reason": reason,
@@ -95,6 +116,8 @@ def main() -> int:
             promoted += t is None and last == "promote"
         else:
             n_b += 1
+            harm_all += sum(info["harm"])
+            harm += sum(info["harm"][: len(info["harm"]) if t is None else t + 1])
             if t is not None and t >= info["onset"]:
                 det += 1
                 delays.append(t - info["onset"])
@@ -104,10 +127,12 @@ def main() -> int:
     seconds = time.perf_counter() - start
     if args.dump:
         Path(args.dump).write_text("".join(json.dumps(row) + "\n" for row in dump))
-    med = statistics.median(delays) if delays else float("nan")
-    print(f"scenarios {len(ids)} in {seconds:.1f}s  FR {fr}/{n_h} = {100 * fr / max(n_h, 1):.2f}%  "
-          f"detection {det}/{n_b} = {100 * det / max(n_b, 1):.1f}%  pre-onset {pre}  "
-          f"median delay {med}  promoted healthy {100 * promoted / max(n_h, 1):.0f}%")
+    med, p90 = pct(delays, 50), pct(delays, 90)
+    lo, hi = wilson(fr, n_h)
+    print(f"scenarios {len(ids)} in {seconds:.1f}s  FR {fr}/{n_h} = {100 * fr / max(n_h, 1):.2f}% "
+          f"(95% CI {100 * lo:.2f}-{100 * hi:.2f}%)  detection {det}/{n_b} = {100 * det / max(n_b, 1):.1f}%  "
+          f"pre-onset {pre}  median delay {med} (p90 {p90}, within 5: {sum(d <= 5 for d in delays)})  "
+          f"exposure {harm / max(harm_all, 1e-9):.3f}  promoted healthy {100 * promoted / max(n_h, 1):.0f}%")
     if args.categories:
         for cat in sorted(per):
             k, n = per[cat]

@@ -75,3 +75,24 @@ def test_margins_shows_the_closest_healthy_rollouts(corpus: Path) -> None:
     assert lines[3].startswith("healthy rollouts within 0.9 of a threshold: 0")
     assert {line.split()[1] for line in lines[4:6]} == set(HEALTHY)
     assert lines[-1].startswith("  thresholds x0.7: FR ")
+
+
+@pytest.mark.parametrize("alpha", [None, "0.005"])
+def test_tune_scores_a_split_in_process_at_an_alpha(corpus: Path, alpha: str | None) -> None:
+    """``tune.py`` (and ``--alpha``, the trade-off curve the docs print) scores like the runner."""
+    extra = ["--alpha", alpha] if alpha else []
+    result = subprocess.run([sys.executable, str(ROOT / "bench/gates/tune.py"), "--corpus", str(corpus), *extra],
+                            check=True, capture_output=True, text=True, cwd=ROOT)
+    line = result.stdout.splitlines()[0]
+    assert "FR 0/2 = 0.00% (95% CI 0.00-65.76%)  detection 2/2 = 100.0%" in line, line
+    assert "exposure 0." in line
+
+
+def test_replay_scaling_prints_a_row_per_size() -> None:
+    """``bench/replay_scaling.py`` (the docs' cost table): one row per size, every interval's
+    line counted; the times themselves are not asserted (the machine is shared)."""
+    result = subprocess.run([sys.executable, str(ROOT / "bench/replay_scaling.py"), "--sizes", "30,60"],
+                            check=True, capture_output=True, text=True, cwd=ROOT)
+    rows = result.stdout.splitlines()
+    assert [row.split()[0] for row in rows] == ["30", "60"]
+    assert all("the reference step  peak" in row for row in rows)

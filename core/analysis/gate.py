@@ -2,8 +2,9 @@
 gate's limits, Argo Rollouts style (pure).
 
 ``evaluate_gate`` is stateless and causal: called once per interval with the
-growing series (live) or with the whole recording and each interval's ``now``
-(replay), it gives the same answers. Per metric:
+growing series (live) or with the whole recording and each interval's ``now``,
+it gives the same answers. A :class:`GateRun` gives them too, judging each interval
+once (replay): every judge steps with bounded work and state. Per metric:
 
 * ``fail`` when more than ``failure_limit`` measurements failed (cumulative);
 * ``error`` when more than ``error_limit`` consecutive intervals had provider errors;

@@ -21,7 +21,6 @@ when every metric passes with enough evidence.
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 
@@ -263,7 +262,9 @@ class GateRun:
     judges only the intervals not judged yet, so a replay or a live loop of ``T`` intervals
     costs ``T`` judge steps and holds a bounded state (each judge's window, running counts,
     the last ``SERIES_POINTS`` values), whatever ``T``. :func:`evaluate_gate` is one run
-    advanced once. Safe to share between threads (each advance holds the run's lock)."""
+    advanced once. A run belongs to its caller: nothing in it is global or cached, so runs in
+    different threads (the gates of one analysis) never share state; they may share the
+    gate and the data, which are read only."""
 
     def __init__(self, gate: Gate, data: Mapping[str, MetricData], *,
                  judges: Mapping[str, Judge] | None = None) -> None:
@@ -277,22 +278,20 @@ class GateRun:
                       default=0.0)
         self._combined = 0.0
         self._alarms = 0
-        self._lock = threading.Lock()
 
     def advance(self, now: float) -> GateVerdict:
         """The gate's verdict after everything observed up to ``now`` (unix seconds); ``now``
         never goes back (a smaller one judges nothing new)."""
-        with self._lock:
-            increments: dict[float, float] = {}
-            for run in self._metrics:
-                run.advance(now, increments if run.combined is not None else {})
-            for t in sorted(increments):
-                self._combined = max(0.0, self._combined + increments[t])
-                self._alarms += self._combined >= self._h
-            counted = [r.requests for r in self._metrics if r.counted]
-            requests = max(counted) if counted else None
-            results = [run.verdict(now, requests) for run in self._metrics]
-            return self._outcome(results, now)
+        increments: dict[float, float] = {}
+        for run in self._metrics:
+            run.advance(now, increments if run.combined is not None else {})
+        for t in sorted(increments):
+            self._combined = max(0.0, self._combined + increments[t])
+            self._alarms += self._combined >= self._h
+        counted = [r.requests for r in self._metrics if r.counted]
+        requests = max(counted) if counted else None
+        results = [run.verdict(now, requests) for run in self._metrics]
+        return self._outcome(results, now)
 
     def _outcome(self, results: list[tuple[MetricVerdict, str]], now: float) -> GateVerdict:
         gate = self.gate

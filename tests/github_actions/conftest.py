@@ -125,6 +125,15 @@ class ActResult:
         return self.proc.stdout + self.proc.stderr
 
 
+def copy_action(where: Path) -> None:
+    """The files a checkout of the action holds: action.yml and what its install step reads."""
+    for name in ("action.yml", "pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, where / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("core", "adapters"):
+        shutil.copytree(ROOT / name, where / name, ignore=ignore)
+
+
 @pytest.fixture
 def action_workspace(tmp_path: Path) -> Callable[[dict[str, str]], tuple[Path, str]]:
     """``action_workspace(files)``: a git repository with the action and ``files``; returns it and its SHA."""
@@ -132,8 +141,7 @@ def action_workspace(tmp_path: Path) -> Callable[[dict[str, str]], tuple[Path, s
     def make(files: dict[str, str]) -> tuple[Path, str]:
         ws = tmp_path / "ws"
         (ws / ".github" / "workflows").mkdir(parents=True)
-        for name in ("action.yml", "pyproject.toml"):
-            shutil.copy(ROOT / name, ws / name)
+        copy_action(ws)
         shutil.copy(HERE / "workflows" / "action.yml", ws / ".github" / "workflows" / "action.yml")
         for name, text in files.items():
             (ws / name).parent.mkdir(parents=True, exist_ok=True)
@@ -151,15 +159,21 @@ def run_action(act: ActRunner, tmp_path: Path, prebuilt_env: Path) -> Callable[.
     """``run_action(ws, command=..., api=fake, **inputs)``: act runs the action once in ``ws``."""
 
     def run(ws: Path, *, api: HttpFake | None = None, event: dict[str, object] | None = None,
-            event_name: str = "push", **inputs: str) -> ActResult:
+            event_name: str = "push", workflow: str = "action.yml", env: dict[str, str] | None = None,
+            **inputs: str) -> ActResult:
         results = tmp_path / "results"
-        results.mkdir(exist_ok=True)
+        shutil.rmtree(results, ignore_errors=True)  # each run reports afresh
+        results.mkdir()
         log = tmp_path / "cache.log"
+        log.unlink(missing_ok=True)
+        extra = dict(env or {})
         env = {"RESULT_DIR": str(results), "RELEASEGATE_TEST_PREBUILT": str(prebuilt_env),
                "RELEASEGATE_TEST_CACHE_LOG": str(log),
-               "GITHUB_API_URL": api.url if api else "http://127.0.0.1:9"}
+               "GITHUB_API_URL": api.url if api else "http://127.0.0.1:9", **extra}
         env.update({f"RG_{k.upper()}": v for k, v in inputs.items()})
-        args = [event_name, "-W", ".github/workflows/action.yml", "-s", f"GITHUB_TOKEN={TOKEN}",
+        if workflow != "action.yml":
+            shutil.copy(HERE / "workflows" / workflow, ws / ".github" / "workflows" / workflow)
+        args = [event_name, "-W", f".github/workflows/{workflow}", "-s", f"GITHUB_TOKEN={TOKEN}",
                 "--local-repository", f"actions/cache@{CACHE_SHA}={HERE / 'stand-ins' / 'cache'}"]
         if event is not None:
             (tmp_path / "event.json").write_text(json.dumps(event))

@@ -10,7 +10,9 @@ second deployment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -38,11 +40,15 @@ class GitHubAPI:
     :param retries: extra attempts of idempotent requests after a 5xx or a lost connection.
     :param backoff: urllib3's backoff factor between those attempts, in seconds.
     :param now: the clock, for "resets in N min".
+    :param max_wait: the longest rate-limit wait, in seconds, before failing instead.
+    :param sleep: how to wait (tests record instead); ``say``: where the wait is announced.
     """
 
     def __init__(self, token: str, repository: str, *, base_url: str, retries: int = 3,
                  backoff: float = 1.0, timeout: int = 20, per_page: int = 100,
-                 now: Callable[[], datetime] | None = None) -> None:
+                 now: Callable[[], datetime] | None = None, max_wait: float = 60.0,
+                 sleep: Callable[[float], None] | None = None,
+                 say: Callable[[str], None] | None = None) -> None:
         self.token = token
         self.repository = repository
         self.base_url = base_url.rstrip("/")
@@ -51,6 +57,12 @@ class GitHubAPI:
         self.timeout = timeout
         self.per_page = per_page
         self.now = now or (lambda: datetime.now(timezone.utc))
+        self.max_wait = max_wait
+        self.sleep = sleep or time.sleep
+        self.say = say or (lambda line: print(line, file=sys.stderr, flush=True))
+        #: ``GET`` requests answered so far (paged reads).
+        self.reads = 0
+        self._exhausted_until: float | None = None
 
     @cached_property
     def client(self) -> Any:
@@ -130,6 +142,93 @@ class GitHubAPI:
         at = datetime.fromtimestamp(int(reset), timezone.utc)
         minutes = max(0, round((at - self.now()).total_seconds() / 60))
         return f"it resets at {at.strftime('%Y-%m-%dT%H:%M:%SZ')} (in {minutes} min)"
+
+    # ---------------------------------------------------------------- paged reads
+
+    def get_pages(self, path: str, params: Mapping[str, str], *, max_pages: int | None = None,
+                  items: Callable[[Any], list[Any]] = list) -> Iterator[Any]:
+        """Every item of a listing, page after page, following GitHub's ``Link: rel="next"``.
+
+        Pagination is GitHub's: the next page is the URL the ``Link`` header names, never a
+        page number made up here. A rate limit is waited out (see :meth:`get`).
+
+        :param max_pages: stop after this many pages (``None``: all of them).
+        :param items: the page's items from its JSON (lists, or ``{"check_runs": [...]}``).
+        """
+        url: str | None = f"{self.base_url}{path}"
+        query: dict[str, str] | None = dict(params)
+        pages = 0
+        while url and (max_pages is None or pages < max_pages):
+            headers, data = self.get(url, query, what=f"GET {path}")
+            pages += 1
+            yield from items(data)
+            url, query = _next_link(headers.get("link", "")), None
+
+    def get(self, url: str, params: Mapping[str, str] | None, *, what: str,
+            permission: str = "deployments: read") -> tuple[dict[str, str], Any]:
+        """One ``GET``: waits out a rate limit GitHub announces (``x-ratelimit-remaining: 0``
+        until ``x-ratelimit-reset``, or ``retry-after``), saying so, once per request, when the
+        wait is at most :attr:`max_wait` seconds; longer waits fail with the reset time."""
+        import github
+
+        for attempt in (1, 2):
+            if self._exhausted_until is not None:
+                self._wait(self._exhausted_until - self.now().timestamp(), "the rate limit is used up")
+                self._exhausted_until = None
+            try:
+                headers, data = self.call(what, permission, lambda: self.client.requester.requestJsonAndCheck(
+                    "GET", url, parameters=dict(params) if params else None))
+            except PlatformError as exc:
+                cause = exc.__cause__
+                if attempt == 1 and isinstance(cause, github.GithubException):
+                    delay = self._limited_for(cause.status, cause.headers or {})
+                    if delay is not None and delay <= self.max_wait:
+                        self._wait(delay, f"GitHub answered {cause.status} (rate limit)")
+                        continue
+                raise
+            low = {k.lower(): str(v) for k, v in (headers or {}).items()}
+            self.reads += 1
+            if low.get("x-ratelimit-remaining") == "0" and low.get("x-ratelimit-reset", "").isdigit():
+                self._exhausted_until = float(low["x-ratelimit-reset"])
+            return low, data
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _limited_for(self, status: int, headers: Mapping[str, str]) -> float | None:
+        """Seconds GitHub asks us to wait, when this answer is a rate limit; else ``None``."""
+        low = {k.lower(): str(v) for k, v in headers.items()}
+        if status not in (403, 429):
+            return None
+        if low.get("retry-after", "").isdigit():
+            return float(low["retry-after"])
+        if low.get("x-ratelimit-remaining") == "0" and low.get("x-ratelimit-reset", "").isdigit():
+            return max(0.0, float(low["x-ratelimit-reset"]) - self.now().timestamp())
+        return None
+
+    def _wait(self, seconds: float, why: str) -> None:
+        seconds = max(0.0, seconds)
+        if seconds > self.max_wait:
+            raise PlatformError(f"GitHub API: {why}; it resets in {seconds:.0f} s, longer than the "
+                                f"{self.max_wait:.0f} s releasegate waits")
+        self.say(f"releasegate: {why}: waiting {seconds:.0f} s before the next GitHub API request")
+        self.sleep(seconds)
+
+    def list_deployments(self, environment: str, *, sha: str | None = None,
+                         max_pages: int | None = None) -> list[dict[str, Any]]:
+        """Deployments of ``environment`` (of ``sha`` only, when given), newest first, without
+        statuses: 100 a page (GitHub's default is 30), the ``environment``/``sha`` filters
+        applied by GitHub."""
+        params = {"environment": environment, "per_page": str(self.per_page)}
+        if sha:
+            params["sha"] = sha
+        return [_deployment_data(row) for row in self.get_pages(f"{self.prefix}/deployments", params,
+                                                                  max_pages=max_pages)]
+
+    def newest_status(self, deployment_id: int) -> dict[str, Any] | None:
+        """The newest status of a deployment (GitHub lists them newest first): one request."""
+        path = f"{self.prefix}/deployments/{deployment_id}/statuses"
+        _, data = self.get(f"{self.base_url}{path}", {"per_page": "1"}, what=f"GET {path}")
+        rows = list(data or [])
+        return _status_data(rows[0]) if rows else None
 
     # ---------------------------------------------------------------- reads
 
@@ -245,3 +344,31 @@ def _deployment(deployment: Any, status: Any | None) -> dict[str, Any]:
             "created_at": _aware(deployment.created_at), "payload": deployment.payload,
             "creator": deployment.creator.login if deployment.creator else None,
             "status": None if status is None else _status(status)}
+
+
+def _next_link(link: str) -> str | None:
+    """The ``rel="next"`` URL of a ``Link`` header, or ``None`` on the last page."""
+    for part in link.split(","):
+        url, _, params = part.partition(";")
+        if 'rel="next"' in params.replace(" ", ""):
+            return url.strip().strip("<>")
+    return None
+
+
+def _when(text: Any) -> datetime:
+    return _aware(datetime.fromisoformat(str(text).replace("Z", "+00:00")))
+
+
+def _status_data(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"state": row.get("state"), "description": row.get("description") or "",
+            "created_at": _when(row["created_at"]),
+            "url": row.get("log_url") or row.get("target_url") or None,
+            "environment_url": row.get("environment_url") or None}
+
+
+def _deployment_data(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A listed deployment (JSON) as the plain data :func:`_deployment` makes, without a status."""
+    creator = row.get("creator")
+    return {"id": int(row["id"]), "sha": row["sha"], "environment": row.get("environment"),
+            "created_at": _when(row["created_at"]), "payload": row.get("payload"),
+            "creator": creator.get("login") if isinstance(creator, Mapping) else None, "status": None}

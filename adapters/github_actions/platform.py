@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from releasegate.ledger import Ledger
     from releasegate.model import Decision
 
-#: How many deployments of an environment are read as its history.
-HISTORY_LIMIT = 30
+#: How many deployments of an environment are searched for a rollback target.
+HISTORY_LIMIT = 100
 #: GitHub deployment status -> releasegate deployment status.
 FROM_GITHUB = {"success": "success", "inactive": "inactive", "failure": "failure", "error": "failure",
                "in_progress": "promoting", "queued": "promoting", "pending": "promoting"}
@@ -33,6 +33,8 @@ FROM_GITHUB = {"success": "success", "inactive": "inactive", "failure": "failure
 TO_GITHUB = {"promoting": "in_progress", "success": "success", "failure": "failure",
              "rolled_back": "failure", "inactive": "inactive"}
 ROLLED_BACK = "rolled back"
+#: GitHub deployment states after which a deployment is no longer in progress.
+FINISHED = frozenset({"success", "failure", "error", "inactive"})
 #: Check-run conclusions that pass on their own; ``neutral`` and ``skipped`` are reported as
 #: such and pass only a validation whose ``allow_conclusions`` lists them (a job skipped because
 #: its ``needs:`` failed concludes ``skipped``).
@@ -81,9 +83,49 @@ class GitHubActionsPlatform(Platform):
     # ---------------------------------------------------------------- evidence
 
     def deployments(self, environment: str) -> list[Deployment]:
-        """GitHub's deployments of ``environment``; this job's own one is the promotion itself."""
+        """The deployments of ``environment`` that decisions read, newest first, each with its newest status.
+
+        Not the whole history, which costs a request per deployment: the newest page
+        (100, filtered by environment) gives the order; statuses are read newest first down to
+        the first *finished* deployment (``success``, ``failure``, ``error``, ``inactive``:
+        a promotion older than a finished one is superseded), and for the candidate
+        commit's newest deployment, found on that page or, past it, by GitHub's ``sha``
+        filter with every page followed. A promote into production from staging reads five
+        times, however long the history. :meth:`rollback_target` reads further when needed.
+        """
+        api = self.api
+        page = api.list_deployments(environment, max_pages=1)
+        wanted: list[dict[str, Any]] = []
+        for data in page:
+            wanted.append(data)
+            if self._status_of(data) in FINISHED:
+                break
+        sha = self.candidate_sha()
+        if sha:
+            mine = [d for d in page if d["sha"] == sha]
+            if not mine and len(page) >= api.per_page:
+                mine = api.list_deployments(environment, sha=sha)
+            if mine and mine[0]["id"] not in {d["id"] for d in wanted}:
+                self._status_of(mine[0])
+                wanted.append(mine[0])
+        wanted.sort(key=lambda d: (d["created_at"], d["id"]), reverse=True)
+        return self._records(wanted, environment)
+
+    def candidate_sha(self) -> str | None:
+        """The commit under decision: the action's ``sha`` input, else the run's."""
+        return self.env.get("RELEASEGATE_SHA") or self._context.sha
+
+    def _status_of(self, data: dict[str, Any]) -> str | None:
+        """The deployment's newest GitHub status state (read once, kept in ``data``)."""
+        if "_read" not in data:
+            data["status"] = self.api.newest_status(data["id"])
+            data["_read"] = True
+        status = data["status"]
+        return None if status is None else str(status["state"])
+
+    def _records(self, rows: list[dict[str, Any]], environment: str) -> list[Deployment]:
         found = []
-        for data in self.api.deployments(environment, HISTORY_LIMIT):
+        for data in rows:
             record = _deployment(data, data["status"], environment)
             # GitHub made this job's deployment when the job started: it is the promotion
             # under decision, not a rival one, until this run takes it over.
@@ -93,6 +135,22 @@ class GitHubActionsPlatform(Platform):
                 continue
             found.append(record)
         return found
+
+    def rollback_target(self, environment: str) -> Deployment | None:
+        """The last successful deployment of another commit: statuses read down the history
+        (up to :data:`HISTORY_LIMIT` deployments) until it is found."""
+        current: str | None = None
+        for data in self.api.list_deployments(environment, max_pages=1)[:HISTORY_LIMIT]:
+            self._status_of(data)
+            records = self._records([data], environment)  # without this run's own deployment
+            if not records:
+                continue
+            record = records[0]
+            if current is None and record.status in ("success", "promoting"):
+                current = record.sha
+            if record.status == "success" and record.sha != current:
+                return record
+        return None
 
     def _is_this_run(self, status: Mapping[str, Any] | None) -> bool:
         if status is None or self.info.run_id is None:

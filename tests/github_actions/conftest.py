@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from github_actions.payloads import REPO, RUN_ID, SHA, TOKEN
+from github_actions.standin import github_standin  # noqa: F401  (a fixture)
 from peers.http_fake import HttpFake
 from peers.locate import ROOT
 from peers.runners import ActRunner, git_repo

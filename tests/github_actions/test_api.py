@@ -13,30 +13,35 @@ from releasegate.records import Deployment
 BASE = "/repos/acme/app"
 
 
-def test_history_reads_every_page_and_maps_statuses(github_fake, github_env, make_platform):
-    first = [deployment_json(github_fake, 3, created="2026-03-03T10:00:00Z"),
-             deployment_json(github_fake, 2, created="2026-03-02T10:00:00Z")]
+def test_history_reads_statuses_down_to_the_first_finished_deployment(github_fake, github_env,
+                                                                      make_platform):
+    page = [deployment_json(github_fake, 3, sha=OTHER_SHA, created="2026-03-03T10:00:00Z"),
+            deployment_json(github_fake, 2, created="2026-03-02T10:00:00Z",
+                            payload={"releasegate": {"version": "1.0"}}),
+            deployment_json(github_fake, 1, created="2026-03-01T10:00:00Z")]
     github_fake.expect("GET", f"{BASE}/deployments", query={"environment": "staging", "per_page": "100"},
-                       headers=AUTH).respond(
-        json=first, headers={"Link": github_fake.link(f"{BASE}/deployments?environment=staging"
-                                                      "&per_page=100&page=2", "next")})
-    github_fake.expect("GET", f"{BASE}/deployments",
-                       query={"environment": "staging", "per_page": "100", "page": "2"},
-                       headers=AUTH).respond(
-        json=[deployment_json(github_fake, 1, sha=OTHER_SHA, payload={"releasegate": {"version": "1.0"}})])
-    github_fake.expect("GET", f"{BASE}/deployments/3/statuses", headers=AUTH).respond(
-        json=[status_json("failure", description="releasegate: rolled back")])
-    github_fake.expect("GET", f"{BASE}/deployments/2/statuses", headers=AUTH).respond(
-        json=[status_json("success", created="2026-03-02T10:09:00Z"), status_json("in_progress")])
-    github_fake.expect("GET", f"{BASE}/deployments/1/statuses", headers=AUTH).respond(json=[])
+                       headers=AUTH).respond(json=page)
+    github_fake.expect("GET", f"{BASE}/deployments/3/statuses", query={"per_page": "1"},
+                       headers=AUTH).respond(json=[status_json("in_progress")])
+    github_fake.expect("GET", f"{BASE}/deployments/2/statuses", query={"per_page": "1"},
+                       headers=AUTH).respond(json=[status_json("success", created="2026-03-02T10:09:00Z")])
     platform, _ = make_platform(github_fake, github_env(github_fake))
 
     history = platform.deployments("staging")
 
-    assert [(d.id, d.status, d.sha[:1]) for d in history] == [(3, "rolled_back", "a"), (2, "success", "a"),
-                                                             (1, "promoting", "b")]
+    # 1 is older than the finished 2 and not the candidate's newest: never read
+    assert [(d.id, d.status, d.sha[:1]) for d in history] == [(3, "promoting", "b"), (2, "success", "a")]
     assert history[1].updated_at == datetime(2026, 3, 2, 10, 9, tzinfo=timezone.utc)
-    assert history[2].version == "1.0" and history[2].actor == "octocat"
+    assert history[1].version == "1.0" and history[1].actor == "octocat"
+
+
+def test_a_rolled_back_deployment_is_read_as_such(github_fake, github_env, make_platform):
+    github_fake.expect("GET", f"{BASE}/deployments").respond(json=[deployment_json(github_fake, 3)])
+    github_fake.expect("GET", f"{BASE}/deployments/3/statuses").respond(
+        json=[status_json("failure", description="releasegate: rolled back")])
+    platform, _ = make_platform(github_fake, github_env(github_fake))
+
+    assert [(d.id, d.status) for d in platform.deployments("staging")] == [(3, "rolled_back")]
 
 
 def test_this_runs_own_deployment_is_the_promotion_not_a_rival(github_fake, github_env, make_platform):
@@ -198,10 +203,10 @@ def test_rate_limit_says_when_it_resets(github_fake, github_env, make_platform):
 
 def test_secondary_rate_limit_says_when_to_retry(github_fake, github_env, make_platform):
     github_fake.expect("GET", f"{BASE}/deployments").respond(
-        429, json={"message": "You have exceeded a secondary rate limit."}, headers={"Retry-After": "60"})
+        429, json={"message": "You have exceeded a secondary rate limit."}, headers={"Retry-After": "600"})
     platform, _ = make_platform(github_fake, github_env(github_fake), retries=0)
 
-    with pytest.raises(PlatformError, match=r"rate limit exceeded; retry after 60 s"):
+    with pytest.raises(PlatformError, match=r"rate limit exceeded; retry after 600 s"):
         platform.deployments("staging")
 
 

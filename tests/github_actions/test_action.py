@@ -6,13 +6,11 @@ description); ``actions/cache`` is a local stand-in (see ``stand-ins/``).
 
 from __future__ import annotations
 
-import shutil
 import sys
 
 import pytest
 
 from github_actions.payloads import AUTH
-from peers.locate import ROOT
 
 pytestmark = pytest.mark.peer("act")
 

@@ -59,7 +59,7 @@ def test_the_key_covers_every_installed_file_and_the_pinned_requirements():
     assert "find core adapters -type f" in action  # both package folders, whatever they hold
     assert "pyproject.toml README.md" in action  # the metadata (the version is read from core)
     lock = ROOT / "adapters" / "github_actions" / "requirements.txt"
-    pins = [line for line in lock.read_text().splitlines() if line and not line[0] in " #"]
+    pins = [line for line in lock.read_text().splitlines() if line and line[0] not in " #"]
     assert pins and all("==" in line for line in pins)
     assert lock.read_text().count("--hash=sha256:") >= len(pins)
     assert "--require-hashes" in action and "--no-deps" in action

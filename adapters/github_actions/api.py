@@ -310,10 +310,13 @@ class GitHubAPI:
                              description=description[:140], production_environment=production), None))
 
     def create_status(self, deployment_id: int, state: str, *, description: str,
-                      target_url: str | None, environment: str) -> dict[str, Any]:
+                      target_url: str | None, environment: str,
+                      environment_url: str | None = None) -> dict[str, Any]:
         """Add a status (``in_progress``, ``success``, ``failure``, ``inactive``) to a deployment."""
         deployment = self.repo.get_deployment(deployment_id)
         extra: dict[str, Any] = {"target_url": target_url} if target_url else {}
+        if environment_url:
+            extra["environment_url"] = environment_url
         return self.call(f"POST {self.prefix}/deployments/{deployment_id}/statuses", "deployments: write",
                          lambda: _status(deployment.create_status(
                              state, description=description[:140], environment=environment, **extra)))

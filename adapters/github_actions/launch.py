@@ -8,20 +8,37 @@ shell would split it, without a shell.
 
 from __future__ import annotations
 
+import difflib
+import io
 import os
+import re
 import shlex
 import sys
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import TextIO
+from urllib.parse import unquote, urlsplit
 
 from releasegate.adapters.github_actions.context import token
-from releasegate.adapters.github_actions.publish import mask_commands
+from releasegate.adapters.github_actions.publish import command, mask_commands
 
 #: The commands the action's ``command`` input accepts.
 COMMANDS = ("check", "plan", "promote", "analyze", "canary", "watch", "cache", "record", "drift", "drill")
 #: Inputs that are secrets: masked before anything else is printed.
 SECRETS = ("RELEASEGATE_GITHUB_TOKEN", "RELEASEGATE_PROMETHEUS_TOKEN", "GITHUB_TOKEN")
+
+
+def url_secrets(url: str) -> list[str]:
+    """The password of a URL's userinfo (``https://user:PASS@host``), as written and decoded,
+    for ``::add-mask::``: GitHub then hides it in every later line of the job's log."""
+    try:
+        parts = urlsplit(url.strip())
+        password = parts.password
+    except ValueError:
+        return []
+    if not password:
+        return []
+    return list(dict.fromkeys([password, unquote(password)]))
 
 
 def command_line(env: Mapping[str, str]) -> list[str]:
@@ -31,7 +48,9 @@ def command_line(env: Mapping[str, str]) -> list[str]:
     """
     name = env.get("RELEASEGATE_COMMAND", "").strip()
     if name not in COMMANDS:
-        raise ValueError(f"input command: {name!r} is not one of {' | '.join(COMMANDS)}")
+        close = difflib.get_close_matches(name, COMMANDS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"input command: {name!r} is not one of {' | '.join(COMMANDS)}{hint}")
     try:
         extra = shlex.split(env.get("RELEASEGATE_ARGS", ""))
     except ValueError as exc:
@@ -60,11 +79,12 @@ def main(env: Mapping[str, str] | None = None, stdout: TextIO | None = None,
          argv: Sequence[str] | None = None) -> int:
     """Mask the secrets, then run the CLI with the inputs; returns its exit code."""
     from releasegate.cli import main as cli_main
-    from releasegate.errors import EXIT_USAGE
+    from releasegate.errors import EXIT_PROVIDER, EXIT_USAGE
 
     environ = dict(os.environ if env is None else env)
     out = stdout or sys.stdout
     secrets = [environ.get(name) for name in SECRETS] + [token(environ)]
+    secrets += url_secrets(environ.get("RELEASEGATE_PROMETHEUS_URL", ""))
     for line in dict.fromkeys(mask_commands(secrets)):
         out.write(line + "\n")
     out.flush()
@@ -72,5 +92,75 @@ def main(env: Mapping[str, str] | None = None, stdout: TextIO | None = None,
         args = list(argv) if argv is not None else command_line(environ)
     except ValueError as exc:
         sys.stderr.write(f"releasegate: error: {exc}\n")
+        out.write(command("error", str(exc), title="releasegate") + "\n")
         return EXIT_USAGE
-    return cli_main(args, env=child_env(environ))
+    tee = _Tee(sys.stderr)
+    sys.stderr = tee
+    try:
+        code = cli_main(args, env=child_env(environ))
+    finally:
+        sys.stderr = tee.stream
+    if code in (EXIT_USAGE, EXIT_PROVIDER):
+        for line in error_annotations(tee.text(), args[0], environ.get("GITHUB_WORKSPACE")):
+            out.write(line + "\n")
+        out.flush()
+    return code
+
+
+class _Tee(io.TextIOBase):
+    """Passes writes through to ``stream`` and keeps them (the CLI's error lines)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+#: CLI options and the action inputs that set them, for messages in the action's words.
+INPUT_OF = {"--to": "environment", "--env": "environment", "--gate": "gate", "--duration": "duration",
+            "--sha": "sha", "--prometheus-url": "prometheus-url", "--prometheus-token": "prometheus-token",
+            "--config": "config", "-c": "config", "--fail-on": "fail-on"}
+_POLICY_LINE = re.compile(r"^(?P<file>[^:\n]+\.ya?ml):(?P<line>\d+)(?::(?P<col>\d+))?: (?P<message>.+)$")
+_ERROR_LINE = re.compile(r"^releasegate(?: [a-z-]+)?: error: (?P<message>.+?)(?: \(see releasegate[^)]*\))?$")
+
+
+def in_action_words(message: str, command_name: str) -> str:
+    """A CLI message with its options named as the action's inputs."""
+    required = re.fullmatch(r"the following arguments are required: (.+)", message)
+    if required:
+        flags = [f.strip() for f in required.group(1).split(",")]
+        names = [f"input `{INPUT_OF[f]}`" if f in INPUT_OF else f"`{f}` in input `args`" for f in flags]
+        return f"{' and '.join(names)} {'is' if len(names) == 1 else 'are'} required for `{command_name}`"
+    for flag in sorted(INPUT_OF, key=len, reverse=True):
+        message = re.sub(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", f"input `{INPUT_OF[flag]}`", message)
+    return message
+
+
+def error_annotations(stderr: str, command_name: str, workspace: str | None) -> list[str]:
+    """``::error`` lines for what the CLI said on stderr: policy problems on their file and
+    line, usage and platform errors in the action's input names."""
+    lines = []
+    for raw in stderr.splitlines():
+        policy = _POLICY_LINE.match(raw)
+        if policy:
+            file = policy.group("file")
+            if workspace and os.path.isabs(file):
+                file = os.path.relpath(file, workspace)
+            lines.append(command("error", policy.group("message"), title="releasegate: policy",
+                                 file=file.replace(os.sep, "/"), line=policy.group("line"),
+                                 col=policy.group("col")))
+            continue
+        error = _ERROR_LINE.match(raw)
+        if error:
+            lines.append(command("error", in_action_words(error.group("message"), command_name),
+                                 title="releasegate"))
+    return lines

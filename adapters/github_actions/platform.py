@@ -8,6 +8,7 @@ Nothing here decides: it only translates.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -218,7 +219,8 @@ class GitHubActionsPlatform(Platform):
             self._own[environment] = own
         self._adopted.add(own["id"])
         status = self.api.create_status(own["id"], "in_progress", description="releasegate: promoting",
-                                        target_url=self._context.run_url, environment=environment)
+                                        target_url=self._context.run_url, environment=environment,
+                                        environment_url=self.env.get("RELEASEGATE_ENVIRONMENT_URL") or None)
         return _deployment(own, status, environment)
 
     def finish_deployment(self, deployment: Deployment, status: str) -> Deployment:
@@ -258,8 +260,10 @@ class GitHubActionsPlatform(Platform):
     # ---------------------------------------------------------------- publishing
 
     def publish(self, decision: Decision) -> None:
-        """Annotations, step outputs, the step summary, and a check run when the token may."""
+        """Annotations, step outputs, the step summary (input ``summary``), and a check run
+        (input ``check-run``) when the token may."""
         from releasegate.render import render
+        from releasegate.render.jsonfmt import decision_to_dict
 
         file = publish.policy_file(decision, self.info.workspace)
         for line in publish.annotation_lines(decision, file):
@@ -269,12 +273,38 @@ class GitHubActionsPlatform(Platform):
         if self.env.get("RELEASEGATE_OUTPUT"):
             values["report"] = self.env["RELEASEGATE_OUTPUT"]
         values.update(decision.outputs)
+        if decision.outputs.get("deployment"):
+            values["deployment-id"] = decision.outputs["deployment"]
+            if self.env.get("RELEASEGATE_ENVIRONMENT_URL"):
+                values["environment-url"] = self.env["RELEASEGATE_ENVIRONMENT_URL"]
+        values["decision"] = json.dumps(decision_to_dict(decision), separators=(",", ":"), default=str)
         self.publish_outputs(values)
         markdown = render(decision, "markdown")
-        publish.append_file(self.env.get("GITHUB_STEP_SUMMARY"), publish.summary_text(markdown),
-                            "GITHUB_STEP_SUMMARY")
-        if self.env.get("RELEASEGATE_GITHUB_CHECK_RUN", "true").lower() not in ("0", "false", "no"):
+        if self._flag("RELEASEGATE_GITHUB_SUMMARY"):
+            publish.append_file(self.env.get("GITHUB_STEP_SUMMARY"), publish.summary_text(markdown),
+                                "GITHUB_STEP_SUMMARY")
+        if self._flag("RELEASEGATE_GITHUB_CHECK_RUN"):
             self._check_run(decision, file, markdown)
+
+    def _flag(self, name: str) -> bool:
+        """A true/false input (default true); anything but false/0/no is true."""
+        return self.env.get(name, "true").strip().lower() not in ("0", "false", "no")
+
+    def conclusion(self, outcome: str) -> str:
+        """The check run's conclusion: ``failure`` only for an outcome that fails the step.
+
+        With ``fail-on`` given, an outcome it lists is ``failure``, any other ``success`` when
+        it is good, else ``neutral`` (so ``fail-on: none`` never posts a red check); without
+        it, the CLI's exit codes decide: good is ``success``, inconclusive ``neutral``.
+        """
+        fail_on = self.env.get("RELEASEGATE_FAIL_ON", "").strip()
+        if fail_on:
+            failing = {o.strip() for o in fail_on.split(",") if o.strip()}
+            if outcome in failing:
+                return "failure"
+            return "success" if outcome in GOOD_OUTCOMES else "neutral"
+        return ("success" if outcome in GOOD_OUTCOMES
+                else "neutral" if outcome == "inconclusive" else "failure")
 
     def publish_outputs(self, values: dict[str, str]) -> None:
         named = {key.replace("_", "-"): str(value) for key, value in values.items()}
@@ -284,8 +314,7 @@ class GitHubActionsPlatform(Platform):
         sha = decision.subject.sha or self._context.sha
         if not sha:
             return
-        conclusion = ("success" if decision.outcome in GOOD_OUTCOMES
-                      else "neutral" if decision.outcome == "inconclusive" else "failure")
+        conclusion = self.conclusion(decision.outcome)
         where = decision.subject.environment or decision.subject.gate
         notes = [{"path": file, "start_line": r.location[0], "end_line": r.location[0],
                   "annotation_level": "warning" if r.status == "inconclusive" else "failure",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from github_actions.payloads import REPO, RUN_ID, SHA, TOKEN
 from github_actions.standin import github_standin  # noqa: F401  (a fixture)
@@ -183,7 +184,9 @@ def run_action(act: ActRunner, tmp_path: Path, prebuilt_env: Path) -> Callable[.
             args += ["--env", f"{key}={value}"]
         proc = act(ws, *args, timeout=180)
         read = lambda name: (results / name).read_text() if (results / name).exists() else ""  # noqa: E731
-        outputs = json.loads(read("outputs.json") or "{}")
+        # GitHub hides what a composite action does not declare; act does not: hide it here
+        declared = yaml.safe_load((ws / "action.yml").read_text()).get("outputs") or {}
+        outputs = {k: v for k, v in json.loads(read("outputs.json") or "{}").items() if k in declared}
         return ActResult(proc, outputs, read("conclusion"), read("summary.md"),
                          log.read_text() if log.exists() else "")
 

@@ -129,6 +129,11 @@ class GitHubStandIn(HttpFake):
 
     def _route(self, request: RecordedRequest) -> Reply:
         path, method, query = request.path, request.method, request.query
+        if method == "GET" and path == BASE:
+            # repos/get: a GITHUB_TOKEN's answer carries no ``permissions`` object
+            return Reply(200, {"id": 1, "name": REPO.split("/")[1], "full_name": REPO,
+                               "owner": {"login": REPO.split("/")[0]}, "private": True,
+                               "default_branch": "main"})
         if method == "GET" and path == f"{BASE}/deployments":
             rows = [r for r in reversed(self.deployment_rows)
                     if all(r[key] == query[key][0] for key in ("sha", "ref", "task", "environment")

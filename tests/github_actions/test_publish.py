@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -52,9 +53,12 @@ def test_publish_writes_outputs_summary_annotations_and_a_check_run(github_fake,
 
     assert out.getvalue().splitlines() == [
         "::error title=releasegate%3A validation v0,file=releasegate.yml,line=10,col=7::v0 failed: 50%25, really"]
-    assert (tmp_path / "output.txt").read_text() == (
+    written = (tmp_path / "output.txt").read_text()
+    assert written.startswith(
         f"outcome=block\nreason=1 requirement not met\nreport={tmp_path / 'report.json'}\n"
-        f"rollback-to={'b' * 40}\n")
+        f"rollback-to={'b' * 40}\ndecision=")
+    decision = json.loads(written.splitlines()[-1].removeprefix("decision="))
+    assert (decision["outcome"], decision["requirements"][0]["line"]) == ("block", 10)
     summary = (tmp_path / "summary.md").read_text()
     assert summary.startswith("### ❌ releasegate promotion: **block**")
     body = github_fake.requests[0].json
@@ -96,6 +100,49 @@ def test_launch_masks_secrets_first_and_refuses_unknown_commands(capsys):
     code = main({"RELEASEGATE_COMMAND": "deploy; rm -rf /", "RELEASEGATE_GITHUB_TOKEN": "s3cret",
                  "RELEASEGATE_PROMETHEUS_TOKEN": "p1\np2"}, stdout=out)
     assert code == 2
-    assert out.getvalue() == "::add-mask::s3cret\n::add-mask::p1\n::add-mask::p2\n"
-    assert capsys.readouterr().err == ("releasegate: error: input command: 'deploy; rm -rf /' is not one of "
-                                       "check | plan | promote | analyze | canary | watch | cache | record | drift | drill\n")
+    message = ("input command: 'deploy; rm -rf /' is not one of "
+               "check | plan | promote | analyze | canary | watch | cache | record | drift | drill")
+    assert out.getvalue() == ("::add-mask::s3cret\n::add-mask::p1\n::add-mask::p2\n"
+                              f"::error title=releasegate::{message}\n")
+    assert capsys.readouterr().err == f"releasegate: error: {message}\n"
+
+
+def test_launch_suggests_the_command_meant():
+    import io
+
+    out = io.StringIO()
+    assert main({"RELEASEGATE_COMMAND": "promot"}, stdout=out) == 2
+    assert out.getvalue().endswith("| drift | drill; did you mean 'promote'?\n")
+
+
+def test_launch_masks_the_password_of_the_prometheus_url():
+    import io
+
+    out = io.StringIO()
+    main({"RELEASEGATE_COMMAND": "nope", "RELEASEGATE_PROMETHEUS_URL": "https://admin:p%40ss@prom.example/x"},
+         stdout=out)
+    assert out.getvalue().startswith("::add-mask::p%40ss\n::add-mask::p@ss\n")
+
+
+def test_a_policy_typo_is_an_error_annotation_on_its_line(tmp_path, monkeypatch):
+    import io
+
+    (tmp_path / "releasegate.yml").write_text("version: 1\nenvironments:\n  - name: staging\n"
+                                              "    requires:\n      validatons: [x]\n")
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    code = main({"RELEASEGATE_COMMAND": "check", "GITHUB_WORKSPACE": str(tmp_path)}, stdout=out)
+    assert code == 2
+    assert ("::error title=releasegate%3A policy,file=releasegate.yml,line=5,col=7::environments[0].requires"
+            ".validatons: unknown key 'validatons'; did you mean 'validations'?") in out.getvalue()
+
+
+def test_a_missing_input_is_named_as_the_actions_input(tmp_path, monkeypatch):
+    import io
+
+    (tmp_path / "releasegate.yml").write_text("version: 1\nenvironments:\n  - name: staging\n")
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    code = main({"RELEASEGATE_COMMAND": "promote", "RUNNER_TEMP": str(tmp_path)}, stdout=out)
+    assert code == 2
+    assert "::error title=releasegate::input `environment` is required for `promote`\n" in out.getvalue()

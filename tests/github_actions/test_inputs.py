@@ -1,0 +1,55 @@
+"""The action's publishing inputs: fail-on (and the check run's conclusion), check-run, summary."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from github_actions.payloads import SHA
+from releasegate.adapters.github_actions import launch
+
+POLICY = "version: 1\nenvironments:\n  - name: staging\n  - name: production\n    requires:\n      from: staging\n"
+
+
+def _promote(tmp_path: Path, github_env, standin, **extra: str) -> tuple[int, Path]:
+    (tmp_path / "releasegate.yml").write_text(POLICY)
+    env = github_env(standin, RELEASEGATE_COMMAND="promote", RELEASEGATE_ENVIRONMENT="production",
+                     RELEASEGATE_CONFIG=str(tmp_path / "releasegate.yml"), RUNNER_TEMP=str(tmp_path), **extra)
+    return launch.main(env=env, stdout=io.StringIO()), Path(env["GITHUB_STEP_SUMMARY"])
+
+
+@pytest.mark.parametrize(("fail_on", "code", "conclusion"), [
+    ("", 1, "failure"),  # the CLI's own exit codes
+    ("block,fail,rollback", 1, "failure"),  # the action's default
+    ("none", 0, "neutral"),  # never fails: never a red check either
+    ("fail", 0, "neutral"),
+])
+def test_a_blocked_promotion_posts_a_failing_check_run_only_when_it_fails_the_step(
+        tmp_path, github_env, github_standin, fail_on, code, conclusion):
+    extra = {"RELEASEGATE_FAIL_ON": fail_on} if fail_on else {}
+
+    got, _ = _promote(tmp_path, github_env, github_standin, **extra)  # never deployed to staging
+
+    assert got == code
+    assert [p["conclusion"] for p in github_standin.check_run_posts] == [conclusion]
+
+
+def test_an_allowed_promotion_is_a_successful_check_run_whatever_fail_on_says(tmp_path, github_env,
+                                                                              github_standin):
+    github_standin.add_deployment(SHA, "staging", "success")
+
+    got, _ = _promote(tmp_path, github_env, github_standin, RELEASEGATE_FAIL_ON="none")
+
+    assert got == 0
+    assert [p["conclusion"] for p in github_standin.check_run_posts] == ["success"]
+
+
+def test_check_run_false_posts_none_and_summary_false_writes_none(tmp_path, github_env, github_standin):
+    got, summary = _promote(tmp_path, github_env, github_standin, RELEASEGATE_GITHUB_CHECK_RUN="false",
+                            RELEASEGATE_GITHUB_SUMMARY="false")
+
+    assert got == 1
+    assert github_standin.check_run_posts == []
+    assert not summary.exists() or summary.read_text() == ""

@@ -6,6 +6,7 @@ description); ``actions/cache`` is a local stand-in (see ``stand-ins/``).
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -172,3 +173,39 @@ def test_analyze_passes_on_a_healthy_gate_of_a_real_prometheus(action_workspace,
     assert result.conclusion == "success", result.log
     assert result.outputs["outcome"] == "pass"
     assert "releasegate analysis: **pass**" in result.summary
+
+
+def test_a_policy_typo_is_an_error_annotation_on_its_line(action_workspace, run_action):
+    ws, _ = action_workspace({"releasegate.yml": POLICY.replace("    requires:", "    require:")})
+
+    result = run_action(ws, command="check")
+
+    assert result.conclusion == "failure"
+    assert "::error title=releasegate%3A policy,file=releasegate.yml,line=9,col=5::" in result.log
+
+
+def test_fail_on_none_posts_no_failing_check_run(action_workspace, run_action, github_standin):
+    ws, sha = action_workspace({"releasegate.yml": POLICY, "reports/unit.xml": FAILING})
+    github_standin.add_check_run(sha, "lint")
+
+    result = run_action(ws, command="promote", environment="staging", api=github_standin, fail_on="none",
+                        environment_url="https://staging.acme.example")
+
+    assert result.conclusion == "success", result.log
+    assert result.outputs["outcome"] == "block"
+    assert [p["conclusion"] for p in github_standin.check_run_posts] == ["neutral"]
+    assert "deployment-id" not in result.outputs or result.outputs["deployment-id"] == ""
+
+
+def test_an_allowed_promotion_gives_a_deploy_step_what_it_needs(action_workspace, run_action, github_standin):
+    ws, sha = action_workspace({"releasegate.yml": POLICY, "reports/unit.xml": PASSING})
+    github_standin.add_check_run(sha, "lint")
+
+    result = run_action(ws, command="promote", environment="staging", api=github_standin,
+                        environment_url="https://staging.acme.example")
+
+    assert result.conclusion == "success", result.log
+    assert result.outputs["deployment-id"] == "1"
+    assert result.outputs["environment-url"] == "https://staging.acme.example"
+    assert json.loads(result.outputs["decision"])["outcome"] == "allow"
+    assert github_standin.statuses[1][0]["environment_url"] == "https://staging.acme.example"

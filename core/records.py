@@ -47,10 +47,11 @@ class Approval:
 
 @dataclass(frozen=True)
 class CheckRun:
-    """A CI check or job that ran on a commit.
+    """A CI check or job on a commit.
 
-    ``status`` is ``passed`` or ``failed``; GitHub check runs may also be ``neutral`` or
-    ``skipped``, which pass a validation only when its ``allow_conclusions`` lists them.
+    ``status`` is ``passed``, ``failed`` or ``running`` (queued or in progress: no verdict
+    yet); GitHub check runs may also be ``neutral`` or ``skipped``, which pass a validation
+    only when its ``allow_conclusions`` lists them.
     """
 
     sha: str

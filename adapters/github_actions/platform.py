@@ -159,21 +159,26 @@ class GitHubActionsPlatform(Platform):
         return f"/actions/runs/{self.info.run_id}" in (status["url"] or "")
 
     def checks(self, sha: str) -> list[CheckRun]:
-        """Completed check runs and settled commit statuses of ``sha`` (newest status per context)."""
+        """Check runs and commit statuses of ``sha`` (newest status per context); those still
+        queued, in progress or pending are ``running``."""
         found = []
         for run in self.api.check_runs(sha):
             if run["status"] == "completed" and run["conclusion"]:
                 found.append(CheckRun(sha=sha, name=run["name"], created_at=_aware(run["at"]),
                                       status=_check_status(run["conclusion"]),
                                       url=run["url"]))
+            elif run["status"] != "completed":  # queued, in_progress, waiting...: no verdict yet
+                found.append(CheckRun(sha=sha, name=run["name"], created_at=_aware(run["at"]),
+                                      status="running", url=run["url"]))
         seen: set[str] = set()
         for status in self.api.commit_statuses(sha):
             if status["context"] in seen:
                 continue
             seen.add(status["context"])
-            if status["state"] in ("success", "failure", "error"):
+            if status["state"] in ("success", "failure", "error", "pending"):
                 found.append(CheckRun(sha=sha, name=status["context"], created_at=_aware(status["at"]),
-                                      status="passed" if status["state"] == "success" else "failed",
+                                      status={"success": "passed", "pending": "running"}.get(
+                                          status["state"], "failed"),
                                       url=status["url"]))
         return found
 

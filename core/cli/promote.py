@@ -9,6 +9,7 @@ and, unless ``--dry-run``, records an allowed promotion as ``promoting``.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,6 +42,9 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mappi
                         help="who wrote the change (default: the CI actor) [RELEASEGATE_AUTHOR]")
     parser.add_argument("--at", default=env_default(env, "at"), metavar="TIME",
                         help="with --dry-run only: decide as of this ISO time [RELEASEGATE_AT]")
+    parser.add_argument("--wait-for-checks", default=env_default(env, "wait_for_checks"), metavar="DURATION",
+                        help="wait this long for `check:` validations whose check is still running "
+                        "(a validation's own `wait:` may be longer) [RELEASEGATE_WAIT_FOR_CHECKS]")
     parser.set_defaults(handler=handle)
 
 
@@ -94,7 +98,7 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         policy, env.name, subject,
         evidence=evidence, evidence_errors=errors, history=history,
         approvals=platform.approvals(env.name, sha) if env.requires.approvals else [],
-        checks=platform.checks(sha) if _needs_checks(policy, env) else [], now=now,
+        checks=_checks(args, ctx, policy, env, sha) if _needs_checks(policy, env) else [], now=now,
         author=args.author or actor, break_glass=args.break_glass, actor=actor, teams=teams,
         drift=drift,
     )
@@ -139,6 +143,40 @@ def _readers(ctx: Context) -> dict[str, Any]:
     for name in registry.names():
         table.setdefault(name, registry.get(name))
     return table
+
+
+#: Seconds between two looks at checks still running.
+POLL_SECONDS = 10.0
+
+
+def _checks(args: argparse.Namespace, ctx: Context, policy: Any, env: Any, sha: str) -> list[Any]:
+    """The platform's checks of ``sha``; while a required check is still running and its wait
+    (the validation's ``wait:``, or ``--wait-for-checks``) lasts, look again, saying so."""
+    import time
+
+    from releasegate.durations import DurationError, format_duration, parse_duration
+    from releasegate.promotion.validations import check_runs_named
+
+    try:
+        given = parse_duration(args.wait_for_checks) if args.wait_for_checks else 0.0
+    except DurationError as exc:
+        raise UsageError(f"--wait-for-checks {args.wait_for_checks}: {exc}") from None
+    waits = {v.source: max(v.wait, given) for v in (policy.validations.get(n) for n in env.requires.validations)
+             if v is not None and v.kind == "check"}
+    started = time.monotonic()
+    while True:
+        checks = ctx.platform.checks(sha)
+        elapsed = time.monotonic() - started
+        running = sorted(name for name, wait in waits.items()
+                         if elapsed < wait and (runs := check_runs_named(name, checks))
+                         and max(runs, key=lambda c: c.created_at).status == "running")
+        if not running:
+            return checks
+        left = max(waits[name] for name in running) - elapsed
+        sys.stderr.write(f"promote {env.name}: waiting for {', '.join(running)} (still running; "
+                         f"{format_duration(max(left, 0.0))} left)\n")
+        sys.stderr.flush()
+        time.sleep(max(0.0, min(POLL_SECONDS, left)))
 
 
 def _needs_checks(policy: Any, env: Any) -> bool:

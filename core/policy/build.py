@@ -188,7 +188,8 @@ class Builder:
         kind = kinds[0] if kinds else "check"
         rules = {"min_tests": ("junit",), "min": ("coverage",), "min_branch": ("coverage",),
                  "max_severity": ("sarif", "trivy", "audit"), "unknown_severity": ("sarif", "trivy", "audit"),
-                 "allow_skipped": ("audit",), "allow_conclusions": ("check",)}
+                 "allow_skipped": ("audit",), "allow_conclusions": ("check",),
+                 "wait": ("check",)}
         for key, kinds_allowed in rules.items():
             if key in raw and kind not in kinds_allowed:
                 self.problem((*path, key), f"{key!r} applies only to {' / '.join(kinds_allowed)} validations")
@@ -197,7 +198,8 @@ class Builder:
                           max_severity=raw.get("max_severity"), location=self.locate(path),
                           unknown_severity=raw.get("unknown_severity"),
                           allow_skipped=raw.get("allow_skipped") is True,
-                          allow_conclusions=tuple(raw.get("allow_conclusions") or ()))
+                          allow_conclusions=tuple(raw.get("allow_conclusions") or ()),
+                          wait=self.duration(raw.get("wait"), (*path, "wait")) or 0.0)
 
     def environment(self, index: int, raw: dict[str, Any], service: str | None) -> Environment:
         path: Path = ("environments", index)

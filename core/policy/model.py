@@ -33,6 +33,7 @@ class Validation:
     :param allow_skipped: ``audit`` only: dependencies the audit skipped do not fail it.
     :param allow_conclusions: ``check`` only: check-run conclusions besides success that pass
         (``neutral``, ``skipped``).
+    :param wait: ``check`` only: seconds ``promote`` waits for the check while it is running.
     """
 
     name: str
@@ -46,6 +47,7 @@ class Validation:
     unknown_severity: str | None = None
     allow_skipped: bool = False
     allow_conclusions: tuple[str, ...] = ()
+    wait: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -111,16 +111,37 @@ def _expected(validation: Validation) -> str:
     return expected
 
 
+def check_runs_named(wanted: str, checks: Sequence[CheckRun]) -> list[CheckRun]:
+    """The checks ``wanted`` names: by their exact name, else by the job name of a
+    workflow-qualified one (``ci / lint`` for ``lint``), else by the workflow-qualified
+    name a check gave as its job name alone (``lint`` for ``ci / lint``)."""
+    exact = [c for c in checks if c.name == wanted]
+    if exact:
+        return exact
+    return [c for c in checks if c.name.endswith(f" / {wanted}") or wanted.endswith(f" / {c.name}")]
+
+
 def _check(validation: Validation, subject: Subject, checks: Sequence[CheckRun], result: _Result) -> Requirement:
-    runs = [c for c in checks if c.name == validation.source and subject.sha
-            and same_commit(c.sha, subject.sha)]
+    on_commit = [c for c in checks if subject.sha and same_commit(c.sha, subject.sha)]
+    runs = check_runs_named(validation.source, on_commit)
     if not runs:
-        return result("missing", f"no check named {validation.source} ran on {(subject.sha or '?')[:12]}",
+        names = sorted({c.name for c in on_commit})
+        found = (f"; checks found: {', '.join(names[:10])}{' …' if len(names) > 10 else ''}" if names
+                 else "; no checks at all")
+        return result("missing", f"no check named {validation.source} ran on {(subject.sha or '?')[:12]}"
+                      f"{found}", expected=_expected(validation))
+    if len({c.name for c in runs}) > 1:
+        listed = ", ".join(sorted({c.name for c in runs}))
+        return result("missing", f"check {validation.source} is ambiguous: {listed}; name one of them",
                       expected=_expected(validation))
     latest = max(runs, key=lambda c: c.created_at)
+    if latest.status == "running":
+        return result("missing", f"check {latest.name} is still running on {(subject.sha or '?')[:12]} "
+                      f"(since {latest.created_at.isoformat()}); it has no verdict yet",
+                      "running", _expected(validation), url=latest.url, running=True)
     passed = latest.status == "passed" or latest.status in validation.allow_conclusions
     status: Status = "pass" if passed else "fail"
-    reason = f"check {validation.source} {latest.status} at {latest.created_at.isoformat()}"
+    reason = f"check {latest.name} {latest.status} at {latest.created_at.isoformat()}"
     if latest.status in ("neutral", "skipped") and not passed:
         reason += f"; {latest.status} is not a pass unless allow_conclusions lists it"
     return result(status, reason, latest.status, _expected(validation), url=latest.url)

@@ -56,6 +56,8 @@ class GitHubStandIn(HttpFake):
         self.commit_status_rows: list[dict[str, Any]] = []
         self.check_run_posts: list[dict[str, Any]] = []
         self.rate_remaining = 5000
+        #: Called with each request before it is answered: lets a test change state over time.
+        self.before: list[Any] = []
         #: Answers to serve before the next ones: ``("secondary", seconds)`` or ``("primary", reset)``.
         self.throttle: list[tuple[str, int]] = []
 
@@ -122,6 +124,8 @@ class GitHubStandIn(HttpFake):
                 return Reply(403, {"message": "API rate limit exceeded"}, headers={
                     "x-ratelimit-remaining": "0", "x-ratelimit-reset": str(value)})
             self.rate_remaining -= 1
+            for hook in self.before:
+                hook(request)
             reply = self._route(request)
             headers = {"x-ratelimit-limit": "5000", "x-ratelimit-remaining": str(self.rate_remaining),
                        "x-ratelimit-reset": "4102444800", **reply.headers}

@@ -20,7 +20,7 @@ from typing import TextIO
 from urllib.parse import unquote, urlsplit
 
 from releasegate.adapters.github_actions.context import token
-from releasegate.adapters.github_actions.publish import command, mask_commands
+from releasegate.adapters.github_actions.publish import append_file, command, mask_commands
 
 #: The commands the action's ``command`` input accepts.
 COMMANDS = ("check", "plan", "promote", "analyze", "canary", "watch", "cache", "record", "drift", "drill")
@@ -94,17 +94,45 @@ def main(env: Mapping[str, str] | None = None, stdout: TextIO | None = None,
         sys.stderr.write(f"releasegate: error: {exc}\n")
         out.write(command("error", str(exc), title="releasegate") + "\n")
         return EXIT_USAGE
-    tee = _Tee(sys.stderr)
-    sys.stderr = tee
+    summary = environ.get("GITHUB_STEP_SUMMARY", "")
+    before = _size(summary)
+    tee, said = _Tee(sys.stderr), _Tee(sys.stdout)
+    sys.stderr, sys.stdout = tee, said
     try:
         code = cli_main(args, env=child_env(environ))
     finally:
-        sys.stderr = tee.stream
+        sys.stderr, sys.stdout = tee.stream, said.stream
     if code in (EXIT_USAGE, EXIT_PROVIDER):
         for line in error_annotations(tee.text(), args[0], environ.get("GITHUB_WORKSPACE")):
             out.write(line + "\n")
         out.flush()
+    wanted = environ.get("RELEASEGATE_GITHUB_SUMMARY", "true").strip().lower() not in ("0", "false", "no")
+    if summary and wanted and _size(summary) == before:  # the command published no decision
+        append_file(summary, command_summary(args[0], code, said.text() + tee.text()), "GITHUB_STEP_SUMMARY")
     return code
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path) if path else -1
+    except OSError:
+        return -1
+
+
+#: What a command's exit code means, for the summary of a command without a decision.
+EXIT_MEANING = {0: "✅ done", 1: "❌ failed", 2: "❌ usage or policy error", 3: "⚠️ inconclusive",
+                4: "❌ platform or provider error"}
+
+
+def command_summary(name: str, code: int, text: str, limit: int = 60_000) -> str:
+    """A step summary for a command that publishes no decision (``check``, ``plan``, ``cache``,
+    ``record``, and any command stopped by an error): its outcome and what it printed."""
+    shown = "\n".join(line for line in text.splitlines() if not line.startswith("::"))
+    if len(shown) > limit:
+        shown = shown[:limit] + "\n… (cut; the job log has everything)"
+    fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", shown)), default=0))
+    meaning = EXIT_MEANING.get(code, f"exit {code}")
+    return f"### releasegate {name}: {meaning}\n\n{fence}text\n{shown}\n{fence}\n"
 
 
 class _Tee(io.TextIOBase):

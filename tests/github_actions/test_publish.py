@@ -146,3 +146,40 @@ def test_a_missing_input_is_named_as_the_actions_input(tmp_path, monkeypatch):
     code = main({"RELEASEGATE_COMMAND": "promote", "RUNNER_TEMP": str(tmp_path)}, stdout=out)
     assert code == 2
     assert "::error title=releasegate::input `environment` is required for `promote`\n" in out.getvalue()
+
+
+def test_commands_without_a_decision_write_a_summary_too(tmp_path, monkeypatch):
+    import io
+
+    (tmp_path / "releasegate.yml").write_text("version: 1\nenvironments:\n  - name: staging\n")
+    monkeypatch.chdir(tmp_path)
+    summary = tmp_path / "summary.md"
+    for name in ("check", "plan"):
+        main({"RELEASEGATE_COMMAND": name, "GITHUB_STEP_SUMMARY": str(summary)}, stdout=io.StringIO())
+    text = summary.read_text()
+    assert text.startswith("### releasegate check: ✅ done\n\n```text\nreleasegate.yml: valid (version 1;")
+    assert "### releasegate plan: ✅ done" in text
+
+
+def test_a_failing_command_summary_says_so_and_keeps_workflow_commands_out(tmp_path, monkeypatch):
+    import io
+
+    (tmp_path / "releasegate.yml").write_text("version: 1\nenvironments:\n  - nme: staging\n")
+    monkeypatch.chdir(tmp_path)
+    summary = tmp_path / "summary.md"
+    main({"RELEASEGATE_COMMAND": "check", "GITHUB_STEP_SUMMARY": str(summary),
+          "RELEASEGATE_GITHUB_TOKEN": "s3cret"}, stdout=io.StringIO())
+    text = summary.read_text()
+    assert text.startswith("### releasegate check: ❌ usage or policy error")
+    assert "::" not in text.replace("releasegate.yml:", "") and "s3cret" not in text
+
+
+def test_summary_false_writes_none_for_any_command(tmp_path, monkeypatch):
+    import io
+
+    (tmp_path / "releasegate.yml").write_text("version: 1\nenvironments:\n  - name: staging\n")
+    monkeypatch.chdir(tmp_path)
+    summary = tmp_path / "summary.md"
+    main({"RELEASEGATE_COMMAND": "check", "GITHUB_STEP_SUMMARY": str(summary),
+          "RELEASEGATE_GITHUB_SUMMARY": "false"}, stdout=io.StringIO())
+    assert not summary.exists()

@@ -62,7 +62,8 @@ def test_the_key_covers_every_installed_file_and_the_pinned_requirements():
     pins = [line for line in lock.read_text().splitlines() if line and line[0] not in " #"]
     assert pins and all("==" in line for line in pins)
     assert lock.read_text().count("--hash=sha256:") >= len(pins)
-    assert "--require-hashes" in action and "--no-deps" in action
+    assert "--require-hashes" in action
+    assert 'cp -R "$GITHUB_ACTION_PATH/core"' in action  # releasegate itself: the digested source
 
 
 def test_a_second_step_in_the_same_job_neither_restores_nor_installs(action_workspace, run_action):

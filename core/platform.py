@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from releasegate.errors import UsageError
 from releasegate.records import Approval, CheckRun, Deployment
@@ -119,6 +119,17 @@ class Platform:
             offers no read-only way to tell).
         """
         return "unverified", f"the {self.name} platform cannot tell whether its credentials could roll back"
+
+    def get_state(self, key: str) -> dict[str, Any] | None:
+        """State a command keeps between runs (a canary's step), by key; ``None`` when none.
+
+        The ledger by default; a platform whose jobs do not share a ledger reads it back from
+        where :meth:`set_state` left it on the platform, so a later job or a rerun resumes."""
+        return self.ledger.get_state(key)
+
+    def set_state(self, key: str, value: dict[str, Any], *, at: datetime | None = None) -> None:
+        """Keep ``value`` under ``key`` (see :meth:`get_state`)."""
+        self.ledger.set_state(key, value, at=at)
 
     def publish(self, decision: Decision) -> None:
         """Put a decision into the platform's native forms (outputs, summaries, results)."""

@@ -230,6 +230,11 @@ class GitHubAPI:
         rows = list(data or [])
         return _status_data(rows[0]) if rows else None
 
+    def statuses(self, deployment_id: int) -> list[dict[str, Any]]:
+        """A deployment's newest 100 statuses, newest first: one request."""
+        path = f"{self.prefix}/deployments/{deployment_id}/statuses"
+        return [_status_data(row) for row in self.get_pages(path, {"per_page": "100"}, max_pages=1)]
+
     # ---------------------------------------------------------------- reads
 
     def deployments(self, environment: str, limit: int) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ Nothing here decides: it only translates.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -208,6 +209,61 @@ class GitHubActionsPlatform(Platform):
             self.stdout.write(publish.command("warning", f"team {team}: {exc}", title="releasegate") + "\n")
             return None
 
+    # ---------------------------------------------------------------- state across jobs
+
+    def get_state(self, key: str) -> dict[str, Any] | None:
+        """The ledger's state, else (for a canary) the state read back from its GitHub deployment.
+
+        A job's ledger lives under its own ``$RUNNER_TEMP``: a later job or a rerun has
+        none. The canary's deployment is the system of record: every state the canary keeps
+        is also a status of that deployment (:meth:`set_state`), so the newest deployment of
+        the commit to the environment whose statuses carry one gives the step to resume at,
+        and the deployment itself, so no second one is created.
+        """
+        saved = self.ledger.get_state(key)
+        if saved is not None or not key.startswith(CANARY_PREFIX):
+            return saved
+        environment, _, sha = key[len(CANARY_PREFIX):].rpartition("/")
+        if not environment or not sha:
+            return None
+        for data in self.api.list_deployments(environment, sha=sha, max_pages=1)[:3]:
+            statuses = self.api.statuses(data["id"])
+            kept = next((decode_canary(st["description"]) for st in statuses
+                         if decode_canary(st["description"]) is not None), None)
+            if kept is None:
+                continue
+            newest = statuses[0]
+            if newest["state"] == "success":
+                kept["status"] = "promoted"
+            elif newest["state"] in ("failure", "error"):
+                kept["status"] = "rolled_back"
+            self._adopted.add(data["id"])  # this canary's own deployment, never a rival
+            self._own[environment] = data
+            state: dict[str, Any] = {"environment": environment, "sha": sha, "deployment_id": data["id"],
+                                     "reason": f"resumed from GitHub deployment {data['id']}", **kept}
+            self.ledger.set_state(key, state, at=self.now())
+            return state
+        return None
+
+    def set_state(self, key: str, value: dict[str, Any], *, at: datetime | None = None) -> None:
+        """Keep ``value`` in the ledger and, for a running canary, as an ``in_progress`` status
+        of its deployment (only when the step, weight or passed steps change)."""
+        before = self.ledger.get_state(key)
+        self.ledger.set_state(key, value, at=at)
+        deployment = value.get("deployment_id")
+        if not key.startswith(CANARY_PREFIX) or value.get("status") != "running" or deployment is None:
+            return
+        text = encode_canary(value)
+        if before is not None and encode_canary(before) == text:
+            return
+        if len(text) > MAX_DESCRIPTION:
+            self.stdout.write(publish.command(
+                "warning", f"canary state too long for a deployment status ({len(text)} > "
+                f"{MAX_DESCRIPTION}): a later job cannot resume it", title="releasegate") + "\n")
+            return
+        self.api.create_status(int(deployment), "in_progress", description=text,
+                               target_url=self._context.run_url, environment=str(value.get("environment")))
+
     # ---------------------------------------------------------------- records
 
     def start_deployment(self, environment: str, sha: str, *, version: str | None = None,
@@ -333,6 +389,33 @@ class GitHubActionsPlatform(Platform):
                                       annotations=notes, details_url=self._context.run_url)
         except PlatformError as exc:  # the check run only mirrors the decision: never change it
             self.stdout.write(publish.command("notice", f"no check run: {exc}", title="releasegate") + "\n")
+
+
+#: Ledger keys of canary state: ``canary/<environment>/<sha>``.
+CANARY_PREFIX = "canary/"
+#: GitHub keeps at most 140 characters of a deployment status's description.
+MAX_DESCRIPTION = 140
+_CANARY = re.compile(r"^releasegate canary step=(\d+) weight=([0-9.]+) started=(-|\d+(?:\.\d+)?) "
+                     r"passed=([0-9,]*)$")
+
+
+def encode_canary(state: Mapping[str, Any]) -> str:
+    """A canary's position as a deployment status description (GitHub's limit: 140 characters)."""
+    started = state.get("step_started_at")
+    passed = ",".join(str(int(i)) for i in state.get("passed") or ())
+    return (f"releasegate canary step={int(state.get('step') or 0)} weight={float(state.get('weight') or 0):g} "
+            f"started={'-' if started is None else f'{float(started):.0f}'} passed={passed}")
+
+
+def decode_canary(description: str) -> dict[str, Any] | None:
+    """What :func:`encode_canary` wrote, or ``None`` for any other description."""
+    match = _CANARY.match(description or "")
+    if match is None:
+        return None
+    step, weight, started, passed = match.groups()
+    return {"step": int(step), "weight": float(weight), "status": "running",
+            "step_started_at": None if started == "-" else float(started),
+            "passed": [int(i) for i in passed.split(",") if i]}
 
 
 def _aware(moment: datetime | None) -> datetime:

@@ -73,7 +73,7 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     check_gate_values((find_gate(policy, name) for step in steps for name in step.gates),
                       service=service, env=environment.name)
     key = state_key(environment.name, sha)
-    saved = ctx.ledger.get_state(key)
+    saved = ctx.platform.get_state(key)
     state = CanaryState.from_dict(saved) if saved else CanaryState(environment.name, sha)
     if args.step is not None:
         selected = select_step(state, steps, args.step)
@@ -89,7 +89,7 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         state = replace(state, deployment_id=deployment.id)
 
     def save(new: CanaryState) -> CanaryState:
-        ctx.ledger.set_state(key, new.to_dict(), at=ctx.now())
+        ctx.platform.set_state(key, new.to_dict(), at=ctx.now())
         return new
 
     state = save(state)

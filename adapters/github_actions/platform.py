@@ -327,6 +327,7 @@ class GitHubActionsPlatform(Platform):
         from releasegate.render.jsonfmt import decision_to_dict
 
         file = publish.policy_file(decision, self.info.workspace)
+        decision = publish.locate_requirements(decision)
         for line in publish.annotation_lines(decision, file):
             self.stdout.write(line + "\n")
         self.stdout.flush()

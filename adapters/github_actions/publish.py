@@ -136,3 +136,66 @@ def annotation_lines(decision: Decision, file: str | None) -> list[str]:
         lines.append(command("notice", f"{hidden} more requirement(s) not met: see the step summary",
                              title="releasegate"))
     return lines
+
+
+#: Requirement names (their start) and the key under ``requires:`` that states them.
+REQUIRES_KEYS = (("from ", "from"), ("soak", "soak"), ("approvals", "approvals"), ("deploy window", "window"),
+                 ("freeze ", "freeze"), ("break-glass", "break_glass"), ("drift", "drift"),
+                 ("no promotion in progress", "stale_after"))
+
+
+def locate_requirements(decision: Decision) -> Decision:
+    """``decision`` with a policy line on every requirement that has one: those the core
+    located (validations, criteria) keep theirs; the others get the line of what states them
+    (``requires.soak``, ``requires.approvals``, a gate's metric...), else of their environment
+    or gate. Reads the policy file again for its marks; unchanged when it cannot be read."""
+    from dataclasses import replace
+
+    if not decision.policy_path or all(r.location for r in decision.requirements):
+        return decision
+    try:
+        from releasegate.policy.yamlmarks import YamlReader
+
+        with open(decision.policy_path, encoding="utf-8-sig") as handle:
+            reader = YamlReader({})
+            data = reader.read(handle.read())
+    except (OSError, ValueError, ImportError):
+        return decision
+    if not isinstance(data, dict):
+        return decision
+    marks = reader.marks
+
+    def mark(*path: str | int) -> tuple[int, int] | None:
+        while path and path not in marks:
+            path = path[:-1]
+        return marks.get(path) if path else None
+
+    environments = data.get("environments") if isinstance(data.get("environments"), list) else []
+    env_index = next((i for i, e in enumerate(environments) if isinstance(e, dict)
+                      and e.get("name") == decision.subject.environment), None)
+    gates = data.get("gates") if isinstance(data.get("gates"), dict) else {}
+
+    def where(name: str) -> tuple[int, int] | None:
+        if name.startswith("metric "):
+            metric = name[len("metric "):]
+            for gate, spec in gates.items():
+                metrics = spec.get("metrics") if isinstance(spec, dict) else None
+                for j, m in enumerate(metrics if isinstance(metrics, list) else []):
+                    if isinstance(m, dict) and m.get("name") == metric and (
+                            decision.subject.gate in (None, gate)):
+                        return mark("gates", gate, "metrics", j)
+        if name.startswith("gate "):
+            gate = name[len("gate "):].split(" ")[0]
+            if gate in gates:
+                return mark("gates", gate)
+        if env_index is not None:
+            for prefix, key in REQUIRES_KEYS:
+                if name.startswith(prefix):
+                    return mark("environments", env_index, "requires", key)
+            return mark("environments", env_index)
+        if decision.subject.gate in gates:
+            return mark("gates", str(decision.subject.gate))
+        return None
+
+    located = tuple(r if r.location else replace(r, location=where(r.name)) for r in decision.requirements)
+    return replace(decision, requirements=located)

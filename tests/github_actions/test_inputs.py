@@ -53,3 +53,23 @@ def test_check_run_false_posts_none_and_summary_false_writes_none(tmp_path, gith
     assert got == 1
     assert github_standin.check_run_posts == []
     assert not summary.exists() or summary.read_text() == ""
+
+
+def test_every_failing_requirement_annotates_the_policy_line_that_states_it(tmp_path, github_env, github_standin,
+                                                                          capsys):
+    import io as _io
+
+    policy = ("version: 1\nenvironments:\n  - name: staging\n  - name: production\n    requires:\n"
+              "      from: staging\n      soak: 1h\n      approvals: 1\n")
+    (tmp_path / "releasegate.yml").write_text(policy)
+    env = github_env(github_standin, RELEASEGATE_COMMAND="promote", RELEASEGATE_ENVIRONMENT="production",
+                     RELEASEGATE_CONFIG=str(tmp_path / "releasegate.yml"), RUNNER_TEMP=str(tmp_path),
+                     RELEASEGATE_GITHUB_CHECK_RUN="false", GITHUB_RUN_ID="")
+    out = _io.StringIO()
+
+    assert launch.main(env=env, stdout=out) == 1
+
+    text = capsys.readouterr().out  # the platform's annotations go to the step's stdout
+    assert "::error title=releasegate%3A from staging,file=releasegate.yml,line=6,col=7::" in text
+    assert "::error title=releasegate%3A soak 1h in staging,file=releasegate.yml,line=7,col=7::" in text
+    assert "::error title=releasegate%3A approvals,file=releasegate.yml,line=8,col=7::" in text

@@ -12,7 +12,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TextIO
+from typing import Any, TextIO
 
 from releasegate.errors import PlatformError
 from releasegate.model import Decision, Requirement
@@ -170,10 +170,11 @@ def locate_requirements(decision: Decision) -> Decision:
             path = path[:-1]
         return marks.get(path) if path else None
 
-    environments = data.get("environments") if isinstance(data.get("environments"), list) else []
+    raw_envs, raw_gates = data.get("environments"), data.get("gates")
+    environments: list[Any] = raw_envs if isinstance(raw_envs, list) else []
     env_index = next((i for i, e in enumerate(environments) if isinstance(e, dict)
                       and e.get("name") == decision.subject.environment), None)
-    gates = data.get("gates") if isinstance(data.get("gates"), dict) else {}
+    gates: dict[str, Any] = raw_gates if isinstance(raw_gates, dict) else {}
 
     def where(name: str) -> tuple[int, int] | None:
         if name.startswith("metric "):

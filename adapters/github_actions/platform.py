@@ -389,7 +389,10 @@ class GitHubActionsPlatform(Platform):
                                       title=f"{decision.outcome}: {decision.reason}", summary=markdown,
                                       annotations=notes, details_url=self._context.run_url)
         except PlatformError as exc:  # the check run only mirrors the decision: never change it
-            self.stdout.write(publish.command("notice", f"no check run: {exc}", title="releasegate") + "\n")
+            why = (f"no check run: a pull request from a fork gets a read-only token, whatever the "
+                   f"workflow's permissions say; the decision is in the step summary and outputs ({exc})"
+                   if self._context.fork else f"no check run: {exc}")
+            self.stdout.write(publish.command("notice", why, title="releasegate") + "\n")
 
 
 #: Ledger keys of canary state: ``canary/<environment>/<sha>``.

@@ -83,6 +83,22 @@ def test_a_token_that_may_not_create_check_runs_changes_nothing(github_fake, git
     assert (tmp_path / "output.txt").read_text().startswith("outcome=allow\n")
 
 
+def test_on_a_fork_pull_request_the_notice_does_not_ask_for_a_permission_it_cannot_have(
+        github_fake, github_env, make_platform, tmp_path):
+    github_fake.expect("POST", "/repos/acme/app/check-runs").respond(
+        403, json={"message": "Resource not accessible by integration"})
+    event = {"pull_request": {"number": 7, "head": {"sha": SHA, "ref": "fix", "repo": {"full_name": "mallory/app"}},
+                              "base": {"ref": "main", "repo": {"full_name": "acme/app"}}},
+             "repository": {"default_branch": "main", "full_name": "acme/app"}}
+    platform, out = make_platform(github_fake, github_env(github_fake, event=event,
+                                                          GITHUB_EVENT_NAME="pull_request"))
+
+    platform.publish(_decision(tmp_path, outcome="allow", failing=0))
+
+    assert out.getvalue().startswith("::notice title=releasegate::no check run: a pull request from a fork "
+                                     "gets a read-only token")
+
+
 def test_launch_maps_inputs_to_one_command_line():
     env = {"RELEASEGATE_COMMAND": "promote", "RELEASEGATE_ARGS": "--version '1.2 rc' --dry-run",
            "RELEASEGATE_ENVIRONMENT": "staging", "RELEASEGATE_SHA": "", "RUNNER_TEMP": "/tmp/rt"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from releasegate.model import Decision, Requirement, Series
 from releasegate.render.sanitize import code, markdown, one_line
 
@@ -30,6 +32,9 @@ def render_markdown(decision: Decision) -> str:
     if about:
         out += [about, ""]
     out += [f"> {markdown(decision.reason)}", ""]
+    worst = _worst_metric(decision.requirements)
+    if worst:
+        out += [worst, ""]
     if decision.break_glass:
         out += [f"> [!CAUTION]\n> **BREAK-GLASS** used: {markdown(decision.break_glass)}", ""]
     if decision.requirements:
@@ -50,23 +55,75 @@ def render_markdown(decision: Decision) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+#: Line colours readable on GitHub's light and dark themes: canary red, baseline blue, threshold grey.
+PALETTE = (("red", "#d62728"), ("blue", "#1f77b4"), ("grey", "#7f7f7f"), ("orange", "#ff7f0e"),
+           ("green", "#2ca02c"))
+_THRESHOLD = re.compile(r"([<>]=?)\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)")
+
+
+def _means(requirement: Requirement) -> tuple[float | None, float | None]:
+    """The mean canary and baseline values of a metric requirement's series."""
+    found: dict[str, float | None] = {"canary": None, "baseline": None}
+    for series in requirement.series:
+        values = [v for _, v in series.points if v is not None]
+        if series.label in found and values:
+            found[series.label] = sum(values) / len(values)
+    return found["canary"], found["baseline"]
+
+
+def _worst_metric(requirements: tuple[Requirement, ...]) -> str:
+    """A line naming the worst metric with its canary and baseline values and their ratio."""
+    order = {"fail": 0, "error": 1, "inconclusive": 2}
+    charted = sorted((r for r in requirements if r.series and r.status in order), key=lambda r: order[r.status])
+    if not charted:
+        return ""
+    worst = charted[0]
+    canary, baseline = _means(worst)
+    if canary is None:
+        return ""
+    name = worst.name.removeprefix("metric ")
+    text = f"**Worst: {_cell(name)}** ({worst.status}): canary {_num(canary)}"
+    if baseline is not None:
+        text += f" vs {_num(baseline)} baseline"
+        if baseline > 0:
+            ratio = canary / baseline
+            text += f", {ratio:.0f}×" if ratio >= 10 else f", {ratio:.2g}×"
+    return text + " (means over the window)"
+
+
+def _threshold(requirement: Requirement) -> float | None:
+    match = _THRESHOLD.search(requirement.expected or "")
+    return float(match.group(2)) if match else None
+
+
 def _chart(requirement: Requirement) -> list[str]:
-    """A mermaid xychart-beta with one line per series (canary, baseline...)."""
+    """A mermaid xychart-beta with one line per series (canary, baseline...) and the threshold,
+    in colours readable on both themes, zero-based when no value is negative."""
     series = [s for s in requirement.series if any(v is not None for _, v in s.points)]
     if not series:
         return []
     length = max(len(s.points) for s in series)
     step = max(1, -(-length // _MAX_POINTS))
-    lines = ["```mermaid", "xychart-beta", f'    title "{_quote(requirement.name)}"',
-             f'    x-axis "interval" 1 --> {max(1, -(-length // step))}']
-    values = [v for s in series for _, v in s.points if v is not None]
+    count = max(1, -(-length // step))
+    threshold = _threshold(requirement)
+    lines_of = [(s.label, _thin(s, step)) for s in series]
+    if threshold is not None:
+        lines_of.append((f"threshold {_num(threshold)}", [threshold] * count))
+    colours = [PALETTE[i % len(PALETTE)] for i in range(len(lines_of))]
+    palette = ", ".join(colour for _, colour in colours)
+    lines = ["```mermaid", f'%%{{init: {{"themeVariables": {{"xyChart": {{"plotColorPalette": "{palette}"}}}}}}}}%%',
+             "xychart-beta", f'    title "{_quote(requirement.name)}"', f'    x-axis "interval" 1 --> {count}']
+    values = [v for _, points in lines_of for v in points]
     low, high = min(values), max(values)
+    if low >= 0:
+        low = 0.0  # honest for rates, ratios and latencies: the distance from zero is the story
     if low == high:
         low, high = low - 1, high + 1
     lines.append(f'    y-axis "value" {_num(low)} --> {_num(high)}')
-    for s in series:
-        lines.append(f"    line [{', '.join(_num(v) for v in _thin(s, step))}]")
-    legend = " · ".join(f"line {i + 1}: {markdown(s.label)}" for i, s in enumerate(series))
+    for _, points in lines_of:
+        lines.append(f"    line [{', '.join(_num(v) for v in points)}]")
+    legend = " · ".join(f"{name}: {markdown(label)}"
+                        for (name, _), (label, _) in zip(colours, lines_of, strict=True))
     return lines + ["```", f"<sub>{legend}</sub>", ""]
 
 

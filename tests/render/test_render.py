@@ -87,11 +87,26 @@ def test_markdown_draws_a_mermaid_chart_per_series() -> None:
         Requirement("error-rate", "fail", "canary worse", series=series),))
     out = render(analysis, "markdown")
     chart = out[out.index("```mermaid"):]
-    assert chart.splitlines()[:7] == [
-        "```mermaid", "xychart-beta", '    title "error-rate"', '    x-axis "interval" 1 --> 5',
+    assert chart.splitlines()[:8] == [
+        "```mermaid", '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#d62728, #1f77b4"}}}}%%',
+        "xychart-beta", '    title "error-rate"', '    x-axis "interval" 1 --> 5',
         '    y-axis "value" 0 --> 0.04', "    line [0, 0.01, 0.02, 0.03, 0.04]", "    line [0.01, 0.01, 0.01, 0.01, 0.01]",
     ]
-    assert "<sub>line 1: canary · line 2: baseline</sub>" in out
+    assert "<sub>red: canary · blue: baseline</sub>" in out
+    assert "**Worst: error-rate** (fail): canary 0.02 vs 0.01 baseline, 2× (means over the window)" in out
+
+
+def test_markdown_charts_are_zero_based_and_draw_the_threshold() -> None:
+    series = (Series("canary", tuple((float(t), 0.045) for t in range(4))),
+              Series("baseline", tuple((float(t), 0.005) for t in range(4))))
+    analysis = decision(kind="analysis", outcome="fail", requirements=(
+        Requirement("metric error-rate", "fail", "canary worse", observed="0.045", expected="not > 0.02",
+                    series=series),))
+    out = render(analysis, "markdown")
+    assert "**Worst: error-rate** (fail): canary 0.045 vs 0.005 baseline, 9× (means over the window)" in out
+    assert '    y-axis "value" 0 --> 0.045' in out
+    assert "    line [0.02, 0.02, 0.02, 0.02]" in out
+    assert "<sub>red: canary · blue: baseline · grey: threshold 0.02</sub>" in out
 
 
 def test_markdown_thins_long_series() -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from releasegate.cli.common import Context, env_default
-from releasegate.errors import EvidenceError, UsageError
+from releasegate.errors import EvidenceError, PlatformError, UsageError
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
@@ -103,9 +103,23 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         drift=drift,
     )
     if decision.outcome == "allow" and not args.dry_run:
-        deployment = platform.start_deployment(env.name, sha, version=args.artifact_version,
-                                               digest=args.digest, production=env.production,
-                                               actor=actor)
+        try:
+            deployment = platform.start_deployment(env.name, sha, version=args.artifact_version,
+                                                   digest=args.digest, production=env.production,
+                                                   actor=actor)
+        except PlatformError as exc:
+            # Allowed but not recorded: published as a block (nothing may deploy unrecorded),
+            # so outputs and summary say why, and the run still ends as the platform error it is.
+            from dataclasses import replace
+
+            from releasegate.model import Requirement
+
+            failed = Requirement(name="record the promotion", status="error", reason=str(exc),
+                                 expected="a deployment recorded on the platform")
+            ctx.emit(replace(decision, outcome="block", requirements=(*decision.requirements, failed),
+                             outputs={**decision.outputs, "outcome": "block"},
+                             reason=f"allowed by the policy, but the promotion could not be recorded: {exc}"))
+            raise
         decision = decision.with_outputs(deployment=str(deployment.id))
     return ctx.emit(decision)
 

@@ -73,3 +73,18 @@ def test_every_failing_requirement_annotates_the_policy_line_that_states_it(tmp_
     assert "::error title=releasegate%3A from staging,file=releasegate.yml,line=6,col=7::" in text
     assert "::error title=releasegate%3A soak 1h in staging,file=releasegate.yml,line=7,col=7::" in text
     assert "::error title=releasegate%3A approvals,file=releasegate.yml,line=8,col=7::" in text
+
+
+def test_a_refused_deployment_after_an_allowed_decision_still_publishes_outputs_and_summary(
+        tmp_path, github_env, github_standin):
+    github_standin.add_deployment(SHA, "staging", "success")
+    github_standin.before.append(lambda request: request.method == "POST" and request.path.endswith(
+        "/deployments") and github_standin.throttle.append(("secondary", 100000)))
+
+    got, summary = _promote(tmp_path, github_env, github_standin, RELEASEGATE_GITHUB_CHECK_RUN="false")
+
+    assert got == 4
+    outputs = (Path(github_env()["GITHUB_OUTPUT"])).read_text()
+    assert "outcome=block\n" in outputs
+    assert "reason=allowed by the policy, but the promotion could not be recorded: " in outputs
+    assert "releasegate promotion: **block**" in summary.read_text()

@@ -2,8 +2,8 @@
 
 Report paths resolve under the workspace (the repository the policy is in); a
 path or symlink leading out of it is refused. Every report is capped at
-:data:`MAX_REPORT_BYTES`. JSON ``NaN``/``Infinity`` and nesting
-deeper than the parser's recursion limit are refused. XML is parsed by expat, streaming, with
+:data:`MAX_REPORT_BYTES`. JSON ``NaN``/``Infinity``, nesting
+deeper than the parser's recursion limit and a key given twice in one object are refused. XML is parsed by expat, streaming, with
 handlers that refuse entity declarations and inline DTDs whatever the
 document's encoding; a plain ``<!DOCTYPE report PUBLIC ...>`` line, as JaCoCo
 writes, is accepted and its DTD never fetched. Error messages name the file,
@@ -15,6 +15,7 @@ from __future__ import annotations
 import glob
 import json
 import math
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ __all__ = [
 #: Largest report read, in bytes (64 MiB); a larger file is an error naming this cap.
 MAX_REPORT_BYTES = 64 * 1024 * 1024
 _CHUNK = 1 << 16
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,39}")
 
 
 def workspace_root(base: Path) -> Path:
@@ -121,20 +123,41 @@ def _finite_float(text: str) -> float:
     return value
 
 
+class _DuplicateKey(ValueError):
+    """A JSON object names one key twice."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object from its pairs, refusing a key given twice (parsers differ on which one wins)."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _DuplicateKey(key)
+        found[key] = value
+    return found
+
+
 def load_json(path: Path, what: str) -> Any:
     """The file parsed as JSON; ``what`` names the format for the error message.
 
-    ``NaN``, ``Infinity`` and numbers beyond a float's range are refused.
+    ``NaN``, ``Infinity``, numbers beyond a float's range and an object naming a key twice
+    are refused.
     """
     text = load_text(path)
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
+                          object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise EvidenceError(
             f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); expected {what}"
         ) from exc
     except RecursionError:
         raise EvidenceError(f"{path}: JSON nested too deeply; expected {what}") from None
+    except _DuplicateKey as exc:
+        key = str(exc)  # shown only when it is a plain name: errors never quote the report
+        shown = f'the key "{key}"' if _NAME.fullmatch(key) else "a key"
+        raise EvidenceError(f"{path}: an object names {shown} twice, so readers disagree on "
+                            f"its value; expected {what}") from None
     except ValueError as exc:
         raise EvidenceError(f"{path}: not valid JSON (NaN, Infinity or a number out of range); "
                             f"expected {what}") from exc

@@ -81,6 +81,12 @@ CASES: list[tuple[str, str, str | bytes, str, str]] = [
      "    max_severity: medium\n", "CVE-1 (unknown"),
     ("sarif", "s.sarif", sarif(results=[result(properties={"security-severity": True}, level="note")]),
      "    max_severity: medium\n", "CVE-1 (unknown"),
+    # one key twice: parsers disagree on which counts, so the report is ambiguous
+    ("sarif", "s.sarif", '{"version": "2.1.0", "runs": [{"results": [{"ruleId": "CVE-1", "level": "error"}], '
+                         '"results": []}]}', "", 'key "results" twice'),
+    ("trivy", "t.json", '{"SchemaVersion": 2, "Results": [{"Target": "app", "Vulnerabilities": '
+                        '[{"VulnerabilityID": "CVE-9", "Severity": "CRITICAL"}]}], "Results": [{"Target": "app"}]}',
+     "", 'key "Results" twice'),
     # Trivy that scanned nothing, or is wrongly typed
     ("trivy", "t.json", '{"SchemaVersion": 2}', "", "has no Results"),
     ("trivy", "t.json", trivy(Results=[]), "", "has no Results"),

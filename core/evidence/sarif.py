@@ -5,8 +5,9 @@ property (a CVSS-like score) gives critical (9.0 and over), high (7.0 to
 8.9), medium (4.0 to 6.9) or low (below 4.0). Without a score the result's
 ``level`` (else the rule's ``defaultConfiguration.level``, else ``warning``)
 decides: ``error`` is high, ``warning`` medium, ``note`` low, ``none`` is not
-a finding. Results whose ``kind`` is not ``fail`` and suppressed results are
-not findings. ``versionControlProvenance[].revisionId`` names the commit.
+a finding. Results of a ``kind`` SARIF defines other than ``fail`` (``pass``,
+``open``, ``informational``, ``notApplicable``, ``review``) and suppressed results
+are not findings; an absent, null or unknown ``kind`` counts as ``fail``. ``versionControlProvenance[].revisionId`` names the commit.
 
 A log that proves no scan ran is an error, never "no findings": no runs, a
 run without a ``results`` array (SARIF: absent results mean the tool did not
@@ -26,6 +27,8 @@ from releasegate.evidence.model import Evidence, Finding, ordered, severity_fact
 __all__ = ["SarifReader", "level_severity", "score_severity"]
 
 _LEVELS = {"error": "high", "warning": "medium", "note": "low", "none": "none"}
+#: The result kinds SARIF defines besides ``fail`` (§3.27.9); any other value, or none, is ``fail``.
+_NOT_FAILED = frozenset({"pass", "open", "informational", "notApplicable", "review"})
 
 
 def score_severity(score: float) -> str:
@@ -137,7 +140,7 @@ def _run_findings(path: Path, index: int, run: dict[str, Any]) -> list[Finding]:
     for result in results:
         if not isinstance(result, dict):
             raise EvidenceError(f"{path}: runs[{index}].results has an entry that is not an object")
-        if result.get("kind", "fail") != "fail" or _suppressed(result):
+        if result.get("kind") in _NOT_FAILED or _suppressed(result):
             continue
         rule = _rule(result, rules, by_id, extensions)
         severity = _severity(result, rule)

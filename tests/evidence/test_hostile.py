@@ -87,6 +87,10 @@ CASES: list[tuple[str, str, str | bytes, str, str]] = [
     ("trivy", "t.json", '{"SchemaVersion": 2, "Results": [{"Target": "app", "Vulnerabilities": '
                         '[{"VulnerabilityID": "CVE-9", "Severity": "CRITICAL"}]}], "Results": [{"Target": "app"}]}',
      "", 'key "Results" twice'),
+    # a kind SARIF does not define (or null) is no reason to drop a result: absent means "fail"
+    ("sarif", "s.sarif", sarif(results=[result(kind=None, level="error")]), "", "CVE-1 (high"),
+    ("sarif", "s.sarif", sarif(results=[result(kind="FAIL", level="error")]), "", "CVE-1 (high"),
+    ("sarif", "s.sarif", sarif(results=[result(kind="", level="error")]), "", "CVE-1 (high"),
     # Trivy that scanned nothing, or is wrongly typed
     ("trivy", "t.json", '{"SchemaVersion": 2}', "", "has no Results"),
     ("trivy", "t.json", trivy(Results=[]), "", "has no Results"),

@@ -6,7 +6,8 @@ The image digests in ``Metadata.RepoDigests`` and a ``Metadata.Commit``
 (repository scans) name the artifact scanned.
 
 A report without ``Results`` (Trivy leaves the key out when it found no
-target: nothing was scanned) is an error, never "no findings". Every field
+target: nothing was scanned), or with a result naming no ``Target``, is an
+error, never "no findings". Every field
 read is type-checked; a wrongly typed one is an error naming it.
 """
 
@@ -107,6 +108,9 @@ def _result_findings(path: Path, index: int, result: Any) -> list[Finding]:
     if not isinstance(result, dict):
         raise EvidenceError(f"{path}: {where} is not an object")
     target = _text(result.get("Target"))
+    if not target:
+        raise EvidenceError(f"{path}: {where} has no Target: Trivy names what every result scanned, "
+                            f"so this one proves nothing")
     findings = []
     for vuln in _entries(path, result, "Vulnerabilities", where):
         package = f"{_text(vuln.get('PkgName'))} {_text(vuln.get('InstalledVersion'))}".strip() or target

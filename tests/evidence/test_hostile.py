@@ -110,6 +110,8 @@ CASES: list[tuple[str, str, str | bytes, str, str]] = [
     ("trivy", "t.json", "{}", "", "no SchemaVersion"),
     ("trivy", "t.json", trivy(SchemaVersion="2"), "", "SchemaVersion is not 2"),
     ("trivy", "t.json", trivy(SchemaVersion=True), "", "SchemaVersion is not 2"),
+    ("trivy", "t.json", trivy(Results=[{}]), "", "Results[0] has no Target"),
+    ("trivy", "t.json", trivy(Results=[{"Target": 7, "Vulnerabilities": None}]), "", "Results[0] has no Target"),
     # audits that audited nothing, skipped dependencies, wrongly typed entries
     ("audit", "a.json", "[]", "", "audited no dependency (the list is empty)"),
     ("audit", "a.json", pip_audit(), "", "audited no dependency (the list is empty)"),

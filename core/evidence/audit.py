@@ -10,7 +10,7 @@ validation's ``unknown_severity`` decides (by default no ceiling tolerates it).
 
 A report that audited nothing is an error, never "no findings": an empty
 list, an npm report whose metadata does not count the dependencies it
-audited, or counts none. Dependencies pip-audit
+audited, counts none or counts below zero. Dependencies pip-audit
 skipped ("could not be audited") are counted (``dependencies.skipped``) and
 named, and fail the validation unless it sets ``allow_skipped: true``.
 """
@@ -133,6 +133,9 @@ def _npm(path: Path, tool: str, report: dict[str, Any], findings: list[Finding])
         where = "metadata.dependencies.total" if tool == "npm audit" else "metadata.totalDependencies"
         raise EvidenceError(f"{path}: npm audit report without {where}: it does not say what it "
                             f"audited; write it with `npm audit --json`")
+    if total < 0:
+        raise EvidenceError(f"{path}: npm audit metadata counts {total} dependencies: a count is never "
+                            f"negative, so the report is corrupt")
     if total == 0 and not findings:
         raise EvidenceError(f"{path}: npm audited no dependencies (metadata counts 0): the report "
                             f"proves nothing; run npm audit where the lockfile is")

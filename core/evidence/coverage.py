@@ -198,6 +198,10 @@ class _CoverageXml(XmlEvents):
         elif self.format == "JaCoCo" and depth == 2 and tag == "counter":
             # The report's own <counter> children are the totals; nested ones belong to packages.
             kind = attributes.get("type", "")
+            if kind in ("LINE", "BRANCH") and kind in self.counters:
+                # JaCoCo writes one total per type; with two, which one counts is anyone's guess.
+                raise EvidenceError(f"{self.path}: two top-level {kind} counters; JaCoCo writes one "
+                                    f"total per counter type, so the report is corrupt")
             covered = _int(self.path, attributes.get("covered"), f"{kind} covered")
             missed = _int(self.path, attributes.get("missed"), f"{kind} missed")
             self.counters[kind] = (covered, covered + missed)

@@ -174,6 +174,8 @@ CASES: list[tuple[str, str, str | bytes, str, str]] = [
     ("coverage", "c.xml", UTF16_ENTITY_COVERAGE, "", "refusing XML with entity declarations"),
     ("coverage", "c.xml", '<report><counter type="LINE" covered="x" missed="1"/></report>', "", "LINE covered is not"),
     ("coverage", "c.xml", "<report/>", "", "without a LINE counter"),
+    ("coverage", "c.xml", '<report><counter type="LINE" missed="90" covered="10"/>'
+                          '<counter type="LINE" missed="0" covered="100"/></report>', "", "two top-level LINE counters"),
     ("coverage", "c.xml", '<coverage lines-valid="10" lines-covered="9"><packages><package>', "",
      "not well-formed XML (no element found)"),
     ("coverage", "c.xml", "<html/>", "", "root element is not <coverage>"),

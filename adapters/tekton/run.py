@@ -19,6 +19,7 @@ from typing import TextIO
 
 from releasegate.adapters.tekton.plugin import REPORT_ENV, RESULTS, result_env, write_results
 from releasegate.errors import EXIT_USAGE, ReleasegateError, UsageError
+from releasegate.model import ANALYSIS_OUTCOMES, CANARY_OUTCOMES, PROMOTION_OUTCOMES
 
 #: Variables the Task fills from params; an empty one means "not given".
 PARAM_ENV: tuple[str, ...] = (
@@ -35,6 +36,10 @@ PARAM_ENV: tuple[str, ...] = (
 )
 #: Where reports go, relative to the source workspace.
 REPORT_DIR = ".releasegate/tekton"
+#: Every outcome the ``outcome`` result can hold, hence every name ``fail-on`` may list.
+OUTCOMES: tuple[str, ...] = tuple(
+    sorted({*PROMOTION_OUTCOMES, *ANALYSIS_OUTCOMES, *CANARY_OUTCOMES, "clean", "drift", "ok", "error"})
+)
 
 
 class _Tee(io.TextIOBase):
@@ -113,6 +118,21 @@ def command_line(env: Mapping[str, str]) -> list[str]:
         raise UsageError(f"the args param cannot be split like a shell would: {exc}") from None
 
 
+def fail_on(env: Mapping[str, str]) -> set[str]:
+    """The outcomes the ``fail-on`` param lists; a name no outcome has is a usage error.
+
+    A misspelt name ("blok") would match nothing and let every TaskRun succeed.
+    """
+    listed = {o.strip() for o in env.get("RELEASEGATE_FAIL_ON", "").split(",") if o.strip()}
+    unknown = sorted(listed.difference(OUTCOMES))
+    if unknown:
+        raise UsageError(
+            f"the fail-on param names an unknown outcome {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(OUTCOMES)}"
+        )
+    return listed
+
+
 def secrets(env: Mapping[str, str]) -> dict[str, str]:
     """The Prometheus token from the ``prometheus-auth`` workspace's ``token`` file, when bound."""
     if env.get("RELEASEGATE_TEKTON_AUTH_BOUND") != "true":
@@ -133,7 +153,9 @@ def run(env: Mapping[str, str], stdout: TextIO | None = None, stderr: TextIO | N
 
     out, err = _Tee(stdout or sys.stdout), _Tee(stderr or sys.stderr)
     child = command_env(env)
+    failing = {"error"}  # a fail-on that cannot be read fails the step
     try:
+        failing = fail_on(env)
         argv = command_line(env)
         child.update(secrets(env))
     except UsageError as exc:
@@ -152,10 +174,9 @@ def run(env: Mapping[str, str], stdout: TextIO | None = None, stderr: TextIO | N
     except ReleasegateError as exc:
         err.write(f"releasegate: error: {exc}\n")
         return exc.exit_code
-    fail_on = {o.strip() for o in env.get("RELEASEGATE_FAIL_ON", "").split(",") if o.strip()}
-    if outcome in fail_on:
+    if outcome in failing:
         err.write(
-            f"releasegate: outcome {outcome} is in fail-on ({', '.join(sorted(fail_on))}): failing the step\n"
+            f"releasegate: outcome {outcome} is in fail-on ({', '.join(sorted(failing))}): failing the step\n"
         )
         return code or 1
     return 0

@@ -124,6 +124,22 @@ def test_fail_on_other_outcomes_lets_a_block_pass(
     assert run.results["outcome"] == "block"
 
 
+@pytest.mark.parametrize("fail_on", ["blok", "block,eror", "BLOCK"])
+def test_a_misspelt_fail_on_fails_the_taskrun_before_the_command_runs(
+    taskrun: TaskRunHarness, checkout_source: Path, ledger_workspace: Path, fail_on: str
+) -> None:
+    # "blok" used to match nothing, so a blocked promotion's TaskRun succeeded
+    run = _promote(taskrun, checkout_source, ledger_workspace, "dev", **{"fail-on": fail_on})
+
+    assert not run.succeeded
+    assert run.exit_code == 2
+    assert run.results["outcome"] == "error"
+    assert "the fail-on param names an unknown outcome" in run.results["reason"]
+    assert "known: allow, block, clean, continue, drift, error, fail, inconclusive, ok, pass, promote, " \
+        "rollback" in run.results["reason"]
+    assert not (ledger_workspace / "ledger.db").exists()  # nothing ran, nothing recorded
+
+
 @pytest.mark.parametrize(
     ("params", "reason"),
     [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,16 @@ def test_the_promotion_docs_validation_example_checks_and_decides_as_its_comment
     assert audit["status"] == "fail"
     assert "1 finding exceeds the medium ceiling: GHSA-9wx4-h78v-vm56 (unknown" in audit["reason"]
     assert requirements["criterion dependencies.skipped <= 2"]["status"] == "pass"
+
+
+def test_the_documented_streaming_benchmark_command_runs() -> None:
+    """README and docs/promotion.md tell readers to run it; a small size keeps it quick."""
+    command = "python bench/evidence_streaming.py"
+    assert command in README
+    assert command in (ROOT / "docs" / "promotion.md").read_text(encoding="utf-8")
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "evidence_streaming.py"), "--runs", "1",
+                           "--megabytes", "0.2"], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split()[0] for line in done.stdout.splitlines()[1:]]
+    assert rows == ["Cobertura", "JaCoCo", "JUnit"]
+    assert all(line.endswith("x") for line in done.stdout.splitlines()[1:])  # both ratios printed

@@ -255,6 +255,15 @@ def stream_xml(path: Path, what: str, events: XmlEvents, *, want_text: bool = Fa
         ) from None
     except RecursionError:
         raise EvidenceError(f"{path}: XML nested too deeply; expected {what}") from None
+    except (LookupError, ValueError) as exc:
+        # pyexpat's answer to an unknown (LookupError) or multi-byte (ValueError) declared encoding;
+        # anything else a handler raised is a reader's blind spot, left to read_validation
+        if "encoding" not in str(exc):
+            raise
+        raise EvidenceError(
+            f"{path}: the report declares an encoding expat cannot read; write the {what} report "
+            f"in UTF-8 or UTF-16"
+        ) from None
 
 
 def local(tag: str) -> str:

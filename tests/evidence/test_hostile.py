@@ -163,6 +163,13 @@ CASES: list[tuple[str, str, str | bytes, str, str]] = [
      "", "refusing XML with entity declarations"),
     ("junit", "r.xml", "<html/>", "", "not <testsuites> or <testsuite>"),
     ("junit", "r.xml", "<testsuite><testcase>", "", "not well-formed XML"),
+    # an encoding expat cannot read: Python raised LookupError past the readers ("internal error")
+    ("junit", "r.xml", '<?xml version="1.0" encoding="nonsense-enc"?>' + JUNIT_OK, "",
+     "declares an encoding expat cannot read"),
+    ("junit", "r.xml", b'<?xml version="1.0" encoding="UTF-7"?>' + JUNIT_OK.encode("utf-7"), "",
+     "declares an encoding expat cannot read"),
+    ("coverage", "c.xml", '<?xml version="1.0" encoding="x-bogus"?><coverage lines-valid="1" lines-covered="1"/>',
+     "", "declares an encoding expat cannot read"),
     # coverage that cannot be true
     ("coverage", "c.xml", '<coverage lines-valid="10" lines-covered="100"/>', "", "100 lines covered out of 10"),
     ("coverage", "c.xml", '<coverage lines-valid="10" lines-covered="5" branches-valid="2" branches-covered="3"/>',

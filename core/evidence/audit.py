@@ -101,6 +101,10 @@ def _npm_total(report: dict[str, Any]) -> int | None:
 
 
 def _read(path: Path, report: Any) -> _Audit:
+    if isinstance(report, dict) and isinstance(report.get("dependencies"), list) and (
+            "auditReportVersion" in report or "advisories" in report):
+        raise EvidenceError(f"{path}: the report is shaped as both npm audit and pip-audit JSON, so "
+                            f"which findings count is ambiguous; write one tool's report per file")
     if isinstance(report, dict) and report.get("auditReportVersion") == 2:
         vulns = _object(path, report.get("vulnerabilities"), "vulnerabilities")
         findings = []

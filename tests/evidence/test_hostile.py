@@ -145,6 +145,12 @@ CASES: list[tuple[str, str, str | bytes, str, str]] = [
     ("audit", "a.json", json.dumps({"auditReportVersion": 2, "vulnerabilities": {"x": {"severity": ["high"]}}, **NPM_META}),
      "    max_severity: critical\n", "(unknown"),
     ("audit", "a.json", '{"foo": 1}', "", "neither pip-audit JSON"),
+    # both shapes at once: the npm half used to win and hide pip-audit's findings
+    ("audit", "a.json", json.dumps({"auditReportVersion": 2, "vulnerabilities": {}, **NPM_META, "dependencies": [
+        {"name": "x", "version": "1", "vulns": [{"id": "PYSEC-1", "severity": "critical"}]}]}), "",
+     "both npm audit and pip-audit JSON"),
+    ("audit", "a.json", json.dumps({"advisories": {}, "metadata": {"totalDependencies": 3}, "dependencies": []}),
+     "", "both npm audit and pip-audit JSON"),
     # JUnit: suite-level failures, hostile XML
     ("junit", "r.xml", '<testsuite tests="2" failures="1"><testcase name="a"/><testcase name="b"/></testsuite>',
      "", "1 failed and 0 errors"),

@@ -158,3 +158,53 @@ include:
 """)
 
     assert main(["check"], job_env) == 0
+
+
+def test_a_duplicate_across_nested_local_includes_is_refused(
+    job_env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """GitLab merges the jobs of every file the pipeline includes, nested local files and
+    wildcards too (doc/ci/yaml/includes.md "Use nested includes", "Use include:local with
+    wildcard file paths"): a gate included in two of them is dropped the same way."""
+    (tmp_path / "ci" / "gates").mkdir(parents=True)
+    (tmp_path / ".gitlab-ci.yml").write_text("""\
+include:
+  - component: $CI_SERVER_FQDN/acme/releasegate/promote@0.1.0
+    inputs: {environment: staging}
+  - ci/deploy.yml
+""")
+    (tmp_path / "ci" / "deploy.yml").write_text("include:\n  - local: ci/gates/*.yml\n")
+    (tmp_path / "ci" / "gates" / "production.yml").write_text("""\
+include:
+  - component: $CI_SERVER_FQDN/acme/releasegate/promote@0.1.0
+    inputs: {environment: production}
+  - local: ci/deploy.yml
+""")
+
+    assert main(["check"], {**job_env, "GITLAB_CI": "true"}) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "releasegate: error: $CI_SERVER_FQDN/acme/releasegate/promote@0.1.0 (in "
+        "ci/gates/production.yml) and $CI_SERVER_FQDN/acme/releasegate/promote@0.1.0 both define "
+        "job releasegate-promote: GitLab keeps only the later one; give each include its own "
+        "job-prefix input")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    # GitLab 17.11+: a pipeline file may start with its own spec: inputs header
+    ("spec:\n  inputs:\n    target: {default: staging}\n---\ninclude:\n"
+     "  - local: templates/promote.yml\n    inputs: {environment: staging}\n"
+     "  - local: templates/promote.yml\n    inputs: {environment: production}\n",
+     "releasegate: error: templates/promote.yml and templates/promote.yml both define job "
+     "releasegate-promote: GitLab keeps only the later one; give each include its own "
+     "job-prefix input"),
+    ("include: [\n", "releasegate: error: .gitlab-ci.yml: not valid YAML (line 2, column 1); "
+     "GitLab will refuse this pipeline too"),
+])
+def test_the_pipeline_file_with_a_header_or_broken_yaml_is_read_without_a_traceback(
+    job_env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str,
+    message: str,
+) -> None:
+    (tmp_path / ".gitlab-ci.yml").write_text(text)
+
+    assert main(["check"], {**job_env, "GITLAB_CI": "true"}) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == message

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from releasegate.adapters.gitlab.api import JOB_TOKEN, PRIVATE_TOKEN, GitlabApi
 from releasegate.adapters.gitlab.dotenv import cache_outputs, dotenv_text, output_variable
 from releasegate.adapters.gitlab.inputs import check_inputs
-from releasegate.adapters.gitlab.mr import merge_request_approvals
+from releasegate.adapters.gitlab.mr import merge_request_approvals, merge_request_pipeline
 from releasegate.errors import PlatformError, UsageError
 from releasegate.platform import CIContext, Platform
 from releasegate.plugins import hookimpl
@@ -74,15 +74,19 @@ def releasegate_platform(env: Mapping[str, str], ledger: Ledger) -> Platform | N
 def context_from_env(env: Mapping[str, str]) -> CIContext:
     """The CI context from GitLab's predefined variables."""
     tag = env.get("CI_COMMIT_TAG") or None
-    mr = bool(env.get("CI_MERGE_REQUEST_IID"))
+    mr = merge_request_pipeline(env)
     source = env.get("CI_MERGE_REQUEST_SOURCE_PROJECT_ID")
     target = env.get("CI_MERGE_REQUEST_PROJECT_ID") or env.get("CI_PROJECT_ID")
+    if env.get("CI_EXTERNAL_PULL_REQUEST_IID"):  # a GitHub pull request: repositories by name
+        source = env.get("CI_EXTERNAL_PULL_REQUEST_SOURCE_REPOSITORY")
+        target = env.get("CI_EXTERNAL_PULL_REQUEST_TARGET_REPOSITORY")
     protected = env.get("CI_COMMIT_REF_PROTECTED")
     return CIContext(
         platform="gitlab",
         sha=env.get("CI_COMMIT_SHA") or None,
         ref=tag
         or env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME")
+        or env.get("CI_EXTERNAL_PULL_REQUEST_SOURCE_BRANCH_NAME")
         or env.get("CI_COMMIT_REF_NAME")
         or None,
         ref_type="tag" if tag else "branch",
@@ -481,7 +485,7 @@ class GitlabPlatform(Platform):
         ``pull``, for ``cache:policy``). A merge request pipeline only ever gets ``pull``.
         """
         if "cache-key" in values:
-            values = cache_outputs(values, merge_request=bool(self.env.get("CI_MERGE_REQUEST_IID")))
+            values = cache_outputs(values, merge_request=merge_request_pipeline(self.env))
         self._write_dotenv({output_variable(k): str(v) for k, v in values.items()})
 
 

@@ -415,8 +415,8 @@ class GitlabPlatform(Platform):
         )
         where = f"roll back {environment} to {target.sha[:12]}"
         if job is None:
-            return (f"{where}: deployment {target.id} has no job to retry; run your deploy job "
-                    "(or the rollback job) for that commit")
+            return (f"{where}: deployment {target.id} has no job to retry; redeploy that "
+                    "commit with your own job (RELEASEGATE_ROLLBACK_TO)")
         if target.id in self._recorded:
             return (f"{where}: not retried: job {job} ({self._recorded[target.id]}) only recorded "
                     "that deployment (the record template); redeploy that commit with the tool "

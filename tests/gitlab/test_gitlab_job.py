@@ -113,11 +113,26 @@ def test_unexpanded_variables_and_blanks_are_refused(name: str, value: str, mess
     assert str(raised.value).startswith(message)
 
 
+@pytest.mark.parametrize("raw", ["INC-$TICKET", "INC-${TICKET}", "$PREFIX$TICKET"])
+def test_break_glass_made_partly_of_an_undefined_variable_is_refused(raw: str) -> None:
+    """The runner expands an undefined variable to nothing: ``INC-$TICKET`` would turn the
+    override on in every pipeline with the reason ``INC-``."""
+    expanded = raw.replace("${TICKET}", "").replace("$TICKET", "").replace("$PREFIX", "INC-")
+    with pytest.raises(UsageError) as raised:
+        check_inputs({"RELEASEGATE_GITLAB_INPUT_BREAK_GLASS": raw, "PREFIX": "INC-",
+                      "RELEASEGATE_BREAK_GLASS": expanded})
+
+    message = "break-glass: ${TICKET} is not defined" if "{" in raw else "break-glass: $TICKET is not defined"
+    assert str(raised.value).startswith(message)
+
+
 @pytest.mark.parametrize("env", [
     {"RELEASEGATE_BREAK_GLASS": ""},
     {"RELEASEGATE_BREAK_GLASS": "costs $$5 a minute"},
     {"RELEASEGATE_PROMETHEUS_TOKEN": "pa$word"},
     {"RELEASEGATE_GITLAB_INPUT_BREAK_GLASS": "$REASON", "RELEASEGATE_BREAK_GLASS": "INC-1"},
+    {"RELEASEGATE_GITLAB_INPUT_BREAK_GLASS": "INC-$TICKET", "TICKET": "42",
+     "RELEASEGATE_BREAK_GLASS": "INC-42"},
     {"RELEASEGATE_BREAK_GLASS": "echo $(id) `id`"},
 ])
 def test_values_and_secrets_pass(env: dict[str, str]) -> None:

@@ -84,8 +84,18 @@ def _junit(command: str, environment: str, message: str) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
 
+def _published(path: str | None) -> dict[str, str]:
+    """What this job's dotenv report holds so far (a rollback writes its target first)."""
+    try:
+        with open(str(path), encoding="utf-8") as handle:
+            return dict(line.rstrip("\n").split("=", 1) for line in handle if "=" in line)
+    except OSError:
+        return {}
+
+
 def _evidence(env: Mapping[str, str], command: str, code: int, message: str) -> None:
-    values = {"RELEASEGATE_OUTCOME": "error", "RELEASEGATE_REASON": message,
+    # A command that failed after naming a rollback target keeps it beside the error.
+    values = {**_published(env.get("RELEASEGATE_GITLAB_DOTENV")), "RELEASEGATE_OUTCOME": "error", "RELEASEGATE_REASON": message,
               "RELEASEGATE_KIND": command, "RELEASEGATE_EXIT_CODE": str(code)}
     if command == "cache":  # never write a cache on a plan that could not be made
         values["RELEASEGATE_CACHE_POLICY"] = "pull"
@@ -200,7 +210,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             code = releasegate(args, environ)
     finally:
         sys.stderr = tee.stream
-    published = bool(dotenv) and os.path.exists(str(dotenv))
+    published = "RELEASEGATE_OUTCOME" in _published(dotenv)
     if code != 0 and not published:
         message = tee.reason or f"releasegate {command} exited {code}"
         _evidence(environ, command, code, message)

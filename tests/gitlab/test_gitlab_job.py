@@ -223,3 +223,55 @@ def test_the_pipeline_file_with_a_header_or_broken_yaml_is_read_without_a_traceb
 
     assert main(["check"], {**job_env, "GITLAB_CI": "true"}) == 2
     assert capsys.readouterr().err.splitlines()[-1] == message
+
+
+@pytest.mark.peer("prometheus")
+def test_a_rollback_gitlab_refuses_still_says_error_with_the_target(
+    http_fake: GitlabStandIn, job_env: dict[str, str], tmp_path: Path, prometheus,  # type: ignore[no-untyped-def]
+) -> None:
+    """The watch fails and names its target, then GitLab refuses the retry (an outdated
+    deployment job): the dotenv already holds the target, and must also say the job erred."""
+    from gitlab_payloads import SHA, SHA_OLD, deployment
+    from gitlab_support import API, PRIVATE_TOKEN
+
+    server = prometheus([])
+    (tmp_path / "releasegate.yml").write_text(f"""\
+version: 1
+service: checkout
+gates:
+  service-health:
+    provider: prometheus
+    address: {server.url}
+    interval: 1s
+    retries: 0
+    metrics:
+      - name: error-rate
+        query: vector(0.2)
+        judge: threshold
+        fail_if: "> 0.05"
+environments:
+  - name: production
+    rollback:
+      window: 1s
+      gates: [service-health]
+""")
+    listed = [deployment(78, "success", sha=SHA, job_id=501), deployment(70, "success", sha=SHA_OLD, job_id=500)]
+    http_fake.deployments_by_jobs(78, 70)
+    http_fake.expect("GET", f"{API}/deployments", headers={"PRIVATE-TOKEN": PRIVATE_TOKEN}, query={
+        "environment": "production", "order_by": "id", "sort": "desc", "per_page": "100",
+    }).respond(200, listed).respond(200, listed)
+    # lib/api/ci/jobs.rb: forbidden!('Job is not retryable') for an outdated deployment job
+    http_fake.expect("POST", f"{API}/jobs/500/retry", headers={"PRIVATE-TOKEN": PRIVATE_TOKEN}).respond(
+        403, {"message": "403 Forbidden - Job is not retryable"})
+    env = {**job_env, "RELEASEGATE_GITLAB_COMMAND": "watch", "RELEASEGATE_ENVIRONMENT": "production",
+           "RELEASEGATE_GITLAB_TOKEN": PRIVATE_TOKEN}
+
+    assert main([], env) == 4
+
+    values = _dotenv(env["RELEASEGATE_GITLAB_DOTENV"])
+    assert values["RELEASEGATE_OUTCOME"] == "error" and values["RELEASEGATE_EXIT_CODE"] == "4"
+    assert values["RELEASEGATE_REASON"].startswith(
+        "GitLab refused to retry job 500 to roll back production to a91957a85832 with "
+        "RELEASEGATE_GITLAB_TOKEN (403 Forbidden: Job is not retryable); enable Settings")
+    assert values["RELEASEGATE_ROLLBACK_TO"] == SHA_OLD
+    assert ET.parse(env["RELEASEGATE_GITLAB_JUNIT"]).getroot().find(".//testcase/error") is not None

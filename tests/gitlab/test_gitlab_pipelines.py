@@ -234,8 +234,16 @@ def test_hostile_string_inputs_stay_data(
     assert f"$(touch {marker}) `touch {marker}`" in _log(repo, "releasegate-promote")
 
 
+#: (prometheus-url, deployed-at, pipeline variables: True defines them)
+@pytest.mark.parametrize(("url", "at", "defined"), [
+    ("{url}", "{at}", False),
+    ("$PROM_URL", "$DEPLOYED_AT", True),
+    ("${PROM_URL}", "${DEPLOYED_AT}", True),
+    ("$PROM_URL", "{at}", False),  # a typo'd or unset variable: never the policy's address instead
+], ids=["literal", "variables", "braced-variables", "undefined-variable"])
 def test_analyze_runs_the_gate_against_the_real_prometheus(
-    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, prometheus
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, prometheus, url: str,
+    at: str, defined: bool,
 ) -> None:  # type: ignore[no-untyped-def]
     begin = rollout_start()
     server = prometheus(checkout_series(begin, "bad"))
@@ -262,17 +270,23 @@ def test_analyze_runs_the_gate_against_the_real_prometheus(
                   environment: production
                   gate: canary-health
                   once: true
-                  deployed-at: "{int(begin + synth.HISTORY)}"
-                  prometheus-url: {server.url}
+                  deployed-at: "{at.replace("{at}", str(int(begin + synth.HISTORY)))}"
+                  prometheus-url: "{url.replace("{url}", server.url)}"
             """,
                 "releasegate-analyze",
             ),
         },
     )
+    variables = [f"PROM_URL={server.url}", f"DEPLOYED_AT={int(begin + synth.HISTORY)}"] if defined else []
 
-    result = _run(gitlab_ci_local, repo)
+    result = _run(gitlab_ci_local, repo, *variables)
 
     out = result.stdout + result.stderr
+    if url == "$PROM_URL" and not defined:
+        assert result.returncode == 1, out
+        assert "outcome=error kind=analyze" in _log(repo, "announce")
+        assert "prometheus-url: $PROM_URL is not defined in this pipeline" in _log(repo, "releasegate-analyze")
+        return
     assert result.returncode == 1, out
     assert "outcome=fail kind=analysis" in _log(repo, "announce")
     suite = ET.parse(_artifact(repo, "releasegate-analyze", "releasegate-junit.xml")).getroot()

@@ -81,7 +81,7 @@ def duplicate_jobs(pipeline: Any, marker: str = "releasegate", read: Reader | No
         if not isinstance(data, dict):
             continue
         for entry in _entries(data.get("include")):
-            where = _location(entry)
+            where = _location(entry) or ""
             job = _job(entry, where, marker) if where else None
             if job is None:
                 if read is not None and isinstance(entry.get("local"), str):

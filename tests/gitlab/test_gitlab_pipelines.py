@@ -529,6 +529,44 @@ def test_a_failing_canary_gate_sets_weight_0_and_fails_the_job(
                              "(observed 0.2, expected not > 0.05)"}
 
 
+def test_a_failing_canary_with_the_token_retries_the_last_good_deploy_job(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, prometheus
+) -> None:  # type: ignore[no-untyped-def]
+    """GitLab's rollback after a canary: weight 0, then the last good deployment's job retried;
+    the deploy job's deployment of the bad commit is never written to (GitLab answers 403)."""
+    server = prometheus([])
+    repo, sha, weights = _canary_repo(tmp_path, http_fake, pipeline("""\
+        stages: [deploy, after]
+        include:
+          - local: templates/canary.yml
+            inputs: {environment: production}
+        announce:
+          stage: after
+          needs: [releasegate-canary]
+          when: always
+          script:
+            - echo "outcome=$RELEASEGATE_OUTCOME to=$RELEASEGATE_ROLLBACK_TO retry=$RELEASEGATE_ROLLBACK_RETRY"
+        """), gates=", gates: [canary-health]", prometheus=server.url)
+    listed = [payloads.deployment(77, "success", sha=sha, job_id=501),
+              payloads.deployment(70, "success", sha=payloads.SHA_OLD, job_id=500)]
+    http_fake.deployments_by_jobs(77, 70)  # type: ignore[attr-defined]
+    listing = http_fake.expect("GET", f"{API}/deployments", headers={"PRIVATE-TOKEN": PRIVATE_TOKEN},
+                               query={"environment": "production", "order_by": "id", "sort": "desc",
+                                      "per_page": "100"})
+    for _ in range(3):
+        listing.respond(200, listed)
+    http_fake.expect("POST", f"{API}/jobs/500/retry", headers={"PRIVATE-TOKEN": PRIVATE_TOKEN}).respond(
+        201, payloads.job(951, "deploy-production", "pending", sha=payloads.SHA_OLD, stage="deploy"))
+
+    result = _run(gitlab_ci_local, repo, f"RELEASEGATE_GITLAB_TOKEN={PRIVATE_TOKEN}")
+
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert weights.read_text().split() == ["10", "0"]
+    assert f"outcome=rollback to={payloads.SHA_OLD} retry=951" in _log(repo, "announce")
+    assert not any(r.method == "PUT" for r in http_fake.requests)
+
+
 WATCH_POLICY = """\
 version: 1
 service: checkout

@@ -54,14 +54,22 @@ def check_inputs(env: Mapping[str, str]) -> None:
                 "literal dollar sign")
 
 
+def _expand(raw: str, env: Mapping[str, str]) -> str:
+    """``raw`` as the runner expands it: an undefined variable becomes nothing, ``$$`` is ``$``."""
+    return UNEXPANDED.sub(lambda m: env.get(m.group(1).strip("{}"), ""), raw).replace("$$", "$")
+
+
 def _check_raw(name: str, raw: str, env: Mapping[str, str]) -> None:
     # GitLab's runner expands a reference to an undefined variable to nothing, which would
-    # silently turn `break-glass: $TYPO` into "no input": the input as written says otherwise.
-    found = UNEXPANDED.search(raw)
+    # silently turn `break-glass: $TYPO` into "no input", and `break-glass: INC-$TYPO` into the
+    # reason "INC-": the input as written says otherwise. A value that is not the input's
+    # expansion came from elsewhere (a pipeline variable of a manual run outranks the job's).
     expanded = env.get("RELEASEGATE_" + name[len(RAW):], "")
-    if found and (not expanded.strip() or UNEXPANDED.search(expanded)):
+    missing = [m.group(0) for m in UNEXPANDED.finditer(raw) if not env.get(m.group(1).strip("{}"))]
+    made_here = expanded == _expand(raw, env) or UNEXPANDED.search(expanded) is not None
+    if missing and (not expanded.strip() or made_here):
         input_name = name[len(RAW):].lower().replace("_", "-")
         raise UsageError(
-            f"{input_name}: {found.group(0)} is not defined in this pipeline, so it names no "
+            f"{input_name}: {missing[0]} is not defined in this pipeline, so it names no "
             f"value: define it, or leave the input empty (for one run only, set "
             f"RELEASEGATE_{name[len(RAW):]} as a variable of a manually run pipeline)")

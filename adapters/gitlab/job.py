@@ -84,8 +84,18 @@ def _junit(command: str, environment: str, message: str) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
 
+def _published(path: str | None) -> dict[str, str]:
+    """What this job's dotenv report holds so far (a rollback writes its target first)."""
+    try:
+        with open(str(path), encoding="utf-8") as handle:
+            return dict(line.rstrip("\n").split("=", 1) for line in handle if "=" in line)
+    except OSError:
+        return {}
+
+
 def _evidence(env: Mapping[str, str], command: str, code: int, message: str) -> None:
-    values = {"RELEASEGATE_OUTCOME": "error", "RELEASEGATE_REASON": message,
+    # A command that failed after naming a rollback target keeps it beside the error.
+    values = {**_published(env.get("RELEASEGATE_GITLAB_DOTENV")), "RELEASEGATE_OUTCOME": "error", "RELEASEGATE_REASON": message,
               "RELEASEGATE_KIND": command, "RELEASEGATE_EXIT_CODE": str(code)}
     if command == "cache":  # never write a cache on a plan that could not be made
         values["RELEASEGATE_CACHE_POLICY"] = "pull"
@@ -119,15 +129,44 @@ def _template_inputs(command: str, env: dict[str, str]) -> None:
 
 
 def _duplicate_includes(env: Mapping[str, str]) -> list[str]:
+    """Templates included twice under one job name, in the pipeline file and the repository
+    files it includes; a pipeline file that is not YAML is one problem too."""
+    import glob
+
+    import yaml
+
     from releasegate.adapters.gitlab.includes import duplicate_jobs, load_pipeline
 
+    root = os.path.realpath(env.get("CI_PROJECT_DIR") or os.getcwd())
     path = env.get("CI_CONFIG_PATH") or ".gitlab-ci.yml"
+
+    def load(name: str) -> object:
+        with open(os.path.join(root, name), encoding="utf-8") as handle:
+            return load_pipeline(handle.read())
+
+    def read(local: str) -> list[tuple[str, object]]:
+        # include:local is relative to the repository root, with * and ** wildcards
+        # (doc/ci/yaml/_index.md, include:local); a file that is missing or not YAML here is
+        # GitLab's to refuse, not this check's.
+        found = sorted(glob.glob(local.lstrip("/"), root_dir=root, recursive=True))
+        out: list[tuple[str, object]] = []
+        for name in found:
+            if os.path.realpath(os.path.join(root, name)).startswith(root + os.sep):
+                try:
+                    out.append((name, load(name)))
+                except (OSError, ValueError, yaml.YAMLError):
+                    continue
+        return out
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            pipeline = load_pipeline(handle.read())
+        pipeline = load(path)
     except (OSError, ValueError):  # no readable file here (a remote config): nothing to check
         return []
-    return duplicate_jobs(pipeline)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        return [f"{path}: not valid YAML{where}; GitLab will refuse this pipeline too"]
+    return duplicate_jobs(pipeline, read=read)
 
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
@@ -171,7 +210,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             code = releasegate(args, environ)
     finally:
         sys.stderr = tee.stream
-    published = bool(dotenv) and os.path.exists(str(dotenv))
+    published = "RELEASEGATE_OUTCOME" in _published(dotenv)
     if code != 0 and not published:
         message = tee.reason or f"releasegate {command} exited {code}"
         _evidence(environ, command, code, message)

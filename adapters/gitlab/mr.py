@@ -20,9 +20,21 @@ from releasegate.adapters.gitlab.api import JOB_TOKEN, PRIVATE_TOKEN, GitlabApi
 from releasegate.errors import PlatformError
 from releasegate.records import Approval
 
-__all__ = ["merge_request_approvals"]
+__all__ = ["merge_request_approvals", "merge_request_pipeline"]
 
 _READ = "the read_api scope and the Reporter role"
+
+
+def merge_request_pipeline(env: Mapping[str, str]) -> bool:
+    """A pipeline of proposed code: a merge request's, or an external (GitHub) pull request's.
+
+    Pipelines for external pull requests (doc/ci/ci_cd_for_external_repos) carry
+    ``CI_EXTERNAL_PULL_REQUEST_IID`` and ``CI_PIPELINE_SOURCE=external_pull_request_event``,
+    never ``CI_MERGE_REQUEST_IID`` (doc/ci/variables/predefined_variables.md).
+    """
+    return bool(env.get("CI_MERGE_REQUEST_IID") or env.get("CI_EXTERNAL_PULL_REQUEST_IID")
+                or env.get("CI_PIPELINE_SOURCE") in ("merge_request_event",
+                                                      "external_pull_request_event"))
 
 
 def _time(value: str | None) -> datetime:

@@ -9,6 +9,7 @@ GitLab's own forms. python-gitlab loads on the first API call only.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from releasegate.adapters.gitlab.api import JOB_TOKEN, PRIVATE_TOKEN, GitlabApi
 from releasegate.adapters.gitlab.dotenv import cache_outputs, dotenv_text, output_variable
 from releasegate.adapters.gitlab.inputs import check_inputs
-from releasegate.adapters.gitlab.mr import merge_request_approvals
+from releasegate.adapters.gitlab.mr import merge_request_approvals, merge_request_pipeline
 from releasegate.errors import PlatformError, UsageError
 from releasegate.platform import CIContext, Platform
 from releasegate.plugins import hookimpl
@@ -62,6 +63,11 @@ _RETRY = (
 )
 
 
+#: The record template's job, ``<job-prefix>-record``: it records a deployment made outside
+#: GitLab, so a retry of it would record the old commit again and redeploy nothing.
+_RECORD_JOB = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}-record$")
+
+
 @hookimpl
 def releasegate_platform(env: Mapping[str, str], ledger: Ledger) -> Platform | None:
     """GitLab CI when ``GITLAB_CI=true``; ``None`` elsewhere."""
@@ -74,15 +80,19 @@ def releasegate_platform(env: Mapping[str, str], ledger: Ledger) -> Platform | N
 def context_from_env(env: Mapping[str, str]) -> CIContext:
     """The CI context from GitLab's predefined variables."""
     tag = env.get("CI_COMMIT_TAG") or None
-    mr = bool(env.get("CI_MERGE_REQUEST_IID"))
+    mr = merge_request_pipeline(env)
     source = env.get("CI_MERGE_REQUEST_SOURCE_PROJECT_ID")
     target = env.get("CI_MERGE_REQUEST_PROJECT_ID") or env.get("CI_PROJECT_ID")
+    if env.get("CI_EXTERNAL_PULL_REQUEST_IID"):  # a GitHub pull request: repositories by name
+        source = env.get("CI_EXTERNAL_PULL_REQUEST_SOURCE_REPOSITORY")
+        target = env.get("CI_EXTERNAL_PULL_REQUEST_TARGET_REPOSITORY")
     protected = env.get("CI_COMMIT_REF_PROTECTED")
     return CIContext(
         platform="gitlab",
         sha=env.get("CI_COMMIT_SHA") or None,
         ref=tag
         or env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME")
+        or env.get("CI_EXTERNAL_PULL_REQUEST_SOURCE_BRANCH_NAME")
         or env.get("CI_COMMIT_REF_NAME")
         or None,
         ref_type="tag" if tag else "branch",
@@ -119,6 +129,8 @@ class GitlabPlatform(Platform):
         self.api = api or GitlabApi(self.env)
         #: deployment id -> the id of the job that created it (GitLab keeps those read-only).
         self._deployables: dict[int, int] = {}
+        #: deployment id -> its record job's name: that job redeploys nothing when retried.
+        self._recorded: dict[int, str] = {}
         self._seen: set[int] = set()
         self._dotenv: dict[str, str] = {}
 
@@ -132,6 +144,8 @@ class GitlabPlatform(Platform):
         self._seen.add(int(raw["id"]))
         if deployable.get("id"):
             self._deployables[int(raw["id"])] = int(deployable["id"])
+            if _RECORD_JOB.match(str(deployable.get("name") or "")):
+                self._recorded[int(raw["id"])] = str(deployable["name"])
         return Deployment(
             id=int(raw["id"]),
             environment=(raw.get("environment") or {}).get("name") or environment,
@@ -369,7 +383,7 @@ class GitlabPlatform(Platform):
 
     def rollback_artifact(self, target: Deployment) -> str | None:
         """The target's digest or version; else its deploy job, which a retry redeploys."""
-        job = self._deployables.get(target.id)
+        job = None if target.id in self._recorded else self._deployables.get(target.id)
         return target.digest or target.version or (f"deploy job {job}" if job else None)
 
     def rollback(self, environment: str, target: Deployment) -> str:
@@ -390,17 +404,23 @@ class GitlabPlatform(Platform):
                 _READ_DEPLOYMENTS,
                 lambda c: self.api.project(c).deployments.get(target.id).asdict(),
             )
-            job = int((raw.get("deployable") or {}).get("id") or 0) or None
+            self._deployment(raw, environment)
+            job = self._deployables.get(target.id)
         self._write_dotenv(
             {
                 "RELEASEGATE_ROLLBACK_TO": target.sha,
-                **({"RELEASEGATE_ROLLBACK_JOB": str(job)} if job else {}),
+                **({"RELEASEGATE_ROLLBACK_JOB": str(job)} if job and target.id not in self._recorded
+                   else {}),
             }
         )
         where = f"roll back {environment} to {target.sha[:12]}"
         if job is None:
-            return (f"{where}: deployment {target.id} has no job to retry; run your deploy job "
-                    "(or the rollback job) for that commit")
+            return (f"{where}: deployment {target.id} has no job to retry; redeploy that "
+                    "commit with your own job (RELEASEGATE_ROLLBACK_TO)")
+        if target.id in self._recorded:
+            return (f"{where}: not retried: job {job} ({self._recorded[target.id]}) only recorded "
+                    "that deployment (the record template); redeploy that commit with the tool "
+                    "that deployed it, then record it")
         if not self.api.has_private_token:
             return (
                 f"{where}: retry job {job}; not done because {PRIVATE_TOKEN} is not set "
@@ -481,7 +501,7 @@ class GitlabPlatform(Platform):
         ``pull``, for ``cache:policy``). A merge request pipeline only ever gets ``pull``.
         """
         if "cache-key" in values:
-            values = cache_outputs(values, merge_request=bool(self.env.get("CI_MERGE_REQUEST_IID")))
+            values = cache_outputs(values, merge_request=merge_request_pipeline(self.env))
         self._write_dotenv({output_variable(k): str(v) for k, v in values.items()})
 
 

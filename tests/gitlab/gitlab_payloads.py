@@ -108,8 +108,10 @@ def deployment(
     approvals: list[dict[str, Any]] | None = None,
     created_at: str = "2026-03-01T09:00:00.000Z",
     updated_at: str = "2026-03-01T09:05:00.000Z",
+    job_name: str | None = None,
 ) -> dict[str, Any]:
-    """A deployment as listed or fetched; ``approvals`` (Premium) only on the single GET."""
+    """A deployment as listed or fetched; ``approvals`` (Premium) only on the single GET;
+    its job is ``deploy-<environment>`` unless ``job_name`` says otherwise."""
     body: dict[str, Any] = {
         "id": deployment_id,
         "iid": deployment_id - 40,
@@ -123,7 +125,7 @@ def deployment(
         "deployable": None,
     }
     if job_id is not None:
-        body["deployable"] = job(job_id, f"deploy-{environment}", status, sha=sha, stage="deploy")
+        body["deployable"] = job(job_id, job_name or f"deploy-{environment}", status, sha=sha, stage="deploy")
         body["deployable"]["tag"] = tag
     if approvals is not None:
         body["pending_approval_count"] = 0

@@ -235,6 +235,29 @@ def test_rollback_retries_the_job_of_the_target_with_the_access_token(
     )
 
 
+def test_a_deployment_the_record_template_made_is_never_retried_as_a_rollback(
+    http_fake: HttpFake, make_platform: Platforms, tmp_path: Path
+) -> None:
+    """The record template's job only records a deployment made outside GitLab: retrying it
+    would record the old commit as deployed again and redeploy nothing."""
+    http_fake.expect("GET", f"{API}/deployments", query=LIST, headers=PRIVATE_AUTH).respond(
+        200, [deployment(81, "success", job_id=930, job_name="releasegate-record"),
+              deployment(80, "success", sha=SHA_OLD, job_id=880, job_name="prod-record")])
+    platform = make_platform(RELEASEGATE_GITLAB_TOKEN=PRIVATE_TOKEN)
+
+    target = platform.rollback_target("production")
+    assert target is not None and target.id == 80
+    assert platform.rollback_artifact(target) is None  # the drill asks for a version or digest
+    said = platform.rollback("production", target)
+
+    assert said == (
+        f"roll back production to {SHA_OLD[:12]}: not retried: job 880 (prod-record) only "
+        "recorded that deployment (the record template); redeploy that commit with the tool that "
+        "deployed it, then record it")
+    assert not any(r.method == "POST" for r in http_fake.requests)
+    assert (tmp_path / "releasegate.env").read_text() == f"RELEASEGATE_ROLLBACK_TO={SHA_OLD}\n"
+
+
 def test_rollback_with_only_the_job_token_names_the_target_and_the_missing_token(
     http_fake: HttpFake, make_platform: Platforms, tmp_path: Path
 ) -> None:

@@ -234,8 +234,16 @@ def test_hostile_string_inputs_stay_data(
     assert f"$(touch {marker}) `touch {marker}`" in _log(repo, "releasegate-promote")
 
 
+#: (prometheus-url, deployed-at, pipeline variables: True defines them)
+@pytest.mark.parametrize(("url", "at", "defined"), [
+    ("{url}", "{at}", False),
+    ("$PROM_URL", "$DEPLOYED_AT", True),
+    ("${PROM_URL}", "${DEPLOYED_AT}", True),
+    ("$PROM_URL", "{at}", False),  # a typo'd or unset variable: never the policy's address instead
+], ids=["literal", "variables", "braced-variables", "undefined-variable"])
 def test_analyze_runs_the_gate_against_the_real_prometheus(
-    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, prometheus
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, prometheus, url: str,
+    at: str, defined: bool,
 ) -> None:  # type: ignore[no-untyped-def]
     begin = rollout_start()
     server = prometheus(checkout_series(begin, "bad"))
@@ -262,17 +270,23 @@ def test_analyze_runs_the_gate_against_the_real_prometheus(
                   environment: production
                   gate: canary-health
                   once: true
-                  deployed-at: "{int(begin + synth.HISTORY)}"
-                  prometheus-url: {server.url}
+                  deployed-at: "{at.replace("{at}", str(int(begin + synth.HISTORY)))}"
+                  prometheus-url: "{url.replace("{url}", server.url)}"
             """,
                 "releasegate-analyze",
             ),
         },
     )
+    variables = [f"PROM_URL={server.url}", f"DEPLOYED_AT={int(begin + synth.HISTORY)}"] if defined else []
 
-    result = _run(gitlab_ci_local, repo)
+    result = _run(gitlab_ci_local, repo, *variables)
 
     out = result.stdout + result.stderr
+    if url == "$PROM_URL" and not defined:
+        assert result.returncode == 1, out
+        assert "outcome=error kind=analyze" in _log(repo, "announce")
+        assert "prometheus-url: $PROM_URL is not defined in this pipeline" in _log(repo, "releasegate-analyze")
+        return
     assert result.returncode == 1, out
     assert "outcome=fail kind=analysis" in _log(repo, "announce")
     suite = ET.parse(_artifact(repo, "releasegate-analyze", "releasegate-junit.xml")).getroot()
@@ -513,6 +527,44 @@ def test_a_failing_canary_gate_sets_weight_0_and_fails_the_job(
     assert _failures(repo, "releasegate-canary") == {
         "metric error-rate": "error-rate failed 1 > failure_limit 0: value 0.2 > 0.05 "
                              "(observed 0.2, expected not > 0.05)"}
+
+
+def test_a_failing_canary_with_the_token_retries_the_last_good_deploy_job(
+    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, prometheus
+) -> None:  # type: ignore[no-untyped-def]
+    """GitLab's rollback after a canary: weight 0, then the last good deployment's job retried;
+    the deploy job's deployment of the bad commit is never written to (GitLab answers 403)."""
+    server = prometheus([])
+    repo, sha, weights = _canary_repo(tmp_path, http_fake, pipeline("""\
+        stages: [deploy, after]
+        include:
+          - local: templates/canary.yml
+            inputs: {environment: production}
+        announce:
+          stage: after
+          needs: [releasegate-canary]
+          when: always
+          script:
+            - echo "outcome=$RELEASEGATE_OUTCOME to=$RELEASEGATE_ROLLBACK_TO retry=$RELEASEGATE_ROLLBACK_RETRY"
+        """), gates=", gates: [canary-health]", prometheus=server.url)
+    listed = [payloads.deployment(77, "success", sha=sha, job_id=501),
+              payloads.deployment(70, "success", sha=payloads.SHA_OLD, job_id=500)]
+    http_fake.deployments_by_jobs(77, 70)  # type: ignore[attr-defined]
+    listing = http_fake.expect("GET", f"{API}/deployments", headers={"PRIVATE-TOKEN": PRIVATE_TOKEN},
+                               query={"environment": "production", "order_by": "id", "sort": "desc",
+                                      "per_page": "100"})
+    for _ in range(3):
+        listing.respond(200, listed)
+    http_fake.expect("POST", f"{API}/jobs/500/retry", headers={"PRIVATE-TOKEN": PRIVATE_TOKEN}).respond(
+        201, payloads.job(951, "deploy-production", "pending", sha=payloads.SHA_OLD, stage="deploy"))
+
+    result = _run(gitlab_ci_local, repo, f"RELEASEGATE_GITLAB_TOKEN={PRIVATE_TOKEN}")
+
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert weights.read_text().split() == ["10", "0"]
+    assert f"outcome=rollback to={payloads.SHA_OLD} retry=951" in _log(repo, "announce")
+    assert not any(r.method == "PUT" for r in http_fake.requests)
 
 
 WATCH_POLICY = """\

@@ -92,8 +92,23 @@ def test_context_of_a_branch_pipeline(ci_env: dict[str, str]) -> None:
             True,
             True,
         ),
+        (  # a GitHub pull request of a project using CI/CD for external repositories
+            {
+                "CI_PIPELINE_SOURCE": "external_pull_request_event",
+                "CI_EXTERNAL_PULL_REQUEST_IID": "7",
+                "CI_EXTERNAL_PULL_REQUEST_SOURCE_BRANCH_NAME": "feature",
+                "CI_EXTERNAL_PULL_REQUEST_SOURCE_REPOSITORY": "mallory/app",
+                "CI_EXTERNAL_PULL_REQUEST_TARGET_REPOSITORY": "acme/app",
+                "CI_COMMIT_REF_NAME": "feature",
+            },
+            "feature",
+            "branch",
+            True,
+            True,
+            True,
+        ),
     ],
-    ids=["tag", "merge-request", "fork"],
+    ids=["tag", "merge-request", "fork", "external-pull-request"],
 )
 def test_context_of_tags_merge_requests_and_forks(
     ci_env: dict[str, str],
@@ -188,11 +203,18 @@ _CACHE = {"cache-key": "deps-linux-pip-3f2a", "cache-save": "true", "cache-write
                            '"project-path":[".cache/pip"],"fallback-key":"deps-linux-pip-latest"}]'}
 
 
-@pytest.mark.parametrize(("mr", "policy"), [(None, "pull-push"), ("12", "pull")])
+@pytest.mark.parametrize(("pipeline", "policy"), [
+    ({}, "pull-push"),
+    ({"CI_MERGE_REQUEST_IID": "12"}, "pull"),
+    # doc/ci/ci_cd_for_external_repos: a GitHub pull request's pipeline has no merge request
+    # IID, only CI_EXTERNAL_PULL_REQUEST_IID; it is a merge request all the same
+    ({"CI_PIPELINE_SOURCE": "external_pull_request_event", "CI_EXTERNAL_PULL_REQUEST_IID": "7"},
+     "pull"),
+], ids=["branch", "merge-request", "external-pull-request"])
 def test_cache_outputs_are_gitlab_shaped_and_merge_requests_only_pull(
-    make_platform: Platforms, tmp_path: Path, mr: str | None, policy: str
+    make_platform: Platforms, tmp_path: Path, pipeline: dict[str, str], policy: str
 ) -> None:
-    make_platform(CI_MERGE_REQUEST_IID=mr).publish_outputs(dict(_CACHE))
+    make_platform(**pipeline).publish_outputs(dict(_CACHE))
 
     text = (tmp_path / "releasegate.env").read_text()
     assert text.splitlines()[:4] == [

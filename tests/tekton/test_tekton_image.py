@@ -35,6 +35,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.peer("buildah")]
 DOCKERFILE = ROOT / "adapters" / "tekton" / "Dockerfile"
 TASK_FILE = ROOT / "adapters" / "tekton" / "releasegate.yaml"
 EXAMPLE = ROOT / "examples" / "checkout"
+GITLAB_TEMPLATES = ROOT / "adapters" / "gitlab" / "templates"
 CACHE_DIR = CACHE / "tekton"
 PACKAGES = "python3,python3-venv,python3-pip,ca-certificates"
 #: This machine reaches PyPI through a proxy whose CA only the host trusts; the stand-in base
@@ -210,6 +211,37 @@ def test_the_image_holds_releasegate_all(built: Built) -> None:
     )  # fmt: skip
     assert code == 0, out
     assert re.fullmatch(r"\d+\.\d+\.\d+\n", out), out
+
+
+def test_the_gitlab_job_command_runs_in_the_image_its_templates_name(built: Built) -> None:
+    """The GitLab templates run ``releasegate-gitlab`` in this image, tagged with the component's
+    version: the command is on PATH, answers the version the tag names, and reaches python-gitlab
+    (a GitLab that does not answer is exit 4 with its evidence, not a missing module)."""
+    for template in sorted(GITLAB_TEMPLATES.glob("*.yml")):
+        spec = yaml.safe_load(template.read_text().split("\n---\n")[0])["spec"]
+        assert spec["inputs"]["image"]["default"] == f"{releasegate.IMAGE}:{releasegate.__version__}"
+    code, out = _inside(built, "/bin/sh", "-c", "releasegate-gitlab --version")
+    assert code == 0, out
+    assert out.startswith(f"releasegate {releasegate.__version__} (pluggy ")
+
+    work = built.rootfs / "tmp" / "gitlab"
+    shutil.copytree(EXAMPLE, work)
+    os.chown(work, USER, USER)
+    job = {  # a promote job's variables, as the template and the runner set them
+        "GITLAB_CI": "true", "CI_SERVER_URL": "http://127.0.0.1:9",
+        "CI_API_V4_URL": "http://127.0.0.1:9/api/v4", "CI_PROJECT_ID": "42",
+        "CI_PROJECT_PATH": "acme/app", "CI_COMMIT_SHA": "a" * 40, "CI_COMMIT_REF_NAME": "main",
+        "CI_COMMIT_REF_PROTECTED": "true", "CI_DEFAULT_BRANCH": "main", "CI_JOB_TOKEN": "token",
+        "RELEASEGATE_GITLAB_COMMAND": "promote", "RELEASEGATE_TO": "staging",
+        "RELEASEGATE_GITLAB_DOTENV": "releasegate.env",
+        "RELEASEGATE_GITLAB_JUNIT": "releasegate-junit.xml",
+    }
+    code, out = _inside(built, "/bin/sh", "-c", "releasegate-gitlab", cwd="/tmp/gitlab", env=job)
+    assert code == 4, out
+    assert "not installed" not in out and "ModuleNotFoundError" not in out, out
+    assert "Traceback" not in out and "127.0.0.1:9" in out, out
+    dotenv = (work / "releasegate.env").read_text()
+    assert "RELEASEGATE_OUTCOME=error" in dotenv and "RELEASEGATE_EXIT_CODE=4" in dotenv, dotenv
 
 
 @pytest.mark.peer("prometheus")

@@ -42,7 +42,6 @@ FINISHED = frozenset({"success", "failure", "error", "inactive"})
 #: its ``needs:`` failed concludes ``skipped``).
 CHECK_PASSED = frozenset({"success"})
 CHECK_AS_IS = frozenset({"neutral", "skipped"})
-GOOD_OUTCOMES = frozenset({"allow", "pass", "continue", "promote", "clean"})
 
 
 class GitHubActionsPlatform(Platform):
@@ -355,18 +354,18 @@ class GitHubActionsPlatform(Platform):
     def conclusion(self, outcome: str) -> str:
         """The check run's conclusion: ``failure`` only for an outcome that fails the step.
 
-        With ``fail-on`` given, an outcome it lists is ``failure``, any other ``success`` when
-        it is good, else ``neutral`` (so ``fail-on: none`` never posts a red check); without
-        it, the CLI's exit codes decide: good is ``success``, inconclusive ``neutral``.
+        The step's exit code comes from the one outcome table and ``fail-on``
+        (:func:`releasegate.outcomes.exit_code`): exit 0 is ``success`` when the outcome is good,
+        else ``neutral`` (so ``fail-on: none`` never posts a red check); inconclusive's own exit
+        3 is ``neutral``; any other failing exit is ``failure``.
         """
-        fail_on = self.env.get("RELEASEGATE_FAIL_ON", "").strip()
-        if fail_on:
-            failing = {o.strip() for o in fail_on.split(",") if o.strip()}
-            if outcome in failing:
-                return "failure"
-            return "success" if outcome in GOOD_OUTCOMES else "neutral"
-        return ("success" if outcome in GOOD_OUTCOMES
-                else "neutral" if outcome == "inconclusive" else "failure")
+        from releasegate.errors import EXIT_INCONCLUSIVE
+        from releasegate.outcomes import exit_code, is_good, parse_fail_on
+
+        code = exit_code(outcome, parse_fail_on(self.env.get("RELEASEGATE_FAIL_ON")))
+        if code == 0:
+            return "success" if is_good(outcome) else "neutral"
+        return "neutral" if code == EXIT_INCONCLUSIVE else "failure"
 
     def publish_outputs(self, values: dict[str, str]) -> None:
         named = {key.replace("_", "-"): str(value) for key, value in values.items()}

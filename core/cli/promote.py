@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from releasegate.cli.common import Context, env_default
+from releasegate.cli.common import Context, env_default, env_flag
 from releasegate.errors import EvidenceError, PlatformError, UsageError
 
 
@@ -25,16 +25,17 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mappi
         description="Evaluate every requirement of ENV for a commit and print the decision; "
         "exit 0 when allowed, 1 when blocked. Without --dry-run an allowed promotion is "
         "recorded as 'promoting'; mark its end with `releasegate record`.")
-    parser.add_argument("--to", dest="environment", default=env_default(env, "to"),
-                        required=env_default(env, "to") is None, metavar="ENV",
-                        help="target environment [RELEASEGATE_TO]")
+    target = env_default(env, "to") or env_default(env, "environment")
+    parser.add_argument("--to", dest="environment", default=target, required=target is None,
+                        metavar="ENV", help="target environment [RELEASEGATE_TO, else "
+                        "RELEASEGATE_ENVIRONMENT]")
     parser.add_argument("--sha", default=env_default(env, "sha"),
                         help="commit (default: the CI commit, then git rev-parse HEAD) [RELEASEGATE_SHA]")
     parser.add_argument("--version", dest="artifact_version", default=env_default(env, "version"),
                         help="artifact version [RELEASEGATE_VERSION]")
     parser.add_argument("--digest", default=env_default(env, "digest"),
                         help="image digest, sha256:... [RELEASEGATE_DIGEST]")
-    parser.add_argument("--dry-run", action="store_true", default=_flag(env, "dry_run"),
+    parser.add_argument("--dry-run", action="store_true", default=env_flag(env, "dry_run"),
                         help="decide and print, record nothing [RELEASEGATE_DRY_RUN]")
     parser.add_argument("--break-glass", default=env_default(env, "break_glass"), metavar="REASON",
                         help="promote through a window or freeze, for this reason [RELEASEGATE_BREAK_GLASS]")
@@ -46,10 +47,6 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mappi
                         help="wait this long for `check:` validations whose check is still running "
                         "(a validation's own `wait:` may be longer) [RELEASEGATE_WAIT_FOR_CHECKS]")
     parser.set_defaults(handler=handle)
-
-
-def _flag(env: Mapping[str, str], option: str) -> bool:
-    return str(env_default(env, option, "")).lower() in ("1", "true", "yes", "on")
 
 
 def handle(args: argparse.Namespace, ctx: Context) -> int:
@@ -129,11 +126,12 @@ def _now(args: argparse.Namespace, ctx: Context) -> datetime:
         return ctx.now()
     if not args.dry_run:
         raise UsageError("--at decides as of another time and is allowed only with --dry-run")
+    from releasegate.instants import parse_instant
+
     try:
-        moment = datetime.fromisoformat(args.at.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--at {args.at}: not an ISO time such as 2026-03-30T10:00:00+02:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return parse_instant(args.at)
+    except ValueError as exc:
+        raise UsageError(f"--at: {exc}") from None
 
 
 def _drift(policy: Any, env: Any) -> Any:

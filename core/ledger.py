@@ -75,6 +75,10 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT NOT NULL
     );
     """,
+    # what a deployment rests on (records.Deployment.vouch); older rows vouch for nothing
+    """
+    ALTER TABLE deployments ADD COLUMN vouch TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -168,26 +172,30 @@ class Ledger:
         version: str | None = None,
         digest: str | None = None,
         actor: str | None = None,
+        vouch: str | None = None,
     ) -> Deployment:
-        """Add a deployment and return it."""
+        """Add a deployment and return it (``vouch``: see :class:`~releasegate.records.Deployment`)."""
         _check_status(status, DEPLOYMENT_STATUSES, "deployment")
         stamp = _ts(at)
         with self._write() as db:
             cursor = db.execute(
                 "INSERT INTO deployments (environment, sha, version, digest, status, actor,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (environment, sha, version, digest, status, actor, stamp, stamp),
+                " created_at, updated_at, vouch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (environment, sha, version, digest, status, actor, stamp, stamp, vouch),
             )
             row_id = cursor.lastrowid
         return self.deployment(int(row_id or 0))
 
-    def update_deployment(self, id: int, status: str, *, at: datetime) -> Deployment:
-        """Set a deployment's status (``success``, ``failure``, ``rolled_back``...)."""
+    def update_deployment(self, id: int, status: str, *, at: datetime,
+                          vouch: str | None = None) -> Deployment:
+        """Set a deployment's status (``success``, ``failure``, ``rolled_back``...), and its
+        ``vouch`` when given (a forced record); the vouch is kept otherwise."""
         _check_status(status, DEPLOYMENT_STATUSES, "deployment")
         with self._write() as db:
             cursor = db.execute(
-                "UPDATE deployments SET status = ?, updated_at = ? WHERE id = ?",
-                (status, _ts(at), id),
+                "UPDATE deployments SET status = ?, updated_at = ?, vouch = COALESCE(?, vouch)"
+                " WHERE id = ?",
+                (status, _ts(at), vouch, id),
             )
             if cursor.rowcount == 0:
                 raise UsageError(f"{self.path}: no deployment with id {id}")
@@ -283,13 +291,13 @@ class Ledger:
             )
 
 
-_DEPLOYMENT_COLUMNS = "id, environment, sha, version, digest, status, actor, created_at, updated_at"
+_DEPLOYMENT_COLUMNS = "id, environment, sha, version, digest, status, actor, created_at, updated_at, vouch"
 
 
 def _deployment(row: tuple[Any, ...]) -> Deployment:
     return Deployment(
         id=row[0], environment=row[1], sha=row[2], version=row[3], digest=row[4],
-        status=row[5], actor=row[6], created_at=_dt(row[7]), updated_at=_dt(row[8]),
+        status=row[5], actor=row[6], created_at=_dt(row[7]), updated_at=_dt(row[8]), vouch=row[9],
     )
 
 

@@ -22,7 +22,7 @@ from releasegate.adapters.gitlab.mr import merge_request_approvals, merge_reques
 from releasegate.errors import PlatformError, UsageError
 from releasegate.platform import CIContext, Platform
 from releasegate.plugins import hookimpl
-from releasegate.records import Approval, CheckRun, Deployment
+from releasegate.records import PLATFORM, Approval, CheckRun, Deployment
 
 if TYPE_CHECKING:
     from releasegate.ledger import Ledger
@@ -156,6 +156,9 @@ class GitlabPlatform(Platform):
             version=raw.get("ref") if deployable.get("tag") else None,
             actor=(raw.get("user") or {}).get("username"),
             url=deployable.get("web_url"),
+            # GitLab keeps no note on a deployment; it exists through a deploy job, an allowed
+            # promotion or a forced record (record refuses the rest), so GitLab vouches for it
+            vouch=PLATFORM,
         )
 
     def _raw_deployments(self, environment: str) -> list[dict[str, Any]]:
@@ -238,6 +241,49 @@ class GitlabPlatform(Platform):
             f"list the jobs of the pipelines of {sha[:12]}", _READ_JOBS, fetch, private=True
         )
 
+    def change_authors(self, sha: str) -> dict[str, str]:
+        """The commit's author (``CI_COMMIT_AUTHOR``, "Name <email>", for the pipeline's commit);
+        with ``RELEASEGATE_GITLAB_TOKEN`` also its author and committer from the API, and in a
+        merge request pipeline the merge request's author and its commits' authors."""
+        found: dict[str, str] = {}
+        if sha == self.env.get("CI_COMMIT_SHA") and self.env.get("CI_COMMIT_AUTHOR"):
+            name, _, rest = self.env["CI_COMMIT_AUTHOR"].partition("<")
+            for value in (name.strip(), rest.rstrip(">").strip()):
+                if value:
+                    found[value] = "commit author"
+        if not self.api.has_private_token:
+            return found
+        # https://docs.gitlab.com/api/commits/#get-a-single-commit
+        commit = self.api.call(
+            f"read commit {sha[:12]}",
+            _READ_JOBS,
+            lambda c: self.api.project(c).commits.get(sha).asdict(),
+            private=True,
+        )
+        people = [commit]
+        iid = self.env.get("CI_MERGE_REQUEST_IID")
+        if iid:
+            # https://docs.gitlab.com/api/merge_requests/#get-single-mr and
+            # https://docs.gitlab.com/api/merge_requests/#get-single-merge-request-commits
+            def read(c: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                request = self.api.project(c).mergerequests.get(iid)
+                return request.asdict(), [x.asdict() for x in request.commits(iterator=True)]
+
+            request, commits = self.api.call(
+                f"read merge request !{iid} and its commits", _READ_JOBS, read, private=True
+            )
+            author = (request.get("author") or {}).get("username")
+            if author:
+                found.setdefault(str(author), "merge request author")
+            people += commits
+        for item in people:
+            for key, role in (("author", "commit author"), ("committer", "committer")):
+                for field in ("name", "email"):
+                    value = item.get(f"{key}_{field}")
+                    if value:
+                        found.setdefault(str(value), role)
+        return found
+
     def team_members(self, team: str) -> tuple[str, ...] | None:
         """Members of the GitLab group ``team`` (``acme/release``), inherited ones included."""
         return self.api.call(
@@ -269,6 +315,7 @@ class GitlabPlatform(Platform):
         digest: str | None = None,
         production: bool = False,
         actor: str | None = None,
+        vouch: str | None = None,
     ) -> Deployment:
         """The deployment of ``sha`` that this gate follows, creating one only when none exists.
 
@@ -317,7 +364,9 @@ class GitlabPlatform(Platform):
         self._deployment(raw, deployment.environment)
         return deployment.id in self._deployables
 
-    def finish_deployment(self, deployment: Deployment, status: str) -> Deployment:
+    def finish_deployment(
+        self, deployment: Deployment, status: str, *, vouch: str | None = None
+    ) -> Deployment:
         """Set the deployment's status where GitLab allows it.
 
         GitLab refuses ``PUT /projects/:id/deployments/:id`` for a deployment a CI job created

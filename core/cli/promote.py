@@ -40,7 +40,9 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mappi
     parser.add_argument("--break-glass", default=env_default(env, "break_glass"), metavar="REASON",
                         help="promote through a window or freeze, for this reason [RELEASEGATE_BREAK_GLASS]")
     parser.add_argument("--author", default=env_default(env, "author"), metavar="NAME",
-                        help="who wrote the change (default: the CI actor) [RELEASEGATE_AUTHOR]")
+                        help="one more author of the change, who cannot approve it (the commit's author and "
+                        "committer, the pull/merge request's author and who triggered the run are "
+                        "excluded anyway) [RELEASEGATE_AUTHOR]")
     parser.add_argument("--at", default=env_default(env, "at"), metavar="TIME",
                         help="with --dry-run only: decide as of this ISO time [RELEASEGATE_AT]")
     parser.add_argument("--wait-for-checks", default=env_default(env, "wait_for_checks"), metavar="DURATION",
@@ -54,6 +56,7 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     from releasegate.model import Subject
     from releasegate.platform import require_sha
     from releasegate.promotion import evaluate_promotion, teams_of
+    from releasegate.records import ALLOWED
 
     policy = ctx.policy
     env = ctx.environment(args.environment, "--to")
@@ -96,14 +99,14 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         evidence=evidence, evidence_errors=errors, history=history,
         approvals=platform.approvals(env.name, sha) if env.requires.approvals else [],
         checks=_checks(args, ctx, policy, env, sha) if _needs_checks(policy, env) else [], now=now,
-        author=args.author or actor, break_glass=args.break_glass, actor=actor, teams=teams,
-        drift=drift,
+        author=args.author, break_glass=args.break_glass, actor=actor, teams=teams,
+        drift=drift, excluded=platform.change_authors(sha) if env.requires.approvals else {},
     )
     if decision.outcome == "allow" and not args.dry_run:
         try:
             deployment = platform.start_deployment(env.name, sha, version=args.artifact_version,
                                                    digest=args.digest, production=env.production,
-                                                   actor=actor)
+                                                   actor=actor, vouch=ALLOWED)
         except PlatformError as exc:
             # Allowed but not recorded: published as a block (nothing may deploy unrecorded),
             # so outputs and summary say why, and the run still ends as the platform error it is.

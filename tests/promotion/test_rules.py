@@ -77,7 +77,7 @@ LEADS = (ApprovalRule(count=1, group="leads"),)
         (["mallory"], {}, "fail", "1 more approval needed (mallory not in leads;"),
         (["carol"], {"teams": {"acme/release": ("carol", "dave")}}, "pass", "approved by carol"),
         (["carol"], {}, "fail", "team acme/release could not be resolved on this platform"),
-        (["alice"], {"author": "alice"}, "fail", "alice wrote the change and cannot approve it"),
+        (["alice"], {"author": "alice"}, "fail", "alice cannot approve their own change (alice: wrote the change)"),
     ],
 )
 def test_group_approvals(approvers: list[str], kwargs: dict, expected: str, why: str) -> None:

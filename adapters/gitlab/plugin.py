@@ -267,7 +267,7 @@ class GitlabPlatform(Platform):
             # https://docs.gitlab.com/api/merge_requests/#get-single-merge-request-commits
             def read(c: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
                 request = self.api.project(c).mergerequests.get(iid)
-                return request.asdict(), [x.asdict() for x in request.commits(iterator=True)]
+                return request.asdict(), [x.asdict() for x in request.commits()]
 
             request, commits = self.api.call(
                 f"read merge request !{iid} and its commits", _READ_JOBS, read, private=True

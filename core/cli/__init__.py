@@ -82,16 +82,23 @@ def build_parser(env: Mapping[str, str], command: str | None = None) -> argparse
 PRE = "before_command_"
 
 
-def _merge_shared(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Shared options given before the command count as if given after it (after wins)."""
-    from releasegate.cli.common import command_parser
+def _merge_shared(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                  args_list: Sequence[str]) -> None:
+    """Shared options given before the command count as if given after it; when an option is
+    given on both sides, the one after the command wins."""
+    from releasegate.cli.common import shared_parser
 
-    sub = command_parser(parser, args)
+    after = list(args_list)[list(args_list).index(args.command) + 1:]
+    flags = {action.dest: action.option_strings for action in shared_parser({})._actions}
     for name in [key for key in vars(args) if key.startswith(PRE)]:
         dest = name[len(PRE):]
         value = getattr(args, name)
         delattr(args, name)
-        if sub is None or getattr(args, dest, None) == sub.get_default(dest):
+        given_after = any(arg == flag or arg.startswith(flag + "=") for arg in after
+                          for flag in flags.get(dest, ()) if flag.startswith("--")) or \
+            any(arg.startswith(flag) for arg in after for flag in flags.get(dest, ())
+                if not flag.startswith("--"))
+        if not given_after:
             setattr(args, dest, value)
 
 
@@ -140,7 +147,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if not args.command:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
-        _merge_shared(parser, args)
+        _merge_shared(parser, args, args_list)
         validate_shared(parser, args, environ)
         ctx = Context(args, environ, **context)
         return int(args.handler(args, ctx))

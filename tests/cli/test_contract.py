@@ -238,7 +238,7 @@ def test_only_an_allowed_promotion_vouches_downstream(releasegate_cli, checkout:
     assert releasegate_cli("promote", "--to", "dev", "--sha", SHA).exit_code == 0
     assert releasegate_cli("record", "--env", "dev", "--sha", SHA, "--status", "success").exit_code == 0
     staging = releasegate_cli("promote", "--to", "staging", "--sha", SHA, "--dry-run")
-    assert f"PASS from dev" in staging.stdout and "FORCED" not in staging.stdout
+    assert "PASS from dev" in staging.stdout and "FORCED" not in staging.stdout
 
 
 def test_a_deployment_recorded_outside_the_gate_vouches_for_nothing(releasegate_cli,
@@ -280,3 +280,11 @@ def test_the_commit_author_committer_and_trigger_cannot_approve(releasegate_cli,
     assert "bob@example.com cannot approve their own change (bob@example.com: committer)" in rule["reason"]
     assert "zoe cannot approve their own change (zoe: triggered this run)" in rule["reason"]
     assert rule["details"]["excluded"]["alice"] == "alice: commit author"
+
+
+def test_the_readme_fail_on_example_is_what_the_cli_prints(releasegate_cli, checkout: Path) -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("```console\n$ releasegate promote --to production --fail-on blok\n", 1)[1]
+    expected = block.split("```", 1)[0]
+    result = releasegate_cli("promote", "--to", "production", "--fail-on", "blok")
+    assert result.stderr == expected

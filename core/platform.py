@@ -86,7 +86,7 @@ class Platform:
         lines = out.splitlines()
         roles = ("commit author", "commit author", "committer", "committer")
         found: dict[str, str] = {}
-        for value, role in zip(lines, roles):
+        for value, role in zip(lines, roles, strict=False):
             if value.strip():
                 found.setdefault(value.strip(), role)
         return found

@@ -96,17 +96,23 @@ def _dt(text: str) -> datetime:
 class Ledger:
     """A handle on one ledger file. Open it with :meth:`open`; close it with :meth:`close`."""
 
-    def __init__(self, connection: sqlite3.Connection, path: str) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: str, *, read_only: bool = False) -> None:
         self._db = connection
         self.path = path
+        self.read_only = read_only
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] = DEFAULT_PATH) -> Ledger:
+    def open(cls, path: str | os.PathLike[str] = DEFAULT_PATH, *, read_only: bool = False) -> Ledger:
         """Open (creating and migrating as needed) the ledger at ``path``.
 
+        :param read_only: for commands that only read (``history``): nothing is created,
+            locked or migrated on disk, so a ledger on a read-only mount or owned by another
+            user can be read; a missing ledger reads as empty. Writing then fails.
         :raises LedgerError: when the file cannot be created or is not a releasegate ledger.
         """
         location = Path(path)
+        if read_only:
+            return cls._open_read_only(location)
         try:
             location.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(location, timeout=30.0, isolation_level=None)
@@ -117,6 +123,29 @@ class Ledger:
             raise LedgerError(f"{location}: cannot open the ledger: {exc}") from exc
         ledger = cls(db, str(location))
         ledger._migrate()
+        return ledger
+
+    @classmethod
+    def _open_read_only(cls, location: Path) -> Ledger:
+        # A copy in memory: SQLite cannot open a WAL database read-only without writing its
+        # -shm file beside it, and an older ledger must be migrated to be read.
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        if location.exists():
+            try:
+                try:
+                    source = sqlite3.connect(f"{location.resolve().as_uri()}?mode=ro", uri=True)
+                    source.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                except sqlite3.Error:  # a read-only directory: no -shm can be made beside it
+                    source = sqlite3.connect(f"{location.resolve().as_uri()}?mode=ro&immutable=1",
+                                             uri=True)
+                with source:
+                    source.backup(memory)
+                source.close()
+            except sqlite3.Error as exc:
+                raise LedgerError(f"{location}: cannot read the ledger: {exc}") from exc
+        ledger = cls(memory, str(location))
+        ledger._migrate()
+        ledger.read_only = True
         return ledger
 
     def close(self) -> None:
@@ -130,6 +159,8 @@ class Ledger:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        if self.read_only:
+            raise LedgerError(f"{self.path}: the ledger was opened read-only")
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:

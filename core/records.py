@@ -58,14 +58,25 @@ class Deployment:
         return vouch[len(FORCED):] if vouch.startswith(FORCED) else None
 
 
+#: ``Approval.source`` of an approval the CI platform recorded (a deployment review...).
+VOUCHED = "platform"
+#: ``Approval.source`` of an approval in the local ledger: anyone can run ``approve --by NAME``.
+SELF_ASSERTED = "ledger"
+
+
 @dataclass(frozen=True)
 class Approval:
-    """One person's approval of one SHA for one environment."""
+    """One person's approval of one SHA for one environment.
+
+    :param source: ``platform`` when the CI platform vouches for who approved, ``ledger``
+        when it was recorded with ``approve --by NAME`` (self-asserted).
+    """
 
     environment: str
     sha: str
     approver: str
     created_at: datetime
+    source: str = SELF_ASSERTED
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from releasegate.adapters.github_actions import context, publish
 from releasegate.errors import PlatformError
 from releasegate.platform import CIContext, Platform
-from releasegate.records import FORCED, PLATFORM, Approval, CheckRun, Deployment
+from releasegate.records import FORCED, PLATFORM, VOUCHED, Approval, CheckRun, Deployment
 
 if TYPE_CHECKING:
     from releasegate.adapters.github_actions.api import GitHubAPI
@@ -197,7 +197,7 @@ class GitHubActionsPlatform(Platform):
             return []
         started = self.api.run_started_at(run_id)
         return [Approval(environment=environment, sha=sha, approver=str(r["user"]["login"]),
-                         created_at=started) for r in reviews if (r.get("user") or {}).get("login")]
+                         created_at=started, source=VOUCHED) for r in reviews if (r.get("user") or {}).get("login")]
 
     def change_authors(self, sha: str) -> dict[str, str]:
         """The commit's author and committer (GitHub logins, names, addresses); in a pull request

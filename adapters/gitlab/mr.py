@@ -18,7 +18,7 @@ from typing import Any
 
 from releasegate.adapters.gitlab.api import JOB_TOKEN, PRIVATE_TOKEN, GitlabApi
 from releasegate.errors import PlatformError
-from releasegate.records import Approval
+from releasegate.records import VOUCHED, Approval
 
 __all__ = ["merge_request_approvals", "merge_request_pipeline"]
 
@@ -89,7 +89,7 @@ def merge_request_approvals(api: GitlabApi, env: Mapping[str, str], environment:
     )
     when = _time(state.get("updated_at"))
     return [
-        Approval(environment, sha, item["user"]["username"], when)
+        Approval(environment, sha, item["user"]["username"], when, VOUCHED)
         for item in state.get("approved_by") or []
         if (item.get("user") or {}).get("username")
     ]

@@ -22,7 +22,7 @@ from releasegate.adapters.gitlab.mr import merge_request_approvals, merge_reques
 from releasegate.errors import PlatformError, UsageError
 from releasegate.platform import CIContext, Platform
 from releasegate.plugins import hookimpl
-from releasegate.records import PLATFORM, Approval, CheckRun, Deployment
+from releasegate.records import PLATFORM, VOUCHED, Approval, CheckRun, Deployment
 
 if TYPE_CHECKING:
     from releasegate.ledger import Ledger
@@ -203,6 +203,7 @@ class GitlabPlatform(Platform):
                             sha,
                             item["user"]["username"],
                             _time(item.get("created_at")),
+                            VOUCHED,
                         )
                     )
         if self.env.get("RELEASEGATE_GITLAB_MR_APPROVALS", "").lower() in ("1", "true", "yes", "on"):

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from releasegate.policy.model import Environment, Policy
 
 FORMATS = ("text", "json", "markdown", "junit")
+#: Commands that only read the ledger: they open it read-only (a read-only mount works).
+READ_ONLY = frozenset({"history"})
+
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 #: Shared options that take a value (used to find the command name among the arguments).
@@ -136,7 +139,8 @@ class Context:
         if self._ledger is None:
             from releasegate.ledger import Ledger
 
-            self._ledger = Ledger.open(self.args.ledger)
+            self._ledger = Ledger.open(self.args.ledger,
+                                       read_only=getattr(self.args, "command", None) in READ_ONLY)
         return self._ledger
 
     @cached_property

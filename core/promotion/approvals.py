@@ -20,7 +20,7 @@ from datetime import datetime
 from releasegate.durations import format_duration
 from releasegate.model import Requirement
 from releasegate.policy.model import ApprovalRule, Policy, Requires
-from releasegate.records import Approval
+from releasegate.records import VOUCHED, Approval
 
 __all__ = ["approval_requirements", "excluded_identities", "group_members", "teams_of"]
 
@@ -102,6 +102,10 @@ def approval_requirements(
         if who in barred and not requires.allow_self_approval:
             notes.append(f"{approval.approver} cannot approve their own change ({barred[who]})")
             continue
+        if requires.approvals_from == VOUCHED and approval.source != VOUCHED:
+            notes.append(f"{approval.approver}'s approval is self-asserted in the local ledger; "
+                         "approvals_from: platform counts only approvals the platform vouches for")
+            continue
         if requires.approvals_expire is not None:
             age = (now - approval.created_at).total_seconds()
             if age > requires.approvals_expire:
@@ -109,7 +113,7 @@ def approval_requirements(
                              f"({format_duration(age)} old, limit {format_duration(requires.approvals_expire)})")
                 continue
         valid[who] = approval
-    shown = {} if requires.allow_self_approval else {k: v for k, v in barred.items()}
+    shown = {} if requires.allow_self_approval else dict(barred)
     return [_rule(policy, rule, valid, notes, teams, shown) for rule in requires.approvals]
 
 
@@ -128,9 +132,14 @@ def _rule(policy: Policy, rule: ApprovalRule, valid: Mapping[str, Approval], not
             extra.append(f"{', '.join(outsiders)} not in {rule.group}")
         if unresolved:
             extra.append(f"team {', '.join(unresolved)} could not be resolved on this platform")
+    asserted = sorted(a.approver for a in valid.values() if a.approver in counted
+                      and a.source != VOUCHED)
+    if asserted:
+        extra.insert(0, f"SELF-ASSERTED: {', '.join(asserted)} only in the local ledger "
+                     "(`approve --by`), not vouched for by a platform")
     observed = f"{len(counted)}" + (f": {', '.join(counted)}" if counted else "")
     tail = f" ({'; '.join(extra)})" if extra else ""
-    details = {"approvers": counted, "excluded": dict(excluded)}
+    details = {"approvers": counted, "excluded": dict(excluded), "self_asserted": asserted}
     if len(counted) >= rule.count:
         return Requirement(name=name, status="pass", observed=observed, expected=expected,
                            reason=f"approved by {', '.join(counted)}{tail}", details=details)

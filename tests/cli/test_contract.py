@@ -288,3 +288,27 @@ def test_the_readme_fail_on_example_is_what_the_cli_prints(releasegate_cli, chec
     expected = block.split("```", 1)[0]
     result = releasegate_cli("promote", "--to", "production", "--fail-on", "blok")
     assert result.stderr == expected
+
+
+# -- approvals the ledger holds are self-asserted ------------------------------------------
+
+def test_approvals_from_platform_cannot_be_met_by_the_ledger(releasegate_cli, checkout: Path) -> None:
+    policy = (checkout / "releasegate.yml").read_text()
+    (checkout / "releasegate.yml").write_text(
+        policy.replace("      allow_self_approval: false\n",
+                       "      allow_self_approval: false\n      approvals_from: platform\n"))
+    assert releasegate_cli("check").exit_code == 0
+    releasegate_cli("approve", "--env", "production", "--sha", SHA, "--by", "bob")
+    decision = releasegate_cli("promote", "--to", "production", "--sha", SHA, "--dry-run")
+    assert ("bob's approval is self-asserted in the local ledger; approvals_from: platform counts only "
+            "approvals the platform vouches for") in decision.stdout
+    (checkout / "releasegate.yml").write_text(policy.replace(
+        "      allow_self_approval: false\n", "      allow_self_approval: false\n      approvals_from: plaform\n"))
+    bad = releasegate_cli("check")
+    assert bad.exit_code == 2 and "approvals_from" in bad.stderr
+
+
+def test_a_ledger_approval_is_shown_as_self_asserted(releasegate_cli, checkout: Path) -> None:
+    releasegate_cli("approve", "--env", "production", "--sha", SHA, "--by", "bob")
+    decision = releasegate_cli("promote", "--to", "production", "--sha", SHA, "--dry-run")
+    assert "SELF-ASSERTED: bob only in the local ledger" in decision.stdout

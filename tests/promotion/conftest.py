@@ -47,8 +47,8 @@ def deployment(env: str, status: str, *, sha: str = SHA, age: timedelta = timede
                       vouch=vouch)
 
 
-def approval(who: str, age: timedelta = timedelta(hours=1)) -> Approval:
-    return Approval("production", SHA, who, NOW - age)
+def approval(who: str, age: timedelta = timedelta(hours=1), source: str = "ledger") -> Approval:
+    return Approval("production", SHA, who, NOW - age, source)
 
 
 def coverage(percent: float, commits: tuple[str, ...] = ()) -> Evidence:

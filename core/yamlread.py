@@ -76,6 +76,11 @@ def _where(shown: str, line: int, column: int) -> str:
     return f"{shown}:{line}:{column}"
 
 
+def _at(shown: str, mark: Any) -> str:
+    """``file:line:col`` of a PyYAML mark (``file`` alone when there is none)."""
+    return shown if mark is None else _where(shown, mark.line + 1, mark.column + 1)
+
+
 def check_bounds(text: str, shown: str, limits: Limits) -> None:
     """Refuse, before anything is built, text over the size limit, with a NUL byte, nested too
     deep or with too many aliases (an event scan: no nodes are built, nothing recurses).
@@ -113,17 +118,15 @@ def _scan(loader: Any, shown: str, limits: Limits) -> bool:
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > limits.max_depth:
-                    mark = event.start_mark
-                    raise UsageError(f"{_where(shown, mark.line + 1, mark.column + 1)}: YAML nested "
-                                     f"deeper than the depth limit ({limits.max_depth})")
+                    raise UsageError(f"{_at(shown, event.start_mark)}: YAML nested deeper than the "
+                                     f"depth limit ({limits.max_depth})")
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
             elif isinstance(event, yaml.AliasEvent):
                 aliases += 1
                 if aliases > limits.max_aliases:
-                    mark = event.start_mark
-                    raise UsageError(f"{_where(shown, mark.line + 1, mark.column + 1)}: more YAML "
-                                     f"aliases than the alias limit ({limits.max_aliases})")
+                    raise UsageError(f"{_at(shown, event.start_mark)}: more YAML aliases than the "
+                                     f"alias limit ({limits.max_aliases})")
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         if "maximum nesting depth" in str(exc.problem) and mark is not None:  # libyaml's own limit

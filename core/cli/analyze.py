@@ -125,10 +125,11 @@ def find_gate(policy: Policy, name: str, where: str = "--gate") -> Gate:
 
 
 def build_provider(gate: Gate, args: argparse.Namespace, ctx: Context) -> Any:
-    """The gate's provider, with ``--prometheus-url`` and the token options winning."""
+    """The gate's provider, with ``--prometheus-url`` and the token options winning, built as
+    the hook spec says: ``cls(gate=..., session=None, sleep=...)``."""
     cls = provider_class(gate, ctx.hooks.providers())
     overrides = ProviderOverrides(args.prometheus_url, prometheus_token(args))
-    return cls(gate, overrides=overrides, sleep=ctx.sleep)
+    return cls(gate=overrides.apply(gate), session=None, sleep=ctx.sleep)
 
 
 def progress_line(text: str) -> None:

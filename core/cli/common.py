@@ -209,8 +209,8 @@ class Context:
 def validate_shared(parser: argparse.ArgumentParser, args: argparse.Namespace,
                     env: Mapping[str, str]) -> None:
     """Check what argparse leaves unchecked, before any command runs (so before any side effect):
-    environment defaults against the option's ``choices``, ``--fail-on``, and that ``--output``
-    can be written.
+    environment defaults against the option's ``choices``, ``--fail-on``,
+    ``RELEASEGATE_DISABLE_PLUGINS``, and that ``--output`` can be written.
 
     :raises UsageError: one line naming the option or variable.
     """
@@ -223,8 +223,10 @@ def validate_shared(parser: argparse.ArgumentParser, args: argparse.Namespace,
             option = action.option_strings[-1] if action.option_strings else action.dest
             raise UsageError(f"{env_name(option.lstrip('-'))}={value!r} (default of {option}): "
                              f"invalid choice; choose from {', '.join(map(str, action.choices))}")
-    fail_on = getattr(args, "fail_on", None)
-    parse_fail_on(fail_on, "--fail-on")
+    from releasegate.plugins.manager import blocked_plugins
+
+    blocked_plugins(env)
+    parse_fail_on(getattr(args, "fail_on", None), "--fail-on")
     output = getattr(args, "output", None)
     if output:
         import os

@@ -150,14 +150,10 @@ def _drift(policy: Any, env: Any) -> Any:
 
 
 def _readers(ctx: Context) -> dict[str, Any]:
-    """Built-in readers, and any a plugin registered (a plugin may add kinds, not replace ours)."""
-    from releasegate.evidence import READERS
-
-    table: dict[str, Any] = dict(READERS)
+    """The registered readers: the registry is the only source, built-in kinds included (a
+    plugin may add kinds, not replace ours: the registry refuses a second ``junit``)."""
     registry = ctx.hooks.readers()
-    for name in registry.names():
-        table.setdefault(name, registry.get(name))
-    return table
+    return {name: registry.get(name) for name in registry.names()}
 
 
 #: Seconds between two looks at checks still running.

@@ -51,8 +51,11 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mappi
                         help="the OS the cache is for (default: RUNNER_OS, else this machine's)")
     parser.add_argument("--root", default=env_default(env, "root", "."), metavar="DIR",
                         help="the repository checkout to scan (default: .)")
-    parser.add_argument("--directory", action="append", default=None, metavar="DIR",
-                        help="with per_directory: only the entries of DIR (repeatable)")
+    directories = env_default(env, "directory")
+    parser.add_argument("--directory", action="append", metavar="DIR",
+                        default=[d.strip() for d in directories.split(",") if d.strip()] if directories else None,
+                        help="with per_directory: only the entries of DIR (repeatable) "
+                        "[RELEASEGATE_DIRECTORY, comma-separated]")
     parser.add_argument("--docker-cache-size", default=env_default(env, "docker_cache_size"), metavar="SIZE",
                         help="measured BuildKit cache size (e.g. 7GB), preferred to size_estimate")
     parser.add_argument("--env", dest="environment", default=env_default(env, "environment"),

@@ -21,7 +21,9 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mappi
     record.add_argument("--sha", default=env_default(env, "sha"), help="commit (default: the CI commit)")
     record.add_argument("--version", dest="artifact_version", default=env_default(env, "version"))
     record.add_argument("--digest", default=env_default(env, "digest"), help="image digest")
-    record.add_argument("--status", required=True, choices=("promoting", "success", "failure", "rolled_back"))
+    record.add_argument("--status", required=env_default(env, "status") is None,
+                        default=env_default(env, "status"),
+                        choices=("promoting", "success", "failure", "rolled_back"))
     record.add_argument("--force", default=env_default(env, "force"), metavar="REASON",
                         help="record a promoting/success deployment that no allowed promotion "
                         "started, for this reason; every later decision relying on it shows it "
@@ -39,7 +41,8 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mappi
     history = subparsers.add_parser("history", parents=parents, help="list recorded deployments",
                                     description="List deployments, newest first.")
     add_env_option(history, env, required=False)
-    history.add_argument("--limit", type=int, default=50)
+    history.add_argument("--limit", type=int, default=env_default(env, "limit", 50),
+                         help="how many deployments (default 50) [RELEASEGATE_LIMIT]")
     history.set_defaults(handler=handle_history)
 
 

@@ -129,6 +129,8 @@ class Ledger:
     def _open_read_only(cls, location: Path) -> Ledger:
         # A copy in memory: SQLite cannot open a WAL database read-only without writing its
         # -shm file beside it, and an older ledger must be migrated to be read.
+        if not location.exists() and location.parent.exists() and not location.parent.is_dir():
+            raise LedgerError(f"{location}: cannot open the ledger: {location.parent} is not a directory")
         memory = sqlite3.connect(":memory:", isolation_level=None)
         if location.exists():
             try:

@@ -70,3 +70,26 @@ def test_in_a_pull_request_its_author_and_every_commits_author_are_excluded(
     assert "dave cannot approve their own change (dave: pull request author)" in only.reason
     assert "erin cannot approve their own change (erin: commit author in the pull request)" in only.reason
     assert only.details["excluded"]["octocat"] == "octocat: triggered this run"
+
+
+def test_what_a_github_deployment_rests_on() -> None:
+    """GitHub's own deployments (a job's ``environment:``) rest on GitHub's protection rules;
+    one releasegate created keeps its vouch in the payload, and a forced record its reason in
+    the status description, since a payload cannot change."""
+    from releasegate.adapters.github_actions.platform import _deployment
+
+    def data(payload: object) -> dict[str, object]:
+        return {"id": 7, "sha": SHA, "environment": "staging", "payload": payload, "creator": "octocat",
+                "created_at": NOW}
+
+    def status(description: str) -> dict[str, object]:
+        return {"state": "success", "description": description, "created_at": NOW, "url": None}
+
+    assert _deployment(data({}), status("deployed"), "staging").vouch == "platform"
+    assert _deployment(data({"releasegate": {"vouch": "allowed"}}), status("releasegate: success"),
+                       "staging").vouch == "allowed"
+    unvouched = _deployment(data({"releasegate": {}}), status("releasegate: success"), "staging")
+    assert (unvouched.vouch, unvouched.vouched) == (None, False)
+    forced = _deployment(data({"releasegate": {}}), status("releasegate: success (forced: INC-7 hotfix)"),
+                         "staging")
+    assert (forced.vouch, forced.forced, forced.vouched) == ("forced: INC-7 hotfix", "INC-7 hotfix", True)

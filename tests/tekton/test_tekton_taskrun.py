@@ -275,12 +275,15 @@ def test_a_provider_that_is_down_is_an_error_and_fail_on_can_stop_it(
     _gate_policy(source)
     params = {"command": "analyze", "gate": "canary-health", "args": "--once"}
 
-    relaxed = taskrun.run({**params, "fail-on": "error"}, {"source": source})
+    relaxed = taskrun.run({**params, "fail-on": ""}, {"source": source})
+    default = taskrun.run(params, {"source": source})  # fail-on: error, the Task's default
     strict = taskrun.run({**params, "fail-on": "fail,inconclusive,error"}, {"source": source})
 
     assert relaxed.succeeded
     assert relaxed.results["outcome"] == "error"
     assert "the provider failed: prometheus http://127.0.0.1:9" in relaxed.results["reason"]
+    assert not default.succeeded and default.exit_code == 4  # no decision: the run stops there
+    assert default.results["outcome"] == "error"
     assert not strict.succeeded
     assert strict.exit_code == 4
     assert strict.results["outcome"] == "error"

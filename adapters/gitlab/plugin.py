@@ -243,47 +243,10 @@ class GitlabPlatform(Platform):
         )
 
     def change_authors(self, sha: str) -> dict[str, str]:
-        """The commit's author (``CI_COMMIT_AUTHOR``, "Name <email>", for the pipeline's commit);
-        with ``RELEASEGATE_GITLAB_TOKEN`` also its author and committer from the API, and in a
-        merge request pipeline the merge request's author and its commits' authors."""
-        found: dict[str, str] = {}
-        if sha == self.env.get("CI_COMMIT_SHA") and self.env.get("CI_COMMIT_AUTHOR"):
-            name, _, rest = self.env["CI_COMMIT_AUTHOR"].partition("<")
-            for value in (name.strip(), rest.rstrip(">").strip()):
-                if value:
-                    found[value] = "commit author"
-        if not self.api.has_private_token:
-            return found
-        # https://docs.gitlab.com/api/commits/#get-a-single-commit
-        commit = self.api.call(
-            f"read commit {sha[:12]}",
-            _READ_JOBS,
-            lambda c: self.api.project(c).commits.get(sha).asdict(),
-            private=True,
-        )
-        people = [commit]
-        iid = self.env.get("CI_MERGE_REQUEST_IID")
-        if iid:
-            # https://docs.gitlab.com/api/merge_requests/#get-single-mr and
-            # https://docs.gitlab.com/api/merge_requests/#get-single-merge-request-commits
-            def read(c: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-                request = self.api.project(c).mergerequests.get(iid)
-                return request.asdict(), [x.asdict() for x in request.commits()]
+        """The commit's and merge request's authors (:func:`~releasegate.adapters.gitlab.mr.change_authors`)."""
+        from releasegate.adapters.gitlab.mr import change_authors
 
-            request, commits = self.api.call(
-                f"read merge request !{iid} and its commits", _READ_JOBS, read, private=True
-            )
-            author = (request.get("author") or {}).get("username")
-            if author:
-                found.setdefault(str(author), "merge request author")
-            people += commits
-        for item in people:
-            for key, role in (("author", "commit author"), ("committer", "committer")):
-                for field in ("name", "email"):
-                    value = item.get(f"{key}_{field}")
-                    if value:
-                        found.setdefault(str(value), role)
-        return found
+        return change_authors(self.api, self.env, sha)
 
     def team_members(self, team: str) -> tuple[str, ...] | None:
         """Members of the GitLab group ``team`` (``acme/release``), inherited ones included."""

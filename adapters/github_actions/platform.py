@@ -129,11 +129,13 @@ class GitHubActionsPlatform(Platform):
         for data in rows:
             record = _deployment(data, data["status"], environment)
             # GitHub made this job's deployment when the job started: it is the promotion
-            # under decision, not a rival one, until this run takes it over.
+            # under decision, not a rival one, until this run takes it over (a releasegate
+            # status on it says an earlier step of this job did: `record` then finds it).
             if (record.status == "promoting" and record.id not in self._adopted
                     and self._is_this_run(data["status"])):
                 self._own[environment] = data
-                continue
+                if not str((data["status"] or {}).get("description") or "").startswith("releasegate:"):
+                    continue
             found.append(record)
         return found
 

@@ -126,29 +126,3 @@ def test_the_fallback_lists_are_the_cache_packages_no_cache() -> None:
 
     assert dict(ARRAY_FALLBACK) == NO_CACHE
     assert set(ARRAY_FALLBACK) == ARRAY_RESULTS
-
-
-@pytest.mark.parametrize(("fail_on", "code", "message"), [
-    ("blok", 2, "releasegate: error: the fail-on param 'blok': unknown outcome 'blok'; known: allow, block, "),
-    ("none,block", 2, "'none' cannot be combined with other outcomes"),
-])
-def test_a_fail_on_typo_fails_the_step_before_the_command_runs(tmp_path: Path, fail_on: str, code: int,
-                                                               message: str) -> None:
-    import io
-
-    from releasegate.adapters.tekton.run import run
-
-    out, err = io.StringIO(), io.StringIO()
-    env = {"RELEASEGATE_COMMAND": "record", "RELEASEGATE_ARGS": "--env dev --sha abc --status failure",
-           "RELEASEGATE_FAIL_ON": fail_on, "RELEASEGATE_LEDGER": str(tmp_path / "l.db")}
-    assert run(env, stdout=out, stderr=err) == code
-    assert message in err.getvalue()
-    assert not (tmp_path / "l.db").exists()
-
-
-def test_fail_on_reaches_the_cli_and_empty_means_none() -> None:
-    from releasegate.adapters.tekton.run import command_env
-
-    assert command_env({"RELEASEGATE_FAIL_ON": ""})["RELEASEGATE_FAIL_ON"] == "none"
-    assert command_env({"RELEASEGATE_FAIL_ON": "block,error"})["RELEASEGATE_FAIL_ON"] == "block,error"
-    assert "RELEASEGATE_TO" not in command_env({"RELEASEGATE_ENVIRONMENT": "staging"})

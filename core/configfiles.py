@@ -69,7 +69,7 @@ def read_units(path: Path, shown: str, key: str) -> list[ConfigUnit]:
     fmt = file_format(path, shown)
     text = _text(path, shown)
     if fmt == "yaml":
-        from releasegate.configyaml import read_yaml
+        from releasegate.yamlread import read_yaml
 
         documents = read_yaml(text, shown)
     elif fmt == "json":

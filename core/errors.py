@@ -34,6 +34,13 @@ class UsageError(ReleasegateError):
     exit_code = EXIT_USAGE
 
 
+class RefusedError(ReleasegateError):
+    """A well-formed request that the rules refuse, e.g. recording a success the gate never
+    allowed (exit 1, as a block)."""
+
+    exit_code = EXIT_BLOCKED
+
+
 class PolicyError(ReleasegateError):
     """The policy file is invalid; carries every problem found, one per line (exit 2)."""
 

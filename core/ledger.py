@@ -75,6 +75,10 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT NOT NULL
     );
     """,
+    # what a deployment rests on (records.Deployment.vouch); older rows vouch for nothing
+    """
+    ALTER TABLE deployments ADD COLUMN vouch TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -92,17 +96,23 @@ def _dt(text: str) -> datetime:
 class Ledger:
     """A handle on one ledger file. Open it with :meth:`open`; close it with :meth:`close`."""
 
-    def __init__(self, connection: sqlite3.Connection, path: str) -> None:
+    def __init__(self, connection: sqlite3.Connection, path: str, *, read_only: bool = False) -> None:
         self._db = connection
         self.path = path
+        self.read_only = read_only
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] = DEFAULT_PATH) -> Ledger:
+    def open(cls, path: str | os.PathLike[str] = DEFAULT_PATH, *, read_only: bool = False) -> Ledger:
         """Open (creating and migrating as needed) the ledger at ``path``.
 
+        :param read_only: for commands that only read (``history``): nothing is created,
+            locked or migrated on disk, so a ledger on a read-only mount or owned by another
+            user can be read; a missing ledger reads as empty. Writing then fails.
         :raises LedgerError: when the file cannot be created or is not a releasegate ledger.
         """
         location = Path(path)
+        if read_only:
+            return cls._open_read_only(location)
         try:
             location.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(location, timeout=30.0, isolation_level=None)
@@ -113,6 +123,31 @@ class Ledger:
             raise LedgerError(f"{location}: cannot open the ledger: {exc}") from exc
         ledger = cls(db, str(location))
         ledger._migrate()
+        return ledger
+
+    @classmethod
+    def _open_read_only(cls, location: Path) -> Ledger:
+        # A copy in memory: SQLite cannot open a WAL database read-only without writing its
+        # -shm file beside it, and an older ledger must be migrated to be read.
+        if not location.exists() and location.parent.exists() and not location.parent.is_dir():
+            raise LedgerError(f"{location}: cannot open the ledger: {location.parent} is not a directory")
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        if location.exists():
+            try:
+                try:
+                    source = sqlite3.connect(f"{location.resolve().as_uri()}?mode=ro", uri=True)
+                    source.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                except sqlite3.Error:  # a read-only directory: no -shm can be made beside it
+                    source = sqlite3.connect(f"{location.resolve().as_uri()}?mode=ro&immutable=1",
+                                             uri=True)
+                with source:
+                    source.backup(memory)
+                source.close()
+            except sqlite3.Error as exc:
+                raise LedgerError(f"{location}: cannot read the ledger: {exc}") from exc
+        ledger = cls(memory, str(location))
+        ledger._migrate()
+        ledger.read_only = True
         return ledger
 
     def close(self) -> None:
@@ -126,6 +161,8 @@ class Ledger:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        if self.read_only:
+            raise LedgerError(f"{self.path}: the ledger was opened read-only")
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -168,26 +205,30 @@ class Ledger:
         version: str | None = None,
         digest: str | None = None,
         actor: str | None = None,
+        vouch: str | None = None,
     ) -> Deployment:
-        """Add a deployment and return it."""
+        """Add a deployment and return it (``vouch``: see :class:`~releasegate.records.Deployment`)."""
         _check_status(status, DEPLOYMENT_STATUSES, "deployment")
         stamp = _ts(at)
         with self._write() as db:
             cursor = db.execute(
                 "INSERT INTO deployments (environment, sha, version, digest, status, actor,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (environment, sha, version, digest, status, actor, stamp, stamp),
+                " created_at, updated_at, vouch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (environment, sha, version, digest, status, actor, stamp, stamp, vouch),
             )
             row_id = cursor.lastrowid
         return self.deployment(int(row_id or 0))
 
-    def update_deployment(self, id: int, status: str, *, at: datetime) -> Deployment:
-        """Set a deployment's status (``success``, ``failure``, ``rolled_back``...)."""
+    def update_deployment(self, id: int, status: str, *, at: datetime,
+                          vouch: str | None = None) -> Deployment:
+        """Set a deployment's status (``success``, ``failure``, ``rolled_back``...), and its
+        ``vouch`` when given (a forced record); the vouch is kept otherwise."""
         _check_status(status, DEPLOYMENT_STATUSES, "deployment")
         with self._write() as db:
             cursor = db.execute(
-                "UPDATE deployments SET status = ?, updated_at = ? WHERE id = ?",
-                (status, _ts(at), id),
+                "UPDATE deployments SET status = ?, updated_at = ?, vouch = COALESCE(?, vouch)"
+                " WHERE id = ?",
+                (status, _ts(at), vouch, id),
             )
             if cursor.rowcount == 0:
                 raise UsageError(f"{self.path}: no deployment with id {id}")
@@ -283,13 +324,13 @@ class Ledger:
             )
 
 
-_DEPLOYMENT_COLUMNS = "id, environment, sha, version, digest, status, actor, created_at, updated_at"
+_DEPLOYMENT_COLUMNS = "id, environment, sha, version, digest, status, actor, created_at, updated_at, vouch"
 
 
 def _deployment(row: tuple[Any, ...]) -> Deployment:
     return Deployment(
         id=row[0], environment=row[1], sha=row[2], version=row[3], digest=row[4],
-        status=row[5], actor=row[6], created_at=_dt(row[7]), updated_at=_dt(row[8]),
+        status=row[5], actor=row[6], created_at=_dt(row[7]), updated_at=_dt(row[8]), vouch=row[9],
     )
 
 

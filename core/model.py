@@ -73,7 +73,8 @@ class Decision:
 
     :param kind: ``promotion``, ``analysis``, ``canary``, ``watch``, ``drift``, ``drill``, ``check``.
     :param outcome: one of the outcomes of that kind (``allow``/``block``, ``pass``/``fail``/
-        ``inconclusive``, ``continue``/``promote``/``rollback``).
+        ``inconclusive``, ``continue``/``promote``/``rollback``), or ``error`` when the provider
+        or the platform failed and nothing was decided (see ``releasegate.outcomes``).
     :param reason: the decision in one sentence.
     :param policy_sha256: hash of the policy file the decision was made under.
     :param break_glass: the reason given with ``--break-glass``, shown loudly by every renderer.
@@ -97,10 +98,13 @@ class Decision:
     @property
     def exit_code(self) -> int:
         """The process exit code for this decision (see ``releasegate.errors``)."""
-        from releasegate.errors import EXIT_BLOCKED, EXIT_INCONCLUSIVE, EXIT_OK
+        from releasegate.outcomes import exit_code
 
-        if self.outcome in ("allow", "pass", "continue", "promote", "clean"):
-            return EXIT_OK
-        if self.outcome == "inconclusive":
-            return EXIT_INCONCLUSIVE
-        return EXIT_BLOCKED
+        return exit_code(self.outcome)
+
+    @property
+    def good(self) -> bool:
+        """Whether the outcome lets the release go on (see ``releasegate.outcomes``)."""
+        from releasegate.outcomes import is_good
+
+        return is_good(self.outcome)

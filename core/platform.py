@@ -76,18 +76,38 @@ class Platform:
     def checks(self, sha: str) -> list[CheckRun]:
         return self.ledger.checks(sha)
 
+    def change_authors(self, sha: str) -> dict[str, str]:
+        """Who wrote the change ``sha``, to why they count (``commit author``, ``committer``,
+        ``pull request author``...): they cannot approve it. Locally the commit's author and
+        committer from git, by name and e-mail address; empty when git does not know ``sha``."""
+        out = _git("show", "-s", "--format=%an%n%ae%n%cn%n%ce", sha, "--")
+        if not out:
+            return {}
+        lines = out.splitlines()
+        roles = ("commit author", "commit author", "committer", "committer")
+        found: dict[str, str] = {}
+        for value, role in zip(lines, roles, strict=False):
+            if value.strip():
+                found.setdefault(value.strip(), role)
+        return found
+
     def team_members(self, team: str) -> tuple[str, ...] | None:
         """Members of a platform team (``org/name``), or ``None`` when the platform has no teams."""
         return None
 
     def start_deployment(self, environment: str, sha: str, *, version: str | None = None,
                          digest: str | None = None, production: bool = False,
-                         actor: str | None = None) -> Deployment:
+                         actor: str | None = None, vouch: str | None = None) -> Deployment:
+        """Record a ``promoting`` deployment; ``vouch`` says what it rests on (``allowed`` from an
+        allowed promotion, ``forced: REASON`` from ``record --force``, see
+        :class:`~releasegate.records.Deployment`)."""
         return self.ledger.record_deployment(environment, sha, "promoting", version=version,
-                                             digest=digest, actor=actor, at=self.now())
+                                             digest=digest, actor=actor, at=self.now(), vouch=vouch)
 
-    def finish_deployment(self, deployment: Deployment, status: str) -> Deployment:
-        return self.ledger.update_deployment(deployment.id, status, at=self.now())
+    def finish_deployment(self, deployment: Deployment, status: str, *,
+                          vouch: str | None = None) -> Deployment:
+        """Set ``deployment``'s status; ``vouch`` replaces what it rests on when given."""
+        return self.ledger.update_deployment(deployment.id, status, at=self.now(), vouch=vouch)
 
     def rollback_target(self, environment: str) -> Deployment | None:
         """The last successful deployment of ``environment`` other than the current one."""

@@ -217,16 +217,16 @@ def router_for(
 
     :param router: the policy's router, or ``None``.
     :param values: ``service`` and ``env``.
-    :param registry: routers added by plugins; the builtins are always known.
+    :param registry: the plugin registry of routers, the only source of routers, built-in ones
+        included; without one, only the built-ins are known (library use).
     :raises releasegate.errors.PolicyError: for an unknown router kind.
     """
     router = router or Router()
-    if registry is not None and router.kind in registry:
-        cls = registry.get(router.kind)
-    elif router.kind in _BUILTIN:
-        cls = _BUILTIN[router.kind]
+    table = dict(_BUILTIN) if registry is None else {n: registry.get(n) for n in registry.names()}
+    if router.kind in table:
+        cls = table[router.kind]
     else:
-        known = sorted({*_BUILTIN, *(registry.names() if registry is not None else [])})
+        known = sorted(table)
         raise PolicyError(
             [
                 f"strategy.canary.router.kind: unknown router {router.kind!r} (known: {', '.join(known)})"

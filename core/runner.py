@@ -197,8 +197,8 @@ def analysis_decision(
 ) -> Decision:
     """The Decision for a finished analysis (pure).
 
-    Outcome ``pass``/``fail``/``inconclusive``; the reason is the gate's last reason, or
-    the provider failure that prevented a decision.
+    Outcome ``pass``/``fail``/``inconclusive``, or ``error`` when a provider failure
+    prevented a decision; the reason is the gate's last reason, or that failure.
     """
     if run.verdict is None:
         reason = f"gate {run.gate.name}: no interval was analysed"
@@ -215,7 +215,7 @@ def analysis_decision(
         outputs["provider-error"] = "true"
     return Decision(
         kind=kind,
-        outcome=run.outcome,
+        outcome="error" if run.provider_failure and run.outcome != "fail" else run.outcome,
         reason=reason,
         subject=subject,
         time=time,

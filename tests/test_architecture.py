@@ -13,7 +13,7 @@ CORE = Path(__file__).resolve().parents[1] / "core"
 PURE = [
     "model.py", "records.py", "durations.py", "criteria.py", "windows.py", "canary.py",
     "analysis", "promotion", "drift", "render", "policy/model.py", "policy/build.py",
-    "policy/validate.py", "policy/yamlmarks.py",
+    "policy/validate.py", "yamlread.py", "outcomes.py", "instants.py",
     "cache/ecosystems.py", "cache/keys.py", "cache/plan.py", "cache/trust.py", "cache/tools.py",
     "cache/render_ci.py", "cache/render_tools.py",
 ]
@@ -25,7 +25,7 @@ FORBIDDEN = {
     "pluggy", "github", "gitlab", "threading", "concurrent",
     "releasegate.ledger", "releasegate.platform", "releasegate.plugins", "releasegate.providers",
     "releasegate.cli", "releasegate.adapters", "releasegate.collect", "releasegate.runner",
-    "releasegate.evidence", "releasegate.configfiles", "releasegate.configyaml", "releasegate.cache.scan",
+    "releasegate.evidence", "releasegate.configfiles", "releasegate.cache.scan",
 }
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from releasegate.errors import LedgerError, UsageError
-from releasegate.ledger import SCHEMA_VERSION, Ledger
+from releasegate.ledger import MIGRATIONS, SCHEMA_VERSION, Ledger
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 
@@ -113,3 +113,57 @@ def test_twenty_processes_recording_at_once_lose_nothing(tmp_path: Path) -> None
         assert {d.status for d in deployments} == {"success"}
         assert len({d.sha for d in deployments}) == 200
         assert sum(len(ledger.approvals("production", d.sha)) for d in deployments) == 200
+
+
+def test_history_reads_a_ledger_on_a_read_only_location(tmp_path, releasegate_cli) -> None:
+    import os
+    import stat
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    path = folder / "ledger.db"
+    with Ledger.open(path) as ledger:
+        ledger.record_deployment("staging", "a" * 40, "success", at=datetime(2026, 3, 2, tzinfo=timezone.utc))
+    for leftover in folder.glob("ledger.db-*"):
+        leftover.unlink()
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    folder.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        result = releasegate_cli("history", "--ledger", str(path), "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        assert '"status": "success"' in result.stdout
+        with Ledger.open(path, read_only=True) as ledger:
+            assert [d.environment for d in ledger.deployments()] == ["staging"]
+            with pytest.raises(LedgerError, match="opened read-only"):
+                ledger.approve("staging", "a" * 40, "bob", at=datetime(2026, 3, 2, tzinfo=timezone.utc))
+    finally:
+        folder.chmod(stat.S_IRWXU)
+        path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    # the ledger itself was not written (SQLite's -shm beside it appears only where the
+    # directory is writable, e.g. when the suite runs as root)
+    assert path.stat().st_mtime_ns == before["ledger.db"]
+    assert os.access(path, os.R_OK)
+
+
+def test_history_of_a_missing_ledger_creates_nothing(tmp_path, releasegate_cli) -> None:
+    result = releasegate_cli("history", "--ledger", str(tmp_path / "none" / "ledger.db"))
+    assert (result.exit_code, result.stdout) == (0, "no deployments recorded\n")
+    assert not (tmp_path / "none").exists()
+
+
+def test_an_older_ledger_is_read_without_being_migrated(tmp_path) -> None:
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    for statement in MIGRATIONS[0].split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute("INSERT INTO deployments (environment, sha, status, created_at, updated_at)"
+               " VALUES ('dev', 'abc', 'success', '2026-03-02T00:00:00+00:00', '2026-03-02T00:00:00+00:00')")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with Ledger.open(path, read_only=True) as ledger:
+        (only,) = ledger.deployments()
+        assert (only.environment, only.vouch, only.vouched) == ("dev", None, False)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 1

@@ -123,7 +123,7 @@ def test_a_server_stopped_mid_analysis_is_a_provider_failure_never_a_pass(rollou
     assert len(lines) == 3 + THRESHOLD_GATE.error_limit + 1
     assert "provider error: prometheus " in lines[-1] and "Connection refused" in lines[-1]
     decision = analysis_decision(result, subject=Subject(), time=None)  # type: ignore[arg-type]
-    assert decision.outcome == "inconclusive"
+    assert decision.outcome == "error"  # no decision: exit 4, never a pass
     assert decision.reason.startswith(
         "gate canary-health: no decision, the provider failed: prometheus "
     )

@@ -286,6 +286,36 @@ class GitHubAPI:
 
         return self.call(f"GET {path}", "actions: read", read)
 
+    def commit_authors(self, sha: str) -> list[tuple[str, str]]:
+        """``(who, role)`` of a commit: the GitHub logins of its author and committer when GitHub
+        links them to accounts, and the names and e-mail addresses git recorded.
+
+        ``GET /repos/{owner}/{repo}/commits/{ref}``
+        (https://docs.github.com/en/rest/commits/commits#get-a-commit).
+        """
+        path = f"{self.prefix}/commits/{sha}"
+
+        def read() -> list[tuple[str, str]]:
+            _, data = self.client.requester.requestJsonAndCheck("GET", f"{self.base_url}{path}")
+            return _people(data or {})
+
+        return self.call(f"GET {path}", "contents: read", read)
+
+    def pull_request_commit_authors(self, number: int) -> list[tuple[str, str]]:
+        """``(who, role)`` of every commit of a pull request (GitHub lists up to 250).
+
+        ``GET /repos/{owner}/{repo}/pulls/{pull_number}/commits``
+        (https://docs.github.com/en/rest/pulls/pulls#list-commits-on-a-pull-request).
+        """
+        path = f"{self.prefix}/pulls/{number}/commits"
+
+        def read() -> list[tuple[str, str]]:
+            _, data = self.client.requester.requestJsonAndCheck(
+                "GET", f"{self.base_url}{path}", parameters={"per_page": 100})
+            return [person for commit in data or [] for person in _people(commit)]
+
+        return self.call(f"GET {path}", "pull-requests: read", read)
+
     def run_started_at(self, run_id: int) -> datetime:
         """When the workflow run (this attempt) started."""
         path = f"{self.prefix}/actions/runs/{run_id}"
@@ -335,6 +365,20 @@ class GitHubAPI:
         self.call(f"POST {self.prefix}/check-runs", "checks: write",
                   lambda: self.repo.create_check_run(name=name, head_sha=sha, status="completed",
                                                      conclusion=conclusion, output=output, **extra))
+
+
+def _people(commit: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Author and committer of a commit object of the REST API, by login, name and address."""
+    found: list[tuple[str, str]] = []
+    git = commit.get("commit") if isinstance(commit.get("commit"), Mapping) else {}
+    for key, role in (("author", "commit author"), ("committer", "committer")):
+        account = commit.get(key)
+        if isinstance(account, Mapping) and account.get("login"):
+            found.append((str(account["login"]), role))
+        recorded = git.get(key) if isinstance(git, Mapping) else None
+        if isinstance(recorded, Mapping):
+            found += [(str(recorded[f]), role) for f in ("name", "email") if recorded.get(f)]
+    return found
 
 
 def _aware(moment: datetime) -> datetime:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from releasegate.adapters.github_actions import context, publish
 from releasegate.errors import PlatformError
 from releasegate.platform import CIContext, Platform
-from releasegate.records import Approval, CheckRun, Deployment
+from releasegate.records import FORCED, PLATFORM, VOUCHED, Approval, CheckRun, Deployment
 
 if TYPE_CHECKING:
     from releasegate.adapters.github_actions.api import GitHubAPI
@@ -42,7 +42,6 @@ FINISHED = frozenset({"success", "failure", "error", "inactive"})
 #: its ``needs:`` failed concludes ``skipped``).
 CHECK_PASSED = frozenset({"success"})
 CHECK_AS_IS = frozenset({"neutral", "skipped"})
-GOOD_OUTCOMES = frozenset({"allow", "pass", "continue", "promote", "clean"})
 
 
 class GitHubActionsPlatform(Platform):
@@ -130,11 +129,13 @@ class GitHubActionsPlatform(Platform):
         for data in rows:
             record = _deployment(data, data["status"], environment)
             # GitHub made this job's deployment when the job started: it is the promotion
-            # under decision, not a rival one, until this run takes it over.
+            # under decision, not a rival one, until this run takes it over (a releasegate
+            # status on it says an earlier step of this job did: `record` then finds it).
             if (record.status == "promoting" and record.id not in self._adopted
                     and self._is_this_run(data["status"])):
                 self._own[environment] = data
-                continue
+                if not str((data["status"] or {}).get("description") or "").startswith("releasegate:"):
+                    continue
             found.append(record)
         return found
 
@@ -198,7 +199,24 @@ class GitHubActionsPlatform(Platform):
             return []
         started = self.api.run_started_at(run_id)
         return [Approval(environment=environment, sha=sha, approver=str(r["user"]["login"]),
-                         created_at=started) for r in reviews if (r.get("user") or {}).get("login")]
+                         created_at=started, source=VOUCHED) for r in reviews if (r.get("user") or {}).get("login")]
+
+    def change_authors(self, sha: str) -> dict[str, str]:
+        """The commit's author and committer (GitHub logins, names, addresses); in a pull request
+        run, also the pull request's author (from the event) and its commits' authors."""
+        found: dict[str, str] = {}
+        event = context.read_event(self.env)
+        pull = event.get("pull_request") if self._context.pull_request else None
+        if isinstance(pull, dict):
+            login = (pull.get("user") or {}).get("login")
+            if login:
+                found[str(login)] = "pull request author"
+            if isinstance(pull.get("number"), int):
+                for who, role in self.api.pull_request_commit_authors(pull["number"]):
+                    found.setdefault(who, f"{role} in the pull request")
+        for who, role in self.api.commit_authors(sha):
+            found.setdefault(who, role)
+        return found
 
     def team_members(self, team: str) -> tuple[str, ...] | None:
         """Members of ``org/slug``; ``None`` when the token may not read the team."""
@@ -268,12 +286,13 @@ class GitHubActionsPlatform(Platform):
 
     def start_deployment(self, environment: str, sha: str, *, version: str | None = None,
                          digest: str | None = None, production: bool = False,
-                         actor: str | None = None) -> Deployment:
-        """Record a promotion: this job's own deployment of ``sha`` if it has one, else a new one."""
+                         actor: str | None = None, vouch: str | None = None) -> Deployment:
+        """Record a promotion: this job's own deployment of ``sha`` if it has one, else a new one
+        whose payload keeps ``vouch`` (GitHub's own deployments read back as ``platform``)."""
         own = self._own.get(environment)
         if own is None or own["sha"] != sha:
-            payload = {"releasegate": {k: v for k, v in (("version", version), ("digest", digest))
-                                       if v}}
+            payload = {"releasegate": {k: v for k, v in (("version", version), ("digest", digest),
+                                                         ("vouch", vouch)) if v}}
             own = self.api.create_deployment(sha, environment, production=production,
                                              description=f"releasegate: promote {sha[:12]}",
                                              payload=payload)
@@ -284,15 +303,18 @@ class GitHubActionsPlatform(Platform):
                                         environment_url=self.env.get("RELEASEGATE_ENVIRONMENT_URL") or None)
         return _deployment(own, status, environment)
 
-    def finish_deployment(self, deployment: Deployment, status: str) -> Deployment:
+    def finish_deployment(self, deployment: Deployment, status: str, *,
+                          vouch: str | None = None) -> Deployment:
         description = f"releasegate: {ROLLED_BACK}" if status == "rolled_back" else f"releasegate: {status}"
+        if vouch and vouch.startswith(FORCED):  # a payload cannot change; the status keeps it
+            description = f"{description} ({vouch})"[:140]  # GitHub's limit on descriptions
         self.api.create_status(deployment.id, TO_GITHUB[status], description=description,
                                target_url=self._context.run_url, environment=deployment.environment)
         now = self.now()
         return Deployment(id=deployment.id, environment=deployment.environment, sha=deployment.sha,
                           status=status, created_at=deployment.created_at, updated_at=now,
                           version=deployment.version, digest=deployment.digest, actor=deployment.actor,
-                          url=self._context.run_url)
+                          url=self._context.run_url, vouch=vouch or deployment.vouch)
 
     def rollback(self, environment: str, target: Deployment) -> str:
         """Create a deployment of ``target``'s commit; the user's ``deployment`` workflow ships it."""
@@ -355,18 +377,18 @@ class GitHubActionsPlatform(Platform):
     def conclusion(self, outcome: str) -> str:
         """The check run's conclusion: ``failure`` only for an outcome that fails the step.
 
-        With ``fail-on`` given, an outcome it lists is ``failure``, any other ``success`` when
-        it is good, else ``neutral`` (so ``fail-on: none`` never posts a red check); without
-        it, the CLI's exit codes decide: good is ``success``, inconclusive ``neutral``.
+        The step's exit code comes from the one outcome table and ``fail-on``
+        (:func:`releasegate.outcomes.exit_code`): exit 0 is ``success`` when the outcome is good,
+        else ``neutral`` (so ``fail-on: none`` never posts a red check); inconclusive's own exit
+        3 is ``neutral``; any other failing exit is ``failure``.
         """
-        fail_on = self.env.get("RELEASEGATE_FAIL_ON", "").strip()
-        if fail_on:
-            failing = {o.strip() for o in fail_on.split(",") if o.strip()}
-            if outcome in failing:
-                return "failure"
-            return "success" if outcome in GOOD_OUTCOMES else "neutral"
-        return ("success" if outcome in GOOD_OUTCOMES
-                else "neutral" if outcome == "inconclusive" else "failure")
+        from releasegate.errors import EXIT_INCONCLUSIVE
+        from releasegate.outcomes import exit_code, is_good, parse_fail_on
+
+        code = exit_code(outcome, parse_fail_on(self.env.get("RELEASEGATE_FAIL_ON")))
+        if code == 0:
+            return "success" if is_good(outcome) else "neutral"
+        return "neutral" if code == EXIT_INCONCLUSIVE else "failure"
 
     def publish_outputs(self, values: dict[str, str]) -> None:
         named = {key.replace("_", "-"): str(value) for key, value in values.items()}
@@ -437,12 +459,18 @@ def _deployment(data: Mapping[str, Any], status: Mapping[str, Any] | None,
     payload = data["payload"] if isinstance(data["payload"], dict) else {}
     raw = payload.get("releasegate")
     ours = raw if isinstance(raw, dict) else {}
+    # GitHub's own deployment (a job's environment:) rests on GitHub's protection rules; one
+    # releasegate created rests on what its payload or a forced status says
+    vouch = ours.get("vouch") if isinstance(raw, dict) else PLATFORM
+    forced = (status or {}).get("description") or ""
+    if f"({FORCED}" in forced:
+        vouch = forced[forced.index(f"({FORCED}") + 1:].removesuffix(")")
     return Deployment(
         id=data["id"], environment=data["environment"] or environment, sha=data["sha"], status=state,
         created_at=data["created_at"],
         updated_at=status["created_at"] if status is not None else data["created_at"],
         version=ours.get("version"), digest=ours.get("digest"), actor=data["creator"],
-        url=status["url"] if status is not None else None,
+        url=status["url"] if status is not None else None, vouch=vouch if isinstance(vouch, str) else None,
     )
 
 

@@ -153,13 +153,15 @@ def locate_requirements(decision: Decision) -> Decision:
 
     if not decision.policy_path or all(r.location for r in decision.requirements):
         return decision
+    from releasegate.errors import ReleasegateError
+
     try:
-        from releasegate.policy.yamlmarks import YamlReader
+        from releasegate.yamlread import YamlReader
 
         with open(decision.policy_path, encoding="utf-8-sig") as handle:
-            reader = YamlReader({})
+            reader = YamlReader({}, decision.policy_path)
             data = reader.read(handle.read())
-    except (OSError, ValueError, ImportError):
+    except (OSError, ValueError, ImportError, ReleasegateError):
         return decision
     if not isinstance(data, dict):
         return decision

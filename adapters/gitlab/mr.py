@@ -18,9 +18,9 @@ from typing import Any
 
 from releasegate.adapters.gitlab.api import JOB_TOKEN, PRIVATE_TOKEN, GitlabApi
 from releasegate.errors import PlatformError
-from releasegate.records import Approval
+from releasegate.records import VOUCHED, Approval
 
-__all__ = ["merge_request_approvals", "merge_request_pipeline"]
+__all__ = ["change_authors", "merge_request_approvals", "merge_request_pipeline"]
 
 _READ = "the read_api scope and the Reporter role"
 
@@ -89,7 +89,51 @@ def merge_request_approvals(api: GitlabApi, env: Mapping[str, str], environment:
     )
     when = _time(state.get("updated_at"))
     return [
-        Approval(environment, sha, item["user"]["username"], when)
+        Approval(environment, sha, item["user"]["username"], when, VOUCHED)
         for item in state.get("approved_by") or []
         if (item.get("user") or {}).get("username")
     ]
+
+
+def change_authors(api: GitlabApi, env: Mapping[str, str], sha: str) -> dict[str, str]:
+    """The commit's author (``CI_COMMIT_AUTHOR``, "Name <email>", for the pipeline's commit);
+    with ``RELEASEGATE_GITLAB_TOKEN`` also its author and committer from the API, and in a
+    merge request pipeline the merge request's author and its commits' authors."""
+    found: dict[str, str] = {}
+    if sha == env.get("CI_COMMIT_SHA") and env.get("CI_COMMIT_AUTHOR"):
+        name, _, rest = env["CI_COMMIT_AUTHOR"].partition("<")
+        for value in (name.strip(), rest.rstrip(">").strip()):
+            if value:
+                found[value] = "commit author"
+    if not api.has_private_token:
+        return found
+    # https://docs.gitlab.com/api/commits/#get-a-single-commit
+    commit = api.call(
+        f"read commit {sha[:12]}",
+        _READ,
+        lambda c: api.project(c).commits.get(sha).asdict(),
+        private=True,
+    )
+    people = [commit]
+    iid = env.get("CI_MERGE_REQUEST_IID")
+    if iid:
+        # https://docs.gitlab.com/api/merge_requests/#get-single-mr and
+        # https://docs.gitlab.com/api/merge_requests/#get-single-merge-request-commits
+        def read(c: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+            request = api.project(c).mergerequests.get(iid)
+            return request.asdict(), [x.asdict() for x in request.commits()]
+
+        request, commits = api.call(
+            f"read merge request !{iid} and its commits", _READ, read, private=True
+        )
+        author = (request.get("author") or {}).get("username")
+        if author:
+            found.setdefault(str(author), "merge request author")
+        people += commits
+    for item in people:
+        for key, role in (("author", "commit author"), ("committer", "committer")):
+            for field in ("name", "email"):
+                value = item.get(f"{key}_{field}")
+                if value:
+                    found.setdefault(str(value), role)
+    return found

@@ -22,7 +22,7 @@ from releasegate.adapters.gitlab.mr import merge_request_approvals, merge_reques
 from releasegate.errors import PlatformError, UsageError
 from releasegate.platform import CIContext, Platform
 from releasegate.plugins import hookimpl
-from releasegate.records import Approval, CheckRun, Deployment
+from releasegate.records import PLATFORM, VOUCHED, Approval, CheckRun, Deployment
 
 if TYPE_CHECKING:
     from releasegate.ledger import Ledger
@@ -156,6 +156,9 @@ class GitlabPlatform(Platform):
             version=raw.get("ref") if deployable.get("tag") else None,
             actor=(raw.get("user") or {}).get("username"),
             url=deployable.get("web_url"),
+            # GitLab keeps no note on a deployment; it exists through a deploy job, an allowed
+            # promotion or a forced record (record refuses the rest), so GitLab vouches for it
+            vouch=PLATFORM,
         )
 
     def _raw_deployments(self, environment: str) -> list[dict[str, Any]]:
@@ -200,6 +203,7 @@ class GitlabPlatform(Platform):
                             sha,
                             item["user"]["username"],
                             _time(item.get("created_at")),
+                            VOUCHED,
                         )
                     )
         if self.env.get("RELEASEGATE_GITLAB_MR_APPROVALS", "").lower() in ("1", "true", "yes", "on"):
@@ -238,6 +242,12 @@ class GitlabPlatform(Platform):
             f"list the jobs of the pipelines of {sha[:12]}", _READ_JOBS, fetch, private=True
         )
 
+    def change_authors(self, sha: str) -> dict[str, str]:
+        """The commit's and merge request's authors (:func:`~releasegate.adapters.gitlab.mr.change_authors`)."""
+        from releasegate.adapters.gitlab.mr import change_authors
+
+        return change_authors(self.api, self.env, sha)
+
     def team_members(self, team: str) -> tuple[str, ...] | None:
         """Members of the GitLab group ``team`` (``acme/release``), inherited ones included."""
         return self.api.call(
@@ -269,6 +279,7 @@ class GitlabPlatform(Platform):
         digest: str | None = None,
         production: bool = False,
         actor: str | None = None,
+        vouch: str | None = None,
     ) -> Deployment:
         """The deployment of ``sha`` that this gate follows, creating one only when none exists.
 
@@ -317,7 +328,9 @@ class GitlabPlatform(Platform):
         self._deployment(raw, deployment.environment)
         return deployment.id in self._deployables
 
-    def finish_deployment(self, deployment: Deployment, status: str) -> Deployment:
+    def finish_deployment(
+        self, deployment: Deployment, status: str, *, vouch: str | None = None
+    ) -> Deployment:
         """Set the deployment's status where GitLab allows it.
 
         GitLab refuses ``PUT /projects/:id/deployments/:id`` for a deployment a CI job created

@@ -54,6 +54,16 @@ def build_parser(env: Mapping[str, str], command: str | None = None) -> argparse
     parser = _Parser(prog="releasegate", description="Promotion rules, build-cache configuration "
                      "and rollback gates from one policy file, releasegate.yml.")
     parser.add_argument("--version", action="store_true", help="print versions and exit")
+    for action in shared_parser(env)._actions:
+        if action.option_strings and action.dest != "help":
+            # the same options before the command name, kept apart and merged in _merge_shared
+            kwargs: dict[str, Any] = {"dest": PRE + action.dest, "default": argparse.SUPPRESS,
+                                      "help": argparse.SUPPRESS}
+            if action.nargs == 0:
+                kwargs["action"] = "store_true"
+            else:
+                kwargs.update(metavar=action.metavar, choices=action.choices)
+            parser.add_argument(*action.option_strings, **kwargs)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     parents = [shared_parser(env)]
     wanted = COMMANDS[command][0] if command in COMMANDS else None
@@ -68,6 +78,45 @@ def build_parser(env: Mapping[str, str], command: str | None = None) -> argparse
     return parser
 
 
+#: Prefix of the destinations of shared options given before the command name.
+PRE = "before_command_"
+
+
+def _merge_shared(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                  args_list: Sequence[str]) -> None:
+    """Shared options given before the command count as if given after it; when an option is
+    given on both sides, the one after the command wins."""
+    from releasegate.cli.common import shared_parser
+
+    after = list(args_list)[list(args_list).index(args.command) + 1:]
+    flags = {action.dest: action.option_strings for action in shared_parser({})._actions}
+    for name in [key for key in vars(args) if key.startswith(PRE)]:
+        dest = name[len(PRE):]
+        value = getattr(args, name)
+        delattr(args, name)
+        given_after = any(arg == flag or arg.startswith(flag + "=") for arg in after
+                          for flag in flags.get(dest, ()) if flag.startswith("--")) or \
+            any(arg.startswith(flag) for arg in after for flag in flags.get(dest, ())
+                if not flag.startswith("--"))
+        if not given_after:
+            setattr(args, dest, value)
+
+
+def command_of(args_list: Sequence[str]) -> str | None:
+    """The command name among the arguments, skipping shared options and their values."""
+    from releasegate.cli.common import SHARED_VALUE_OPTIONS
+
+    skip = False
+    for arg in args_list:
+        if skip:
+            skip = False
+        elif arg in SHARED_VALUE_OPTIONS:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
 def _version_text(env: Mapping[str, str]) -> str:
     import pluggy
 
@@ -80,15 +129,14 @@ def _version_text(env: Mapping[str, str]) -> str:
 
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None, **context: Any) -> int:
     """Run one command; returns the exit code (0 pass, 1 blocked, 2 usage, 3 inconclusive, 4 failure)."""
-    from releasegate.cli.common import Context
+    from releasegate.cli.common import TRUE_WORDS, Context, validate_shared
 
     environ = dict(os.environ if env is None else env)
     args_list = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args_list or bool(environ.get("RELEASEGATE_DEBUG"))
+    debug = "--debug" in args_list or environ.get("RELEASEGATE_DEBUG", "").strip().lower() in TRUE_WORDS
     ctx = None
     try:
-        command = next((arg for arg in args_list if not arg.startswith("-")), None)
-        parser = build_parser(environ, command)
+        parser = build_parser(environ, command_of(args_list))
         try:
             args = parser.parse_args(args_list)
         except SystemExit as exc:  # --help, or a usage error already printed in one line
@@ -99,6 +147,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if not args.command:
             parser.print_help(sys.stderr)
             return EXIT_USAGE
+        _merge_shared(parser, args, args_list)
+        validate_shared(parser, args, environ)
         ctx = Context(args, environ, **context)
         return int(args.handler(args, ctx))
     except PolicyError as exc:

@@ -10,12 +10,11 @@ import argparse
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from typing import Any
 
 from releasegate.cli.common import Context, add_env_option, env_default, env_flag
 from releasegate.durations import DurationError, parse_duration
-from releasegate.errors import EXIT_PROVIDER, UsageError
+from releasegate.errors import UsageError
 from releasegate.model import Subject
 from releasegate.placeholders import check_gate_values
 from releasegate.policy.model import Gate, Policy
@@ -96,21 +95,16 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mappi
 
 
 def parse_time(text: str, option: str) -> float:
-    """Unix seconds from ``1767225600`` or ``2026-01-01T00:00:00Z``.
+    """Unix seconds from ``1767225600`` or ``2026-01-01T00:00:00Z`` (no zone means UTC).
 
     :raises releasegate.errors.UsageError: naming ``option`` when ``text`` is neither.
     """
+    from releasegate.instants import parse_instant
+
     try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"{option} {text!r}: give ISO 8601 (2026-01-01T09:30:00Z) or unix seconds") from None
-    if parsed.tzinfo is None:
-        raise UsageError(f"{option} {text!r}: add a time zone (Z or +01:00)")
-    return parsed.timestamp()
+        return parse_instant(text).timestamp()
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
 
 
 def duration(text: str, option: str) -> float:
@@ -131,10 +125,11 @@ def find_gate(policy: Policy, name: str, where: str = "--gate") -> Gate:
 
 
 def build_provider(gate: Gate, args: argparse.Namespace, ctx: Context) -> Any:
-    """The gate's provider, with ``--prometheus-url`` and the token options winning."""
+    """The gate's provider, with ``--prometheus-url`` and the token options winning, built as
+    the hook spec says: ``cls(gate=..., session=None, sleep=...)``."""
     cls = provider_class(gate, ctx.hooks.providers())
     overrides = ProviderOverrides(args.prometheus_url, prometheus_token(args))
-    return cls(gate, overrides=overrides, sleep=ctx.sleep)
+    return cls(gate=overrides.apply(gate), session=None, sleep=ctx.sleep)
 
 
 def progress_line(text: str) -> None:
@@ -199,5 +194,4 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     subject = Subject(environment=args.environment, sha=args.sha, gate=gate.name)
     decision = analysis_decision(run, subject=subject, time=ctx.now(), policy_sha256=policy.sha256,
                                  policy_path=policy.path)
-    code = ctx.emit(decision)
-    return EXIT_PROVIDER if run.provider_failure and not run.failed else code
+    return ctx.emit(decision)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from releasegate.cli.common import Context, env_default, shared_parser
+from releasegate.cli.common import Context, env_default, env_flag, shared_parser
 from releasegate.errors import UsageError
 
 FORMATS = ("text", "json", "yaml")
@@ -25,7 +25,7 @@ def _parents(env: Mapping[str, str]) -> list[argparse.ArgumentParser]:
         if action.dest == "format":
             given = env_default(env, "format", "text")
             action.choices = FORMATS
-            action.default = given if given in FORMATS else "text"
+            action.default = given  # an unknown one is refused by validate_shared
             action.help = ("text: the target's native form; json: the whole plan with warnings "
                            "(and --explain); yaml: the target's output as YAML (default: text)")
     return [parent]
@@ -45,14 +45,17 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mappi
     parser.add_argument("--ref", default=env_default(env, "ref"), metavar="REF",
                         help="the ref to judge (main, refs/heads/main, refs/tags/v1, refs/pull/7/merge); "
                         "default: the CI platform's")
-    parser.add_argument("--explain", action="store_true", default=bool(env_default(env, "explain")),
+    parser.add_argument("--explain", action="store_true", default=env_flag(env, "explain"),
                         help="say which files fed each key and why writes are allowed or refused")
     parser.add_argument("--os", dest="os_name", choices=OSES, default=env_default(env, "os"),
                         help="the OS the cache is for (default: RUNNER_OS, else this machine's)")
     parser.add_argument("--root", default=env_default(env, "root", "."), metavar="DIR",
                         help="the repository checkout to scan (default: .)")
-    parser.add_argument("--directory", action="append", default=None, metavar="DIR",
-                        help="with per_directory: only the entries of DIR (repeatable)")
+    directories = env_default(env, "directory")
+    parser.add_argument("--directory", action="append", metavar="DIR",
+                        default=[d.strip() for d in directories.split(",") if d.strip()] if directories else None,
+                        help="with per_directory: only the entries of DIR (repeatable) "
+                        "[RELEASEGATE_DIRECTORY, comma-separated]")
     parser.add_argument("--docker-cache-size", default=env_default(env, "docker_cache_size"), metavar="SIZE",
                         help="measured BuildKit cache size (e.g. 7GB), preferred to size_estimate")
     parser.add_argument("--env", dest="environment", default=env_default(env, "environment"),

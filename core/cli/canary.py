@@ -25,7 +25,7 @@ from releasegate.canary import (
 from releasegate.cli.analyze import add_provider_options, find_gate, progress_line, run_gates
 from releasegate.cli.common import Context, add_env_option, env_default
 from releasegate.cli.watch import rollback_requirements
-from releasegate.errors import EXIT_PROVIDER, UsageError
+from releasegate.errors import UsageError
 from releasegate.model import Decision, Subject
 from releasegate.placeholders import check_gate_values
 from releasegate.platform import require_sha
@@ -118,9 +118,9 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
             return _rollback(ctx, policy, state, steps, runs)
         broken = [run for run in runs if run.provider_failure]
         if broken:
-            _emit(ctx, policy, state, steps, "inconclusive",
-                  f"step {index + 1}: no decision, the provider failed: {broken[0].provider_failure}", runs)
-            return EXIT_PROVIDER
+            return _emit(ctx, policy, state, steps, "error",
+                         f"step {index + 1}: no decision, the provider failed: "
+                         f"{broken[0].provider_failure}", runs)
         unsure = [run for run in runs if run.outcome != "pass"]
         if unsure:
             return _emit(ctx, policy, state, steps, "inconclusive",

@@ -6,14 +6,15 @@ import argparse
 from collections.abc import Mapping
 from typing import Any
 
-from releasegate.cli.common import Context
+from releasegate.cli.common import Context, env_flag
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
     parser = subparsers.add_parser("check", parents=parents, help="validate the policy file",
                                    description="Validate releasegate.yml against the schema and its "
                                    "cross-references; print every problem as file:line:col.")
-    parser.add_argument("--quiet", "-q", action="store_true", help="print nothing when valid")
+    parser.add_argument("--quiet", "-q", action="store_true", default=env_flag(env, "quiet"),
+                        help="print nothing when valid [RELEASEGATE_QUIET]")
     parser.set_defaults(handler=handle)
 
 

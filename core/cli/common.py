@@ -25,27 +25,44 @@ if TYPE_CHECKING:
     from releasegate.policy.model import Environment, Policy
 
 FORMATS = ("text", "json", "markdown", "junit")
+#: Commands that only read the ledger: they open it read-only (a read-only mount works).
+READ_ONLY = frozenset({"history"})
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+#: Shared options that take a value (used to find the command name among the arguments).
+SHARED_VALUE_OPTIONS = ("-c", "--config", "--ledger", "--format", "--output", "--fail-on")
+
+
+def env_name(option: str) -> str:
+    """``RELEASEGATE_<OPTION>``, dashes become underscores."""
+    return "RELEASEGATE_" + option.upper().replace("-", "_")
 
 
 def env_default(env: Mapping[str, str], option: str, default: Any = None) -> Any:
     """The ``RELEASEGATE_<OPTION>`` default of ``--option`` (dashes become underscores); an empty
-    variable is unset, so a CI template may map every input, empty ones included."""
-    value = env.get("RELEASEGATE_" + option.upper().replace("-", "_"))
-    return default if value in (None, "") else value
+    or blank variable is unset, so a CI template may map every input, empty ones included."""
+    value = env.get(env_name(option))
+    if value is None or not value.strip():
+        return default
+    return value
 
 
 def env_flag(env: Mapping[str, str], option: str) -> bool:
-    """The boolean ``RELEASEGATE_<OPTION>`` default of a switch: 1/true/yes/on or 0/false/no/off.
+    """A boolean ``RELEASEGATE_<OPTION>``: 1/true/yes/on or 0/false/no/off; empty is unset (false).
 
-    :raises UsageError: on any other value, naming the variable.
+    :raises UsageError: for any other value, naming the variable.
     """
-    value = str(env_default(env, option, "false")).strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
+    value = env_default(env, option)
+    if value is None:
         return False
-    name = "RELEASEGATE_" + option.upper().replace("-", "_")
-    raise UsageError(f"{name}={value!r}: expected true or false (1/0, yes/no, on/off)")
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise UsageError(f"{env_name(option)}={value!r}: not a boolean; use one of "
+                     f"{', '.join(TRUE_WORDS)} or {', '.join(FALSE_WORDS)}")
 
 
 def shared_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
@@ -61,8 +78,9 @@ def shared_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                         help="also write the decision as JSON to FILE")
     parser.add_argument("--fail-on", default=env_default(env, "fail_on"), metavar="OUTCOMES",
                         help="comma-separated outcomes that make the exit code 1 (e.g. block,fail,"
-                        "rollback); others exit 0. Default: the exit codes of each outcome")
-    parser.add_argument("--debug", action="store_true", default=bool(env_default(env, "debug")),
+                        "rollback), others exit 0; 'none' for no outcome; error always exits 4. "
+                        "Default: the exit code of each outcome")
+    parser.add_argument("--debug", action="store_true", default=env_flag(env, "debug"),
                         help="show tracebacks")
     return parser
 
@@ -121,7 +139,8 @@ class Context:
         if self._ledger is None:
             from releasegate.ledger import Ledger
 
-            self._ledger = Ledger.open(self.args.ledger)
+            self._ledger = Ledger.open(self.args.ledger,
+                                       read_only=getattr(self.args, "command", None) in READ_ONLY)
         return self._ledger
 
     @cached_property
@@ -180,12 +199,57 @@ class Context:
         return self.exit_code(decision)
 
     def exit_code(self, decision: Decision) -> int:
-        """The decision's exit code, or with ``--fail-on``: 1 for the listed outcomes, else 0."""
-        fail_on = getattr(self.args, "fail_on", None)
-        if not fail_on:
-            return decision.exit_code
-        outcomes = {o.strip() for o in str(fail_on).split(",") if o.strip()}
-        return 1 if decision.outcome in outcomes else 0
+        """The decision's exit code, or with ``--fail-on``: 1 for the listed outcomes, else 0
+        (see :func:`releasegate.outcomes.exit_code`)."""
+        from releasegate.outcomes import exit_code, parse_fail_on
+
+        return exit_code(decision.outcome, parse_fail_on(getattr(self.args, "fail_on", None)))
+
+
+def validate_shared(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                    env: Mapping[str, str]) -> None:
+    """Check what argparse leaves unchecked, before any command runs (so before any side effect):
+    environment defaults against the option's ``choices``, ``--fail-on``,
+    ``RELEASEGATE_DISABLE_PLUGINS``, and that ``--output`` can be written.
+
+    :raises UsageError: one line naming the option or variable.
+    """
+    from releasegate.outcomes import parse_fail_on
+
+    for action in _command_actions(parser, args):
+        value = getattr(args, action.dest, None)
+        if action.choices is not None and value is not None and value not in action.choices:
+            # argparse checked the command line; an invalid value here came from the environment
+            option = action.option_strings[-1] if action.option_strings else action.dest
+            raise UsageError(f"{env_name(option.lstrip('-'))}={value!r} (default of {option}): "
+                             f"invalid choice; choose from {', '.join(map(str, action.choices))}")
+    from releasegate.plugins.manager import blocked_plugins
+
+    blocked_plugins(env)
+    parse_fail_on(getattr(args, "fail_on", None), "--fail-on")
+    output = getattr(args, "output", None)
+    if output:
+        import os
+
+        folder = os.path.dirname(os.path.abspath(output))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK) or os.path.isdir(output):
+            raise UsageError(f"--output {output}: cannot write there (no such writable directory "
+                             f"{folder}, or it is a directory)")
+
+
+def command_parser(parser: argparse.ArgumentParser,
+                   args: argparse.Namespace) -> argparse.ArgumentParser | None:
+    """The subparser of the command in ``args`` (argparse keeps no public handle on it)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and getattr(args, "command", None):
+            found = action.choices.get(args.command)
+            return found if isinstance(found, argparse.ArgumentParser) else None
+    return None
+
+
+def _command_actions(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[argparse.Action]:
+    sub = command_parser(parser, args)
+    return list(parser._actions) + (list(sub._actions) if sub is not None else [])
 
 
 def _line(text: object) -> str:

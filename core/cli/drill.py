@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from releasegate.cli.analyze import add_provider_options, build_provider
-from releasegate.cli.common import Context, add_env_option, env_default
+from releasegate.cli.common import Context, add_env_option, env_default, env_flag
 from releasegate.errors import UsageError
 
 
@@ -27,7 +27,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mappi
         "check; exit 0 when all pass, 1 otherwise.")
     add_env_option(parser, env, required=True)
     parser.add_argument("--execute", action="store_true",
-                        default=str(env_default(env, "execute", "")).lower() in ("1", "true", "yes"),
+                        default=env_flag(env, "execute"),
                         help="also run the router and rollback commands against --target "
                         "[RELEASEGATE_EXECUTE]")
     parser.add_argument("--target", default=env_default(env, "target"), metavar="NAME",

@@ -42,6 +42,7 @@ def _requirements(env: Environment) -> list[str]:
         who = f" from {rule.group}" if rule.group else ""
         out.append(f"{rule.count} approval{'s' if rule.count > 1 else ''}{who}"
                    + ("" if r.allow_self_approval else ", not by the author")
+                   + (", vouched for by the platform" if r.approvals_from == "platform" else "")
                    + (f", valid {format_duration(r.approvals_expire)}" if r.approvals_expire else ""))
     out += [f"criterion {c.text}" for c in r.criteria]
     out += [f"window {w}" for w in r.windows]

@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from releasegate.cli.common import Context, env_default
+from releasegate.cli.common import Context, env_default, env_flag
 from releasegate.errors import EvidenceError, PlatformError, UsageError
 
 
@@ -25,21 +25,24 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mappi
         description="Evaluate every requirement of ENV for a commit and print the decision; "
         "exit 0 when allowed, 1 when blocked. Without --dry-run an allowed promotion is "
         "recorded as 'promoting'; mark its end with `releasegate record`.")
-    parser.add_argument("--to", dest="environment", default=env_default(env, "to"),
-                        required=env_default(env, "to") is None, metavar="ENV",
-                        help="target environment [RELEASEGATE_TO]")
+    target = env_default(env, "to") or env_default(env, "environment")
+    parser.add_argument("--to", dest="environment", default=target, required=target is None,
+                        metavar="ENV", help="target environment [RELEASEGATE_TO, else "
+                        "RELEASEGATE_ENVIRONMENT]")
     parser.add_argument("--sha", default=env_default(env, "sha"),
                         help="commit (default: the CI commit, then git rev-parse HEAD) [RELEASEGATE_SHA]")
     parser.add_argument("--version", dest="artifact_version", default=env_default(env, "version"),
                         help="artifact version [RELEASEGATE_VERSION]")
     parser.add_argument("--digest", default=env_default(env, "digest"),
                         help="image digest, sha256:... [RELEASEGATE_DIGEST]")
-    parser.add_argument("--dry-run", action="store_true", default=_flag(env, "dry_run"),
+    parser.add_argument("--dry-run", action="store_true", default=env_flag(env, "dry_run"),
                         help="decide and print, record nothing [RELEASEGATE_DRY_RUN]")
     parser.add_argument("--break-glass", default=env_default(env, "break_glass"), metavar="REASON",
                         help="promote through a window or freeze, for this reason [RELEASEGATE_BREAK_GLASS]")
     parser.add_argument("--author", default=env_default(env, "author"), metavar="NAME",
-                        help="who wrote the change (default: the CI actor) [RELEASEGATE_AUTHOR]")
+                        help="one more author of the change, who cannot approve it (the commit's author and "
+                        "committer, the pull/merge request's author and who triggered the run are "
+                        "excluded anyway) [RELEASEGATE_AUTHOR]")
     parser.add_argument("--at", default=env_default(env, "at"), metavar="TIME",
                         help="with --dry-run only: decide as of this ISO time [RELEASEGATE_AT]")
     parser.add_argument("--wait-for-checks", default=env_default(env, "wait_for_checks"), metavar="DURATION",
@@ -48,15 +51,12 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mappi
     parser.set_defaults(handler=handle)
 
 
-def _flag(env: Mapping[str, str], option: str) -> bool:
-    return str(env_default(env, option, "")).lower() in ("1", "true", "yes", "on")
-
-
 def handle(args: argparse.Namespace, ctx: Context) -> int:
     from releasegate.evidence import read_validation
     from releasegate.model import Subject
     from releasegate.platform import require_sha
     from releasegate.promotion import evaluate_promotion, teams_of
+    from releasegate.records import ALLOWED
 
     policy = ctx.policy
     env = ctx.environment(args.environment, "--to")
@@ -99,14 +99,14 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         evidence=evidence, evidence_errors=errors, history=history,
         approvals=platform.approvals(env.name, sha) if env.requires.approvals else [],
         checks=_checks(args, ctx, policy, env, sha) if _needs_checks(policy, env) else [], now=now,
-        author=args.author or actor, break_glass=args.break_glass, actor=actor, teams=teams,
-        drift=drift,
+        author=args.author, break_glass=args.break_glass, actor=actor, teams=teams,
+        drift=drift, excluded=platform.change_authors(sha) if env.requires.approvals else {},
     )
     if decision.outcome == "allow" and not args.dry_run:
         try:
             deployment = platform.start_deployment(env.name, sha, version=args.artifact_version,
                                                    digest=args.digest, production=env.production,
-                                                   actor=actor)
+                                                   actor=actor, vouch=ALLOWED)
         except PlatformError as exc:
             # Allowed but not recorded: published as a block (nothing may deploy unrecorded),
             # so outputs and summary say why, and the run still ends as the platform error it is.
@@ -129,11 +129,12 @@ def _now(args: argparse.Namespace, ctx: Context) -> datetime:
         return ctx.now()
     if not args.dry_run:
         raise UsageError("--at decides as of another time and is allowed only with --dry-run")
+    from releasegate.instants import parse_instant
+
     try:
-        moment = datetime.fromisoformat(args.at.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"--at {args.at}: not an ISO time such as 2026-03-30T10:00:00+02:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return parse_instant(args.at)
+    except ValueError as exc:
+        raise UsageError(f"--at: {exc}") from None
 
 
 def _drift(policy: Any, env: Any) -> Any:
@@ -149,14 +150,10 @@ def _drift(policy: Any, env: Any) -> Any:
 
 
 def _readers(ctx: Context) -> dict[str, Any]:
-    """Built-in readers, and any a plugin registered (a plugin may add kinds, not replace ours)."""
-    from releasegate.evidence import READERS
-
-    table: dict[str, Any] = dict(READERS)
+    """The registered readers: the registry is the only source, built-in kinds included (a
+    plugin may add kinds, not replace ours: the registry refuses a second ``junit``)."""
     registry = ctx.hooks.readers()
-    for name in registry.names():
-        table.setdefault(name, registry.get(name))
-    return table
+    return {name: registry.get(name) for name in registry.names()}
 
 
 #: Seconds between two looks at checks still running.

@@ -8,18 +8,26 @@ from collections.abc import Mapping
 from typing import Any
 
 from releasegate.cli.common import Context, add_env_option, env_default
-from releasegate.errors import UsageError
+from releasegate.errors import RefusedError, UsageError
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
     record = subparsers.add_parser("record", parents=parents, help="record a deployment's outcome",
                                    description="Record that SHA was deployed to ENV with STATUS; "
-                                   "a 'promoting' deployment of the same SHA is updated in place.")
+                                   "a 'promoting' deployment of the same SHA is updated in place. "
+                                   "'promoting' and 'success' need an allowed promotion of SHA into "
+                                   "ENV on file (exit 1 otherwise), unless --force gives a reason.")
     add_env_option(record, env, required=True)
     record.add_argument("--sha", default=env_default(env, "sha"), help="commit (default: the CI commit)")
     record.add_argument("--version", dest="artifact_version", default=env_default(env, "version"))
     record.add_argument("--digest", default=env_default(env, "digest"), help="image digest")
-    record.add_argument("--status", required=True, choices=("promoting", "success", "failure", "rolled_back"))
+    record.add_argument("--status", required=env_default(env, "status") is None,
+                        default=env_default(env, "status"),
+                        choices=("promoting", "success", "failure", "rolled_back"))
+    record.add_argument("--force", default=env_default(env, "force"), metavar="REASON",
+                        help="record a promoting/success deployment that no allowed promotion "
+                        "started, for this reason; every later decision relying on it shows it "
+                        "[RELEASEGATE_FORCE]")
     record.set_defaults(handler=handle_record)
 
     approve = subparsers.add_parser("approve", parents=parents, help="record an approval",
@@ -33,7 +41,8 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mappi
     history = subparsers.add_parser("history", parents=parents, help="list recorded deployments",
                                     description="List deployments, newest first.")
     add_env_option(history, env, required=False)
-    history.add_argument("--limit", type=int, default=50)
+    history.add_argument("--limit", type=int, default=env_default(env, "limit", 50),
+                         help="how many deployments (default 50) [RELEASEGATE_LIMIT]")
     history.set_defaults(handler=handle_history)
 
 
@@ -43,18 +52,42 @@ def _sha(args: argparse.Namespace, ctx: Context) -> str:
     return require_sha(ctx.ci, args.sha)
 
 
+#: Statuses that can let a commit on downstream, so need an allowed promotion or --force.
+VOUCHING = ("promoting", "success")
+
+
 def handle_record(args: argparse.Namespace, ctx: Context) -> int:
+    from releasegate.records import FORCED
+
+    if args.force is not None and not args.force.strip():
+        raise UsageError("--force needs a reason, e.g. --force \"deployed by hand during INC-123\"")
     sha = _sha(args, ctx)
-    in_progress = next((d for d in ctx.platform.deployments(args.environment)
-                        if d.sha == sha and d.status == "promoting"), None)
-    if in_progress and args.status != "promoting":
+    history = ctx.platform.deployments(args.environment)
+    in_progress = next((d for d in history if d.sha == sha and d.status == "promoting"), None)
+    vouch = None
+    if args.status in VOUCHING:
+        allowed = next((d for d in history if d.sha == sha and d.status in VOUCHING and d.vouched), None)
+        if args.force is not None:
+            vouch = f"{FORCED}{args.force.strip()}"
+        elif allowed is None:
+            raise RefusedError(
+                f"no allowed promotion of {sha[:12]} into {args.environment} is on file, so it cannot "
+                f"be recorded as {args.status}: run `releasegate promote --to {args.environment}` first, "
+                "or give --force REASON (shown in every decision that relies on this record)")
+        else:
+            in_progress = allowed if allowed.status == "promoting" else in_progress
+    if in_progress and args.status != "promoting" and (vouch is None or in_progress.vouched):
         deployment = ctx.platform.finish_deployment(in_progress, args.status)
+    elif in_progress and args.status != "promoting":
+        deployment = ctx.platform.finish_deployment(in_progress, args.status, vouch=vouch)
     else:
         deployment = ctx.platform.start_deployment(args.environment, sha, version=args.artifact_version,
-                                                   digest=args.digest, actor=ctx.ci.actor)
+                                                   digest=args.digest, actor=ctx.ci.actor, vouch=vouch)
         if args.status != "promoting":
             deployment = ctx.platform.finish_deployment(deployment, args.status)
-    ctx.print(f"recorded {args.environment} {sha[:12]} {deployment.status} (deployment {deployment.id})")
+    forced = f" FORCED: {args.force.strip()}" if vouch else ""
+    ctx.print(f"recorded {args.environment} {sha[:12]} {deployment.status} (deployment {deployment.id})"
+              f"{forced}")
     return 0
 
 

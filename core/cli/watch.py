@@ -12,7 +12,7 @@ from typing import Any
 
 from releasegate.cli.analyze import add_provider_options, duration, find_gate, run_gates
 from releasegate.cli.common import Context, add_env_option, env_default
-from releasegate.errors import EXIT_PROVIDER, UsageError
+from releasegate.errors import UsageError
 from releasegate.model import Decision, Requirement, Subject
 from releasegate.runner import AnalysisRun
 
@@ -76,7 +76,7 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         outcome = "rollback"
     elif any(run.provider_failure for run in runs):
         broken = next(run for run in runs if run.provider_failure)
-        outcome, reason = "inconclusive", f"no decision, the provider failed: {broken.provider_failure}"
+        outcome, reason = "error", f"no decision, the provider failed: {broken.provider_failure}"
     else:
         outcomes = [run.outcome for run in runs]
         outcome = "pass" if all(o == "pass" for o in outcomes) else "inconclusive"
@@ -85,5 +85,4 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     decision = Decision(kind="watch", outcome=outcome, reason=reason, subject=subject, time=ctx.now(),
                         requirements=rollback_requirements(runs), policy_sha256=policy.sha256,
                         policy_path=policy.path, outputs=outputs)
-    code = ctx.emit(decision)
-    return EXIT_PROVIDER if outcome == "inconclusive" and any(r.provider_failure for r in runs) else code
+    return ctx.emit(decision)

@@ -30,9 +30,12 @@ hookspec = pluggy.HookspecMarker("releasegate")
 def releasegate_register_providers(registry: Registry) -> None:
     """Add metric provider classes (``name`` such as ``prometheus``, ``file``, ``datadog``).
 
-    A provider class is built as ``cls(gate=..., session=..., sleep=...)`` and answers
-    ``query(query, at)`` and ``query_range(query, start, end, step)``; see
-    :mod:`releasegate.providers`. Providers only measure: they never judge.
+    A provider class is built as ``cls(gate=..., session=..., sleep=...)`` (the gate with
+    ``--prometheus-url``/``--prometheus-token`` already applied; ``session`` is ``None`` when
+    the provider should make its own) and answers ``query(query, at)`` and
+    ``query_range(query, start, end, step)``; see :class:`releasegate.providers.MetricProvider`.
+    Providers only measure: they never judge. The registry is the only source of providers,
+    the built-in ``prometheus`` included.
 
     :param registry: call ``registry.add(ProviderClass)``; a second class with the same
         name from another plugin is an error naming both plugins.
@@ -44,8 +47,9 @@ def releasegate_register_providers(registry: Registry) -> None:
 def releasegate_register_readers(registry: Registry) -> None:
     """Add evidence reader classes (``name`` such as ``junit``, ``sarif``...).
 
-    A reader turns report files into an ``Evidence`` value with numeric facts
-    (``tests.failed``, ``coverage``...) that validations and criteria read.
+    A reader (:class:`releasegate.evidence.EvidenceReader`) turns report files into an
+    ``Evidence`` value with numeric facts (``tests.failed``, ``coverage``...) that
+    validations and criteria read. A plugin may add kinds; the built-in kinds stay ours.
 
     :param registry: call ``registry.add(ReaderClass)``.
     :return: nothing; not firstresult.
@@ -56,7 +60,8 @@ def releasegate_register_readers(registry: Registry) -> None:
 def releasegate_register_judges(registry: Registry) -> None:
     """Add judges (``threshold``, ``sequential``... or your own) for gate metrics.
 
-    A judge is pure: ``judge(metric, data, interval) -> list[Measurement]``, one
+    A judge (:class:`releasegate.plugins.interfaces.Judge`) is pure:
+    ``judge(metric, data, interval) -> list[Measurement]``, one
     measurement (``pass``, ``fail``, ``inconclusive`` or ``error``, with a reason and its
     statistic) per observed interval of ``data`` (:class:`releasegate.analysis.MetricData`).
     The gate applies ``failure_limit`` and the other limits to them. A policy names a
@@ -70,6 +75,9 @@ def releasegate_register_judges(registry: Registry) -> None:
 @hookspec
 def releasegate_register_routers(registry: Registry) -> None:
     """Add traffic router classes (``name`` such as ``command``, ``istio``) that set canary weights.
+
+    A router class (:class:`releasegate.plugins.interfaces.TrafficRouter`) is built with
+    ``cls.from_policy(router, values, run=...)`` and answers ``set_weight(weight) -> str``.
 
     :param registry: call ``registry.add(RouterClass)``.
     :return: nothing; not firstresult.
@@ -105,7 +113,8 @@ def releasegate_platform(env: Mapping[str, str], ledger: Ledger) -> Platform | N
 def releasegate_notify(decision: Decision) -> Any:
     """Tell the outside world about a decision (chat, paging, audit log).
 
-    Each notifier runs on its own; an exception in one is reported as a warning and
+    Each notifier (:class:`releasegate.plugins.interfaces.Notifier`: this hook's
+    implementation) runs on its own; an exception in one is reported as a warning and
     neither stops the others nor changes the decision or the exit code.
 
     :param decision: the final :class:`releasegate.model.Decision`.

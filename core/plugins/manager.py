@@ -3,7 +3,9 @@
 Order: hook specs, built-in plugins (a tuple of module names), third-party
 plugins from the ``releasegate`` entry-point group (unless
 ``RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD`` is set), blocked names
-(``RELEASEGATE_DISABLE_PLUGINS=a,b``), then ``check_pending``.
+(``RELEASEGATE_DISABLE_PLUGINS=a,b``), then ``check_pending``. Built-in plugins cannot be
+blocked: the policy check, the decisions and every adapter rely on them alike, so blocking
+one would make ``check`` and a live run disagree; naming one is a usage error.
 """
 
 from __future__ import annotations
@@ -28,16 +30,27 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
 )
 
 
+def blocked_plugins(env: Mapping[str, str]) -> list[str]:
+    """The plugins ``RELEASEGATE_DISABLE_PLUGINS`` names (checked by every command up front).
+
+    :raises UsageError: when it names a built-in plugin.
+    """
+    blocked = [name.strip() for name in env.get("RELEASEGATE_DISABLE_PLUGINS", "").split(",") if name.strip()]
+    builtin = [name for name in blocked if name in BUILTIN_PLUGINS or name.startswith("releasegate.")]
+    if builtin:
+        raise UsageError(f"RELEASEGATE_DISABLE_PLUGINS: {', '.join(builtin)} is built in and cannot be "
+                         "blocked; block third-party plugins by their entry-point name (see "
+                         "`releasegate plugins`)")
+    return blocked
+
+
 def build_manager(env: Mapping[str, str]) -> pluggy.PluginManager:
     """A ready plugin manager for this process environment."""
     pm = pluggy.PluginManager("releasegate")
     pm.add_hookspecs(hookspecs)
-    blocked = [name.strip() for name in env.get("RELEASEGATE_DISABLE_PLUGINS", "").split(",") if name.strip()]
-    for name in blocked:
+    for name in blocked_plugins(env):
         pm.set_blocked(name)
     for module_name in BUILTIN_PLUGINS:
-        if pm.is_blocked(module_name):
-            continue
         module = importlib.import_module(module_name)
         pm.register(module, name=module_name)
     if not env.get("RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD"):

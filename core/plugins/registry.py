@@ -21,9 +21,15 @@ class Registry:
 
         :raises UsageError: when another plugin already registered that name.
         """
+        from releasegate.plugins.interfaces import conformance_problem
+
         key = name or getattr(cls, "name", None)
         if not key:
             raise UsageError(f"plugin {self.current_plugin}: {self.kind} class {cls!r} has no 'name'")
+        problem = conformance_problem(self.kind, cls)
+        if problem is not None:
+            raise UsageError(f"plugin {self.current_plugin}: {self.kind} {key!r} {problem}; see "
+                             "releasegate.plugins.hookspecs")
         if key in self._classes and self._classes[key] is not cls:
             raise UsageError(f"{self.kind} {key!r} is registered twice: by plugin "
                              f"{self._owners[key]} and by plugin {self.current_plugin}")

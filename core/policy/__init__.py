@@ -60,13 +60,13 @@ def parse_policy(raw: bytes, filename: str, env: Mapping[str, str], *,
     """Validate and type policy bytes read from ``filename`` (used in messages)."""
     from releasegate.policy import schema
     from releasegate.policy.build import Builder
-    from releasegate.policy.yamlmarks import YamlReader, format_path
+    from releasegate.yamlread import YamlReader, format_path
 
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise PolicyError([f"{filename}:1:1: the policy must be UTF-8 text ({exc.reason})"]) from exc
-    reader = YamlReader(env)
+    reader = YamlReader(env, filename)
     data = reader.read(text)
     problems = [(where, path, message) for where, path, message in reader.problems]
 

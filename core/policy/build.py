@@ -245,6 +245,7 @@ class Builder:
             validations=tuple(raw.get("validations", [])), approvals=approvals,
             approvals_expire=self.duration(raw.get("approvals_expire"), (*path, "approvals_expire")),
             allow_self_approval=bool(raw.get("allow_self_approval", False)), criteria=tuple(crits),
+            approvals_from="platform" if raw.get("approvals_from") == "platform" else "any",
             windows=tuple(window_list), freezes=tuple(freezes), break_glass=bool(raw.get("break_glass", True)),
             drift=raw.get("drift"), stale_after=3600.0 if stale is None else stale,
         )

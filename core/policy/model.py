@@ -86,6 +86,7 @@ class Requires:
     approvals: tuple[ApprovalRule, ...] = ()
     approvals_expire: float | None = None
     allow_self_approval: bool = False
+    approvals_from: Literal["any", "platform"] = "any"
     criteria: tuple[Criterion, ...] = ()
     windows: tuple[str, ...] = ()
     freezes: tuple[Freeze, ...] = ()

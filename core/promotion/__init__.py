@@ -51,6 +51,7 @@ def evaluate_promotion(
     evidence_errors: Mapping[str, str] | None = None,
     teams: Mapping[str, Sequence[str] | None] | None = None,
     drift: DriftReport | None = None,
+    excluded: Mapping[str, str] | None = None,
 ) -> Decision:
     """Decide whether ``subject`` may be promoted into ``environment``.
 
@@ -63,7 +64,9 @@ def evaluate_promotion(
     :param now: the aware time of the decision.
     :param author: who wrote the change (cannot approve it unless allowed).
     :param break_glass: the reason given with ``--break-glass``, if any.
-    :param actor: who is promoting, recorded with break-glass.
+    :param actor: who triggered this run: recorded with break-glass, and cannot approve.
+    :param excluded: the change's other authors (commit author and committer, the pull or
+        merge request's author) to why, who cannot approve it either unless allowed.
     :param evidence_errors: validation name to the message of a report that could not be read.
     :param teams: platform team (``org/name``) to its members; ``None`` when unresolvable.
     :param drift: the configuration comparison of ``environment`` with the one before it,
@@ -106,8 +109,9 @@ def evaluate_promotion(
         facts = merge_facts(fresh)
         plain = sorted({key for e in fresh.values() for key in e.facts})
         requirements.extend(criterion_requirement(c, facts, plain) for c in requires.criteria)
+    barred = {**({actor: "triggered this run"} if actor else {}), **(excluded or {})}
     requirements.extend(approval_requirements(policy, requires, approvals, author=author, now=now,
-                                              teams=teams or {}))
+                                              teams=teams or {}, excluded=barred))
     requirements.extend(timing_requirements(requires, env.name, now, break_glass=break_glass,
                                             actor=actor))
     if requires.drift:

@@ -1,7 +1,9 @@
 """Promotion rules over deployment history: upstream, soak and concurrency (pure).
 
 ``from: staging`` asks that the very artifact being promoted (the same commit,
-or the same image digest) succeeded in staging and was not rolled back since;
+or the same image digest) succeeded in staging and was not rolled back since,
+through an allowed promotion (or the platform's own deployment, or a forced
+record, which every decision relying on it shows);
 ``soak`` that it has been there long enough; and a promotion into an
 environment that already has one in progress waits for it unless that one is
 older than ``stale_after``.
@@ -17,7 +19,8 @@ from releasegate.model import Requirement, Subject
 from releasegate.promotion.validations import same_commit
 from releasegate.records import Deployment
 
-__all__ = ["concurrency_requirement", "soak_requirement", "upstream_requirement", "verified_upstream"]
+__all__ = ["concurrency_requirement", "forced_note", "soak_requirement", "upstream_requirement",
+           "verified_upstream"]
 
 
 def _same_artifact(deployment: Deployment, subject: Subject) -> bool:
@@ -28,11 +31,20 @@ def _same_artifact(deployment: Deployment, subject: Subject) -> bool:
 
 def verified_upstream(upstream: Sequence[Deployment], subject: Subject) -> Deployment | None:
     """The upstream deployment that vouches for ``subject``: its artifact's newest deployment
-    there, when that succeeded (``inactive`` means it succeeded and was superseded)."""
+    there, when that succeeded (``inactive`` means it succeeded and was superseded) and rests
+    on an allowed promotion, the platform or a forced record (``Deployment.vouched``)."""
     matches = [d for d in upstream if _same_artifact(d, subject)]
-    if matches and matches[0].status in ("success", "inactive"):
+    if matches and matches[0].status in ("success", "inactive") and matches[0].vouched:
         return matches[0]
     return None
+
+
+def forced_note(deployment: Deployment) -> str:
+    """`` (FORCED record by NAME: REASON)`` for a deployment recorded with ``--force``, else ``""``."""
+    if deployment.forced is None:
+        return ""
+    who = f" by {deployment.actor}" if deployment.actor else ""
+    return f" (FORCED record{who}: {deployment.forced})"
 
 
 def success_time(deployment: Deployment) -> datetime:
@@ -62,10 +74,19 @@ def upstream_requirement(source: str, upstream: Sequence[Deployment], subject: S
                            reason=f"{what} was never deployed to {source}{seen}")
     newest = matches[0]
     observed = f"{newest.status} since {newest.updated_at.isoformat()}"
+    if newest.status in ("success", "inactive") and not newest.vouched:
+        return Requirement(name=name, status="fail", expected=expected, observed=observed,
+                           reason=f"{what} was recorded as succeeded in {source} outside the gate "
+                           f"(deployment {newest.id}): no allowed promotion into {source} is on file; "
+                           f"promote it through releasegate, or record it with --force REASON",
+                           details={"deployment": newest.id, "vouch": None})
     if newest.status in ("success", "inactive"):
+        details: dict[str, object] = {"deployment": newest.id, "vouch": newest.vouch}
+        if newest.forced is not None:
+            details["forced"] = newest.forced
         return Requirement(name=name, status="pass", expected=expected, observed=observed,
-                           reason=f"{what} succeeded in {source} (deployment {newest.id})",
-                           details={"deployment": newest.id})
+                           reason=f"{what} succeeded in {source} (deployment {newest.id})"
+                           f"{forced_note(newest)}", details=details)
     reasons = {
         "promoting": f"{what} is still being deployed to {source}",
         "failure": f"{what} failed in {source}",
@@ -84,7 +105,8 @@ def soak_requirement(source: str, soak: float, upstream: Sequence[Deployment], s
     deployment = verified_upstream(upstream, subject)
     if deployment is None:
         return Requirement(name=name, status="missing", expected=expected,
-                           reason=f"{_artifact(subject)} has no successful deployment in {source} to soak")
+                           reason=f"{_artifact(subject)} has no successful deployment in {source} "
+                           "through the gate to soak")
     since = success_time(deployment)
     if deployment.status == "inactive":
         elapsed = (deployment.updated_at - deployment.created_at).total_seconds()
@@ -95,7 +117,7 @@ def soak_requirement(source: str, soak: float, upstream: Sequence[Deployment], s
     observed = format_duration(max(elapsed, 0.0))
     if elapsed >= soak:
         return Requirement(name=name, status="pass", expected=expected, observed=observed,
-                           reason=f"{observed} in {source} {where}")
+                           reason=f"{observed} in {source} {where}{forced_note(deployment)}")
     return Requirement(name=name, status="fail", expected=expected, observed=observed,
                        reason=f"only {observed} in {source} {where}; "
                        f"{format_duration(soak - elapsed)} to go")

@@ -56,14 +56,23 @@ class ProviderOverrides:
     address: str | None = None
     bearer_token: str | None = None
 
+    def apply(self, gate: Gate) -> Gate:
+        """``gate`` with these settings in place of its own, so a provider built as the hook
+        spec says, ``cls(gate=..., session=..., sleep=...)``, sees them."""
+        from dataclasses import replace
+
+        return replace(gate, address=self.address or gate.address,
+                       bearer_token=self.bearer_token or gate.bearer_token)
+
 
 @runtime_checkable
 class MetricProvider(Protocol):
     """What the analysis loop needs from a metrics backend.
 
     Implementations are classes with a ``name`` (the gate's ``provider:`` value), built as
-    ``cls(gate, session=..., sleep=..., overrides=...)``: they receive their HTTP session
-    and settings in their constructor so tests can hand them a local server.
+    ``cls(gate=..., session=..., sleep=...)``: the gate (command-line overrides already
+    applied), an HTTP session or ``None`` to make their own, and the sleep between
+    retries, so tests can hand them a local server and a fake clock.
     """
 
     name: str
@@ -83,29 +92,27 @@ class MetricProvider(Protocol):
         ...
 
 
-def _builtins() -> dict[str, type]:
-    from releasegate.providers.prometheus import PrometheusProvider
-
-    return {PrometheusProvider.name: PrometheusProvider}
-
-
 def provider_class(gate: Gate, registry: Any = None) -> type:
     """Return the provider class for ``gate.provider``.
 
     :param gate: the gate whose ``provider:`` names the class.
-    :param registry: the plugin registry of providers (``releasegate.plugins.Registry``);
-        the builtins are found even when it does not list them.
+    :param registry: the plugin registry of providers (``releasegate.plugins.Registry``), the
+        only source of providers, built-in ones included; without one, only the built-in
+        Prometheus provider is known (library use).
     :raises releasegate.errors.PolicyError: when no provider has that name.
     """
-    if registry is not None and gate.provider in registry:
-        return registry.get(gate.provider)  # type: ignore[no-any-return]
-    known = _builtins()
+    if registry is None:
+        from releasegate.providers.prometheus import PrometheusProvider
+
+        known: dict[str, Any] = {PrometheusProvider.name: PrometheusProvider}
+    else:
+        known = {name: registry.get(name) for name in registry.names()}
     if gate.provider in known:
-        return known[gate.provider]
-    names = sorted({*known, *(registry.names() if registry is not None else [])})
+        return known[gate.provider]  # type: ignore[no-any-return]
     raise PolicyError(
         [
             f"gates.{gate.name}.provider: unknown metric provider {gate.provider!r}"
-            f" (known: {', '.join(names)}); install the plugin that provides it or fix the name"
+            f" (known: {', '.join(sorted(known)) or 'none'}); install the plugin that provides it "
+            "or fix the name"
         ]
     )

@@ -14,7 +14,6 @@ import io
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from releasegate.analysis.data import MetricData, Observation
 from releasegate.errors import EvidenceError, UsageError
@@ -35,23 +34,11 @@ class Replay:
 def parse_time(text: str) -> float:
     """Unix seconds from ``text``: a number of seconds, or ISO 8601 (naive means UTC).
 
-    :raises ValueError: when it is neither.
+    :raises ValueError: when it is neither (see :func:`releasegate.instants.parse_instant`).
     """
-    text = text.strip()
-    try:
-        value = float(text)
-    except ValueError:
-        pass
-    else:
-        if not math.isfinite(value):
-            raise ValueError(f"time {text!r} is not finite")
-        return value
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
+    from releasegate.instants import parse_instant
+
+    return parse_instant(text).timestamp()
 
 
 def _number(text: str, what: str, where: str) -> float | None:

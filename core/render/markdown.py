@@ -8,7 +8,6 @@ from releasegate.model import Decision, Requirement, Series
 from releasegate.render.sanitize import code, markdown, one_line
 
 ICONS = {"pass": "✅", "fail": "❌", "missing": "⚠️", "skipped": "⏭️", "inconclusive": "❔", "error": "🛑"}
-_GOOD = ("allow", "pass", "continue", "promote", "clean")
 _MAX_POINTS = 60
 
 
@@ -20,7 +19,7 @@ def _cell(text: str | None) -> str:
 
 def render_markdown(decision: Decision) -> str:
     """``decision`` as Markdown; every value from the decision is escaped (see :mod:`.sanitize`)."""
-    icon = "✅" if decision.outcome in _GOOD else ("❔" if decision.outcome == "inconclusive" else "❌")
+    icon = "✅" if decision.good else ("❔" if decision.outcome == "inconclusive" else "❌")
     subject = decision.subject
     about = ", ".join(
         f"{label} {code(value)}" for label, value in (

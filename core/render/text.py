@@ -7,7 +7,6 @@ from releasegate.model import Decision
 ICONS = {"pass": "PASS", "fail": "FAIL", "missing": "MISS", "skipped": "SKIP",
          "inconclusive": "INCO", "error": "ERR "}
 _COLORS = {"pass": "32", "fail": "31", "missing": "33", "skipped": "90", "inconclusive": "33", "error": "31"}
-_GOOD = ("allow", "pass", "continue", "promote", "clean")
 _NAME_COLUMN = 36
 
 
@@ -25,7 +24,7 @@ def render_text(decision: Decision, *, color: bool = False) -> str:
         ) if part
     )
     headline = decision.outcome.upper()
-    lines = [f"{paint('32' if decision.outcome in _GOOD else '31', headline)} {decision.kind}"
+    lines = [f"{paint('32' if decision.good else '31', headline)} {decision.kind}"
              f"{' (' + about + ')' if about else ''}: {decision.reason}"]
     if decision.break_glass:
         lines.append(paint("1;31", f"!!! BREAK-GLASS: {decision.break_glass} !!!"))

@@ -126,7 +126,7 @@ def test_a_server_that_is_down_is_exit_4_not_a_pass(
 
     assert result.exit_code == 4
     body = json.loads(result.stdout)
-    assert body["outcome"] == "inconclusive"
+    assert body["outcome"] == "error"
     assert "the provider failed: prometheus http://127.0.0.1:" in body["reason"]
 
 

@@ -66,8 +66,9 @@ def replay_csv(tmp_path: Path, values: list[str]) -> str:
 
 def test_exit_0_allowed(project: Path) -> None:
     checkout = project / "checkout"
-    assert releasegate(checkout, "record", "--env", "dev", "--sha", SHA, "--status", "success").returncode == 0
     assert releasegate(checkout, "record-check", "lint", "--sha", SHA, "--status", "passed").returncode == 0
+    assert releasegate(checkout, "promote", "--to", "dev", "--sha", SHA).returncode == 0
+    assert releasegate(checkout, "record", "--env", "dev", "--sha", SHA, "--status", "success").returncode == 0
     done = releasegate(checkout, "promote", "--to", "staging", "--sha", SHA, "--dry-run")
     assert (done.returncode, done.stdout.split()[0]) == (0, "ALLOW")
 

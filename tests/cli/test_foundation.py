@@ -54,7 +54,8 @@ def test_plan_text_json_markdown(releasegate_cli) -> None:
 
 
 def test_record_approve_history(releasegate_cli) -> None:
-    assert releasegate_cli("record", "--env", "staging", "--sha", SHA, "--status", "promoting").exit_code == 0
+    assert releasegate_cli("record", "--env", "staging", "--sha", SHA, "--status", "promoting",
+                           "--force", "deployed by hand").exit_code == 0
     result = releasegate_cli("record", "--env", "staging", "--sha", SHA, "--status", "success", "--version", "1.4.0")
     assert result.stdout == f"recorded staging {SHA[:12]} success (deployment 1)\n"
     assert releasegate_cli("approve", "--env", "production", "--sha", SHA, "--by", "alice").exit_code == 0
@@ -65,7 +66,7 @@ def test_record_approve_history(releasegate_cli) -> None:
 
 
 def test_environment_options_take_their_environment_defaults(releasegate_cli) -> None:
-    result = releasegate_cli("record", "--status", "success",
+    result = releasegate_cli("record", "--status", "failure",
                              env={"RELEASEGATE_ENVIRONMENT": "dev", "RELEASEGATE_SHA": SHA})
     assert result.exit_code == 0 and result.stdout.startswith(f"recorded dev {SHA[:12]}")
 

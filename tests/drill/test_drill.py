@@ -110,7 +110,7 @@ def path_env(tmp_path: Path) -> dict[str, str]:
 def deploy(cli, config: str, *rows: tuple[str, str, str]) -> None:
     for sha, version, status in rows:
         result = cli("record", "-c", config, "--env", "production", "--sha", sha, "--version", version,
-                     "--status", status)
+                     "--status", status, "--force", "seeded history")
         assert result.exit_code == 0, result.stderr
 
 
@@ -190,7 +190,7 @@ def test_without_a_rollback_target_the_drill_fails(setup, releasegate_cli, tmp_p
 def test_a_target_that_names_no_artifact_fails(setup, releasegate_cli, tmp_path) -> None:
     config = setup(orders=False)
     assert releasegate_cli("record", "-c", config, "--env", "production", "--sha", OLD,
-                           "--status", "success").exit_code == 0
+                           "--status", "success", "--force", "seeded history").exit_code == 0
     deploy(releasegate_cli, config, (NEW, "1.4.0", "success"))
 
     result = releasegate_cli("drill", "-c", config, "--env", "production", env=path_env(tmp_path))

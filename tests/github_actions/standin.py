@@ -55,6 +55,8 @@ class GitHubStandIn(HttpFake):
         self.check_runs: list[dict[str, Any]] = []
         self.commit_status_rows: list[dict[str, Any]] = []
         self.check_run_posts: list[dict[str, Any]] = []
+        #: Commit authors by sha: ``(login, name, email)``; unknown commits are 404 like GitHub's.
+        self.commit_authors: dict[str, tuple[str | None, str, str]] = {}
         self.rate_remaining = 5000
         #: Called with each request before it is answered: lets a test change state over time.
         self.before: list[Any] = []
@@ -171,6 +173,18 @@ class GitHubStandIn(HttpFake):
                             if q in query)]
             reply = self._page(request, runs)
             return Reply(200, {"total_count": len(runs), "check_runs": reply.json}, headers=reply.headers)
+        match = re.fullmatch(rf"{BASE}/commits/([^/]+)", path)
+        if match and method == "GET":
+            # repos/get-commit (https://docs.github.com/en/rest/commits/commits#get-a-commit):
+            # ``author``/``committer`` are accounts (null when no account has the address),
+            # ``commit.author``/``commit.committer`` what git recorded; 404 for an unknown commit
+            sha = match.group(1)
+            login, name, email = self.commit_authors.get(sha, ("octocat", "The Octocat",
+                                                               "octocat@example.com"))
+            person = {"name": name, "email": email, "date": "2026-03-02T09:00:00Z"}
+            account = {"login": login, "id": 1, "type": "User"} if login else None
+            return Reply(200, {"sha": sha, "author": account, "committer": account,
+                               "commit": {"author": person, "committer": person, "message": "change"}})
         if method == "POST" and path == f"{BASE}/check-runs":
             self.check_run_posts.append(request.json)
             return Reply(201, {"id": len(self.check_run_posts), **request.json})

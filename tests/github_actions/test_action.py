@@ -72,7 +72,8 @@ def test_promote_allowed_records_a_deployment_and_publishes(action_workspace, ru
     ws, sha = action_workspace({"releasegate.yml": POLICY, "reports/unit.xml": PASSING})
     _lint_passed(github_fake, sha)
     github_fake.expect("POST", "/repos/acme/app/deployments", headers=AUTH, json={
-        "ref": sha, "task": "deploy", "auto_merge": False, "required_contexts": [], "payload": {"releasegate": {}},
+        "ref": sha, "task": "deploy", "auto_merge": False, "required_contexts": [],
+        "payload": {"releasegate": {"vouch": "allowed"}},
         "environment": "staging", "description": f"releasegate: promote {sha[:12]}",
         "production_environment": False}).respond(201, json={
             "id": 31, "sha": sha, "environment": "staging", "created_at": "2026-03-02T10:00:00Z",

@@ -792,6 +792,11 @@ def test_merge_request_approvals_work_after_merge_and_fail_clearly_in_an_unprote
             200, [{"iid": 12, "state": "merged", "merge_commit_sha": sha, "sha": "f" * 40}])
         http_fake.expect("GET", f"{API}/merge_requests/12/approvals", headers=auth).respond(
             200, payloads.mr_approvals(12, ["frank"]))
+        # the change's authors, who may not approve it (doc/api/commits.md, "Get a single commit")
+        http_fake.expect("GET", f"{API}/repository/commits/{sha}", headers=auth).respond(
+            200, {"id": sha, "short_id": sha[:8], "title": "change", "author_name": "Dana",
+                  "author_email": "dana@example.com", "committer_name": "Dana",
+                  "committer_email": "dana@example.com", "parent_ids": []})
         where = ["CI_COMMIT_REF_PROTECTED=true"]
     else:  # a merge request pipeline of the unprotected branch feature-x
         http_fake.expect("GET", f"{API}/deployments", headers={"JOB-TOKEN": JOB_TOKEN}).respond(200, []).respond(200, [])

@@ -45,7 +45,8 @@ def test_plugin_is_listed_with_its_version_and_registrations(plugin_path: str, t
 
 
 def test_plugin_platform_hook_is_used(plugin_path: str, tmp_path: Path) -> None:
-    out = releasegate(plugin_path, tmp_path, "record", "--env", "dev", "--status", "success", SAMPLE_PLATFORM="1")
+    out = releasegate(plugin_path, tmp_path, "record", "--env", "dev", "--status", "success",
+                      "--force", "seeded", SAMPLE_PLATFORM="1")
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("recorded dev 5a5a5a5a5a5a success")
     history = json.loads(releasegate(plugin_path, tmp_path, "history", "--format", "json").stdout)
@@ -91,3 +92,33 @@ def test_a_failing_notifier_never_changes_the_decision(plugin_path: str, tmp_pat
     assert done.stdout.startswith("ALLOW promotion")
     assert notes.read_text() == "promotion allow\n"
     assert "releasegate: warning: notifier sample failed: chat server unreachable" in done.stderr
+
+
+PROVIDED = """version: 1
+gates:
+  g:
+    provider: constant
+    interval: 1m
+    metrics: [{name: m, query: q, judge: threshold, fail_if: "> 0.5"}]
+"""
+
+
+def test_a_provider_written_to_the_hook_spec_runs_a_gate(plugin_path: str, tmp_path: Path) -> None:
+    (tmp_path / "releasegate.yml").write_text(PROVIDED)
+    healthy = releasegate(plugin_path, tmp_path, "analyze", "--gate", "g", "--once", "--format", "json")
+    assert healthy.returncode == 0, healthy.stderr
+    assert json.loads(healthy.stdout)["outcome"] == "pass"
+    failing = releasegate(plugin_path, tmp_path, "analyze", "--gate", "g", "--once", SAMPLE_CONSTANT="0.9")
+    assert failing.returncode == 1, failing.stderr
+
+
+@pytest.mark.parametrize("name", ["releasegate.judging", "releasegate.providers.prometheus",
+                                  "releasegate.evidence.plugin", "releasegate.adapters.gitlab.plugin"])
+def test_a_builtin_plugin_cannot_be_blocked(plugin_path: str, tmp_path: Path, name: str) -> None:
+    (tmp_path / "releasegate.yml").write_text(PROVIDED)
+    for command in (["check"], ["plugins"], ["analyze", "--gate", "g", "--once"]):
+        out = releasegate(plugin_path, tmp_path, *command, RELEASEGATE_DISABLE_PLUGINS=name)
+        assert out.returncode == 2
+        assert out.stderr == (f"releasegate: error: RELEASEGATE_DISABLE_PLUGINS: {name} is built in and "
+                              "cannot be blocked; block third-party plugins by their entry-point name "
+                              "(see `releasegate plugins`)\n")

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 
 from releasegate.policy.schema import schema
 from releasegate.policy.validate import Validator, unsupported_keywords
-from releasegate.policy.yamlmarks import YamlReader
+from releasegate.yamlread import YamlReader
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = YamlReader({}).read((ROOT / "examples" / "checkout" / "releasegate.yml").read_text())

@@ -41,13 +41,14 @@ def policy(**requires: Any) -> Policy:
 
 
 def deployment(env: str, status: str, *, sha: str = SHA, age: timedelta = timedelta(hours=2),
-               digest: str | None = None, id: int = 1) -> Deployment:
+               digest: str | None = None, id: int = 1, vouch: str | None = "allowed") -> Deployment:
     return Deployment(id=id, environment=env, sha=sha, status=status, created_at=NOW - age,
-                      updated_at=NOW - age + timedelta(minutes=5), digest=digest, actor="ci")
+                      updated_at=NOW - age + timedelta(minutes=5), digest=digest, actor="ci",
+                      vouch=vouch)
 
 
-def approval(who: str, age: timedelta = timedelta(hours=1)) -> Approval:
-    return Approval("production", SHA, who, NOW - age)
+def approval(who: str, age: timedelta = timedelta(hours=1), source: str = "ledger") -> Approval:
+    return Approval("production", SHA, who, NOW - age, source)
 
 
 def coverage(percent: float, commits: tuple[str, ...] = ()) -> Evidence:

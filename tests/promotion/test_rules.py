@@ -77,7 +77,7 @@ LEADS = (ApprovalRule(count=1, group="leads"),)
         (["mallory"], {}, "fail", "1 more approval needed (mallory not in leads;"),
         (["carol"], {"teams": {"acme/release": ("carol", "dave")}}, "pass", "approved by carol"),
         (["carol"], {}, "fail", "team acme/release could not be resolved on this platform"),
-        (["alice"], {"author": "alice"}, "fail", "alice wrote the change and cannot approve it"),
+        (["alice"], {"author": "alice"}, "fail", "alice cannot approve their own change (alice: wrote the change)"),
     ],
 )
 def test_group_approvals(approvers: list[str], kwargs: dict, expected: str, why: str) -> None:
@@ -94,9 +94,30 @@ def test_self_approval_when_allowed() -> None:
 
 def test_one_person_twice_counts_once() -> None:
     decision = decide(policy(approvals=(ApprovalRule(count=2),)),
-                      approvals=[approval("alice"), approval("ALICE", timedelta(minutes=5))])
+                      approvals=[approval("alice", source="platform"),
+                                 approval("ALICE", timedelta(minutes=5), source="platform")])
     assert status(decision, "approvals") == "fail"
     assert reason(decision, "approvals") == "1 more approval needed"
+
+
+def test_ledger_approvals_are_shown_as_self_asserted() -> None:
+    decision = decide(policy(approvals=(ApprovalRule(count=2),)),
+                      approvals=[approval("alice"), approval("bob", source="platform")])
+    assert status(decision, "approvals") == "pass"
+    assert reason(decision, "approvals") == ("approved by alice, bob (SELF-ASSERTED: alice only in the "
+                                             "local ledger (`approve --by`), not vouched for by a platform)")
+
+
+def test_approvals_from_platform_refuses_the_ledgers() -> None:
+    decision = decide(policy(approvals=(ApprovalRule(count=1),), approvals_from="platform"),
+                      approvals=[approval("alice")])
+    assert status(decision, "approvals") == "fail"
+    assert reason(decision, "approvals") == (
+        "1 more approval needed (alice's approval is self-asserted in the local ledger; "
+        "approvals_from: platform counts only approvals the platform vouches for)")
+    vouched = decide(policy(approvals=(ApprovalRule(count=1),), approvals_from="platform"),
+                     approvals=[approval("alice", source="platform")])
+    assert status(vouched, "approvals") == "pass"
 
 
 def test_plain_count_from_anyone_but_the_author() -> None:

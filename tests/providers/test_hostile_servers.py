@@ -264,7 +264,7 @@ def test_analyze_fails_closed_on_a_hostile_server(hostile, releasegate_cli, tmp_
 
     assert result.exit_code == 4, result.stderr
     body = json.loads(result.stdout)
-    assert body["outcome"] == "inconclusive"
+    assert body["outcome"] == "error"  # no decision: the provider failed
     limit = {"drip": "no complete answer in the timeout of 1s", "oversized": "larger than max_response_bytes",
              "redirect": "redirect to"}[kind]
     assert limit in body["reason"]

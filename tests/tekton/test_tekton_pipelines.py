@@ -60,7 +60,8 @@ def _deployments(ledger: Path) -> list[tuple[str, str, str]]:
 
 def _record_dev(taskruns: TaskRunHarness, source: Path, ledger: Path, sha: str) -> None:
     done = taskruns.run(
-        {"command": "record", "environment": "dev", "sha": sha, "args": "--status success"},
+        {"command": "record", "environment": "dev", "sha": sha,
+         "args": "--status success --force 'dev deployed before this pipeline'"},
         {"source": source, "ledger": ledger},
     )
     assert done.succeeded and done.results["outcome"] == "ok", done.stderr
@@ -180,7 +181,8 @@ def test_the_reference_pipeline_blocked_and_allowed(play: tuple[TaskRunHarness, 
 def test_without_its_own_when_a_record_after_a_skipped_deploy_still_runs(
     play: tuple[TaskRunHarness, Path], tmp_path: Path
 ) -> None:
-    """The bug the samples are built against, played: guarded only by runAfter, the record runs."""
+    """The bug the samples are built against, played: guarded only by runAfter, the record runs;
+    it can no longer record a success the gate blocked, so the chain holds even here."""
     taskruns, root = play
     source, ledger = _workspaces(taskruns)
     unsafe = tmp_path / "unsafe.yaml"
@@ -195,8 +197,9 @@ def test_without_its_own_when_a_record_after_a_skipped_deploy_still_runs(
 
     assert run.results("staging-gate")["outcome"] == "block"
     assert run.status["deploy-staging"] == "None"
-    assert run.status["record-staging"] == "Succeeded"
-    assert ("staging", _commit("main"), "success") in _deployments(ledger)
+    assert run.status["record-staging"] == "Failed"  # refused: no allowed promotion on file
+    assert "no allowed promotion of" in run.results("record-staging")["reason"]
+    assert ("staging", _commit("main"), "success") not in _deployments(ledger)
 
 
 def test_the_harness_refuses_what_the_controller_would(

@@ -64,14 +64,16 @@ def test_promote_allows_staging_and_blocks_production_across_taskruns(
     taskrun: TaskRunHarness, checkout_source: Path, ledger_workspace: Path
 ) -> None:
     record = taskrun.run(
-        {"command": "record", "environment": "dev", "sha": SHA, "args": "--status success"},
+        {"command": "record", "environment": "dev", "sha": SHA,
+         "args": "--status success --force 'deployed before the gate'"},
         {"source": checkout_source, "ledger": ledger_workspace},
     )
     staging = _promote(taskrun, checkout_source, ledger_workspace, "staging")
     production = _promote(taskrun, checkout_source, ledger_workspace, "production")
 
     assert record.results["outcome"] == "ok", record.stderr
-    assert record.results["reason"] == "recorded dev 3f786850e387 success (deployment 1)"
+    assert record.results["reason"] == ("recorded dev 3f786850e387 success (deployment 1) "
+                                        "FORCED: deployed before the gate")
     assert staging.succeeded and production.succeeded
     assert staging.results["outcome"] == "allow", staging.stderr
     assert staging.results["reason"] == "allowed 3f786850e387 into staging: all 4 requirements met"
@@ -266,22 +268,25 @@ def test_analyze_against_a_real_prometheus(
     assert report["outcome"] == outcome
 
 
-def test_a_provider_that_is_down_is_inconclusive_and_fail_on_can_stop_it(
+def test_a_provider_that_is_down_is_an_error_and_fail_on_can_stop_it(
     taskrun: TaskRunHarness,
 ) -> None:
     source = taskrun.workspace("source")
     _gate_policy(source)
     params = {"command": "analyze", "gate": "canary-health", "args": "--once"}
 
-    relaxed = taskrun.run({**params, "fail-on": "error"}, {"source": source})
+    relaxed = taskrun.run({**params, "fail-on": ""}, {"source": source})
+    default = taskrun.run(params, {"source": source})  # fail-on: error, the Task's default
     strict = taskrun.run({**params, "fail-on": "fail,inconclusive,error"}, {"source": source})
 
     assert relaxed.succeeded
-    assert relaxed.results["outcome"] == "inconclusive"
+    assert relaxed.results["outcome"] == "error"
     assert "the provider failed: prometheus http://127.0.0.1:9" in relaxed.results["reason"]
+    assert not default.succeeded and default.exit_code == 4  # no decision: the run stops there
+    assert default.results["outcome"] == "error"
     assert not strict.succeeded
     assert strict.exit_code == 4
-    assert strict.results["outcome"] == "inconclusive"
+    assert strict.results["outcome"] == "error"
 
 
 def test_the_prometheus_token_comes_from_its_workspace_only(taskrun: TaskRunHarness) -> None:
@@ -298,7 +303,7 @@ def test_the_prometheus_token_comes_from_its_workspace_only(taskrun: TaskRunHarn
     )
     (auth / "token").write_text("s3cret\n")
     found = taskrun.run(params, {"source": source, "prometheus-auth": auth})
-    assert found.results["outcome"] == "inconclusive"
+    assert found.results["outcome"] == "error"
     assert "s3cret" not in found.stdout + found.stderr + json.dumps(found.results)
 
 
@@ -325,7 +330,7 @@ def test_drill_rehearses_a_rollback_through_the_task(
     workspaces = {"source": checkout_source, "ledger": ledger_workspace}
     for sha, version in (("a" * 40, "1.0.0"), (SHA, "1.1.0")):
         taskrun.run({"command": "record", "environment": "staging", "sha": sha,
-                     "args": f"--status success --version {version}"}, workspaces)
+                     "args": f"--status success --version {version} --force seeded"}, workspaces)
 
     ready = taskrun.run({"command": "drill", "environment": "staging"}, workspaces)
     alone = taskrun.run({"command": "drill", "environment": "staging"}, {"source": checkout_source})

@@ -18,7 +18,23 @@ class SamplePlatform(Platform):
 
 
 class ConstantProvider:
+    """A provider written to the hook spec alone: ``cls(gate=..., session=..., sleep=...)``;
+    every query answers ``$SAMPLE_CONSTANT`` (default 0.1)."""
+
     name = "constant"
+
+    def __init__(self, gate, session=None, sleep=None):
+        self.gate = gate
+        self.value = float(os.environ.get("SAMPLE_CONSTANT", "0.1"))
+
+    def query(self, query, at):
+        return self.value
+
+    def query_range(self, query, start, end, step):
+        from releasegate.providers import Points
+
+        count = int((end - start) // step) + 1
+        return Points(tuple((start + i * step, self.value) for i in range(count)))
 
 
 @hookimpl

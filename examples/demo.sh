@@ -12,6 +12,7 @@ step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 step releasegate check
 step releasegate plan
 step releasegate record-check lint --sha "$SHA" --status passed
+step releasegate promote --to dev --sha "$SHA"
 step releasegate record --env dev --sha "$SHA" --status success
 step releasegate promote --to staging --sha "$SHA"
 step releasegate record --env staging --sha "$SHA" --status success

@@ -30,6 +30,25 @@ def test_readme_shows_the_two_commands_and_ci_runs_the_test_command() -> None:
     assert ci == ["bash scripts/test.sh"]
 
 
+def test_the_readmes_first_command_runs_the_demo_to_its_end(tmp_path: Path) -> None:
+    """`bash examples/demo.sh`, the second half of the README's first command, with the installed CLI.
+
+    The demo walks one commit through dev and staging and expects production blocked; a change
+    to the rules of records or promotion that the demo does not follow breaks a new user's first run.
+    """
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "RELEASEGATE_LEDGER": str(tmp_path / "ledger.db"),
+    }
+    done = subprocess.run(["bash", str(ROOT / "examples" / "demo.sh")], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "-> outcome: allow\n  -> environment: staging" in done.stdout
+    assert "production is blocked, as the policy says it should be" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize("name", COMMANDS)
 def test_every_command_is_in_the_readme_table(name: str) -> None:
     assert f"| `releasegate {name}" in README

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from releasegate.errors import ProviderError
+from releasegate.errors import ProviderError, UsageError
 from releasegate.plugins import Registry, hookimpl
 from releasegate.providers import Points, ProviderOverrides
 from releasegate.providers.bounded import (
@@ -80,7 +80,10 @@ class PrometheusSettings:
 
     def __post_init__(self) -> None:
         # Userinfo in the address becomes basic auth; the address keeps only where to go.
-        address, credentials = split_userinfo(self.address)
+        try:
+            address, credentials = split_userinfo(self.address)
+        except ValueError as exc:
+            raise UsageError(f"prometheus {redact(self.address)}: {exc}") from None
         object.__setattr__(self, "address", address)
         shown = redact_url(address) if credentials is None else _shown(address, credentials)
         object.__setattr__(self, "_shown", shown)

@@ -11,7 +11,13 @@ import pytest
 
 from releasegate.drill import render_rollback_command
 from releasegate.errors import PolicyError, UsageError
-from releasegate.placeholders import CONTEXTS, check_gate_values, render_query, shell_problem
+from releasegate.placeholders import (
+    CONTEXTS,
+    PlaceholderError,
+    check_gate_values,
+    render_query,
+    shell_problem,
+)
 from releasegate.policy import parse_policy
 from releasegate.policy.model import Router
 from releasegate.routers import CommandRouter, IstioRouter
@@ -144,3 +150,63 @@ def test_a_shell_is_fine_with_placeholders_as_arguments_and_the_rollback_command
     found = problems(policy(rollback="bash -c 'deploy {rollback_to}'"))
     assert len(found) == 1 and found[0].startswith("environments[0].rollback.command: bash -c runs its script")
     assert problems(policy(rollback="bash -c 'deploy {rollback_to}'", extra_rollback=", allow_shell: true")) == []
+
+
+#: Commands that hand a placeholder to a shell or an interpreter as code, past the forms
+#: the first check knew: options before ``-c``, ``--``, interpreters, joiners, wrappers.
+CODE_RUNNERS = [
+    "bash -o pipefail -c 'x {service}'", "bash +x -c 'x {service}'", "bash -c -- 'x {service}'",
+    "sh -c -e 'x {service}'", "bash.exe -c 'x {service}'", "/usr/bin/env bash -c 'x {service}'",
+    "python -c 'import os; os.system(\"x {service}\")'", "python3.11 -c 'x {service}'",
+    "python -Ic 'x {service}'", "python -c'x {service}'", "perl -ne 'x {service}'",
+    "ruby -e 'x {service}'", "node --eval='x {service}'", "php -r 'x {service}'",
+    "awk -F: '{print \"{service}\"}'", "sed 's/a/{service}/e' f", "env -S 'sh -c \"x {service}\"'",
+    "su root -c 'x {service}'", "flock -w 5 /tmp/l -c 'x {service}'", "ssh host 'x {service}'",
+    "watch -n1 'x {service}'", "pwsh -File deploy.ps1 {service}", "cmd /c deploy.bat {weight}",
+]
+
+
+@pytest.mark.parametrize("command", CODE_RUNNERS)
+def test_a_shell_or_interpreter_given_placeholders_as_code_is_refused_by_check_and_by_the_router(
+        command: str) -> None:
+    words = __import__("shlex").split(command)
+    assert shell_problem(words) is not None
+    found = problems(policy(router=command.replace('"', '\\"')))
+    assert len(found) == 1 and found[0].endswith("or set allow_shell: true"), found
+    with pytest.raises(PlaceholderError, match="^router command: "):
+        CommandRouter(command, {"service": "checkout"})  # refused when built, before any run
+    with pytest.raises(PlaceholderError, match="^rollback command: "):
+        render_rollback_command(command.replace("{weight}", "{sha}"), {"service": "checkout", "sha": "abc"})
+
+
+@pytest.mark.parametrize("command", [
+    "kubectl argo rollouts set weight {service} {weight}",
+    "sh -c 'kubectl argo rollouts set weight \"$1\" \"$2\"' sh {service} {weight}",
+    "bash -o pipefail -c 'kubectl set \"$1\"' bash {service}", "sh ./deploy.sh {service}",
+    "python deploy.py -e {service}", "python -m deploy {service}", "sed -i s/a/b/ {service}.yaml",
+    "flock /tmp/l kubectl set {service}", "timeout 30 kubectl set {weight}",
+])
+def test_placeholders_as_plain_arguments_are_data(command: str) -> None:
+    assert shell_problem(__import__("shlex").split(command)) is None
+    assert problems(policy(router=command.replace('"', '\\"'))) == []
+
+
+def test_with_allow_shell_a_value_reaches_a_script_only_when_no_shell_would_parse_it(tmp_path) -> None:
+    import subprocess
+
+    template = f"sh -c 'echo {{service}} > {tmp_path}/said'"
+    router = CommandRouter(template, {"service": "checkout-2.1"}, allow_shell=True)
+    router.set_weight(5)
+    assert (tmp_path / "said").read_text() == "checkout-2.1\n"
+
+    for value in ("x; touch pwned", "$(touch pwned)", "`touch pwned`", "a|b", "a&b", "%PATH%", "a b"):
+        with pytest.raises(PlaceholderError, match=r"would be parsed as code by sh -c; with allow_shell"):
+            CommandRouter(template, {"service": value}, allow_shell=True, run=subprocess.run)
+    assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
+
+
+def test_the_executable_never_comes_from_a_value() -> None:
+    found = problems(policy(router="{service} set {weight}", extra_router=", allow_shell: true"))
+    assert found == ["environments[0].strategy.canary.router.command: the executable comes from a"
+                     " placeholder ({service}): a value would choose the program that runs; write the"
+                     " program's name"]

@@ -15,7 +15,13 @@ from typing import Any, TypeVar
 
 from releasegate.durations import DurationError, parse_duration
 from releasegate.evidence.model import FACTS
-from releasegate.placeholders import CONTEXTS, check_query_value, shell_problem, tokens_in
+from releasegate.placeholders import (
+    CONTEXTS,
+    check_query_value,
+    executable_problem,
+    shell_problem,
+    tokens_in,
+)
 from releasegate.policy.model import (
     JUDGES,
     Adaptive,
@@ -125,6 +131,9 @@ class Builder:
         except ValueError as exc:
             self.problem((*path, "command"), f"{exc}; check the quotes")
             return
+        wrong = executable_problem(words)
+        if wrong:
+            self.problem((*path, "command"), wrong)
         problem = shell_problem(words)
         if problem and not raw.get("allow_shell"):
             self.problem((*path, "command"), f"{problem}; pass the values as arguments after the script"
@@ -274,7 +283,8 @@ class Builder:
             for key, value in (r.get("options") or {}).items():
                 self.tokens(str(value), CONTEXTS["router_options"], (*path, "router", "options", key), service)
             router = Router(kind=kind, command=r.get("command"),
-                            options={k: str(v) for k, v in (r.get("options") or {}).items()})
+                            options={k: str(v) for k, v in (r.get("options") or {}).items()},
+                            allow_shell=bool(r.get("allow_shell", False)))
         adaptive_raw = raw.get("adaptive") or {}
         adaptive = Adaptive(enabled=bool(adaptive_raw.get("enabled", bool(adaptive_raw))),
                             min_requests=int(adaptive_raw.get("min_requests", 1000)),
@@ -287,7 +297,7 @@ class Builder:
         return Rollback(on_failure=bool(raw.get("on_failure", True)),
                         window=self.duration(raw.get("window"), (*path, "window")),
                         gates=tuple(raw.get("gates", [])), command=raw.get("command"),
-                        mode=raw.get("mode"))
+                        mode=raw.get("mode"), allow_shell=bool(raw.get("allow_shell", False)))
 
     def gate(self, name: str, raw: dict[str, Any], service: str | None) -> Gate:
         path: Path = ("gates", name)

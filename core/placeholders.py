@@ -32,7 +32,9 @@ __all__ = [
     "code_words",
     "executable_problem",
     "program_name",
+    "gitlab_group_problem",
     "render_command",
+    "render_group",
     "render_query",
     "render_text",
     "shell_problem",
@@ -46,6 +48,7 @@ CONTEXTS: dict[str, tuple[str, ...]] = {
     "router": ("weight", "stable_weight", "service", "env"),
     "router_options": ("service",),
     "rollback": ("rollback_to", "sha", "version", "env", "service"),
+    "concurrency": ("env", "service"),
 }
 #: What a value outside a PromQL string literal may consist of.
 BARE_VALUE = re.compile(r"[A-Za-z0-9_:.-]+")
@@ -74,6 +77,14 @@ JOINERS = frozenset({"cmd", "powershell", "pwsh", "ssh", "watch", "eval", "paral
 #: Characters a value may hold where ``allow_shell: true`` lets it into a script: none of
 #: them is special to sh, cmd or PowerShell inside a word.
 SHELL_INERT = re.compile(r"[A-Za-z0-9_.:/@+,-]*")
+
+#: What a value may be in a concurrency (GitHub) or resource (GitLab) group name: a name, or
+#: names joined by ``/`` (``review/feature-1``); no ``$`` GitLab would expand, no space, no brace.
+GROUP_VALUE = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
+#: GitLab's resource_group key (app/models/ci/resource_group.rb, Gitlab::Regex
+#: environment_name_regex): letters, digits, ``- _ / $ { } .`` and spaces, not starting or
+#: ending with ``/``, at most 255 characters.
+GITLAB_GROUP = re.compile(r"(?!/)[A-Za-z0-9_/${}. -]{1,255}(?<!/)")
 
 _TOKEN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -260,6 +271,31 @@ def shell_problem(words: Sequence[str]) -> str | None:
         return (f"{label} runs its first argument as a program, and placeholders inside it ({names})"
                 " would be parsed as code")
     return f"{label} runs its argument as code, and placeholders inside it ({names}) would be parsed as code"
+
+
+def render_group(template: str, values: Mapping[str, str | None]) -> str:
+    """A concurrency group name with the ``concurrency`` tokens ``values`` gives (not empty)
+    replaced; a token without a value stays, for the renderers to leave the group out.
+
+    :raises PlaceholderError: for a value that is not a :data:`GROUP_VALUE`.
+    """
+    given = {name: value for name, value in values.items() if value}
+    for name in dict.fromkeys(tokens_in(template)):
+        value = given.get(name)
+        if name in CONTEXTS["concurrency"] and value is not None and not GROUP_VALUE.fullmatch(value):
+            raise PlaceholderError(
+                f"cache.concurrency.group: {{{name}}} = {value!r} cannot be part of a group name;"
+                " a value there may hold only letters, digits and _ . - (and / between names)"
+            )
+    return render_text(template, given, "concurrency")
+
+
+def gitlab_group_problem(name: str) -> str | None:
+    """Why GitLab would refuse ``name`` as a ``resource_group``, or ``None``."""
+    if GITLAB_GROUP.fullmatch(name):
+        return None
+    return (f"{name!r} is not a resource_group GitLab accepts (letters, digits, - _ / $ {{ }} . and"
+            " spaces, not starting or ending with /, at most 255 characters)")
 
 
 def render_query(template: str, values: Mapping[str, str]) -> str:

@@ -210,3 +210,18 @@ def test_the_executable_never_comes_from_a_value() -> None:
     assert found == ["environments[0].strategy.canary.router.command: the executable comes from a"
                      " placeholder ({service}): a value would choose the program that runs; write the"
                      " program's name"]
+
+
+def test_a_concurrency_group_takes_env_and_service_only_and_renders_through_the_one_renderer() -> None:
+    from releasegate.placeholders import gitlab_group_problem, render_group
+
+    text = "version: 1\nservice: checkout\ncache:\n  concurrency: {group: \"deploy-{env}-{stage}\"}\n"
+    found = problems(text)
+    assert found == ["cache.concurrency.group: unknown placeholder {stage} (known: {env}, {service})"]
+    assert render_group("deploy-{env}-{service}", {"env": "review/x-1", "service": "checkout"}) == \
+        "deploy-review/x-1-checkout"
+    assert render_group("deploy-{env}", {"env": None, "service": "checkout"}) == "deploy-{env}"
+    with pytest.raises(PlaceholderError, match=r"\{env\} = 'prod\$CI_JOB_TOKEN' cannot be part of a group"):
+        render_group("deploy-{env}", {"env": "prod$CI_JOB_TOKEN"})
+    assert gitlab_group_problem("deploy-production") is None
+    assert gitlab_group_problem("deploy:production") is not None and gitlab_group_problem("/x") is not None

@@ -181,7 +181,7 @@ class Builder:
         environments = tuple(e for e in (self.guard(("environments", i), self.environment, i, raw, service)
                                          for i, raw in enumerate(raw_envs)) if e is not None)
         self.cross_check(environments, validations, gates, groups)
-        cache = self.guard(("cache",), self.cache, data["cache"]) if data.get("cache") else None
+        cache = self.guard(("cache",), self.cache, data["cache"], service) if data.get("cache") else None
         drift = (self.guard(("drift",), self.drift, data["drift"], [e.name for e in environments])
                  if data.get("drift") else None)
         return Policy(version=data.get("version", 1), path=self.path, sha256=self.sha256, service=service,
@@ -468,7 +468,7 @@ class Builder:
                              f"no validation of {env.name!r} provides {', '.join(lacking)}"
                              f"{did_you_mean(lacking[0], sorted(facts | prefixed))}; {hint}")
 
-    def cache(self, raw: dict[str, Any]) -> Cache:
+    def cache(self, raw: dict[str, Any], raw_service: str | None) -> Cache:
         deps_raw = raw.get("dependencies", "auto")
         deps: Any = deps_raw if isinstance(deps_raw, str) else tuple(
             DependencyCache(ecosystem=d["ecosystem"], lockfiles=tuple(d.get("lockfiles", [])),
@@ -501,6 +501,8 @@ class Builder:
         concurrency = None
         if raw.get("concurrency"):
             c = raw["concurrency"]
+            self.tokens(c["group"], CONTEXTS["concurrency"], ("cache", "concurrency", "group"),
+                        raw_service)
             concurrency = Concurrency(group=c["group"], max_parallel=int(c.get("max_parallel", 1)))
         write_on = tuple(raw.get("write_on", ("default", "tags")))
         for i, entry in enumerate(write_on):

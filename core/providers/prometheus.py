@@ -5,7 +5,8 @@ It receives its ``requests`` session, settings and sleep function in its constru
 error names the server, the query and the server's own ``errorType``/``error``. An empty
 result, NaN, an infinity or several series where one was expected are missing values.
 Each request has a total deadline (``timeout``: connect, headers and body together) and a
-size cap (``max_response_bytes``); all attempts of one query fit in one gate interval;
+size cap (``max_response_bytes``); all attempts of one query, and all queries of one
+interval (:func:`~releasegate.providers.bounded.interval_left`), fit in the gate interval;
 redirects are refused. Credentials in the address (``http://user:pass@host``) are sent as
 basic auth and shown as ``http://user:***@host``.
 ``requests`` is imported lazily so commands that never query a server do not load it.
@@ -31,6 +32,7 @@ from releasegate.providers.bounded import (
     Redirected,
     TooLarge,
     bounded_get,
+    interval_left,
 )
 from releasegate.redaction import redact, redact_url, remember, split_userinfo
 
@@ -271,14 +273,19 @@ class PrometheusProvider:
         attempts = max(0, settings.retries) + 1
         clock = time.monotonic
         budget_end = clock() + settings.budget if settings.budget else None
+        left = interval_left()  # the gate interval this query runs in, shared by all its queries
+        if left is not None and (budget_end is None or clock() + left < budget_end):
+            budget_end = clock() + left
+        span = f"{settings.budget:g}s" if settings.budget else ""
         for attempt in range(attempts):
             deadline, limit = settings.timeout, "the timeout"
             if budget_end is not None and budget_end - clock() < deadline:
-                deadline, limit = budget_end - clock(), f"what is left of the gate interval ({settings.budget:g}s)"
+                deadline, limit = budget_end - clock(), "what is left of the gate interval" + (f" ({span})" if span else "")
                 if deadline <= 0:
                     raise ProviderError(
-                        f"{where}: no answer within the gate interval ({settings.budget:g}s,"
-                        f" {attempt} attempts); fix the server or lengthen the interval"
+                        f"{where}: no answer within the gate interval ({span + ', ' if span else ''}"
+                        f"{attempt} attempts);"
+                        " fix the server or lengthen the interval"
                     )
             last = attempt == attempts - 1
             try:

@@ -86,6 +86,11 @@ GROUP_VALUE = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
 #: ending with ``/``, at most 255 characters.
 GITLAB_GROUP = re.compile(r"(?!/)[A-Za-z0-9_/${}. -]{1,255}(?<!/)")
 
+#: A string literal that follows these is a regex (label matchers ``=~`` and ``!~``).
+_REGEX_MATCHER = re.compile(r"[=!]~\s*$")
+#: What Go's ``regexp.QuoteMeta`` escapes (RE2 refuses an escaped space or letter).
+_REGEX_META = re.compile(r"([\\.+*?()|\[\]{}^$])")
+
 _TOKEN = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -303,25 +308,29 @@ def render_query(template: str, values: Mapping[str, str]) -> str:
 
     Inside a ``"..."`` or ``'...'`` literal the value is escaped for it; inside a raw
     `` `...` `` literal it may not hold a backtick; outside any literal it must match
-    ``[A-Za-z0-9_:.-]+``. A token ``values`` does not give stays as written.
+    ``[A-Za-z0-9_:.-]+``. In the literal of a regex matcher (``=~``, ``!~``) the value's
+    regex metacharacters are escaped first, as Go's ``regexp.QuoteMeta`` does, so
+    ``prod|.*`` matches only itself. A token ``values`` does not give stays as written.
 
     :raises PlaceholderError: naming the token and the value that cannot stand there.
     """
     allowed = CONTEXTS["query"]
     out: list[str] = []
     quote: str | None = None
+    regex = False
     i = 0
     while i < len(template):
         char = template[i]
         match = _TOKEN.match(template, i) if char == "{" else None
         if match and match.group(1) in allowed and match.group(1) in values:
-            out.append(_promql_value(match.group(1), values[match.group(1)], quote))
+            out.append(_promql_value(match.group(1), values[match.group(1)], quote, regex))
             i = match.end()
             continue
         out.append(char)
         if quote is None:
             if char in "\"'`":
                 quote = char
+                regex = _REGEX_MATCHER.search("".join(out[:-1])) is not None
         elif char == "\\" and quote != "`" and i + 1 < len(template):
             out.append(template[i + 1])
             i += 1
@@ -331,7 +340,9 @@ def render_query(template: str, values: Mapping[str, str]) -> str:
     return "".join(out)
 
 
-def _promql_value(name: str, value: str, quote: str | None) -> str:
+def _promql_value(name: str, value: str, quote: str | None, regex: bool = False) -> str:
+    if quote is not None and regex:
+        value = _REGEX_META.sub(r"\\\1", value)
     if quote is None:
         if not BARE_VALUE.fullmatch(value):
             raise PlaceholderError(

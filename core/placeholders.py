@@ -126,7 +126,8 @@ def render_command(words: Sequence[str], values: Mapping[str, str], context: str
 
     A placeholder is never rendered into a shell's or interpreter's code
     (:func:`shell_problem`) unless ``allow_shell``; even then, a value going into code may
-    hold only :data:`SHELL_INERT` characters.
+    hold only :data:`SHELL_INERT` characters. A value that would start a word with ``-``
+    is refused: the program would read it as an option (``--kubeconfig=...``).
 
     :raises PlaceholderError: naming the command's problem or the value.
     """
@@ -147,6 +148,15 @@ def render_command(words: Sequence[str], values: Mapping[str, str], context: str
                     f" {code[index][0]}; with allow_shell a value there may hold only letters, digits"
                     " and _ . : / @ + , -"
                 )
+    for word in words:
+        first = _TOKEN.match(word)
+        name = first.group(1) if first else ""
+        value = values.get(name) if name in CONTEXTS[context] else None
+        if value is not None and value.startswith("-"):
+            raise PlaceholderError(
+                f"{context} command: {{{name}}} = {value!r} would start an argument with"
+                " '-', which the program would read as an option; fix the value"
+            )
     return [render_text(word, values, context) for word in words]
 
 

@@ -225,3 +225,14 @@ def test_a_concurrency_group_takes_env_and_service_only_and_renders_through_the_
         render_group("deploy-{env}", {"env": "prod$CI_JOB_TOKEN"})
     assert gitlab_group_problem("deploy-production") is None
     assert gitlab_group_problem("deploy:production") is not None and gitlab_group_problem("/x") is not None
+
+
+def test_a_value_cannot_start_an_argument_that_a_program_would_read_as_an_option() -> None:
+    template = "helm rollback {service} {version} --set=image.tag={version}"
+    assert render_rollback_command(template, {"service": "checkout", "version": "1.2"}) == \
+        ["helm", "rollback", "checkout", "1.2", "--set=image.tag=1.2"]
+    with pytest.raises(PlaceholderError, match=r"^rollback command: \{version\} = '--post-renderer=/tmp/x'"
+                       r" would start an argument with '-'"):
+        render_rollback_command(template, {"service": "checkout", "version": "--post-renderer=/tmp/x"})
+    with pytest.raises(PlaceholderError, match="would start an argument with '-'"):  # before any run
+        CommandRouter("kubectl argo rollouts set weight {service} {weight}", {"service": "-n=kube-system"})

@@ -25,6 +25,8 @@ _MIN_SECRET = 4
 #: showing too little of a URL is better than showing part of a password.
 _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^\s<>]*)@")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+#: Characters an output channel drops from a line (controls other than whitespace).
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 _lock = threading.Lock()
 _known: set[str] = set()
@@ -37,10 +39,12 @@ def remember(*values: str | None) -> None:
     with _lock:
         for value in values:
             if value and len(value) >= _MIN_SECRET:
-                _known.add(value)
                 from urllib.parse import quote
 
-                _known.add(quote(value, safe=""))
+                # as written, URL-encoded, and as a log line shows it once its whitespace and
+                # control characters are made spaces or dropped (an echo goes through that)
+                flat = " ".join(_CONTROL.sub("", value).split())
+                _known.update(v for v in (value, quote(value, safe=""), flat) if len(v) >= _MIN_SECRET)
 
 
 def forget_all() -> None:

@@ -364,7 +364,7 @@ def _out_of_budget(budget_end: float | None, now: float) -> bool:
 def _one_line(value: Any, limit: int = 200) -> str:
     """A server-supplied text as one short line without secrets (a server may echo them back),
     as it ends up in logs, decisions and the ledger's state."""
-    return redact(" ".join(str(value).split()))[:limit]
+    return redact(" ".join(redact(str(value)).split()))[:limit]
 
 
 def _ts(value: float) -> str:

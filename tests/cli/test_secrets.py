@@ -226,3 +226,34 @@ def test_redact_masks_userinfo_up_to_the_last_at_sign(text: str, shown: str) -> 
     from releasegate.redaction import redact
 
     assert redact(text) == shown
+
+
+def test_a_password_holding_whitespace_is_redacted_when_a_server_echoes_it_decoded(run_cli, tmp_path) -> None:
+    """Output channels make text one line (whitespace to spaces, controls dropped); the
+    secret is redacted in that form too, not only as written."""
+    class Decoding(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            password = base64.b64decode(self.headers["Authorization"].split()[1]).decode().split(":", 1)[1]
+            body = json.dumps({"status": "error", "errorType": "echo", "error": f"you sent {password}"}).encode()
+            self.send_response(422)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Decoding)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        (tmp_path / "releasegate.yml").write_text(_policy("http://127.0.0.1:9", ""))
+        url = f"http://admin:Tab%09Pass%0AWord%07Nine@127.0.0.1:{server.server_address[1]}"
+        everything = _channels(run_cli, tmp_path, ["analyze", "--gate", "live", "--once"],
+                               {"RELEASEGATE_PROMETHEUS_URL": url})
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert "you sent ***" in everything
+    assert [part for part in ("Tab", "Pass", "Word", "Nine") if part in everything] == []

@@ -33,6 +33,7 @@ __all__ = [
     "executable_problem",
     "program_name",
     "gitlab_group_problem",
+    "render_argument",
     "render_command",
     "render_group",
     "render_query",
@@ -158,6 +159,19 @@ def render_command(words: Sequence[str], values: Mapping[str, str], context: str
                 " '-', which the program would read as an option; fix the value"
             )
     return [render_text(word, values, context) for word in words]
+
+
+def render_argument(template: str, values: Mapping[str, str], context: str, where: str) -> str:
+    """One argv word rendered from ``template`` (a router option such as ``name: vs-{service}``),
+    refused when it would start with ``-``, which the program would read as an option.
+
+    :raises PlaceholderError: naming ``where`` the word comes from.
+    """
+    word = render_text(template, values, context)
+    if word.startswith("-") and tokens_in(template):
+        raise PlaceholderError(f"{where}: {template!r} renders as {word!r}, which would start an argument"
+                               " with '-' that the program would read as an option; fix the value")
+    return word
 
 
 def program_name(word: str) -> str:

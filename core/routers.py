@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from releasegate.errors import PlatformError, PolicyError
-from releasegate.placeholders import render_command, render_text
+from releasegate.placeholders import render_argument, render_command
 from releasegate.plugins import Registry, hookimpl
 from releasegate.policy.model import Router
 
@@ -143,7 +143,8 @@ class _PatchRouter:
         cls, router: Router, values: Mapping[str, str], *, run: Runner = subprocess.run
     ) -> _PatchRouter:
         """Build from the policy's ``router: {kind, options}``; ``{service}`` in options expands."""
-        options = {k: render_text(str(v), values, "router_options") for k, v in router.options.items()}
+        options = {k: render_argument(str(v), values, "router_options", f"strategy.canary.router.options.{k}")
+                   for k, v in router.options.items()}
         return cls(options, run=run)
 
     def patch(self, weight: float) -> list[dict[str, Any]]:

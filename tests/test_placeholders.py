@@ -236,3 +236,12 @@ def test_a_value_cannot_start_an_argument_that_a_program_would_read_as_an_option
         render_rollback_command(template, {"service": "checkout", "version": "--post-renderer=/tmp/x"})
     with pytest.raises(PlaceholderError, match="would start an argument with '-'"):  # before any run
         CommandRouter("kubectl argo rollouts set weight {service} {weight}", {"service": "-n=kube-system"})
+
+
+def test_a_router_option_cannot_become_an_option_of_kubectl() -> None:
+    router = Router(kind="istio", options={"name": "{service}"})
+    assert IstioRouter.from_policy(Router(kind="istio", options={"name": "vs-{service}"}),
+                                   {"service": "checkout"}).options["name"] == "vs-checkout"
+    with pytest.raises(PlaceholderError, match=r"^strategy.canary.router.options.name: '\{service\}' renders as"
+                       r" '--kubeconfig=/tmp/x', which would start an argument with '-'"):
+        IstioRouter.from_policy(router, {"service": "--kubeconfig=/tmp/x"})

@@ -14,16 +14,16 @@ import threading
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-__all__ = ["MASK", "forget_all", "redact", "redact_url", "redacted", "remember", "split_userinfo",
+__all__ = ["MASK", "forget_all", "masked_address", "redact", "redact_url", "redacted", "remember", "split_userinfo",
            "userinfo"]
 
 MASK = "***"
 #: Shorter values are not redacted as free text: masking every "1" helps nobody.
 _MIN_SECRET = 4
 #: ``scheme://user:password@`` or ``scheme://token@`` at any place in a text. The userinfo
-#: runs to the last ``@`` before a space: a password may hold ``@ / ? #`` unencoded, and
-#: showing too little of a URL is better than showing part of a password.
-_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^\s<>]*)@")
+#: runs to the last ``@`` before the path: a password may hold ``@`` and ``:`` unencoded. (One
+#: holding ``/ ? #`` is refused by :func:`userinfo`, and shown by :func:`masked_address`.)
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^/?#\s<>]*)@")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 #: Characters an output channel drops from a line (controls other than whitespace).
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
@@ -99,6 +99,15 @@ def userinfo(url: str) -> tuple[str, str, str | None] | None:
     info, _, host = authority.rpartition("@")
     user, colon, password = info.partition(":")
     return f"{scheme.group(0)}{host}{tail}", user, password if colon else None
+
+
+def masked_address(url: str) -> str:
+    """``url`` for a message when :func:`userinfo` refused it: everything up to its last ``@``
+    is masked, wherever the userinfo may end (``http://***@host:9090``)."""
+    scheme = _SCHEME.match(url)
+    if not scheme or "@" not in url:
+        return redact(url)
+    return f"{scheme.group(0)}{MASK}@{url.rpartition('@')[2]}"
 
 
 def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:

@@ -34,7 +34,7 @@ from releasegate.providers.bounded import (
     bounded_get,
     interval_left,
 )
-from releasegate.redaction import redact, redact_url, remember, split_userinfo
+from releasegate.redaction import masked_address, redact, redact_url, remember, split_userinfo
 
 if TYPE_CHECKING:
     import requests
@@ -85,7 +85,7 @@ class PrometheusSettings:
         try:
             address, credentials = split_userinfo(self.address)
         except ValueError as exc:
-            raise UsageError(f"prometheus {redact(self.address)}: {exc}") from None
+            raise UsageError(f"prometheus {masked_address(self.address)}: {exc}") from None
         object.__setattr__(self, "address", address)
         shown = redact_url(address) if credentials is None else _shown(address, credentials)
         object.__setattr__(self, "_shown", shown)

@@ -208,7 +208,7 @@ def test_an_address_whose_credentials_hold_an_unencoded_slash_is_refused_without
                              env={"RELEASEGATE_LEDGER": str(tmp_path / "ledger.db")})
 
     assert code == 2
-    assert err == ("releasegate: error: prometheus http://admin:***@127.0.0.1:9: an '@' after the host: if"
+    assert err == ("releasegate: error: prometheus http://***@127.0.0.1:9: an '@' after the host: if"
                    " the address holds credentials, percent-encode the '/', '?' or '#' in them (%2F, %3F,"
                    " %23)\n")
     assert "Sla" not in out + err and "Pa?ss99" not in out + err
@@ -218,14 +218,15 @@ def test_an_address_whose_credentials_hold_an_unencoded_slash_is_refused_without
 @pytest.mark.parametrize(("text", "shown"), [
     ("http://admin:p@ss@host:9090/x", "http://admin:***@host:9090/x"),
     ("at http://admin:a@b@c@host:9 (mail x@y.z)", "at http://admin:***@host:9 (mail x@y.z)"),
-    ("'http://admin:Sla/sh@host'", "'http://admin:***@host'"),
     ("http://tok@en@host/", "http://***@host/"),
     ("http://host:9090/api/v1/query", "http://host:9090/api/v1/query"),
+    ("docker://registry:5000/app@sha256:abc", "docker://registry:5000/app@sha256:abc"),  # a path's @
 ])
 def test_redact_masks_userinfo_up_to_the_last_at_sign(text: str, shown: str) -> None:
-    from releasegate.redaction import redact
+    from releasegate.redaction import masked_address, redact
 
     assert redact(text) == shown
+    assert masked_address("http://admin:Sla/sh@host:9") == "http://***@host:9"
 
 
 def test_a_password_holding_whitespace_is_redacted_when_a_server_echoes_it_decoded(run_cli, tmp_path) -> None:

@@ -2,13 +2,15 @@
 
 The query plan (which queries, with which placeholders, over which window) is pure and
 tested on its own; :func:`collect` runs every query of the gate at once on a thread pool,
-so a gate of twenty metrics takes about as long as its slowest query. A provider error
+so a gate of twenty metrics takes about as long as its slowest query, and never longer
+than its interval (queries still queued then are not run). A provider error
 becomes the metric's ``error`` (missing data), never an exception out of here.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from releasegate.errors import ProviderError
 from releasegate.placeholders import CONTEXTS, render_query
 from releasegate.policy.model import Gate, Metric
 from releasegate.providers import MetricProvider, Points
+from releasegate.providers.bounded import interval_deadline
 
 __all__ = [
     "PLACEHOLDERS",
@@ -172,11 +175,14 @@ def collect(
     answers: dict[tuple[str, str], Points | ProviderError] = {}
     if specs:
         workers = max_workers or min(_MAX_WORKERS, len(specs))
+        # Every query of this interval, retries and queueing included, ends with the interval.
+        until = time.monotonic() + gate.interval
         with ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="releasegate-query"
         ) as pool:
             futures = {
-                (spec.metric, spec.role): pool.submit(_run, provider, spec) for spec in specs
+                (spec.metric, spec.role): pool.submit(_run, provider, spec, gate, until)
+                for spec in specs
             }
             answers = {key: future.result() for key, future in futures.items()}
     errors = tuple(str(a) for a in answers.values() if isinstance(a, ProviderError))
@@ -184,9 +190,16 @@ def collect(
     return Collected(data, errors, {(s.metric, s.role): s.query for s in specs})
 
 
-def _run(provider: MetricProvider, spec: QuerySpec) -> Points | ProviderError:
+def _run(provider: MetricProvider, spec: QuerySpec, gate: Gate, until: float) -> Points | ProviderError:
+    if time.monotonic() >= until:  # queued behind queries that used up the interval
+        return ProviderError(
+            f"gate {gate.name}: query {spec.query!r} not run: the gate interval"
+            f" ({format_duration(gate.interval)}) was spent waiting for the provider; fix the"
+            " server or lengthen the interval"
+        )
     try:
-        return provider.query_range(spec.query, spec.start, spec.end, spec.step)
+        with interval_deadline(until):
+            return provider.query_range(spec.query, spec.start, spec.end, spec.step)
     except ProviderError as exc:
         return exc
 

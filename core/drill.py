@@ -21,7 +21,7 @@ from typing import Any
 from releasegate.collect import QuerySpec, plan_queries
 from releasegate.errors import ProviderError, ReleasegateError
 from releasegate.model import Decision, Requirement, Subject
-from releasegate.placeholders import render_command
+from releasegate.placeholders import PlaceholderError, render_command
 from releasegate.policy.model import Environment, Gate, Policy
 from releasegate.providers import MetricProvider, Points
 from releasegate.records import Deployment
@@ -100,9 +100,11 @@ def _queries(specs: Sequence[QuerySpec]) -> dict[str, str]:
     return {s.role: s.query for s in specs}
 
 
-def render_rollback_command(template: str, values: Mapping[str, str]) -> list[str]:
-    """``rollback.command`` as an argv list, tokens replaced inside each word (never a shell)."""
-    return render_command(shlex.split(template), values, "rollback")
+def render_rollback_command(template: str, values: Mapping[str, str], *,
+                            allow_shell: bool = False) -> list[str]:
+    """``rollback.command`` as an argv list, tokens replaced inside each word; never into a
+    shell's script unless ``allow_shell`` (:func:`releasegate.placeholders.render_command`)."""
+    return render_command(shlex.split(template), values, "rollback", allow_shell=allow_shell)
 
 
 def command_requirement(what: str, argv: Sequence[str], found: str | None,
@@ -218,8 +220,11 @@ def _commands(env: Environment, tools: DrillTools, values: dict[str, str],
         try:
             argv = render_rollback_command(env.rollback.command, {
                 **values, "rollback_to": sha, "sha": sha,
-                "version": (rollback_to.version or "") if rollback_to else ""})
+                "version": (rollback_to.version or "") if rollback_to else ""},
+                allow_shell=env.rollback.allow_shell)
             commands.append(("rollback command", argv, rollback_to is not None))
+        except PlaceholderError as exc:
+            out.append(Requirement(name="rollback command", status="fail", reason=str(exc)))
         except ValueError as exc:
             out.append(Requirement(name="rollback command", status="fail",
                                    reason=f"rollback.command: {exc}; check the quotes"))

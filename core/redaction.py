@@ -12,15 +12,21 @@ import dataclasses
 import re
 import threading
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote
 
-__all__ = ["MASK", "forget_all", "redact", "redact_url", "redacted", "remember", "split_userinfo"]
+__all__ = ["MASK", "forget_all", "masked_address", "redact", "redact_url", "redacted", "remember", "split_userinfo",
+           "userinfo"]
 
 MASK = "***"
 #: Shorter values are not redacted as free text: masking every "1" helps nobody.
 _MIN_SECRET = 4
-#: ``scheme://user:password@`` or ``scheme://token@`` at any place in a text.
-_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^/?#@\s'\"<>]*)@")
+#: ``scheme://user:password@`` or ``scheme://token@`` at any place in a text. The userinfo
+#: runs to the last ``@`` before the path: a password may hold ``@`` and ``:`` unencoded. (One
+#: holding ``/ ? #`` is refused by :func:`userinfo`, and shown by :func:`masked_address`.)
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^/?#\s<>]*)@")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+#: Characters an output channel drops from a line (controls other than whitespace).
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 _lock = threading.Lock()
 _known: set[str] = set()
@@ -33,10 +39,12 @@ def remember(*values: str | None) -> None:
     with _lock:
         for value in values:
             if value and len(value) >= _MIN_SECRET:
-                _known.add(value)
                 from urllib.parse import quote
 
-                _known.add(quote(value, safe=""))
+                # as written, URL-encoded, and as a log line shows it once its whitespace and
+                # control characters are made spaces or dropped (an echo goes through that)
+                flat = " ".join(_CONTROL.sub("", value).split())
+                _known.update(v for v in (value, quote(value, safe=""), flat) if len(v) >= _MIN_SECRET)
 
 
 def forget_all() -> None:
@@ -65,25 +73,60 @@ def redact(text: str) -> str:
     return out
 
 
+def userinfo(url: str) -> tuple[str, str, str | None] | None:
+    """``(url without userinfo, user, password)`` as written (still percent-encoded), ``None``
+    when ``url`` holds no userinfo (pure).
+
+    A password may hold an unencoded ``@`` (the host follows the last one). An ``@`` after
+    the first ``/``, ``?`` or ``#`` is ambiguous: ``http://admin:pa/ss@host`` may be a
+    password with a ``/`` or a path, so it is refused rather than guessed.
+
+    :raises ValueError: for that ambiguous form, naming what to percent-encode.
+    """
+    scheme = _SCHEME.match(url)
+    if not scheme:
+        return None
+    rest = url[scheme.end():]
+    cut = min([i for i in (rest.find(c) for c in "/?#") if i >= 0], default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
+    if "@" in tail:
+        raise ValueError(
+            "an '@' after the host: if the address holds credentials, percent-encode the"
+            " '/', '?' or '#' in them (%2F, %3F, %23)"
+        )
+    if "@" not in authority:
+        return None
+    info, _, host = authority.rpartition("@")
+    user, colon, password = info.partition(":")
+    return f"{scheme.group(0)}{host}{tail}", user, password if colon else None
+
+
+def masked_address(url: str) -> str:
+    """``url`` for a message when :func:`userinfo` refused it: everything up to its last ``@``
+    is masked, wherever the userinfo may end (``http://***@host:9090``)."""
+    scheme = _SCHEME.match(url)
+    if not scheme or "@" not in url:
+        return redact(url)
+    return f"{scheme.group(0)}{MASK}@{url.rpartition('@')[2]}"
+
+
 def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
     """``(url without userinfo, (user, password) or None)``; the credentials are remembered.
 
     ``http://admin:p%40ss@host:9090/prefix`` gives ``("http://host:9090/prefix", ("admin",
-    "p@ss"))``; a URL with a user but no password gives that user an empty password.
+    "p@ss"))``; so does ``http://admin:p@ss@host:9090/prefix``. A URL with a user but no
+    password gives that user an empty password.
+
+    :raises ValueError: as :func:`userinfo` does.
     """
-    try:
-        parts = urlsplit(url)
-        user, password = parts.username, parts.password
-    except ValueError:
+    found = userinfo(url)
+    if found is None:
         return url, None
-    if user is None and password is None:
-        return url, None
-    host = parts.netloc.rpartition("@")[2]
-    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-    credentials = (unquote(user or ""), unquote(password or ""))
-    remember(credentials[1], parts.password)
+    clean, user, password = found
+    credentials = (unquote(user), unquote(password or ""))
+    remember(credentials[1], password)
     if not password:
-        remember(credentials[0], parts.username)
+        remember(credentials[0], user)
     return clean, credentials
 
 

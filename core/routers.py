@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from releasegate.errors import PlatformError, PolicyError
-from releasegate.placeholders import render_command, render_text
+from releasegate.placeholders import render_argument, render_command
 from releasegate.plugins import Registry, hookimpl
 from releasegate.policy.model import Router
 
@@ -68,6 +68,9 @@ class CommandRouter:
     :param values: ``service`` and ``env`` for the template.
     :param run: runs an argv list (``subprocess.run`` by default).
     :param timeout: seconds the command may take.
+    :param allow_shell: let placeholders into a shell's script (values then restricted to
+        characters no shell treats specially); refused otherwise.
+    :raises releasegate.placeholders.PlaceholderError: for placeholders in a shell's script.
     """
 
     name: ClassVar[str] = "command"
@@ -79,6 +82,7 @@ class CommandRouter:
         *,
         run: Runner = subprocess.run,
         timeout: float = 120.0,
+        allow_shell: bool = False,
     ) -> None:
         try:
             self.words = shlex.split(template)
@@ -86,7 +90,9 @@ class CommandRouter:
             raise PolicyError([f"strategy.canary.router.command: {exc}; check the quotes"]) from exc
         if not self.words:
             raise PolicyError(["strategy.canary.router.command is empty; give a command"])
+        self.allow_shell = allow_shell
         self.values = dict(values or {})
+        self.argv(0)  # a placeholder in a shell's script is refused before anything runs
         self._run = run
         self.timeout = timeout
 
@@ -95,13 +101,14 @@ class CommandRouter:
         cls, router: Router, values: Mapping[str, str], *, run: Runner = subprocess.run
     ) -> CommandRouter:
         """Build from the policy's ``router:``; ``command`` defaults to Argo Rollouts'."""
-        return cls(router.command or ARGO_ROLLOUTS_COMMAND, values, run=run)
+        return cls(router.command or ARGO_ROLLOUTS_COMMAND, values, run=run,
+                   allow_shell=router.allow_shell)
 
     def argv(self, weight: float) -> list[str]:
         """The command for ``weight``, tokens replaced inside each word."""
         pct = _weight(weight)
         values = {**self.values, "weight": str(pct), "stable_weight": str(100 - pct)}
-        return render_command(self.words, values, "router")
+        return render_command(self.words, values, "router", allow_shell=self.allow_shell)
 
     def set_weight(self, weight: float) -> str:
         """Send ``weight`` percent of traffic to the canary; returns the command's output.
@@ -136,7 +143,8 @@ class _PatchRouter:
         cls, router: Router, values: Mapping[str, str], *, run: Runner = subprocess.run
     ) -> _PatchRouter:
         """Build from the policy's ``router: {kind, options}``; ``{service}`` in options expands."""
-        options = {k: render_text(str(v), values, "router_options") for k, v in router.options.items()}
+        options = {k: render_argument(str(v), values, "router_options", f"strategy.canary.router.options.{k}")
+                   for k, v in router.options.items()}
         return cls(options, run=run)
 
     def patch(self, weight: float) -> list[dict[str, Any]]:

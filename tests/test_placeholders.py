@@ -11,7 +11,13 @@ import pytest
 
 from releasegate.drill import render_rollback_command
 from releasegate.errors import PolicyError, UsageError
-from releasegate.placeholders import CONTEXTS, check_gate_values, render_query, shell_problem
+from releasegate.placeholders import (
+    CONTEXTS,
+    PlaceholderError,
+    check_gate_values,
+    render_query,
+    shell_problem,
+)
 from releasegate.policy import parse_policy
 from releasegate.policy.model import Router
 from releasegate.routers import CommandRouter, IstioRouter
@@ -144,3 +150,98 @@ def test_a_shell_is_fine_with_placeholders_as_arguments_and_the_rollback_command
     found = problems(policy(rollback="bash -c 'deploy {rollback_to}'"))
     assert len(found) == 1 and found[0].startswith("environments[0].rollback.command: bash -c runs its script")
     assert problems(policy(rollback="bash -c 'deploy {rollback_to}'", extra_rollback=", allow_shell: true")) == []
+
+
+#: Commands that hand a placeholder to a shell or an interpreter as code, past the forms
+#: the first check knew: options before ``-c``, ``--``, interpreters, joiners, wrappers.
+CODE_RUNNERS = [
+    "bash -o pipefail -c 'x {service}'", "bash +x -c 'x {service}'", "bash -c -- 'x {service}'",
+    "sh -c -e 'x {service}'", "bash.exe -c 'x {service}'", "/usr/bin/env bash -c 'x {service}'",
+    "python -c 'import os; os.system(\"x {service}\")'", "python3.11 -c 'x {service}'",
+    "python -Ic 'x {service}'", "python -c'x {service}'", "perl -ne 'x {service}'",
+    "ruby -e 'x {service}'", "node --eval='x {service}'", "php -r 'x {service}'",
+    "awk -F: '{print \"{service}\"}'", "sed 's/a/{service}/e' f", "env -S 'sh -c \"x {service}\"'",
+    "su root -c 'x {service}'", "flock -w 5 /tmp/l -c 'x {service}'", "ssh host 'x {service}'",
+    "watch -n1 'x {service}'", "pwsh -File deploy.ps1 {service}", "cmd /c deploy.bat {weight}",
+]
+
+
+@pytest.mark.parametrize("command", CODE_RUNNERS)
+def test_a_shell_or_interpreter_given_placeholders_as_code_is_refused_by_check_and_by_the_router(
+        command: str) -> None:
+    words = __import__("shlex").split(command)
+    assert shell_problem(words) is not None
+    found = problems(policy(router=command.replace('"', '\\"')))
+    assert len(found) == 1 and found[0].endswith("or set allow_shell: true"), found
+    with pytest.raises(PlaceholderError, match="^router command: "):
+        CommandRouter(command, {"service": "checkout"})  # refused when built, before any run
+    with pytest.raises(PlaceholderError, match="^rollback command: "):
+        render_rollback_command(command.replace("{weight}", "{sha}"), {"service": "checkout", "sha": "abc"})
+
+
+@pytest.mark.parametrize("command", [
+    "kubectl argo rollouts set weight {service} {weight}",
+    "sh -c 'kubectl argo rollouts set weight \"$1\" \"$2\"' sh {service} {weight}",
+    "bash -o pipefail -c 'kubectl set \"$1\"' bash {service}", "sh ./deploy.sh {service}",
+    "python deploy.py -e {service}", "python -m deploy {service}", "sed -i s/a/b/ {service}.yaml",
+    "flock /tmp/l kubectl set {service}", "timeout 30 kubectl set {weight}",
+])
+def test_placeholders_as_plain_arguments_are_data(command: str) -> None:
+    assert shell_problem(__import__("shlex").split(command)) is None
+    assert problems(policy(router=command.replace('"', '\\"'))) == []
+
+
+def test_with_allow_shell_a_value_reaches_a_script_only_when_no_shell_would_parse_it(tmp_path) -> None:
+    import subprocess
+
+    template = f"sh -c 'echo {{service}} > {tmp_path}/said'"
+    router = CommandRouter(template, {"service": "checkout-2.1"}, allow_shell=True)
+    router.set_weight(5)
+    assert (tmp_path / "said").read_text() == "checkout-2.1\n"
+
+    for value in ("x; touch pwned", "$(touch pwned)", "`touch pwned`", "a|b", "a&b", "%PATH%", "a b"):
+        with pytest.raises(PlaceholderError, match=r"would be parsed as code by sh -c; with allow_shell"):
+            CommandRouter(template, {"service": value}, allow_shell=True, run=subprocess.run)
+    assert not (tmp_path / "pwned").exists() and not Path("pwned").exists()
+
+
+def test_the_executable_never_comes_from_a_value() -> None:
+    found = problems(policy(router="{service} set {weight}", extra_router=", allow_shell: true"))
+    assert found == ["environments[0].strategy.canary.router.command: the executable comes from a"
+                     " placeholder ({service}): a value would choose the program that runs; write the"
+                     " program's name"]
+
+
+def test_a_concurrency_group_takes_env_and_service_only_and_renders_through_the_one_renderer() -> None:
+    from releasegate.placeholders import gitlab_group_problem, render_group
+
+    text = "version: 1\nservice: checkout\ncache:\n  concurrency: {group: \"deploy-{env}-{stage}\"}\n"
+    found = problems(text)
+    assert found == ["cache.concurrency.group: unknown placeholder {stage} (known: {env}, {service})"]
+    assert render_group("deploy-{env}-{service}", {"env": "review/x-1", "service": "checkout"}) == \
+        "deploy-review/x-1-checkout"
+    assert render_group("deploy-{env}", {"env": None, "service": "checkout"}) == "deploy-{env}"
+    with pytest.raises(PlaceholderError, match=r"\{env\} = 'prod\$CI_JOB_TOKEN' cannot be part of a group"):
+        render_group("deploy-{env}", {"env": "prod$CI_JOB_TOKEN"})
+    assert gitlab_group_problem("deploy-production") is None
+    assert gitlab_group_problem("deploy:production") is not None and gitlab_group_problem("/x") is not None
+
+
+def test_a_value_cannot_start_an_argument_that_a_program_would_read_as_an_option() -> None:
+    template = "helm rollback {service} {version} --set=image.tag={version}"
+    assert render_rollback_command(template, {"service": "checkout", "version": "1.2"}) == \
+        ["helm", "rollback", "checkout", "1.2", "--set=image.tag=1.2"]
+    with pytest.raises(PlaceholderError, match=r"^rollback command: \{version\} = '--post-renderer=/tmp/x'"
+                       r" would start an argument with '-'"):
+        render_rollback_command(template, {"service": "checkout", "version": "--post-renderer=/tmp/x"})
+    with pytest.raises(PlaceholderError, match="would start an argument with '-'"):  # before any run
+        CommandRouter("kubectl argo rollouts set weight {service} {weight}", {"service": "-n=kube-system"})
+
+
+def test_a_router_option_cannot_become_an_option_of_kubectl() -> None:
+    router = Router(kind="istio", options={"name": "{service}"})
+    assert IstioRouter.from_policy(Router(kind="istio", options={"name": "vs-{service}"}),
+                                   {"service": "checkout"}).options["name"] == "vs-checkout"
+    with pytest.raises(PlaceholderError, match=r"^strategy.canary.router.options.name: '\{service\}' renders as"
+                       r" '--kubeconfig=/tmp/x', which would start an argument with '-'"):
+        IstioRouter.from_policy(router, {"service": "--kubeconfig=/tmp/x"})

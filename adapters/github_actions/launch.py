@@ -17,10 +17,11 @@ import sys
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import TextIO
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from releasegate.adapters.github_actions.context import token
 from releasegate.adapters.github_actions.publish import append_file, command, mask_commands
+from releasegate.redaction import userinfo
 
 #: The commands the action's ``command`` input accepts.
 COMMANDS = ("check", "plan", "promote", "analyze", "canary", "watch", "cache", "record", "drift", "drill")
@@ -30,15 +31,19 @@ SECRETS = ("RELEASEGATE_GITHUB_TOKEN", "RELEASEGATE_PROMETHEUS_TOKEN", "GITHUB_T
 
 def url_secrets(url: str) -> list[str]:
     """The password of a URL's userinfo (``https://user:PASS@host``), as written and decoded,
-    for ``::add-mask::``: GitHub then hides it in every later line of the job's log."""
+    for ``::add-mask::``: GitHub then hides it in every later line of the job's log. It is
+    read as the CLI reads it (:func:`releasegate.redaction.userinfo`: the host follows the
+    last ``@``); an address the CLI refuses masks everything between ``://`` and that ``@``."""
+    url = url.strip()
     try:
-        parts = urlsplit(url.strip())
-        password = parts.password
+        found = userinfo(url)
     except ValueError:
+        scheme, _, rest = url.partition("://")
+        info = rest.rpartition("@")[0]
+        return [info, unquote(info)] if info else []
+    if found is None or not found[2]:
         return []
-    if not password:
-        return []
-    return list(dict.fromkeys([password, unquote(password)]))
+    return list(dict.fromkeys([found[2], unquote(found[2])]))
 
 
 def command_line(env: Mapping[str, str]) -> list[str]:

@@ -44,12 +44,16 @@ def command(name: str, message: str = "", **properties: str | int | None) -> str
 
 
 def mask_commands(secrets: Iterable[str | None]) -> list[str]:
-    """``::add-mask::`` lines for each non-empty secret (each line of a multiline one)."""
+    """``::add-mask::`` lines for each non-empty secret (each line of a multiline one).
+
+    The runner unescapes a command's data (``%25`` is ``%``), so each value is escaped as
+    ``@actions/core``'s ``setSecret`` escapes it; unescaped, ``p%25ss`` would mask ``p%ss``.
+    """
     lines = []
     for secret in secrets:
         for part in (secret or "").splitlines():
             if part.strip():
-                lines.append(f"::add-mask::{part}")
+                lines.append(f"::add-mask::{escape_data(part)}")
     return lines
 
 

@@ -12,6 +12,8 @@ import json
 import re
 from collections.abc import Mapping
 
+from releasegate.placeholders import gitlab_group_problem, tokens_in
+
 __all__ = [
     "MAX_BYTES",
     "MAX_VALUE",
@@ -126,7 +128,7 @@ def cache_outputs(values: Mapping[str, str], *, merge_request: bool) -> dict[str
 
     Key, fallback key, paths inside the project directory (``cache:paths``) and the
     ``cache:policy`` value; ``pull`` in a merge request pipeline whatever the plan says. A
-    concurrency group with an unfilled ``{placeholder}`` is left out.
+    concurrency group with an unfilled ``{placeholder}``, or one GitLab would refuse, is left out.
     """
     entries = json.loads(values.get("cache-entries") or "[]")
     first = entries[0] if entries else {}
@@ -140,6 +142,6 @@ def cache_outputs(values: Mapping[str, str], *, merge_request: bool) -> dict[str
         else values.get("cache-write-reason", ""),
     }
     group = values.get("concurrency-group", "")
-    if group and "{" not in group:
+    if group and not tokens_in(group) and gitlab_group_problem(group) is None:
         out["resource-group"] = group
     return out

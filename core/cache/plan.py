@@ -14,6 +14,7 @@ from releasegate.cache.ecosystems import ECOSYSTEMS, LockGroup, classify, detect
 from releasegate.cache.keys import cache_key, combine, restore_prefixes, rolling_key
 from releasegate.cache.tools import BazelPlan, BuildkitPlan, plan_bazel, plan_buildkit, plan_kaniko
 from releasegate.cache.trust import Trust, glob_matches
+from releasegate.placeholders import render_group, tokens_in
 from releasegate.policy.model import Cache
 
 
@@ -43,10 +44,16 @@ class DependencyEntry:
 
 @dataclass(frozen=True)
 class ConcurrencyPlan:
-    """The concurrency group with ``{env}``/``{service}`` filled in where known."""
+    """The concurrency group with ``{env}``/``{service}`` filled in where known
+    (:func:`releasegate.placeholders.render_group`); :attr:`unfilled` names what is not."""
 
     group: str
     max_parallel: int
+
+    @property
+    def unfilled(self) -> list[str]:
+        """The placeholders this run had no value for; a group holding one is never emitted."""
+        return tokens_in(self.group)
 
 
 @dataclass(frozen=True)
@@ -198,10 +205,7 @@ def build_plan(cache: Cache, groups: Sequence[LockGroup], digests: Mapping[str, 
         bazel = plan_bazel(cache.bazel, write=trust.write, reason=trust.reason)
     concurrency = None
     if cache.concurrency is not None:
-        group_name = cache.concurrency.group
-        for token, value in (("{env}", environment), ("{service}", service)):
-            if value:
-                group_name = group_name.replace(token, value)
+        group_name = render_group(cache.concurrency.group, {"env": environment, "service": service})
         concurrency = ConcurrencyPlan(group_name, cache.concurrency.max_parallel)
     return CachePlan(os=os_name, prefix=cache.prefix, trust=trust, entries=tuple(entries),
                      combined=combine_entries(cache.prefix, os_name, entries), buildkit=buildkit,

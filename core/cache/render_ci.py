@@ -15,6 +15,7 @@ import yaml
 
 from releasegate.cache.plan import CachePlan, DependencyEntry
 from releasegate.errors import UsageError
+from releasegate.placeholders import gitlab_group_problem
 
 #: GitLab runs at most this many caches per job.
 GITLAB_MAX_CACHES = 4
@@ -68,7 +69,7 @@ def github_outputs(plan: CachePlan) -> dict[str, str]:
         "buildx-cache-from": "\n".join(plan.buildkit.cache_from) if plan.buildkit else "",
         "buildx-cache-to": "\n".join(plan.buildkit.cache_to) if plan.buildkit and plan.write else "",
     }
-    if plan.concurrency:
+    if plan.concurrency and not plan.concurrency.unfilled:
         out["concurrency-group"] = plan.concurrency.group
     # last: the longest value, the first a size-limited report (GitLab dotenv) would drop
     out["cache-entries"] = json.dumps([_entry_dict(e) for e in plan.entries], separators=(",", ":"))
@@ -101,12 +102,21 @@ def render_github(plan: CachePlan) -> Rendered:
     if not plan.write and plan.combined:
         notes.append("github: restore only (actions/cache/restore); this run never saves a cache")
     data: dict[str, Any] = {"outputs": outputs, "steps": steps}
-    if plan.concurrency:
+    if plan.concurrency and plan.concurrency.unfilled:
+        notes.append(_left_out("github: concurrency", plan.concurrency.group, plan.concurrency.unfilled))
+    elif plan.concurrency:
         data["concurrency"] = {"group": plan.concurrency.group, "cancel-in-progress": False}
         if plan.concurrency.max_parallel > 1:
             notes.append(f"github: a concurrency group runs one job at a time; max_parallel "
                          f"{plan.concurrency.max_parallel} maps to strategy.max-parallel in a matrix")
     return Rendered("github", github_output_file(outputs), data, tuple(notes))
+
+
+def _left_out(what: str, group: str, unfilled: list[str]) -> str:
+    """The note for a group this run cannot name: never a group literally called ``{env}``."""
+    names = ", ".join("{" + name + "}" for name in unfilled)
+    hint = " (pass --env)" if "env" in unfilled else ""
+    return f"{what} left out: {group!r} names {names}, which this run cannot fill{hint}"
 
 
 def _gitlab_value(template: str) -> str:
@@ -149,10 +159,12 @@ def render_gitlab(plan: CachePlan) -> Rendered:
     if variables:
         job["variables"] = dict(sorted(variables.items()))
     job["cache"] = caches
-    if plan.concurrency and "{" in plan.concurrency.group:
-        notes.append(f"gitlab: resource_group left out: {plan.concurrency.group!r} names a "
-                     "placeholder this run cannot fill (pass --env)")
+    if plan.concurrency and plan.concurrency.unfilled:
+        notes.append(_left_out("gitlab: resource_group", plan.concurrency.group, plan.concurrency.unfilled))
     elif plan.concurrency:
+        problem = gitlab_group_problem(plan.concurrency.group)
+        if problem:
+            raise UsageError(f"gitlab: cache.concurrency.group {problem}; change the group in the policy")
         job["resource_group"] = plan.concurrency.group
         if plan.concurrency.max_parallel > 1:
             notes.append(f"gitlab: resource_group runs one job at a time; it has no limit of "
@@ -186,7 +198,9 @@ def render_tekton(plan: CachePlan) -> Rendered:
     }
     notes = [f"tekton: mount the cache workspace {'read-write' if plan.write else 'readOnly: true'} "
              f"on this ref; bind it with subPath set to the cache-key result to keep keys apart"]
-    if plan.concurrency:
+    if plan.concurrency and plan.concurrency.unfilled:
+        notes.append(_left_out("tekton: concurrency group", plan.concurrency.group, plan.concurrency.unfilled))
+    elif plan.concurrency:
         notes.append(f"tekton: no native concurrency limit; queue PipelineRuns of group "
                      f"{plan.concurrency.group} (at most {plan.concurrency.max_parallel} at a time) "
                      "with a pipeline queue or a lease")

@@ -178,7 +178,9 @@ class Context:
         from releasegate.render.jsonfmt import decision_to_dict
         from releasegate.render.sanitize import sanitize
 
-        decision = redacted(sanitize(decision))
+        # Redacted before sanitising too: a secret holding a tab or a control character would
+        # no longer match once made one inert line.
+        decision = redacted(sanitize(redacted(decision)))
 
         self.print(render(decision, self.args.format, color=_color(self.stdout, self.env)))
         body = decision_to_dict(decision)

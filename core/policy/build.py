@@ -15,7 +15,13 @@ from typing import Any, TypeVar
 
 from releasegate.durations import DurationError, parse_duration
 from releasegate.evidence.model import FACTS
-from releasegate.placeholders import CONTEXTS, check_query_value, shell_problem, tokens_in
+from releasegate.placeholders import (
+    CONTEXTS,
+    check_query_value,
+    executable_problem,
+    shell_problem,
+    tokens_in,
+)
 from releasegate.policy.model import (
     JUDGES,
     Adaptive,
@@ -125,6 +131,9 @@ class Builder:
         except ValueError as exc:
             self.problem((*path, "command"), f"{exc}; check the quotes")
             return
+        wrong = executable_problem(words)
+        if wrong:
+            self.problem((*path, "command"), wrong)
         problem = shell_problem(words)
         if problem and not raw.get("allow_shell"):
             self.problem((*path, "command"), f"{problem}; pass the values as arguments after the script"
@@ -172,7 +181,7 @@ class Builder:
         environments = tuple(e for e in (self.guard(("environments", i), self.environment, i, raw, service)
                                          for i, raw in enumerate(raw_envs)) if e is not None)
         self.cross_check(environments, validations, gates, groups)
-        cache = self.guard(("cache",), self.cache, data["cache"]) if data.get("cache") else None
+        cache = self.guard(("cache",), self.cache, data["cache"], service) if data.get("cache") else None
         drift = (self.guard(("drift",), self.drift, data["drift"], [e.name for e in environments])
                  if data.get("drift") else None)
         return Policy(version=data.get("version", 1), path=self.path, sha256=self.sha256, service=service,
@@ -274,7 +283,8 @@ class Builder:
             for key, value in (r.get("options") or {}).items():
                 self.tokens(str(value), CONTEXTS["router_options"], (*path, "router", "options", key), service)
             router = Router(kind=kind, command=r.get("command"),
-                            options={k: str(v) for k, v in (r.get("options") or {}).items()})
+                            options={k: str(v) for k, v in (r.get("options") or {}).items()},
+                            allow_shell=bool(r.get("allow_shell", False)))
         adaptive_raw = raw.get("adaptive") or {}
         adaptive = Adaptive(enabled=bool(adaptive_raw.get("enabled", bool(adaptive_raw))),
                             min_requests=int(adaptive_raw.get("min_requests", 1000)),
@@ -287,7 +297,7 @@ class Builder:
         return Rollback(on_failure=bool(raw.get("on_failure", True)),
                         window=self.duration(raw.get("window"), (*path, "window")),
                         gates=tuple(raw.get("gates", [])), command=raw.get("command"),
-                        mode=raw.get("mode"))
+                        mode=raw.get("mode"), allow_shell=bool(raw.get("allow_shell", False)))
 
     def gate(self, name: str, raw: dict[str, Any], service: str | None) -> Gate:
         path: Path = ("gates", name)
@@ -458,7 +468,7 @@ class Builder:
                              f"no validation of {env.name!r} provides {', '.join(lacking)}"
                              f"{did_you_mean(lacking[0], sorted(facts | prefixed))}; {hint}")
 
-    def cache(self, raw: dict[str, Any]) -> Cache:
+    def cache(self, raw: dict[str, Any], raw_service: str | None) -> Cache:
         deps_raw = raw.get("dependencies", "auto")
         deps: Any = deps_raw if isinstance(deps_raw, str) else tuple(
             DependencyCache(ecosystem=d["ecosystem"], lockfiles=tuple(d.get("lockfiles", [])),
@@ -491,6 +501,8 @@ class Builder:
         concurrency = None
         if raw.get("concurrency"):
             c = raw["concurrency"]
+            self.tokens(c["group"], CONTEXTS["concurrency"], ("cache", "concurrency", "group"),
+                        raw_service)
             concurrency = Concurrency(group=c["group"], max_parallel=int(c.get("max_parallel", 1)))
         write_on = tuple(raw.get("write_on", ("default", "tags")))
         for i, entry in enumerate(write_on):

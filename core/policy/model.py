@@ -113,6 +113,7 @@ class Router:
     kind: str = "command"
     command: str | None = None
     options: dict[str, str] = field(default_factory=dict)
+    allow_shell: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,8 @@ class Rollback:
     """What happens after full rollout: keep watching ``gates`` for ``window``; roll back on failure.
 
     :param command: optional shell template run to roll back (``{rollback_to}``, ``{env}``...).
+    :param allow_shell: placeholders may stand in a shell's script (``sh -c '... {sha}'``),
+        with values restricted to characters no shell treats specially.
     :param mode: ``report`` names the target only; ``deploy`` asks the platform to redeploy it;
         ``None`` (not set) leaves the choice to the platform (:meth:`Platform.rollback_mode`).
     """
@@ -145,6 +148,7 @@ class Rollback:
     gates: tuple[str, ...] = ()
     command: str | None = None
     mode: Literal["report", "deploy"] | None = None
+    allow_shell: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,63 @@
-"""One HTTP GET with hard limits: a total deadline, a response size cap, no redirects (I/O).
+"""One HTTP GET with hard limits: a total deadline, a response size cap, no redirects (I/O);
+and the deadline of the gate interval a query runs in.
 
 ``requests``' ``timeout`` bounds each socket read, not the request: a server that sends
 one byte every half second never trips it. Here the request runs on a daemon thread and
 the caller waits at most ``deadline`` seconds for connect, headers and the whole body
 together; the body is read in chunks and abandoned past ``max_bytes``. Redirects are
 never followed: the answer of a server the gate was not configured for is never used.
+
+A gate interval has a budget too: every query of the interval, with all its retries, must
+end by the interval's end, however many queries wait for a worker. Whoever runs an
+interval's queries sets that end with :func:`interval_deadline` in each worker thread, and
+providers read it with :func:`interval_left` (a context variable, so it holds per thread
+and a provider that ignores it loses nothing but the bound).
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["Answer", "DeadlineExceeded", "Redirected", "TooLarge", "bounded_get"]
+__all__ = [
+    "Answer",
+    "DeadlineExceeded",
+    "Redirected",
+    "TooLarge",
+    "bounded_get",
+    "interval_deadline",
+    "interval_left",
+]
 
 _CHUNK = 64 * 1024
+#: ``time.monotonic()`` by which the current gate interval's queries must be done.
+_INTERVAL_END: ContextVar[float | None] = ContextVar("releasegate_interval_end", default=None)
+
+
+@contextmanager
+def interval_deadline(end: float | None) -> Iterator[None]:
+    """Run the body with ``end`` (``time.monotonic()`` seconds, ``None`` for none) as the
+    deadline of the gate interval; an enclosing, earlier deadline stays in force."""
+    outer = _INTERVAL_END.get()
+    token = _INTERVAL_END.set(end if outer is None or (end is not None and end < outer) else outer)
+    try:
+        yield
+    finally:
+        _INTERVAL_END.reset(token)
+
+
+def interval_left() -> float | None:
+    """Seconds left in the current gate interval (may be negative), ``None`` outside one."""
+    end = _INTERVAL_END.get()
+    return None if end is None else end - time.monotonic()
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ It receives its ``requests`` session, settings and sleep function in its constru
 error names the server, the query and the server's own ``errorType``/``error``. An empty
 result, NaN, an infinity or several series where one was expected are missing values.
 Each request has a total deadline (``timeout``: connect, headers and body together) and a
-size cap (``max_response_bytes``); all attempts of one query fit in one gate interval;
+size cap (``max_response_bytes``); all attempts of one query, and all queries of one
+interval (:func:`~releasegate.providers.bounded.interval_left`), fit in the gate interval;
 redirects are refused. Credentials in the address (``http://user:pass@host``) are sent as
 basic auth and shown as ``http://user:***@host``.
 ``requests`` is imported lazily so commands that never query a server do not load it.
@@ -22,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from releasegate.errors import ProviderError
+from releasegate.errors import ProviderError, UsageError
 from releasegate.plugins import Registry, hookimpl
 from releasegate.providers import Points, ProviderOverrides
 from releasegate.providers.bounded import (
@@ -31,8 +32,9 @@ from releasegate.providers.bounded import (
     Redirected,
     TooLarge,
     bounded_get,
+    interval_left,
 )
-from releasegate.redaction import redact, redact_url, remember, split_userinfo
+from releasegate.redaction import masked_address, redact, redact_url, remember, split_userinfo
 
 if TYPE_CHECKING:
     import requests
@@ -80,7 +82,10 @@ class PrometheusSettings:
 
     def __post_init__(self) -> None:
         # Userinfo in the address becomes basic auth; the address keeps only where to go.
-        address, credentials = split_userinfo(self.address)
+        try:
+            address, credentials = split_userinfo(self.address)
+        except ValueError as exc:
+            raise UsageError(f"prometheus {masked_address(self.address)}: {exc}") from None
         object.__setattr__(self, "address", address)
         shown = redact_url(address) if credentials is None else _shown(address, credentials)
         object.__setattr__(self, "_shown", shown)
@@ -268,14 +273,19 @@ class PrometheusProvider:
         attempts = max(0, settings.retries) + 1
         clock = time.monotonic
         budget_end = clock() + settings.budget if settings.budget else None
+        left = interval_left()  # the gate interval this query runs in, shared by all its queries
+        if left is not None and (budget_end is None or clock() + left < budget_end):
+            budget_end = clock() + left
+        span = f"{settings.budget:g}s" if settings.budget else ""
         for attempt in range(attempts):
             deadline, limit = settings.timeout, "the timeout"
             if budget_end is not None and budget_end - clock() < deadline:
-                deadline, limit = budget_end - clock(), f"what is left of the gate interval ({settings.budget:g}s)"
+                deadline, limit = budget_end - clock(), "what is left of the gate interval" + (f" ({span})" if span else "")
                 if deadline <= 0:
                     raise ProviderError(
-                        f"{where}: no answer within the gate interval ({settings.budget:g}s,"
-                        f" {attempt} attempts); fix the server or lengthen the interval"
+                        f"{where}: no answer within the gate interval ({span + ', ' if span else ''}"
+                        f"{attempt} attempts);"
+                        " fix the server or lengthen the interval"
                     )
             last = attempt == attempts - 1
             try:
@@ -354,7 +364,7 @@ def _out_of_budget(budget_end: float | None, now: float) -> bool:
 def _one_line(value: Any, limit: int = 200) -> str:
     """A server-supplied text as one short line without secrets (a server may echo them back),
     as it ends up in logs, decisions and the ledger's state."""
-    return redact(" ".join(str(value).split()))[:limit]
+    return redact(" ".join(redact(str(value)).split()))[:limit]
 
 
 def _ts(value: float) -> str:

@@ -29,8 +29,13 @@ _DROP = re.compile(
 )
 #: What a CI runner reads as a command at the start of a line (after trimming spaces).
 _COMMAND_START = re.compile(r"^(\s*)(::|##\[)")
-#: Always literal: escapes, code, emphasis, table cells, strike-through, math.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*|~$])")
+#: Always literal: escapes, code, emphasis, table cells, strike-through, math, and the ``[``
+#: that opens every link form (inline, reference, and a ``[x]: url`` definition, which a
+#: value quoted at a line's start would otherwise make, invisibly, for a ``[x]`` elsewhere).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*|~$\[])")
+#: What GFM's autolink extension turns into a link: ``scheme://`` and ``www.``; an escaped
+#: ``:`` or ``.`` is shown the same but starts no link.
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|(?<![a-z0-9.])(www)(\.)")
 #: ``_`` emphasises only at a word's edge (GFM), so ``LOG_LEVEL`` stays as written.
 _EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 #: What makes a heading, a list item or a setext underline at the start of a line.
@@ -68,14 +73,14 @@ def _walk(value: Any) -> Any:
 
 def markdown(text: str | None) -> str:
     """``text`` as literal Markdown: HTML characters as entities, emphasis, code, table and
-    link punctuation backslash-escaped, and a list or heading marker at its start defused, so
-    a value can neither add markup nor forge a heading, a quote, a link or a table cell."""
+    link punctuation backslash-escaped, autolinks (``https://``, ``www.``) broken, and a list
+    or heading marker at its start defused, so a value can neither add markup nor forge a
+    heading, a quote, a link or a table cell."""
     if text is None:
         return ""
     out = one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     out = _EDGE_UNDERSCORE.sub(r"\\_", _MARKDOWN_SPECIAL.sub(r"\\\1", out))
-    # A link or an image needs "](": without it "[x]" is literal text (no reference is defined).
-    out = out.replace("](", "]\\(")
+    out = _AUTOLINK.sub(lambda m: "\\:" if m.group(1) else m.group(2) + "\\.", out)
     return _MARKDOWN_LINE_START.sub(lambda m: m.group(1) + m.group(2) + "\\" + m.group(3), out)
 
 

@@ -121,3 +121,27 @@ def test_policy_errors_point_at_the_cache_section(run_cli: Any, repo: Path) -> N
     code, _out, err = run(run_cli, repo, "--target", "github")
     assert code == 2
     assert "cache.write_on[0]" in err and "write 'main'" in err
+
+
+@pytest.mark.parametrize("target", ["github", "gitlab", "tekton"])
+def test_no_target_emits_a_group_still_naming_a_placeholder(run_cli: Any, repo: Path, target: str) -> None:
+    code, out, err = run(run_cli, repo, "--target", target, "--ref", "main", "--format", "json", "--explain")
+    assert code == 0, err
+    assert "{env}" not in json.dumps(json.loads(out)["output"])  # no deploy-{env} in any form
+    assert "deploy-{env}' names {env}, which this run cannot fill (pass --env)" in out + err
+
+    code, out, err = run(run_cli, repo, "--target", target, "--ref", "main", "--format", "json",
+                         "--env", "review/feature-1", "--explain")
+    assert code == 0, err
+    assert "deploy-review/feature-1" in out + err
+
+
+@pytest.mark.parametrize("value", ["x$CI_JOB_TOKEN", "a b", "/x", "x}{y", "x\ny", "x/", "${{ secrets.T }}"])
+@pytest.mark.parametrize("target", ["github", "gitlab", "tekton"])
+def test_an_environment_that_cannot_be_part_of_a_group_name_is_refused(run_cli: Any, repo: Path, target: str,
+                                                                      value: str) -> None:
+    code, out, err = run(run_cli, repo, "--target", target, "--ref", "main", "--env", value)
+    assert code == 2
+    assert err == (f"releasegate: error: cache.concurrency.group: {{env}} = {value!r} cannot be part of a group"
+                   " name; a value there may hold only letters, digits and _ . - (and / between names)\n")
+    assert out == ""

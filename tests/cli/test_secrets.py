@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -167,3 +168,93 @@ def test_an_unreadable_token_file_is_a_usage_error(run_cli, tmp_path) -> None:
         code, _, err = run_cli("analyze", "--gate", "live", "--once", "--prometheus-token-file", path,
                                cwd=tmp_path, env={"RELEASEGATE_LEDGER": str(tmp_path / "ledger.db")})
         assert (code, err) == (2, f"releasegate: error: --prometheus-token-file {path}: {why}\n")
+
+
+#: Passwords holding URL-reserved characters, as written in the address and as meant.
+RESERVED = [
+    ("Raw@Pass1234", "Raw@Pass1234"),
+    ("Two@At@Pass56", "Two@At@Pass56"),
+    ("Enc%40Pass%2F78", "Enc@Pass/78"),
+    ("low%2fenc%3aPass90", "low/enc:Pass90"),
+    ("Pct%25Pass12", "Pct%Pass12"),
+    ("Co:lon@Pass34", "Co:lon@Pass34"),
+]
+
+
+@pytest.mark.parametrize(("written", "meant"), RESERVED, ids=[w for w, _ in RESERVED])
+def test_a_password_with_reserved_characters_is_redacted_in_every_channel(run_cli, echo, tmp_path,
+                                                                         written: str, meant: str) -> None:
+    url = echo.url(f"admin:{written}@")
+    (tmp_path / "releasegate.yml").write_text(_policy(f'"{url}"', ""))
+    args = ["analyze", "--gate", "live", "--once"]
+
+    for extra, env in (([], {}), (["--prometheus-url", url], {}), ([], {"RELEASEGATE_PROMETHEUS_URL": url})):
+        everything = _channels(run_cli, tmp_path, [*args, *extra], env)
+
+        pieces = {written, meant, base64.b64encode(f"admin:{meant}".encode()).decode()}
+        # what follows the first reserved character, too: a redaction that stops at an '@'
+        # inside the password would show the rest of it
+        pieces |= {part for part in re.split(r"[@/:%]", meant) if len(part) >= 4}
+        assert [piece for piece in pieces if piece in everything] == []
+        assert echo.url("admin:***@") in everything
+        assert "Authorization=Basic ***" in everything  # the server got the decoded password
+
+
+def test_an_address_whose_credentials_hold_an_unencoded_slash_is_refused_without_showing_them(
+        run_cli, tmp_path) -> None:
+    (tmp_path / "releasegate.yml").write_text(_policy('"http://admin:Sla/sh#Pa?ss99@127.0.0.1:9"', ""))
+
+    code, out, err = run_cli("analyze", "--gate", "live", "--once", cwd=tmp_path,
+                             env={"RELEASEGATE_LEDGER": str(tmp_path / "ledger.db")})
+
+    assert code == 2
+    assert err == ("releasegate: error: prometheus http://***@127.0.0.1:9: an '@' after the host: if"
+                   " the address holds credentials, percent-encode the '/', '?' or '#' in them (%2F, %3F,"
+                   " %23)\n")
+    assert "Sla" not in out + err and "Pa?ss99" not in out + err
+    assert not (tmp_path / "ledger.db").exists()
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("http://admin:p@ss@host:9090/x", "http://admin:***@host:9090/x"),
+    ("at http://admin:a@b@c@host:9 (mail x@y.z)", "at http://admin:***@host:9 (mail x@y.z)"),
+    ("http://tok@en@host/", "http://***@host/"),
+    ("http://host:9090/api/v1/query", "http://host:9090/api/v1/query"),
+    ("docker://registry:5000/app@sha256:abc", "docker://registry:5000/app@sha256:abc"),  # a path's @
+])
+def test_redact_masks_userinfo_up_to_the_last_at_sign(text: str, shown: str) -> None:
+    from releasegate.redaction import masked_address, redact
+
+    assert redact(text) == shown
+    assert masked_address("http://admin:Sla/sh@host:9") == "http://***@host:9"
+
+
+def test_a_password_holding_whitespace_is_redacted_when_a_server_echoes_it_decoded(run_cli, tmp_path) -> None:
+    """Output channels make text one line (whitespace to spaces, controls dropped); the
+    secret is redacted in that form too, not only as written."""
+    class Decoding(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            password = base64.b64decode(self.headers["Authorization"].split()[1]).decode().split(":", 1)[1]
+            body = json.dumps({"status": "error", "errorType": "echo", "error": f"you sent {password}"}).encode()
+            self.send_response(422)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Decoding)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        (tmp_path / "releasegate.yml").write_text(_policy("http://127.0.0.1:9", ""))
+        url = f"http://admin:Tab%09Pass%0AWord%07Nine@127.0.0.1:{server.server_address[1]}"
+        everything = _channels(run_cli, tmp_path, ["analyze", "--gate", "live", "--once"],
+                               {"RELEASEGATE_PROMETHEUS_URL": url})
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert "you sent ***" in everything
+    assert [part for part in ("Tab", "Pass", "Word", "Nine") if part in everything] == []

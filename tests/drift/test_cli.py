@@ -109,7 +109,7 @@ def test_markdown_shows_a_compact_diff_table(project, releasegate_cli) -> None:
 
     result = releasegate_cli("drift", "-c", config, "--format", "markdown")
 
-    assert "| ❌ | drift env[name=LOG_LEVEL].value | production: \"info\" | staging: \"debug\" | value differs" \
+    assert "| ❌ | drift env\\[name=LOG_LEVEL].value | production: \"info\" | staging: \"debug\" | value differs" \
         in result.stdout
     junit = ElementTree.fromstring(releasegate_cli("drift", "-c", config, "--format", "junit").stdout)
     assert junit.get("failures") == "5"

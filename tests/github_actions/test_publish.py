@@ -7,6 +7,8 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from github_actions.payloads import AUTH, SHA
 from releasegate.adapters.github_actions.launch import child_env, command_line, main
 from releasegate.adapters.github_actions.publish import annotation_lines, command, output_lines
@@ -137,7 +139,8 @@ def test_launch_masks_the_password_of_the_prometheus_url():
     out = io.StringIO()
     main({"RELEASEGATE_COMMAND": "nope", "RELEASEGATE_PROMETHEUS_URL": "https://admin:p%40ss@prom.example/x"},
          stdout=out)
-    assert out.getvalue().startswith("::add-mask::p%40ss\n::add-mask::p@ss\n")
+    # %25 is how the runner reads a literal % in a command (it unescapes the data)
+    assert out.getvalue().startswith("::add-mask::p%2540ss\n::add-mask::p@ss\n")
 
 
 def test_a_policy_typo_is_an_error_annotation_on_its_line(tmp_path, monkeypatch):
@@ -199,3 +202,18 @@ def test_summary_false_writes_none_for_any_command(tmp_path, monkeypatch):
     main({"RELEASEGATE_COMMAND": "check", "GITHUB_STEP_SUMMARY": str(summary),
           "RELEASEGATE_GITHUB_SUMMARY": "false"}, stdout=io.StringIO())
     assert not summary.exists()
+
+
+@pytest.mark.parametrize(("url", "masks"), [
+    ("http://admin:p@ss@prom:9090", ["p@ss"]),
+    ("http://admin:p%25ss@prom:9090", ["p%2525ss", "p%25ss"]),  # read back as p%25ss and p%ss
+    ("http://admin:pa/ss@prom:9090", ["admin:pa/ss"]),  # the CLI refuses it; mask it all anyway
+    ("http://prom:9090", []),
+])
+def test_launch_masks_the_password_as_the_cli_reads_it(url, masks):
+    import io
+
+    out = io.StringIO()
+    main({"RELEASEGATE_COMMAND": "nope", "RELEASEGATE_PROMETHEUS_URL": url}, stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[:-1] == [f"::add-mask::{m}" for m in masks]

@@ -307,3 +307,55 @@ def test_a_compressed_answer_is_capped_by_its_decoded_size(hostile) -> None:
 
     with pytest.raises(ProviderError, match=r"answer larger than max_response_bytes \(100000 bytes; more than"):
         _prom(server.url, max_response_bytes=100_000).query("up", 0)
+
+
+def test_a_slow_drip_server_cannot_stretch_one_interval_over_queued_queries(hostile, releasegate_cli,
+                                                                            tmp_path) -> None:
+    body = b" " * 400 + OK_BODY  # one byte every 50 ms: 20 s, far beyond the 2 s interval
+
+    def drip(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        for byte in body:
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            time.sleep(0.05)
+
+    server = hostile(drip)
+    # 40 queries for 32 workers: the last 8 wait for a worker, which frees only when its own
+    # query has used the interval up; each query alone would be allowed a whole interval.
+    metrics = "".join(f"      - {{name: m{i}, query: 'sum(rate(e{i}[1m]))', judge: threshold, fail_if: '> 1'}}\n"
+                      for i in range(40))
+    (tmp_path / "releasegate.yml").write_text(
+        "version: 1\ngates:\n  live:\n    provider: prometheus\n"
+        f"    address: {server.url}\n    interval: 2s\n    timeout: 1s\n    retries: 5\n"
+        f"    metrics:\n{metrics}")
+
+    result = releasegate_cli("analyze", "-c", str(tmp_path / "releasegate.yml"), "--gate", "live", "--once",
+                             "--format", "json")
+
+    assert result.exit_code == 4, result.stderr
+    body_json = json.loads(result.stdout)
+    assert body_json["outcome"] == "error"
+    assert "no answer within the gate interval (2s" in body_json["reason"] or \
+        "what is left of the gate interval (2s)" in body_json["reason"]
+    queried = {request["path"].split("query=")[1].split("&")[0] for request in server.requests}
+    assert len(queried) <= 32  # the queued queries were never sent: the interval was over
+    # at most two attempts of 1 s (with a 0.5 s pause) fit in 2 s, for each of 32 workers
+    assert len(server.requests) <= 64
+
+
+def test_a_query_run_inside_a_gate_interval_ends_with_it(hostile) -> None:
+    from releasegate.providers.bounded import interval_deadline
+
+    def stall(handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(5)
+
+    server = hostile(stall)
+
+    with interval_deadline(time.monotonic() + 0.6), pytest.raises(ProviderError) as caught:
+        _prom(server.url, timeout=0.4, retries=10, budget=30.0).query("up", 0)
+
+    assert "gate interval" in str(caught.value)
+    assert len(server.requests) <= 2  # 0.4 s, then what is left of 0.6 s; never the 30 s budget

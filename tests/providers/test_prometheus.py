@@ -228,3 +228,21 @@ def test_a_gate_without_address_says_where_to_set_one() -> None:
         "gate g: no Prometheus address; set gates.g.address or pass --prometheus-url"
         " (RELEASEGATE_PROMETHEUS_URL)"
     )
+
+
+def test_a_value_in_a_regex_matcher_matches_only_itself_on_a_real_prometheus(prometheus) -> None:
+    """``env=~"{env}"`` with ``prod|.*`` would select every environment's series: the
+    value's regex metacharacters are escaped, so the real server sees one literal name."""
+    from peers.openmetrics import Series
+    from releasegate.placeholders import render_query
+
+    at = 1_767_225_600
+    samples = [(at - 600 + 15 * i, 1.0) for i in range(41)]
+    server = prometheus([Series("errors", {"env": "prod"}, samples), Series("errors", {"env": "staging"}, samples),
+                         Series("errors", {"env": "prod|.*"}, samples)])
+    provider = PrometheusProvider(settings=PrometheusSettings(server.url, retries=0), sleep=lambda _: None)
+
+    for template in ('count(errors{env=~"{env}"})', "count(errors{env=~'{env}'})", "count(errors{env=~`{env}`})"):
+        query = render_query(template, {"env": "prod|.*"})
+        assert provider.query(query, at) == 1.0, query  # only the series named "prod|.*"
+    assert provider.query(render_query('count(errors{env!~"{env}"})', {"env": "prod|.*"}), at) == 2.0

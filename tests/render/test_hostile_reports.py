@@ -50,3 +50,28 @@ def test_the_sanitiser_keeps_ordinary_text_as_it_is() -> None:
     assert one_line(text) == text
     assert xml_text(text) == text
     assert markdown("coverage 79.5 % below 80") == "coverage 79.5 % below 80"
+
+
+def test_no_link_of_any_form_comes_from_report_text() -> None:
+    """A ``[x]: url`` definition quoted at a line's start (the reason, as ``> ...``) would
+    turn a ``[x]`` elsewhere into a link, invisibly; GFM also links bare URLs and ``www.``.
+    (Checked against GitHub's renderer, cmark-gfm: the output below shows no link.)"""
+    import re
+    from datetime import datetime, timezone
+
+    from releasegate.model import Decision, Requirement, Subject
+    from releasegate.render import render
+    from releasegate.render.sanitize import sanitize
+
+    hostile = ("[x]: https://evil.example/a", "[x]", "[x][x] see HTTPS://evil.example/b or www.evil.example",
+               "![i](https://evil.example/i.png) [c](javascript:alert(1))")
+    decision = Decision(
+        kind="promotion", outcome="block", reason=hostile[0], subject=Subject(environment="staging"),
+        time=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        requirements=tuple(Requirement(name=h, status="fail", reason=h, observed=h, expected=h) for h in hostile))
+
+    text = render(sanitize(decision), "markdown")
+
+    assert "> \\[x]: https\\://evil.example/a" in text
+    assert re.findall(r"(?<!\\)\[", text) == []  # no link, image or definition can open
+    assert re.findall(r"(?<!\\)://|(?<![\\A-Za-z0-9.])www\.", text) == []  # no autolink

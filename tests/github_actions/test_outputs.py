@@ -100,6 +100,14 @@ def written_names(text: str) -> set[str]:
     return names
 
 
+def test_the_readme_names_exactly_the_declared_outputs():
+    readme = (ROOT / "adapters" / "github_actions" / "README.md").read_text()
+    table = readme.split("## Outputs", 1)[1].split("\n## ", 1)[0]
+    named = {name for row in table.splitlines() if row.startswith("| `")
+             for name in re.findall(r"`([a-z-]+)`", row.split("|")[1])}
+    assert named == DECLARED
+
+
 def test_every_command_of_the_action_is_run_here():
     assert {command for command, _ in RUNS} == set(launch.COMMANDS)
 

@@ -208,7 +208,7 @@ def analysis_decision(
         reason = f"gate {run.gate.name}: {run.verdict.reason}"
     outputs: dict[str, Any] = {
         "gate": run.gate.name,
-        "intervals": str(len(run.intervals)),
+        "intervals": str(judged_intervals(run)),
         **(dict(extra_outputs) if extra_outputs else {}),
     }
     if run.provider_failure:
@@ -224,6 +224,13 @@ def analysis_decision(
         policy_path=policy_path,
         outputs=outputs,
     )
+
+
+def judged_intervals(run: AnalysisRun) -> int:
+    """How many intervals since the deploy the final verdict was reached on: a one-off review
+    of 20 intervals is 20, not the 1 evaluation that read them."""
+    seen = [len(data.observations) for data in metric_data(run).values()]
+    return max([len(run.intervals), *seen])
 
 
 def metric_data(run: AnalysisRun) -> Mapping[str, MetricData]:

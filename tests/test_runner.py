@@ -141,6 +141,17 @@ def test_once_evaluates_now_without_sleeping(rollout) -> None:
     assert result.outcome == "fail"
 
 
+def test_a_one_off_review_counts_the_intervals_it_judged_not_the_one_evaluation(rollout) -> None:
+    server, deploy = rollout("healthy")
+    clock, lines = FakeClock(deploy + 600), []
+
+    result = run(server, deploy, THRESHOLD_GATE, clock, lines, once=True)
+    decision = analysis_decision(result, subject=Subject(), time=None)  # type: ignore[arg-type]
+
+    assert len(result.intervals) == 1
+    assert decision.outputs["intervals"] == "10"  # ten minutes of one-minute intervals
+
+
 def test_before_the_first_interval_the_loop_waits_for_it(rollout) -> None:
     server, deploy = rollout("healthy")
     clock, lines = FakeClock(deploy + 15), []

@@ -25,6 +25,8 @@ from releasegate.redaction import userinfo
 
 #: The commands the action's ``command`` input accepts.
 COMMANDS = ("check", "plan", "promote", "analyze", "canary", "watch", "cache", "record", "drift", "drill")
+#: The commands that decide about one commit: they take ``--sha``, which the ``sha`` input sets.
+SHA_COMMANDS = ("promote", "analyze", "canary", "watch", "record", "drill")
 #: Inputs that are secrets: masked before anything else is printed.
 SECRETS = ("RELEASEGATE_GITHUB_TOKEN", "RELEASEGATE_PROMETHEUS_TOKEN", "GITHUB_TOKEN")
 
@@ -47,9 +49,11 @@ def url_secrets(url: str) -> list[str]:
 
 
 def command_line(env: Mapping[str, str]) -> list[str]:
-    """``[command, *args]`` from ``RELEASEGATE_COMMAND`` and ``RELEASEGATE_ARGS``.
+    """``[command, *args]`` from ``RELEASEGATE_COMMAND``, ``RELEASEGATE_ARGS`` and the ``sha``
+    input (``RELEASEGATE_SHA``) as ``--sha``, so the command line says which commit it is about.
 
-    :raises ValueError: with a one-line message for an unknown command or unbalanced quotes.
+    :raises ValueError: with a one-line message for an unknown command, unbalanced quotes, or a
+        ``sha`` input the command cannot use or that ``args`` contradicts.
     """
     name = env.get("RELEASEGATE_COMMAND", "").strip()
     if name not in COMMANDS:
@@ -60,7 +64,17 @@ def command_line(env: Mapping[str, str]) -> list[str]:
         extra = shlex.split(env.get("RELEASEGATE_ARGS", ""))
     except ValueError as exc:
         raise ValueError(f"input args: {exc}") from None
-    return [name, *extra]
+    sha = env.get("RELEASEGATE_SHA", "").strip()
+    if not sha:
+        return [name, *extra]
+    if name not in SHA_COMMANDS:
+        raise ValueError(f"input sha: `{name}` is about no single commit; leave `sha` empty "
+                         f"(it is used by {', '.join(SHA_COMMANDS)})")
+    given = [extra[i + 1] for i, arg in enumerate(extra[:-1]) if arg == "--sha"]
+    given += [arg.split("=", 1)[1] for arg in extra if arg.startswith("--sha=")]
+    if any(value != sha for value in given):
+        raise ValueError(f"input sha: {sha!r} contradicts --sha {given[0]!r} in input args; give one of them")
+    return [name, *extra] if given else [name, *extra, "--sha", sha]
 
 
 def child_env(env: Mapping[str, str]) -> dict[str, str]:

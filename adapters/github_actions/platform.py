@@ -61,6 +61,7 @@ class GitHubActionsPlatform(Platform):
         self.stdout = stdout or sys.stdout
         self._own: dict[str, Any] = {}
         self._adopted: set[int] = set()
+        self._looked: set[str] = set()  # environments whose deployments this process has read
 
     @cached_property
     def api(self) -> GitHubAPI:
@@ -95,6 +96,7 @@ class GitHubActionsPlatform(Platform):
         times, however long the history. :meth:`rollback_target` reads further when needed.
         """
         api = self.api
+        self._looked.add(environment)
         page = api.list_deployments(environment, max_pages=1)
         wanted: list[dict[str, Any]] = []
         for data in page:
@@ -261,6 +263,10 @@ class GitHubActionsPlatform(Platform):
                                      "reason": f"resumed from GitHub deployment {data['id']}", **kept}
             self.ledger.set_state(key, state, at=self.now())
             return state
+        if environment not in self._looked:
+            # A new canary: an earlier step of this job (promote) may have made its deployment;
+            # the history finds this run's own one, which the canary then takes over.
+            self.deployments(environment)
         return None
 
     def set_state(self, key: str, value: dict[str, Any], *, at: datetime | None = None) -> None:

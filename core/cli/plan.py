@@ -67,8 +67,7 @@ def plan_data(policy: Policy) -> dict[str, Any]:
     """The plan as plain data (the JSON rendering)."""
     environments = []
     for env in policy.environments:
-        item: dict[str, Any] = {"name": env.name, "auto_deploy": env.auto_deploy,
-                                "strategy": env.strategy, "requires": _requirements(env)}
+        item: dict[str, Any] = {"name": env.name, "strategy": env.strategy, "requires": _requirements(env)}
         if env.canary:
             item["canary"] = [{"weight": s.weight, "pause": format_duration(s.pause) if s.pause else None,
                                "gates": list(s.gates)} for s in env.canary.steps]
@@ -95,7 +94,7 @@ def _step_text(step: dict[str, Any]) -> str:
 def _text(plan: dict[str, Any]) -> str:
     lines = [f"Promotion path: {' -> '.join(plan['path'])}", ""]
     for env in plan["environments"]:
-        lines.append(f"{env['name']}{' (auto-deploy)' if env['auto_deploy'] else ''}")
+        lines.append(env["name"])
         for req in env["requires"] or ["no requirements"]:
             lines.append(f"  - {req}")
         if "canary" in env:

@@ -217,7 +217,7 @@ class Builder:
         strategy = raw.get("strategy") or {}
         canary = self.canary(strategy["canary"], (*path, "strategy", "canary"), service) if "canary" in strategy else None
         rollback = self.rollback(raw["rollback"], (*path, "rollback"), service) if "rollback" in raw else None
-        return Environment(name=name, requires=requires, auto_deploy=bool(raw.get("auto_deploy", False)),
+        return Environment(name=name, requires=requires,
                            production=bool(raw.get("production", name in ("production", "prod"))),
                            canary=canary, rollback=rollback, location=self.locate(path))
 

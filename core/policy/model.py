@@ -155,7 +155,6 @@ class Rollback:
 class Environment:
     name: str
     requires: Requires = field(default_factory=Requires)
-    auto_deploy: bool = False
     production: bool = False
     canary: Canary | None = None
     rollback: Rollback | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 from releasegate.model import Decision, Requirement, Series
 from releasegate.render.sanitize import code, markdown, one_line
@@ -38,7 +39,7 @@ def render_markdown(decision: Decision) -> str:
         out += [f"> [!CAUTION]\n> **BREAK-GLASS** used: {markdown(decision.break_glass)}", ""]
     if decision.requirements:
         out += ["| | Requirement | Observed | Expected | Reason |", "|---|---|---|---|---|"]
-        out += [f"| {ICONS.get(r.status) or _cell(r.status)} | {_cell(r.name)} | {_cell(r.observed)} | "
+        out += [f"| {_icon(r)} | {_cell(r.name)} | {_observed(r)} | "
                 f"{_cell(r.expected)} | {_cell(r.reason)} |" for r in decision.requirements]
         out.append("")
     for requirement in decision.requirements:
@@ -52,6 +53,67 @@ def render_markdown(decision: Decision) -> str:
         out.append(f"<sub>policy {code(decision.policy_path)} sha256 {code(decision.policy_sha256[:12])} · "
                    f"{decision.time.isoformat(timespec='seconds')}</sub>")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _points(requirement: Requirement, label: str) -> list[tuple[float, float | None]]:
+    """A metric requirement's ``canary`` or ``baseline`` points from its details."""
+    raw = requirement.details.get(label)
+    if not isinstance(raw, list):
+        return []
+    return [(float(p[0]), None if p[1] is None else float(p[1])) for p in raw
+            if isinstance(p, list | tuple) and len(p) == 2]
+
+
+def _is_metric(requirement: Requirement) -> bool:
+    return isinstance(requirement.details.get("canary"), list)
+
+
+def _no_data(requirement: Requirement) -> bool:
+    """A metric whose canary query returned no value in any interval."""
+    return _is_metric(requirement) and all(v is None for _, v in _points(requirement, "canary"))
+
+
+def _icon(requirement: Requirement) -> str:
+    """The status icon; a metric with no data never shows as passing."""
+    if _no_data(requirement) and requirement.status in ("pass", "skipped"):
+        return ICONS["inconclusive"]
+    return ICONS.get(requirement.status) or _cell(requirement.status)
+
+
+def _observed(requirement: Requirement) -> str:
+    """The Observed cell: for a metric, its values first (the canary's latest value, the
+    baseline's at the same interval, which interval and how many), then the judge's statistic."""
+    if not _is_metric(requirement):
+        return _cell(requirement.observed)
+    canary = _points(requirement, "canary")
+    statistic = f" · statistic {markdown(requirement.observed)}" if requirement.observed else ""
+    seen = [(t, v) for t, v in canary if v is not None]
+    if not seen:
+        return f"**no data**{statistic}"
+    when, value = canary[-1]
+    if value is None:
+        last_at, last = seen[-1]
+        text = f"**no data** at {_clock(when)} (last value {_num(last)} at {_clock(last_at)})"
+    else:
+        text = f"canary **{_num(value)}**"
+        baseline = dict(_points(requirement, "baseline")).get(when)
+        if baseline is not None:
+            text += f" vs baseline {_num(baseline)}"
+    count = len(canary)
+    width = f" of {_span(canary[-1][0] - canary[-2][0])}" if count > 1 else ""
+    text += f" (interval to {_clock(when)}; {count} interval{'s' if count != 1 else ''}{width})"
+    return text + statistic
+
+
+def _clock(when: float) -> str:
+    return datetime.fromtimestamp(when, tz=timezone.utc).strftime("%H:%M:%SZ")
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
 
 
 #: Line colours readable on GitHub's light and dark themes: canary red, baseline blue, threshold grey.

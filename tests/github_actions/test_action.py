@@ -169,11 +169,15 @@ def test_analyze_passes_on_a_healthy_gate_of_a_real_prometheus(action_workspace,
     ws, _ = action_workspace({"releasegate.yml": policy})
 
     result = run_action(ws, command="analyze", gate="health", prometheus_url=server.url,
-                        args="--once --at 2026-01-01T00:00:00Z")
+                        args="--once --at 2026-01-01T00:00:00Z --deployed-at 2025-12-31T23:40:00Z")
 
     assert result.conclusion == "success", result.log
     assert result.outputs["outcome"] == "pass"
+    assert result.outputs["intervals"] == "20"  # the review judged 20 intervals in one evaluation
     assert "releasegate analysis: **pass**" in result.summary
+    # the metric's values, its threshold and its interval, not only the judge's statistic
+    row = next(line for line in result.summary.splitlines() if "metric error-rate" in line)
+    assert "canary **0.01** (interval to 00:00:00Z; 20 intervals of 1m)" in row and "not &gt; 0.05" in row
 
 
 def test_a_policy_typo_is_an_error_annotation_on_its_line(action_workspace, run_action):

@@ -98,3 +98,33 @@ def test_two_act_jobs_continue_one_canary_on_one_deployment(action_workspace, ru
     assert [d["sha"] for d in github_standin.deployment_rows] == [sha]  # one deployment
     states = [s["description"] for s in github_standin.statuses[1]]
     assert "releasegate canary step=2 weight=50" in states[0]  # the position GitHub now holds
+
+
+#: The router: logs each weight; the first time it is told 50 it kills releasegate (its
+#: parent), as a cancelled or crashed job would end mid-rollout.
+KILLING_ROUTER = """\
+#!/bin/sh
+echo "$1" >> "$RESULT_DIR/weights"
+if [ "$1" = 50 ] && [ ! -e "$RESULT_DIR/killed-once" ]; then
+  touch "$RESULT_DIR/killed-once"
+  kill -9 "$PPID"
+fi
+"""
+
+
+@pytest.mark.peer("act")
+def test_a_rerun_after_the_job_died_resumes_at_its_step_on_the_same_deployment(tmp_path, action_workspace,
+                                                                               run_action, github_standin):
+    policy = POLICY.replace('command: "true {weight}"', 'command: "./route {weight}"')
+    ws, sha = action_workspace({"releasegate.yml": policy, "route": KILLING_ROUTER})
+    (ws / "route").chmod(0o755)
+
+    result = run_action(ws, workflow="canary-rerun.yml", api=github_standin)
+
+    log, results = result.log, tmp_path / "results"
+    assert (results / "killed").read_text() == "failure", log  # the first job died mid-rollout
+    weights = (results / "weights").read_text().split()
+    assert weights == ["10", "50", "50", "100"], log  # the rerun went on at step 2, never back to 10
+    assert result.outputs["outcome"] == "promote", log
+    assert [d["sha"] for d in github_standin.deployment_rows] == [sha]  # one deployment
+    assert github_standin.statuses[1][0]["state"] == "success"

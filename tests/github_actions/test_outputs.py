@@ -26,6 +26,16 @@ POLICY = """\
 version: 1
 service: checkout
 gates:
+  quick:
+    provider: prometheus
+    address: http://127.0.0.1:9
+    interval: 1s
+    retries: 0
+    metrics:
+      - name: error-rate
+        query: 'max(error_ratio{service="{service}"})'
+        judge: threshold
+        fail_if: "> 0.05"
   health:
     provider: prometheus
     address: http://127.0.0.1:9
@@ -54,6 +64,9 @@ environments:
         router: {kind: command, command: "true {weight}"}
         steps:
           - weight: 50
+    rollback:
+      gates: [quick]
+      window: 2s
 """
 
 #: (command, args, standin seeding): one run per command, and per outcome whose outputs differ.
@@ -65,6 +78,7 @@ RUNS = [
     ("analyze", "--gate health --once"),  # the provider is down: provider-error
     ("canary", "--env production --step 1"),  # continue: next-step, next-weight
     ("canary", "--env production"),  # promote
+    ("watch", "--env production"),  # the provider is down: window, and no decision
     ("drill", "--env production"),
     ("drift", ""),
     ("cache", ""),
@@ -84,6 +98,18 @@ def written_names(text: str) -> set[str]:
         names.add(lines[i].split("=", 1)[0])
         i += 1
     return names
+
+
+def test_the_readme_names_exactly_the_declared_outputs():
+    readme = (ROOT / "adapters" / "github_actions" / "README.md").read_text()
+    table = readme.split("## Outputs", 1)[1].split("\n## ", 1)[0]
+    named = {name for row in table.splitlines() if row.startswith("| `")
+             for name in re.findall(r"`([a-z-]+)`", row.split("|")[1])}
+    assert named == DECLARED
+
+
+def test_every_command_of_the_action_is_run_here():
+    assert {command for command, _ in RUNS} == set(launch.COMMANDS)
 
 
 def test_every_declared_output_maps_to_the_run_steps_output_of_the_same_name():

@@ -111,6 +111,28 @@ def test_launch_maps_inputs_to_one_command_line():
     assert child["RELEASEGATE_LEDGER"] == "/tmp/rt/releasegate/ledger.db"  # never in the checkout
 
 
+@pytest.mark.parametrize("command", ["promote", "analyze", "canary", "watch", "record", "drill"])
+def test_the_sha_input_is_passed_as_sha_in_the_command_line(command):
+    env = {"RELEASEGATE_COMMAND": command, "RELEASEGATE_ARGS": "--once", "RELEASEGATE_SHA": " " + "a" * 40}
+    assert command_line(env) == [command, "--once", "--sha", "a" * 40]
+    # the same commit written in args as well is one commit, passed once
+    for args in (f"--sha {'a' * 40}", f"--sha={'a' * 40}"):
+        assert command_line({**env, "RELEASEGATE_ARGS": args}) == [command, *args.split(" ")]
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"RELEASEGATE_COMMAND": "check", "RELEASEGATE_SHA": "a" * 40},
+     "input sha: `check` is about no single commit; leave `sha` empty (it is used by promote, analyze, "
+     "canary, watch, record, drill)"),
+    ({"RELEASEGATE_COMMAND": "promote", "RELEASEGATE_SHA": "a" * 40, "RELEASEGATE_ARGS": "--sha " + "b" * 40},
+     f"input sha: {'a' * 40!r} contradicts --sha {'b' * 40!r} in input args; give one of them"),
+])
+def test_a_sha_input_the_command_cannot_use_is_refused(env, message):
+    with pytest.raises(ValueError) as caught:
+        command_line(env)
+    assert str(caught.value) == message
+
+
 def test_launch_masks_secrets_first_and_refuses_unknown_commands(capsys):
     import io
 

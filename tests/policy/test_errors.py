@@ -51,6 +51,10 @@ CASES = [
               critera: [coverage >= 80]
         """,
      ["p.yml:6:7: environments[1].requires.critera: unknown key 'critera'; did you mean 'criteria'?"]),
+    ("auto_deploy, which never deployed anything, is gone", "version: 1\nenvironments:\n  - name: dev\n"
+     "    auto_deploy: true\n",
+     ["p.yml:4:5: environments[0].auto_deploy: unknown key 'auto_deploy'; expected one of: name, production, "
+      "requires, strategy, rollback"]),
     ("environment without name", "version: 1\nenvironments:\n  - requires: {}\n",
      ["p.yml:3:5: environments[0]: missing required key 'name'"]),
     ("duplicate environment", "version: 1\nenvironments:\n  - name: dev\n  - name: dev\n",

@@ -109,6 +109,41 @@ def test_markdown_charts_are_zero_based_and_draw_the_threshold() -> None:
     assert "<sub>red: canary · blue: baseline · grey: threshold 0.02</sub>" in out
 
 
+def _metric(status: str, canary: list[float | None], baseline: list[float | None] | None = None,
+            observed: str | None = "CUSUM 11.2") -> Requirement:
+    times = [1767225600.0 + 60 * i for i in range(len(canary))]
+    details: dict[str, object] = {"canary": [[t, v] for t, v in zip(times, canary, strict=True)],
+                                  "baseline": [[t, v] for t, v in zip(times, baseline or [], strict=False)]}
+    return Requirement("metric error-rate", status, "why", observed=observed, expected="not > 0.05",
+                       details=details)
+
+
+def _row(out: str) -> str:
+    return next(line for line in out.splitlines() if "metric error-rate" in line)
+
+
+def test_markdown_metric_rows_show_the_values_then_the_statistic() -> None:
+    row = _row(render(decision(kind="analysis", outcome="fail", requirements=(
+        _metric("fail", [0.01, 0.045, 0.09], [0.01, 0.01, 0.01]),)), "markdown"))
+    assert row == ("| ❌ | metric error-rate | canary **0.09** vs baseline 0.01 (interval to 00:02:00Z; "
+                   "3 intervals of 1m) · statistic CUSUM 11.2 | not &gt; 0.05 | why |")
+
+
+@pytest.mark.parametrize("status", ["pass", "inconclusive", "error"])
+def test_markdown_shows_no_data_as_such_never_as_a_pass(status: str) -> None:
+    row = _row(render(decision(kind="analysis", outcome="pass", requirements=(
+        _metric(status, [None, None], observed=None),)), "markdown"))
+    assert row.startswith(f"| {'❔' if status != 'error' else '🛑'} | metric error-rate | **no data** | ")
+    assert "✅" not in row
+
+
+def test_markdown_names_the_interval_without_data_and_the_last_value_seen() -> None:
+    row = _row(render(decision(kind="analysis", outcome="pass", requirements=(
+        _metric("pass", [0.01, None]),)), "markdown"))
+    assert ("**no data** at 00:01:00Z (last value 0.01 at 00:00:00Z) (interval to 00:01:00Z; 2 intervals of 1m)"
+            " · statistic CUSUM 11.2") in row
+
+
 def test_markdown_thins_long_series() -> None:
     series = (Series("canary", tuple((float(t), float(t)) for t in range(600))),)
     out = render(decision(requirements=(Requirement("m", "pass", "ok", series=series),)), "markdown")

@@ -206,7 +206,8 @@ class Builder:
         name = raw["name"]
         requires = self.requires(raw.get("requires") or {}, (*path, "requires"))
         strategy = raw.get("strategy") or {}
-        canary = self.canary(strategy["canary"], (*path, "strategy", "canary"), service) if "canary" in strategy else None
+        canary = (self.canary(strategy["canary"], (*path, "strategy", "canary"), service)
+                  if "canary" in strategy else None)
         rollback = self.rollback(raw["rollback"], (*path, "rollback"), service) if "rollback" in raw else None
         return Environment(name=name, requires=requires, auto_deploy=bool(raw.get("auto_deploy", False)),
                            production=bool(raw.get("production", name in ("production", "prod"))),
@@ -256,7 +257,8 @@ class Builder:
         for i, step in enumerate(raw["steps"]):
             weight = float(step["weight"])
             if weight > 100:
-                self.problem((*path, "steps", i, "weight"), f"a weight is a percentage of traffic, at most 100; got {step['weight']}")
+                self.problem((*path, "steps", i, "weight"), f"a weight is a percentage of traffic, at most 100; got "
+                                                            f"{step['weight']}")
             elif weight <= previous:
                 self.problem((*path, "steps", i, "weight"),
                              f"weights must increase step by step; {step['weight']} follows {previous:g}")
@@ -268,7 +270,8 @@ class Builder:
             r = raw["router"]
             kind = r.get("kind", "command")
             if kind == "command" and not r.get("command"):
-                self.problem((*path, "router"), "a command router needs 'command:' (e.g. kubectl argo rollouts set weight {service} {weight})")
+                self.problem((*path, "router"), "a command router needs 'command:' (e.g. kubectl argo rollouts set "
+                                                "weight {service} {weight})")
             if r.get("command"):
                 self.command(r, "router", (*path, "router"), service)
             for key, value in (r.get("options") or {}).items():
@@ -343,7 +346,8 @@ class Builder:
         if "fail_if" in raw:
             match = _CONDITION.match(raw["fail_if"])
             if not match:
-                self.problem((*path, "fail_if"), f"expected a condition such as '> 0.05' or '>= 500', got {raw['fail_if']!r}")
+                self.problem((*path, "fail_if"), f"expected a condition such as '> 0.05' or '>= 500', got "
+                                                 f"{raw['fail_if']!r}")
             else:
                 value = float(match.group(2)) / (100 if match.group(3) else 1)
                 if math.isfinite(value) and abs(value) <= MAX_NUMBER:
@@ -355,7 +359,8 @@ class Builder:
             match = _AGGREGATE.match(raw["aggregate"])
             seconds = self.duration(match.group(2), (*path, "aggregate")) if match else None
             if not match:
-                self.problem((*path, "aggregate"), f"expected '<mean|max|min|median|sum|pNN> over <duration>', got {raw['aggregate']!r}")
+                self.problem((*path, "aggregate"), f"expected '<mean|max|min|median|sum|pNN> over <duration>', got "
+                                                   f"{raw['aggregate']!r}")
             elif seconds is not None:
                 aggregate = (match.group(1).replace("avg", "mean"), seconds)
         if judge == "threshold" and fail_if is None and "fail_if" not in raw:
@@ -373,7 +378,8 @@ class Builder:
             direction=raw.get("direction", "decrease" if judge == "ratio" else "increase"),
             alpha=float(raw.get("alpha", 0.01)), fail_if=fail_if,
             hold_for=self.duration(raw.get("for"), (*path, "for")), aggregate=aggregate,
-            sigma=float(raw.get("sigma", 2.0)), history=self.duration(raw.get("history", "1h"), (*path, "history")) or 3600.0,
+            sigma=float(raw.get("sigma", 2.0)),
+            history=self.duration(raw.get("history", "1h"), (*path, "history")) or 3600.0,
             min_ratio=raw.get("min_ratio"), max_ratio=raw.get("max_ratio"),
             tolerance=float(raw.get("tolerance", 0.25)), confidence=float(raw.get("confidence", 0.98)),
             effect=raw.get("effect"), lookback=int(raw.get("lookback", 10)), kind=raw.get("kind", "auto"),
@@ -415,11 +421,13 @@ class Builder:
                     self.problem((*req, "from"), f"{source!r} must come before {env.name!r} in the promotion path")
             for j, name in enumerate(env.requires.validations):
                 if name not in validations:
-                    self.problem((*req, "validations", j), f"unknown validation {name!r}{did_you_mean(name, validations)}")
+                    self.problem((*req, "validations", j), f"unknown validation "
+                                                           f"{name!r}{did_you_mean(name, validations)}")
             for j, rule in enumerate(env.requires.approvals):
                 if rule.group and not rule.group.startswith("team:") and rule.group not in groups:
                     self.problem((*req, "approvals", j, "group"),
-                                 f"unknown group {rule.group!r}{did_you_mean(rule.group, groups)} (define it under 'groups:' or write team:ORG/NAME)")
+                                 f"unknown group {rule.group!r}{did_you_mean(rule.group, groups)} (define it under "
+                                 f"'groups:' or write team:ORG/NAME)")
             self.criteria_data(env, i, validations)
             references: list[tuple[Path, str]] = []
             if env.canary:
@@ -472,7 +480,8 @@ class Builder:
                 lacking = [k for k in ("bucket", "region") if k not in (d.get("options") or {})]
                 if lacking:
                     self.problem(("cache", "docker", "options"),
-                                 f"an s3 cache needs options {' and '.join(lacking)} (e.g. bucket: ci-cache, region: eu-west-1)")
+                                 f"an s3 cache needs options {' and '.join(lacking)} (e.g. bucket: ci-cache, region: "
+                                 f"eu-west-1)")
             size = None
             if d.get("size_estimate"):
                 size = self.size(d["size_estimate"], ("cache", "docker", "size_estimate"))

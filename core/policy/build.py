@@ -48,8 +48,6 @@ Path = tuple[str | int, ...]
 T = TypeVar("T")
 
 QUERY_TOKENS = CONTEXTS["query"]
-ROUTER_TOKENS = CONTEXTS["router"]
-ROLLBACK_TOKENS = CONTEXTS["rollback"]
 _CONDITION = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%?)\s*$", re.ASCII)
 _HISTOGRAM_QUANTILE = re.compile(r"histogram_quantile\s*\(\s*(0?\.\d+|1(?:\.0*)?|0)\s*,")
 _AGGREGATE = re.compile(r"^\s*(mean|avg|max|min|median|sum|p\d{1,2})\s+over\s+(\S+)\s*$", re.ASCII)

@@ -49,11 +49,8 @@ def _verdicts(top: Path) -> dict[str, str]:
     return found
 
 
-def _private(top: Path, module: str) -> Path:
-    """The file of ``module`` in ``top``, made a private copy first (the layout symlinks)."""
-    parts = module.split(".")[1:]
-    package = top / "releasegate"
-    entry = package / parts[0] if (package / parts[0]).is_dir() else package / f"{parts[0]}.py"
+def _unlink_from_checkout(entry: Path) -> None:
+    """Replace the layout's symlink ``entry`` (a top-level module or package) by a copy."""
     if entry.is_symlink():
         source = entry.resolve()
         entry.unlink()
@@ -61,6 +58,13 @@ def _private(top: Path, module: str) -> Path:
             shutil.copytree(source, entry, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copyfile(source, entry)
+
+
+def _private(top: Path, module: str) -> Path:
+    """The file of ``module`` in ``top``, made a private copy first (the layout symlinks)."""
+    parts = module.split(".")[1:]
+    package = top / "releasegate"
+    _unlink_from_checkout(package / parts[0] if (package / parts[0]).is_dir() else package / f"{parts[0]}.py")
     path = package.joinpath(*parts)
     return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
 
@@ -71,6 +75,8 @@ def _add_import(top: Path, module: str, line: str) -> None:
 
 
 def _write(top: Path, relative: str, text: str) -> None:
+    """Write ``releasegate/relative`` in ``top`` (never through a symlink into the checkout)."""
+    _unlink_from_checkout(top / "releasegate" / relative.split("/")[0])
     path = top / "releasegate" / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -139,8 +145,11 @@ def test_the_rollout_subpackage_may_not_import_the_cli(top: Path) -> None:
 def test_the_probes_never_touch_the_checkout(top: Path) -> None:
     before = (CORE / "model.py").read_text(encoding="utf-8")
     _add_import(top, "releasegate.model", "import os")
+    _write(top, "analysis/probe.py", "import os\n")
     assert (CORE / "model.py").read_text(encoding="utf-8") == before
+    assert not (CORE / "analysis" / "probe.py").exists()
     assert not (top / "releasegate" / "model.py").is_symlink()
+    assert not (top / "releasegate" / "analysis").is_symlink()
 
 
 def test_nothing_imports_the_top_level_directories_by_their_own_names() -> None:

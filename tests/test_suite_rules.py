@@ -9,12 +9,19 @@ would never be selected by ``--peer NAME``.
 from __future__ import annotations
 
 import ast
+import importlib.util
 from pathlib import Path
 
 import pytest
-from conftest import PEER_FIXTURES
 
 TESTS = Path(__file__).resolve().parent
+
+# The suite's own conftest by path: ``conftest`` by name may be a subdirectory's.
+_spec = importlib.util.spec_from_file_location("releasegate_suite_conftest", TESTS / "conftest.py")
+assert _spec and _spec.loader
+_conftest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_conftest)
+PEER_FIXTURES: dict[str, str] = _conftest.PEER_FIXTURES
 SOURCES = sorted(p for p in TESTS.rglob("*.py") if "fixtures" not in p.relative_to(TESTS).parts)
 
 

@@ -33,7 +33,8 @@ def generated_policy(lines: int = 5000) -> str:
         body += [f"  g{i}:", "    provider: prometheus", "    address: http://127.0.0.1:9090",
                  "    interval: 1m", "    failure_limit: 1", "    metrics:",
                  f"      - name: errors-{i}",
-                 "        query: sum(rate(http_requests_total{service=\"{service}\",track=\"{variant}\",code=~\"5..\"}[{interval}]))",
+                 "        query: "
+                 "sum(rate(http_requests_total{service=\"{service}\",track=\"{variant}\",code=~\"5..\"}[{interval}]))",
                  "        judge: sequential",
                  f"      - name: latency-{i}",
                  "        query: histogram_quantile(0.99, sum by (le) (rate(h_bucket{track=\"{variant}\"}[1m])))",

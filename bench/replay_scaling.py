@@ -121,7 +121,8 @@ def one(intervals: int) -> None:
         raise SystemExit(f"replay of {intervals} intervals: exit {code}, {sink.lines} lines")
     ref = reference(intervals)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(f"{intervals:>7d} intervals  wall {seconds:7.2f} s  cpu {cpu:7.2f} s  {1e3 * cpu / intervals:6.3f} ms cpu/interval  "
+    print(f"{intervals:>7d} intervals  wall {seconds:7.2f} s  cpu {cpu:7.2f} s  {1e3 * cpu / intervals:6.3f} ms "
+          f"cpu/interval  "
           f"x{cpu / ref:7.0f} the reference step  peak {peak_mb:6.1f} MB", flush=True)
 
 

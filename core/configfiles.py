@@ -210,8 +210,9 @@ def _json(text: str, shown: str) -> tuple[Any, Lines]:
 
 
 _TOML_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?")
-_TOML_KEY = re.compile(r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
-_TOML_PART = re.compile(r"[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'")
+_TOML_PART_PATTERN = r"[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'"
+_TOML_KEY = re.compile(rf"^\s*((?:{_TOML_PART_PATTERN})(?:\s*\.\s*(?:{_TOML_PART_PATTERN}))*)\s*=")
+_TOML_PART = re.compile(_TOML_PART_PATTERN)
 
 
 def _toml_keys(text: str) -> list[str]:

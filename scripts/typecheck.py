@@ -32,8 +32,16 @@ def layout(into: Path) -> Path:
     return into
 
 
+def lint_imports(top: Path, *, capture: bool = False) -> subprocess.CompletedProcess[str]:
+    """``lint-imports`` with pyproject's contracts over the package laid out in ``top``."""
+    # The installed-name copy comes first on the path, before the editable install's finder.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(top), os.environ.get("PYTHONPATH", "")])}
+    lint = Path(sys.executable).parent / "lint-imports"
+    cmd = [str(lint), str(ROOT / "pyproject.toml"), "--no-cache", "--no-logo"]
+    return subprocess.run(cmd, cwd=top, env=env, check=False, capture_output=capture, text=True)
+
+
 def run(tool: str) -> int:
-    bin_dir = Path(sys.executable).parent
     with tempfile.TemporaryDirectory(prefix="releasegate-typecheck-") as tmp:
         top = layout(Path(tmp))
         if tool == "mypy":
@@ -41,10 +49,7 @@ def run(tool: str) -> int:
             cmd = [sys.executable, "-m", "mypy", "--cache-dir", str(top / ".mypy_cache"), "-p", "releasegate"]
             return subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode
         if tool == "imports":
-            # The installed-name copy comes first on the path, before the editable install's finder.
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(top), os.environ.get("PYTHONPATH", "")])}
-            cmd = [str(bin_dir / "lint-imports"), "--config", str(ROOT / "pyproject.toml"), "--no-cache"]
-            return subprocess.run(cmd, cwd=top, env=env, check=False).returncode
+            return lint_imports(top).returncode
     print(f"typecheck: unknown tool {tool!r} (mypy or imports)", file=sys.stderr)
     return 2
 

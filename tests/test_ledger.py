@@ -44,7 +44,8 @@ def test_approvals_checks_state_and_decisions(releasegate_ledger: Ledger) -> Non
 @pytest.mark.parametrize(("call", "message"), [
     (lambda ledger: ledger.record_deployment("dev", "a", "done", at=T0),
      "unknown deployment status 'done'; expected one of promoting, success, failure, rolled_back, inactive"),
-    (lambda ledger: ledger.record_check("a", "lint", "ok", at=T0), "unknown check status 'ok'; expected one of passed, failed"),
+    (lambda ledger: ledger.record_check("a", "lint", "ok", at=T0), "unknown check status 'ok'; expected one of passed, "
+                                                                   "failed"),
     (lambda ledger: ledger.update_deployment(99, "success", at=T0), "no deployment with id 99"),
 ])
 def test_bad_records_are_refused(releasegate_ledger: Ledger, call, message: str) -> None:

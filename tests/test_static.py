@@ -7,6 +7,7 @@ editable install hides from it, so the test lays that mapping out with symlinks.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,11 @@ def test_the_pre_commit_hooks_run_what_the_suite_runs() -> None:
     }
     validated = _run("pre_commit", "validate-config", ".pre-commit-config.yaml")
     assert validated.returncode == 0, validated.stdout + validated.stderr
+
+
+def test_the_suite_and_the_hooks_run_the_pinned_ruff() -> None:
+    """pyproject pins ruff exactly, so every machine formats and lints alike; the hooks run the
+    venv's ruff, the one the pin installed."""
+    [pin] = re.findall(r'"ruff==([^"]+)"', (ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    version = _run("ruff", "--version")
+    assert version.stdout.split() == ["ruff", pin], version.stdout + version.stderr

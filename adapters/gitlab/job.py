@@ -33,7 +33,8 @@ _NOT_GITLAB = ("releasegate: notice: GitLab CI not detected (GITLAB_CI is not 't
 
 #: What the cache job leaves when the plan fails: a hidden job with no cache, which jobs can
 #: still ``extends:`` (nothing is read or written until the policy is fixed).
-_READ_ONLY_CACHE = "# releasegate cache: the plan failed; no cache (see the cache job's log)\n.releasegate-cache:\n  cache: []\n"
+_READ_ONLY_CACHE = ("# releasegate cache: the plan failed; no cache (see the cache job's log)\n"
+                    ".releasegate-cache:\n  cache: []\n")
 
 
 class _Tee:
@@ -95,8 +96,8 @@ def _published(path: str | None) -> dict[str, str]:
 
 def _evidence(env: Mapping[str, str], command: str, code: int, message: str) -> None:
     # A command that failed after naming a rollback target keeps it beside the error.
-    values = {**_published(env.get("RELEASEGATE_GITLAB_DOTENV")), "RELEASEGATE_OUTCOME": "error", "RELEASEGATE_REASON": message,
-              "RELEASEGATE_KIND": command, "RELEASEGATE_EXIT_CODE": str(code)}
+    values = {**_published(env.get("RELEASEGATE_GITLAB_DOTENV")), "RELEASEGATE_OUTCOME": "error",
+              "RELEASEGATE_REASON": message, "RELEASEGATE_KIND": command, "RELEASEGATE_EXIT_CODE": str(code)}
     if command == "cache":  # never write a cache on a plan that could not be made
         values["RELEASEGATE_CACHE_POLICY"] = "pull"
     environment = env.get("RELEASEGATE_ENVIRONMENT") or env.get("RELEASEGATE_TO") or ""

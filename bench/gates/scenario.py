@@ -40,7 +40,8 @@ def replay_csv(scenario: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-def gate_policy(scenario: dict[str, Any], judge: str = "sequential", extra: str = "", alpha: float | None = None) -> str:
+def gate_policy(scenario: dict[str, Any], judge: str = "sequential", extra: str = "",
+                alpha: float | None = None) -> str:
     """A ``releasegate.yml`` with one gate over the scenario's metrics, every option default
     except the interval (and ``alpha`` on every metric when given, for a trade-off curve);
     rates carry a ``count_query`` so the judge reads them as counts."""

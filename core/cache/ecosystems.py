@@ -188,13 +188,3 @@ def _outermost(directory: str, dirs: list[str]) -> str:
         if candidate == "." or directory == candidate or directory.startswith(candidate + "/"):
             return candidate
     return directory
-
-
-def pip_skipped_directories(paths: Iterable[str]) -> list[str]:
-    """Directories whose ``requirements*.txt`` were left out because a Python lock sits beside them."""
-    groups: dict[tuple[str, str], bool] = {}
-    for path in paths:
-        if not skipped(path) and (hit := classify(path)) is not None:
-            groups[hit] = True
-    python_dirs = {d for e, d in groups if e in _PYTHON_LOCKS}
-    return sorted(d for e, d in groups if e == "pip" and d in python_dirs)

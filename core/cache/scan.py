@@ -81,17 +81,3 @@ def default_branch(root: Path) -> str | None:
         return None
     name = out.stdout.strip()
     return name.split("/", 1)[1] if out.returncode == 0 and "/" in name else None
-
-
-def directory_size(path: Path) -> float | None:
-    """Bytes under ``path`` (a ``type=local`` BuildKit cache), or ``None`` when it does not exist."""
-    if not path.is_dir():
-        return None
-    total = 0
-    for directory, _dirs, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(directory, name)).st_size
-            except OSError:
-                continue
-    return float(total)

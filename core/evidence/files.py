@@ -2,9 +2,9 @@
 
 Report paths resolve under the workspace (the repository the policy is in); a
 path or symlink leading out of it is refused. Every report is capped at
-:data:`MAX_REPORT_BYTES`. JSON ``NaN``/``Infinity``, nesting
-deeper than the parser's recursion limit and a key given twice in one object are refused. XML is parsed by expat, streaming, with
-handlers that refuse entity declarations and inline DTDs whatever the
+:data:`MAX_REPORT_BYTES`. JSON ``NaN``/``Infinity``, nesting deeper than the
+parser's recursion limit and a key given twice in one object are refused. XML
+is parsed by expat, streaming, with handlers that refuse entity declarations and inline DTDs whatever the
 document's encoding; a plain ``<!DOCTYPE report PUBLIC ...>`` line, as JaCoCo
 writes, is accepted and its DTD never fetched. Error messages name the file,
 line and column but never quote the file's content.

@@ -7,7 +7,8 @@ property (a CVSS-like score) gives critical (9.0 and over), high (7.0 to
 decides: ``error`` is high, ``warning`` medium, ``note`` low, ``none`` is not
 a finding. Results of a ``kind`` SARIF defines other than ``fail`` (``pass``,
 ``open``, ``informational``, ``notApplicable``, ``review``) and suppressed results
-are not findings; an absent, null or unknown ``kind`` counts as ``fail``. ``versionControlProvenance[].revisionId`` names the commit.
+are not findings; an absent, null or unknown ``kind`` counts as ``fail``.
+``versionControlProvenance[].revisionId`` names the commit.
 
 A log that proves no scan ran is an error, never "no findings": no runs, a
 run without a ``results`` array (SARIF: absent results mean the tool did not

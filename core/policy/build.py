@@ -54,8 +54,6 @@ Path = tuple[str | int, ...]
 T = TypeVar("T")
 
 QUERY_TOKENS = CONTEXTS["query"]
-ROUTER_TOKENS = CONTEXTS["router"]
-ROLLBACK_TOKENS = CONTEXTS["rollback"]
 _CONDITION = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%?)\s*$", re.ASCII)
 _HISTOGRAM_QUANTILE = re.compile(r"histogram_quantile\s*\(\s*(0?\.\d+|1(?:\.0*)?|0)\s*,")
 _AGGREGATE = re.compile(r"^\s*(mean|avg|max|min|median|sum|p\d{1,2})\s+over\s+(\S+)\s*$", re.ASCII)
@@ -215,7 +213,8 @@ class Builder:
         name = raw["name"]
         requires = self.requires(raw.get("requires") or {}, (*path, "requires"))
         strategy = raw.get("strategy") or {}
-        canary = self.canary(strategy["canary"], (*path, "strategy", "canary"), service) if "canary" in strategy else None
+        canary = (self.canary(strategy["canary"], (*path, "strategy", "canary"), service)
+                  if "canary" in strategy else None)
         rollback = self.rollback(raw["rollback"], (*path, "rollback"), service) if "rollback" in raw else None
         return Environment(name=name, requires=requires,
                            production=bool(raw.get("production", name in ("production", "prod"))),
@@ -265,7 +264,8 @@ class Builder:
         for i, step in enumerate(raw["steps"]):
             weight = float(step["weight"])
             if weight > 100:
-                self.problem((*path, "steps", i, "weight"), f"a weight is a percentage of traffic, at most 100; got {step['weight']}")
+                self.problem((*path, "steps", i, "weight"), f"a weight is a percentage of traffic, at most 100; got "
+                                                            f"{step['weight']}")
             elif weight <= previous:
                 self.problem((*path, "steps", i, "weight"),
                              f"weights must increase step by step; {step['weight']} follows {previous:g}")
@@ -277,7 +277,8 @@ class Builder:
             r = raw["router"]
             kind = r.get("kind", "command")
             if kind == "command" and not r.get("command"):
-                self.problem((*path, "router"), "a command router needs 'command:' (e.g. kubectl argo rollouts set weight {service} {weight})")
+                self.problem((*path, "router"), "a command router needs 'command:' (e.g. kubectl argo rollouts set "
+                                                "weight {service} {weight})")
             if r.get("command"):
                 self.command(r, "router", (*path, "router"), service)
             for key, value in (r.get("options") or {}).items():
@@ -353,7 +354,8 @@ class Builder:
         if "fail_if" in raw:
             match = _CONDITION.match(raw["fail_if"])
             if not match:
-                self.problem((*path, "fail_if"), f"expected a condition such as '> 0.05' or '>= 500', got {raw['fail_if']!r}")
+                self.problem((*path, "fail_if"), f"expected a condition such as '> 0.05' or '>= 500', got "
+                                                 f"{raw['fail_if']!r}")
             else:
                 value = float(match.group(2)) / (100 if match.group(3) else 1)
                 if math.isfinite(value) and abs(value) <= MAX_NUMBER:
@@ -365,7 +367,8 @@ class Builder:
             match = _AGGREGATE.match(raw["aggregate"])
             seconds = self.duration(match.group(2), (*path, "aggregate")) if match else None
             if not match:
-                self.problem((*path, "aggregate"), f"expected '<mean|max|min|median|sum|pNN> over <duration>', got {raw['aggregate']!r}")
+                self.problem((*path, "aggregate"), f"expected '<mean|max|min|median|sum|pNN> over <duration>', got "
+                                                   f"{raw['aggregate']!r}")
             elif seconds is not None:
                 aggregate = (match.group(1).replace("avg", "mean"), seconds)
         if judge == "threshold" and fail_if is None and "fail_if" not in raw:
@@ -383,7 +386,8 @@ class Builder:
             direction=raw.get("direction", "decrease" if judge == "ratio" else "increase"),
             alpha=float(raw.get("alpha", 0.01)), fail_if=fail_if,
             hold_for=self.duration(raw.get("for"), (*path, "for")), aggregate=aggregate,
-            sigma=float(raw.get("sigma", 2.0)), history=self.duration(raw.get("history", "1h"), (*path, "history")) or 3600.0,
+            sigma=float(raw.get("sigma", 2.0)),
+            history=self.duration(raw.get("history", "1h"), (*path, "history")) or 3600.0,
             min_ratio=raw.get("min_ratio"), max_ratio=raw.get("max_ratio"),
             tolerance=float(raw.get("tolerance", 0.25)), confidence=float(raw.get("confidence", 0.98)),
             effect=raw.get("effect"), lookback=int(raw.get("lookback", 10)), kind=raw.get("kind", "auto"),
@@ -425,11 +429,13 @@ class Builder:
                     self.problem((*req, "from"), f"{source!r} must come before {env.name!r} in the promotion path")
             for j, name in enumerate(env.requires.validations):
                 if name not in validations:
-                    self.problem((*req, "validations", j), f"unknown validation {name!r}{did_you_mean(name, validations)}")
+                    self.problem((*req, "validations", j), f"unknown validation "
+                                                           f"{name!r}{did_you_mean(name, validations)}")
             for j, rule in enumerate(env.requires.approvals):
                 if rule.group and not rule.group.startswith("team:") and rule.group not in groups:
                     self.problem((*req, "approvals", j, "group"),
-                                 f"unknown group {rule.group!r}{did_you_mean(rule.group, groups)} (define it under 'groups:' or write team:ORG/NAME)")
+                                 f"unknown group {rule.group!r}{did_you_mean(rule.group, groups)} (define it under "
+                                 f"'groups:' or write team:ORG/NAME)")
             self.criteria_data(env, i, validations)
             references: list[tuple[Path, str]] = []
             if env.canary:
@@ -482,7 +488,8 @@ class Builder:
                 lacking = [k for k in ("bucket", "region") if k not in (d.get("options") or {})]
                 if lacking:
                     self.problem(("cache", "docker", "options"),
-                                 f"an s3 cache needs options {' and '.join(lacking)} (e.g. bucket: ci-cache, region: eu-west-1)")
+                                 f"an s3 cache needs options {' and '.join(lacking)} (e.g. bucket: ci-cache, region: "
+                                 f"eu-west-1)")
             size = None
             if d.get("size_estimate"):
                 size = self.size(d["size_estimate"], ("cache", "docker", "size_estimate"))

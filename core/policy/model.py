@@ -13,8 +13,6 @@ from typing import Literal
 
 Location = tuple[int, int]
 
-VALIDATION_KINDS = ("check", "junit", "coverage", "sarif", "trivy", "audit")
-SEVERITIES = ("none", "low", "medium", "high", "critical")
 JUDGES = ("threshold", "anomaly", "ratio", "compare", "sequential")
 
 

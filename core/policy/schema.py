@@ -123,7 +123,8 @@ def _explain_alternatives(error: Any, path: Path) -> Iterator[tuple[Path, bool, 
         return
     description = error.schema.get("description")
     if description:
-        yield path, False, f"expected {description[0].lower()}{description[1:].rstrip('.')}, got {_kind(error.instance)}"
+        expected = f"{description[0].lower()}{description[1:].rstrip('.')}"
+        yield path, False, f"expected {expected}, got {_kind(error.instance)}"
         return
     types = []
     for option in error.validator_value:

@@ -40,7 +40,8 @@ def _series(k: int, seed: int, regress_at: int | None = None) -> dict[str, Metri
     """``k`` one-minute intervals of every metric of ``EVERY_JUDGE``, with gaps, the canary
     regressed from ``regress_at``, and an hour of pre-deploy history."""
     rng = random.Random(seed)
-    data: dict[str, list[Observation]] = {name: [] for name in ("err", "kpi", "lat", "thr", "held", "anom", "ratio", "cmp")}
+    names = ("err", "kpi", "lat", "thr", "held", "anom", "ratio", "cmp")
+    data: dict[str, list[Observation]] = {name: [] for name in names}
     for i in range(k):
         t = 60.0 * (i + 1)
         worse = regress_at is not None and i >= regress_at
@@ -64,11 +65,13 @@ def _series(k: int, seed: int, regress_at: int | None = None) -> dict[str, Metri
 
 def _summary(verdict: GateVerdict) -> tuple[object, ...]:
     return (verdict.outcome, verdict.reason,
-            tuple((m.metric, m.status, m.reason, tuple(sorted(m.statistic.items())), m.canary[-3:]) for m in verdict.metrics))
+            tuple((m.metric, m.status, m.reason, tuple(sorted(m.statistic.items())), m.canary[-3:])
+                  for m in verdict.metrics))
 
 
 @pytest.mark.parametrize(("seed", "regress_at"), [(1, None), (2, 12), (3, 0)])
-def test_a_run_gives_every_interval_the_verdict_evaluate_gate_gives_its_prefix(seed: int, regress_at: int | None) -> None:
+def test_a_run_gives_every_interval_the_verdict_evaluate_gate_gives_its_prefix(
+        seed: int, regress_at: int | None) -> None:
     data = _series(40, seed, regress_at)
     run = GateRun(EVERY_JUDGE, data)
     for i in range(40):

@@ -98,7 +98,8 @@ def test_keys_match_across_clones_through_the_cli(run_cli: Any, repo: Path, tmp_
          "releasegate: error: --docker-cache-size: expected a size such as 800MB or 3GB, got '12XB'"),
         (["--target", "github", "--format", "markdown"], "releasegate cache: error: argument --format"),
         (["--target", "github", "--root", "missing"], "releasegate: error: missing: not a directory"),
-        (["--target", "github", "--directory", "nowhere"], "releasegate: error: --directory nowhere: no lockfile group"),
+        (["--target", "github", "--directory", "nowhere"], "releasegate: error: --directory nowhere: no lockfile "
+                                                           "group"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(run_cli: Any, repo: Path, args: list[str], message: str) -> None:

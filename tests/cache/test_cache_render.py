@@ -88,14 +88,16 @@ def test_bazelrc(trust: Trust, upload: str) -> None:
          ("type=registry,ref=ghcr.io/a/cache",), ("type=registry,ref=ghcr.io/a/cache,mode=max,image-manifest=true",)),
         (DockerCache("gha", mode="min"), True, ("type=gha,scope=app",), ("type=gha,mode=min,scope=app",)),
         (DockerCache("gha", scope="img"), False, ("type=gha,scope=img",), ()),
-        (DockerCache("local", ref="/tmp/c"), True, ("type=local,src=/tmp/c",), ("type=local,dest=/tmp/c-new,mode=min",)),
+        (DockerCache("local", ref="/tmp/c"), True, ("type=local,src=/tmp/c",),
+         ("type=local,dest=/tmp/c-new,mode=min",)),
         (DockerCache("s3", ref="app", options={"bucket": "b", "region": "r"}), True,
          ("type=s3,name=app,bucket=b,region=r",), ("type=s3,mode=min,name=app,bucket=b,region=r",)),
         (DockerCache("inline", ref="ghcr.io/a/app:main"), True, ("type=registry,ref=ghcr.io/a/app:main",),
          ("type=inline",)),
     ],
 )
-def test_buildkit_values(docker: DockerCache, write: bool, cache_from: tuple[str, ...], cache_to: tuple[str, ...]) -> None:
+def test_buildkit_values(docker: DockerCache, write: bool, cache_from: tuple[str, ...],
+                         cache_to: tuple[str, ...]) -> None:
     plan = plan_buildkit(docker, write=write, default_scope="app")
     assert (plan.cache_from, plan.cache_to) == (cache_from, cache_to)
 

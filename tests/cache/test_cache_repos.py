@@ -82,7 +82,8 @@ def test_two_clones_of_one_commit_give_the_same_keys(tmp_path: Path) -> None:
         ("api/requirements.txt", set()),  # an export beside uv.lock feeds no key
     ],
 )
-def test_a_key_changes_exactly_when_its_lockfile_changes(tmp_path: Path, path: str, changes: set[tuple[str, None]]) -> None:
+def test_a_key_changes_exactly_when_its_lockfile_changes(tmp_path: Path, path: str,
+                                                         changes: set[tuple[str, None]]) -> None:
     repo = make_repo(tmp_path / "repo", FILES)
     before = keys(repo)
     write(repo, {path: FILES[path] + "# changed\n"})

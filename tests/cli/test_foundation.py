@@ -78,7 +78,8 @@ def test_environment_options_take_their_environment_defaults(releasegate_cli) ->
     (["nosuchcommand"], 2, "releasegate: error: argument COMMAND: invalid choice: 'nosuchcommand'"),
     (["check", "-c", "/nonexistent/releasegate.yml"], 2,
      "releasegate: error: /nonexistent/releasegate.yml: policy file not found"),
-    (["history", "--ledger", "/proc/version/ledger.db"], 4, "releasegate: error: /proc/version/ledger.db: cannot open the ledger"),
+    (["history", "--ledger", "/proc/version/ledger.db"], 4, "releasegate: error: /proc/version/ledger.db: cannot open "
+                                                            "the ledger"),
 ])
 def test_errors_are_one_line_with_the_right_exit_code(releasegate_cli, args, code, message) -> None:
     result = releasegate_cli(*args)
@@ -108,7 +109,8 @@ def test_version_lists_pluggy_and_python() -> None:
 def test_local_commands_do_not_import_platform_or_http_libraries() -> None:
     code = ("import sys; from releasegate.cli import main; "
             f"rc = main(['check', '-q', '-c', {str(EXAMPLE / 'releasegate.yml')!r}]); "
-            "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'requests', 'urllib3', 'github', 'gitlab', 'scipy', 'numpy'}); "
+            "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'requests', 'urllib3', 'github', 'gitlab', "
+            "'scipy', 'numpy'}); "
             "print(rc, heavy)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "0 []", done.stderr

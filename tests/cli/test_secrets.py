@@ -93,7 +93,8 @@ def _channels(run_cli, tmp_path: Path, args: list[str], env: dict[str, str]) -> 
 def _leaks(text: str) -> list[str]:
     """The secrets found in ``text``, as written or as they travel in a basic auth header."""
     def forms(secret: str) -> list[str]:
-        return [secret] + [base64.b64encode(f"{user}:{secret}".encode()).decode() for user in ("admin", "ops", "urluser")]
+        users = ("admin", "ops", "urluser")
+        return [secret] + [base64.b64encode(f"{user}:{secret}".encode()).decode() for user in users]
 
     return [name for name, secret in SECRETS.items() if any(form in text for form in forms(secret))]
 

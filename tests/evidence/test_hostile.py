@@ -136,13 +136,15 @@ CASES: list[tuple[str, str, str | bytes, str, str]] = [
      "vulnerabilities.lodash is not an object"),
     ("audit", "a.json", json.dumps({"auditReportVersion": 2, "vulnerabilities": {},
                                     "metadata": {"dependencies": {"total": 0}}}), "", "npm audited no dependencies"),
-    ("audit", "a.json", json.dumps({"advisories": {"1": None}, "metadata": {"totalDependencies": 3}}), "", "advisories.1 is not an object"),
+    ("audit", "a.json", json.dumps({"advisories": {"1": None}, "metadata": {"totalDependencies": 3}}), "",
+     "advisories.1 is not an object"),
     ("audit", "a.json", json.dumps({"advisories": {}, "metadata": {"totalDependencies": 0}}), "",
      "npm audited no dependencies"),
     ("audit", "a.json", json.dumps({"auditReportVersion": 2, "vulnerabilities": {},
                                     "metadata": {"dependencies": {"total": -3}}}), "", "counts -3"),
     ("audit", "a.json", json.dumps({"advisories": {}, "metadata": {"totalDependencies": -1}}), "", "counts -1"),
-    ("audit", "a.json", json.dumps({"auditReportVersion": 2, "vulnerabilities": {"x": {"severity": ["high"]}}, **NPM_META}),
+    ("audit", "a.json",
+     json.dumps({"auditReportVersion": 2, "vulnerabilities": {"x": {"severity": ["high"]}}, **NPM_META}),
      "    max_severity: critical\n", "(unknown"),
     ("audit", "a.json", '{"foo": 1}', "", "neither pip-audit JSON"),
     # both shapes at once: the npm half used to win and hide pip-audit's findings
@@ -155,7 +157,8 @@ CASES: list[tuple[str, str, str | bytes, str, str]] = [
     ("junit", "r.xml", '<testsuite tests="2" failures="1"><testcase name="a"/><testcase name="b"/></testsuite>',
      "", "1 failed and 0 errors"),
     ("junit", "r.xml", '<testsuites><testsuite errors="2"><testcase name="a"/></testsuite>'
-                       '<testsuite errors="1"><testcase name="b"/></testsuite></testsuites>', "", "0 failed and 3 errors"),
+                       '<testsuite errors="1"><testcase name="b"/></testsuite></testsuites>', "", "0 failed and 3 "
+                                                                                                  "errors"),
     ("junit", "r.xml", '<testsuite><testcase name="a"/><error message="setup failed"/></testsuite>', "",
      "0 failed and 1 errors"),
     ("junit", "r.xml", '<testsuite failures="x"><testcase name="a"/></testsuite>', "", "not a whole number"),
@@ -188,11 +191,13 @@ CASES: list[tuple[str, str, str | bytes, str, str]] = [
     ("coverage", "c.xml", '<report><counter type="LINE" covered="x" missed="1"/></report>', "", "LINE covered is not"),
     ("coverage", "c.xml", "<report/>", "", "without a LINE counter"),
     ("coverage", "c.xml", '<report><counter type="LINE" missed="90" covered="10"/>'
-                          '<counter type="LINE" missed="0" covered="100"/></report>', "", "two top-level LINE counters"),
+                          '<counter type="LINE" missed="0" covered="100"/></report>', "", "two top-level LINE "
+                                                                                          "counters"),
     ("coverage", "c.xml", '<coverage lines-valid="10" lines-covered="9"><packages><package>', "",
      "not well-formed XML (no element found)"),
     ("coverage", "c.xml", "<html/>", "", "root element is not <coverage>"),
-    ("coverage", "c.json", '{"totals": {"covered_lines": 900, "num_statements": 90}}', "", "900 lines covered out of 90"),
+    ("coverage", "c.json", '{"totals": {"covered_lines": 900, "num_statements": 90}}', "", "900 lines covered out of "
+                                                                                           "90"),
     ("coverage", "c.json", '{"totals": {"covered_lines": 9, "num_statements": 90, "percent_covered": 1000}}',
      "", "percent_covered is outside 0..100"),
     ("coverage", "c.json", '{"totals": {"covered_lines": NaN, "num_statements": 90}}', "", "not valid JSON"),
@@ -307,6 +312,6 @@ def test_a_report_elsewhere_in_the_repository_is_read(tmp_path: Path, capsys: py
     (tmp_path / "ci").mkdir()
     (tmp_path / "ci" / "releasegate.yml").write_text(POLICY.format(kind="junit", file="../reports/*.xml", extra=""))
     env = {"RELEASEGATE_LEDGER": str(tmp_path / "ledger.db"), "RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    code = main(["promote", "--to", "production", "--sha", SHA, "--dry-run", "-c", str(tmp_path / "ci" / "releasegate.yml")],
-                env=env)
+    code = main(["promote", "--to", "production", "--sha", SHA, "--dry-run",
+                 "-c", str(tmp_path / "ci" / "releasegate.yml")], env=env)
     assert code == 0, capsys.readouterr()

@@ -260,7 +260,8 @@ def test_audit_formats(tmp_path: Path, report: object, counts: dict[str, int]) -
 @pytest.mark.parametrize(
     ("reader", "name", "text", "message"),
     [
-        (JUnitReader, "r.xml", "<testsuite><testcase>", "r.xml:1:22: not well-formed XML (no element found); expected JUnit XML"),
+        (JUnitReader, "r.xml", "<testsuite><testcase>", "r.xml:1:22: not well-formed XML (no element found); expected "
+                                                        "JUnit XML"),
         (JUnitReader, "r.xml", "<html/>", "the root element is not <testsuites> or <testsuite>"),
         (JUnitReader, "r.xml",
          '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'

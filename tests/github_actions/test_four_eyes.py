@@ -63,7 +63,8 @@ def test_in_a_pull_request_its_author_and_every_commits_author_are_excluded(
     assert authors["erin"] == "commit author in the pull request"
     assert authors["dave@example.com"] == "commit author"
     rule = approval_requirements(
-        POLICY, Requires(approvals=(ApprovalRule(count=2),)), [Approval("production", SHA, who, NOW) for who in ("dave", "erin", "bob")],
+        POLICY, Requires(approvals=(ApprovalRule(count=2),)),
+        [Approval("production", SHA, who, NOW) for who in ("dave", "erin", "bob")],
         author=None, now=NOW, teams={}, excluded={**authors, "octocat": "triggered this run"})
     (only,) = rule
     assert only.status == "fail" and only.observed == "1: bob"

@@ -175,7 +175,8 @@ def test_act_leaks_undeclared_composite_outputs_which_github_hides(tmp_path, act
         "name: leak\ndescription: writes one declared and one undeclared output\n"
         "outputs:\n  declared:\n    description: d\n    value: ${{ steps.w.outputs.declared }}\n"
         "runs:\n  using: composite\n  steps:\n    - id: w\n      shell: bash\n"
-        "      run: |\n        echo declared=1 >> \"$GITHUB_OUTPUT\"\n        echo undeclared=1 >> \"$GITHUB_OUTPUT\"\n")
+        "      run: |\n        echo declared=1 >> \"$GITHUB_OUTPUT\"\n        echo undeclared=1 >> "
+        "\"$GITHUB_OUTPUT\"\n")
     (ws / ".github" / "workflows" / "leak.yml").write_text(
         "name: leak\non: [push]\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n"
         "      - uses: actions/checkout@v5\n      - id: a\n        uses: ./\n      - shell: bash\n        env:\n"

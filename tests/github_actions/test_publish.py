@@ -34,7 +34,8 @@ def test_multiline_outputs_get_a_fresh_heredoc_delimiter():
 
 
 def test_commands_escape_their_message_and_properties():
-    assert command("error", "50% of\nit", file="a,b:c.yml", line=3) == "::error file=a%2Cb%3Ac.yml,line=3::50%25 of%0Ait"
+    assert (command("error", "50% of\nit", file="a,b:c.yml", line=3)
+            == "::error file=a%2Cb%3Ac.yml,line=3::50%25 of%0Ait")
 
 
 def test_at_most_ten_errors_and_a_notice_for_the_rest(tmp_path):

@@ -41,7 +41,8 @@ pytestmark = pytest.mark.peer("gitlab-ci-local")
 VENV_BIN = str(Path(sys.executable).parent)
 EXAMPLES = Path(__file__).resolve().parents[2] / "adapters" / "gitlab" / "examples"
 
-PASSING_JUNIT = '<testsuite name="unit" tests="2" failures="0" errors="0"><testcase name="a"/><testcase name="b"/></testsuite>\n'
+PASSING_JUNIT = ('<testsuite name="unit" tests="2" failures="0" errors="0">'
+                 '<testcase name="a"/><testcase name="b"/></testsuite>\n')
 POLICY = """\
 version: 1
 service: checkout
@@ -799,7 +800,8 @@ def test_merge_request_approvals_work_after_merge_and_fail_clearly_in_an_unprote
                   "committer_email": "dana@example.com", "parent_ids": []})
         where = ["CI_COMMIT_REF_PROTECTED=true"]
     else:  # a merge request pipeline of the unprotected branch feature-x
-        http_fake.expect("GET", f"{API}/deployments", headers={"JOB-TOKEN": JOB_TOKEN}).respond(200, []).respond(200, [])
+        (http_fake.expect("GET", f"{API}/deployments", headers={"JOB-TOKEN": JOB_TOKEN})
+         .respond(200, []).respond(200, []))
         where = ["CI_COMMIT_REF_PROTECTED=false", "CI_MERGE_REQUEST_IID=12",
                  "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME=feature-x"]
 

@@ -23,7 +23,6 @@ class MetricsExporter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._values: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
-        self._text: str | None = None
         self._scrapes = 0
         exporter = self
 
@@ -61,15 +60,9 @@ class MetricsExporter:
             return self._scrapes
 
     def set(self, name: str, value: float, labels: Mapping[str, str] | None = None) -> None:
-        """Set the current value of one sample (replaces any text set with :meth:`set_text`)."""
+        """Set the current value of one sample."""
         with self._lock:
-            self._text = None
             self._values[(name, tuple(sorted((labels or {}).items())))] = value
-
-    def set_text(self, text: str) -> None:
-        """Serve this exposition text verbatim from now on."""
-        with self._lock:
-            self._text = text
 
     def wait_for_scrapes(self, count: int, timeout: float = 15.0) -> None:
         """Block until ``/metrics`` has been served ``count`` more times.
@@ -93,7 +86,7 @@ class MetricsExporter:
     def _render(self) -> str:
         with self._lock:
             self._scrapes += 1
-            return self._text if self._text is not None else exposition_text(self._values)
+            return exposition_text(self._values)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import releasegate.api as api
-from releasegate.plugins import hookspecs
+from releasegate.plugins import hookspecs, interfaces
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRIBUTING = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
@@ -43,6 +43,47 @@ def test_every_hook_is_named_in_contributing() -> None:
 
 def test_every_type_a_hook_hands_to_plugins_is_exported() -> None:
     tree = ast.parse(Path(hookspecs.__file__).read_text(encoding="utf-8"))
+    named = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+             and (node.module or "").startswith("releasegate") for alias in node.names}
+    assert named and named <= set(api.__all__)
+
+
+#: The interface a plugin of each registry kind implements (the registry checks it).
+INTERFACES = {"provider": "MetricProvider", "reader": "EvidenceReader", "judge": "Judge",
+              "router": "TrafficRouter"}
+
+
+def test_every_plugin_kind_has_its_interface_exported() -> None:
+    assert set(INTERFACES) == set(interfaces.REQUIRED)
+    exported = set(INTERFACES.values()) | {"Notifier", "Platform"}
+    assert exported <= set(api.__all__)
+    defined_there = {name for name in interfaces.__all__ if isinstance(getattr(interfaces, name), type)}
+    assert defined_there <= set(api.__all__)
+
+
+@pytest.mark.parametrize("name", sorted(set(INTERFACES.values()) | {"Notifier"}))
+def test_each_interface_is_a_protocol_that_knows_nothing_of_pluggy(name: str) -> None:
+    interface = getattr(api, name)
+    assert getattr(interface, "_is_protocol", False), f"{name} is not a typing.Protocol"
+    tree = ast.parse(Path(sys.modules[interface.__module__].__file__ or "").read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {name for name in imported if name.split(".")[0] == "pluggy" or name == "releasegate.plugins"}
+
+
+def test_the_interfaces_check_what_a_plugin_registers() -> None:
+    class NoQuery:
+        name = "half"
+
+        def query(self, query: str, at: float) -> float | None:
+            return None
+
+    assert interfaces.conformance_problem("provider", NoQuery) == "lacks query_range(query, start, end, step)"
+    assert interfaces.conformance_problem("judge", lambda metric, data, interval: []) is None
+
+
+def test_every_type_an_interface_names_is_exported() -> None:
+    tree = ast.parse(Path(interfaces.__file__).read_text(encoding="utf-8"))
     named = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
              and (node.module or "").startswith("releasegate") for alias in node.names}
     assert named and named <= set(api.__all__)

@@ -17,9 +17,6 @@ class NoQuery:
     name = "broken"
 
 
-def not_a_judge_but_a_string() -> None: ...
-
-
 @pytest.mark.parametrize(("kind", "obj", "problem"), [
     ("provider", NoQuery, "provider 'broken' lacks query(query, at), query_range(query, start, end, step)"),
     ("provider", NoQuery(), "provider 'broken' is not a class (a provider is registered as a class)"),

@@ -67,46 +67,58 @@ CASES = [
      ["p.yml:4:16: environments[0].requires.from: 'production' must come before 'staging' in the promotion path"]),
     ("unknown validation", "version: 1\nvalidations:\n  unit-tests: {junit: 'r/*.xml'}\n"
      "environments:\n  - name: dev\n    requires: {validations: [unit-test]}\n",
-     ["p.yml:6:30: environments[0].requires.validations[0]: unknown validation 'unit-test'; did you mean 'unit-tests'?"]),
+     ["p.yml:6:30: environments[0].requires.validations[0]: unknown validation 'unit-test'; did you mean "
+      "'unit-tests'?"]),
     ("validation with two sources", "version: 1\nvalidations:\n  t: {junit: a.xml, sarif: b.sarif}\n",
      ["p.yml:3:3: validations.t: needs exactly one of check, junit, coverage, sarif, trivy, audit; got junit, sarif"]),
     ("validation option of another kind", "version: 1\nvalidations:\n  t: {junit: a.xml, max_severity: high}\n",
      ["p.yml:3:21: validations.t.max_severity: 'max_severity' applies only to sarif / trivy / audit validations"]),
     ("bad severity", "version: 1\nvalidations:\n  s: {sarif: a.sarif, max_severity: hihg}\n",
-     ["p.yml:3:23: validations.s.max_severity: expected one of none, low, medium, high, critical, got the string 'hihg'; did you mean 'high'?"]),
+     ["p.yml:3:23: validations.s.max_severity: expected one of none, low, medium, high, critical, got the string "
+      "'hihg'; did you mean 'high'?"]),
     ("coverage above 100", "version: 1\nvalidations:\n  c: {coverage: c.xml, min: 120}\n",
      ["p.yml:3:24: validations.c.min: must be <= 100, got 120"]),
     ("bad soak duration", "version: 1\nenvironments:\n  - name: dev\n    requires: {soak: 5 minutes}\n",
      ["p.yml:4:16: environments[0].requires.soak: expected a duration such as 30s, 5m, 1h30m or 2d, got '5 minutes'"]),
     ("duration of the wrong type", "version: 1\nenvironments:\n  - name: dev\n    requires: {soak: [1]}\n",
-     ["p.yml:4:16: environments[0].requires.soak: expected a duration: 30s, 5m, 1h30m, 2d, or a number of seconds, got a list"]),
+     ["p.yml:4:16: environments[0].requires.soak: expected a duration: 30s, 5m, 1h30m, 2d, or a number of seconds, got "
+      "a list"]),
     ("criterion that does not parse", "version: 1\nenvironments:\n  - name: dev\n"
      "    requires:\n      criteria: ['coverage >=']\n",
-     ["p.yml:5:18: environments[0].requires.criteria[0]: criterion 'coverage >=': not a valid expression: invalid syntax"]),
+     ["p.yml:5:18: environments[0].requires.criteria[0]: criterion 'coverage >=': not a valid expression: invalid "
+      "syntax"]),
     ("hostile criterion", "version: 1\nenvironments:\n  - name: dev\n"
      "    requires:\n      criteria: [\"__import__('os').system('x')\"]\n",
-     ["p.yml:5:18: environments[0].requires.criteria[0]: criterion \"__import__('os').system('x')\": dunder names are not allowed"]),
+     ["p.yml:5:18: environments[0].requires.criteria[0]: criterion \"__import__('os').system('x')\": dunder names are "
+      "not allowed"]),
     ("bad window", "version: 1\nenvironments:\n  - name: dev\n    requires: {window: 'Mon-Fri 9-5 Mars/Olympus'}\n",
      None),
     ("unknown approval group", "version: 1\ngroups: {release-leads: [alice]}\nenvironments:\n  - name: dev\n"
      "    requires:\n      approvals: [{group: release-lead, count: 1}]\n",
-     ["p.yml:6:20: environments[0].requires.approvals[0].group: unknown group 'release-lead'; did you mean 'release-leads'? (define it under 'groups:' or write team:ORG/NAME)"]),
+     ["p.yml:6:20: environments[0].requires.approvals[0].group: unknown group 'release-lead'; did you mean "
+      "'release-leads'? (define it under 'groups:' or write team:ORG/NAME)"]),
     ("approval count zero", "version: 1\nenvironments:\n  - name: dev\n    requires:\n      approvals: [{count: 0}]\n",
      ["p.yml:5:20: environments[0].requires.approvals[0].count: must be >= 1, got 0"]),
     ("canary weights decreasing", "version: 1\nenvironments:\n  - name: prod\n    strategy:\n      canary:\n"
      "        steps: [{weight: 50}, {weight: 25}, {weight: 100}]\n",
-     ["p.yml:6:32: environments[0].strategy.canary.steps[1].weight: weights must increase step by step; 25 follows 50"]),
+     ["p.yml:6:32: environments[0].strategy.canary.steps[1].weight: weights must increase step by step; 25 follows "
+      "50"]),
     ("canary weight above 100", "version: 1\nenvironments:\n  - name: prod\n    strategy:\n      canary:\n"
      "        steps: [{weight: 50}, {weight: 150}]\n",
-     ["p.yml:6:32: environments[0].strategy.canary.steps[1].weight: a weight is a percentage of traffic, at most 100; got 150"]),
+     ["p.yml:6:32: environments[0].strategy.canary.steps[1].weight: a weight is a percentage of traffic, at most 100; "
+      "got 150"]),
     ("canary step gate undefined", "version: 1\nenvironments:\n  - name: prod\n    strategy:\n      canary:\n"
      "        steps: [{weight: 5, gates: [helth]}]\n" + GOOD_GATE,
      ["p.yml:6:37: environments[0].strategy.canary.steps[0].gates[0]: unknown gate 'helth'; did you mean 'health'?"]),
-    ("rollback gate undefined", "version: 1\nenvironments:\n  - name: prod\n    rollback: {gates: [healt]}\n" + GOOD_GATE,
+    ("rollback gate undefined", "version: 1\nenvironments:\n  - name: prod\n    rollback: {gates: "
+                                "[healt]}\n" + GOOD_GATE,
      ["p.yml:4:24: environments[0].rollback.gates[0]: unknown gate 'healt'; did you mean 'health'?"]),
-    ("unknown judge", "version: 1\ngates:\n  g:\n    provider: file\n    metrics: [{name: m, query: q, judge: treshold}]\n",
-     ["p.yml:5:35: gates.g.metrics[0].judge: unknown judge 'treshold'; did you mean 'threshold'? (known: threshold, anomaly, ratio, compare, sequential)"]),
-    ("threshold without fail_if", "version: 1\ngates:\n  g:\n    provider: file\n    metrics: [{name: m, query: q, judge: threshold}]\n",
+    ("unknown judge", "version: 1\ngates:\n  g:\n    provider: file\n    metrics: [{name: m, query: q, judge: "
+                      "treshold}]\n",
+     ["p.yml:5:35: gates.g.metrics[0].judge: unknown judge 'treshold'; did you mean 'threshold'? (known: threshold, "
+      "anomaly, ratio, compare, sequential)"]),
+    ("threshold without fail_if", "version: 1\ngates:\n  g:\n    provider: file\n    metrics: [{name: m, query: q, "
+                                  "judge: threshold}]\n",
      ["p.yml:5:15: gates.g.metrics[0]: a threshold judge needs 'fail_if:' (e.g. \"> 0.05\")"]),
     ("bad threshold condition", "version: 1\ngates:\n  g:\n    provider: file\n"
      "    metrics: [{name: m, query: q, judge: threshold, fail_if: above 5}]\n",
@@ -126,7 +138,8 @@ CASES = [
      ["p.yml:5:54: gates.g.metrics[0].quantile: must be < 1, got 99"]),
     ("unknown placeholder", "version: 1\nservice: checkout\ngates:\n  g:\n    provider: file\n"
      "    metrics: [{name: m, query: 'up{job=\"{servce}\"}', judge: sequential}]\n",
-     ["p.yml:6:25: gates.g.metrics[0].query: unknown placeholder {servce}; did you mean 'service'? (known: {service}, {variant}, {env}, {interval})"]),
+     ["p.yml:6:25: gates.g.metrics[0].query: unknown placeholder {servce}; did you mean 'service'? (known: {service}, "
+      "{variant}, {env}, {interval})"]),
     ("service placeholder without service", "version: 1\ngates:\n  g:\n    provider: file\n"
      "    metrics: [{name: m, query: 'up{job=\"{service}\"}', judge: sequential}]\n",
      ["p.yml:5:25: gates.g.metrics[0].query: uses {service} but the policy sets no top-level 'service:'"]),
@@ -138,18 +151,22 @@ CASES = [
      ["p.yml:7:10: gates.g.metrics[1].name: duplicate metric name 'm' in gate 'g'"]),
     ("unset variable", "version: 1\ngates:\n  g:\n    provider: prometheus\n    address: ${PROM_URL}\n"
      "    metrics: [{name: m, query: q, judge: sequential}]\n",
-     ["p.yml:5:14: gates.g.address: environment variable PROM_URL is not set and has no default (write ${PROM_URL:-VALUE} to give one)"]),
+     ["p.yml:5:14: gates.g.address: environment variable PROM_URL is not set and has no default (write "
+      "${PROM_URL:-VALUE} to give one)"]),
     ("duplicate key", "version: 1\nservice: a\nservice: b\n",
      ["p.yml:3:1: service: duplicate key 'service' (first defined on line 2)"]),
     ("python tag", "version: 1\nservice: !!python/object/apply:os.system ['true']\n",
-     ["p.yml:2:10: service: unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system'; only plain YAML is allowed"]),
+     ["p.yml:2:10: service: unsupported YAML tag 'tag:yaml.org,2002:python/object/apply:os.system'; only plain YAML is "
+      "allowed"]),
     ("bad name", "version: 1\nenvironments:\n  - name: 'my env'\n",
-     ["p.yml:3:5: environments[0].name: 'my env' is not a valid name (letters, digits, '_', '.', '-'; starting with a letter or digit)"]),
+     ["p.yml:3:5: environments[0].name: 'my env' is not a valid name (letters, digits, '_', '.', '-'; starting with a "
+      "letter or digit)"]),
     ("drift for unknown environment", "version: 1\nenvironments: [{name: staging}]\ndrift:\n"
      "  files: {stagin: a.yaml}\n",
      ["p.yml:4:11: drift.files.stagin: unknown environment 'stagin'; did you mean 'staging'?"]),
     ("bad cache backend", "version: 1\ncache:\n  docker: {backend: regsitry, ref: r}\n",
-     ["p.yml:3:12: cache.docker.backend: expected one of registry, gha, local, s3, inline, got the string 'regsitry'; did you mean 'registry'?"]),
+     ["p.yml:3:12: cache.docker.backend: expected one of registry, gha, local, s3, inline, got the string 'regsitry'; "
+      "did you mean 'registry'?"]),
 ]
 
 
@@ -182,6 +199,7 @@ def test_all_problems_are_reported_in_one_run() -> None:
 
 
 def test_window_error_names_the_problem() -> None:
-    [line] = problems("version: 1\nenvironments:\n  - name: dev\n    requires: {window: 'Mon-Fri 09:00-17:00 Mars/Olympus'}\n")
+    [line] = problems("version: 1\nenvironments:\n  - name: dev\n    requires: {window: 'Mon-Fri 09:00-17:00 "
+                      "Mars/Olympus'}\n")
     assert line == ("p.yml:4:16: environments[0].requires.window: window 'Mon-Fri 09:00-17:00 Mars/Olympus': "
                     "unknown time zone 'Mars/Olympus', use an IANA name such as Europe/Berlin")

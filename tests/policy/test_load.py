@@ -89,7 +89,8 @@ def test_discovery(tmp_path: Path, name: str) -> None:
 
 
 def test_no_policy_file_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match=r"no policy file: none of releasegate.yml, .releasegate.yml in .*; pass -c PATH"):
+    with pytest.raises(UsageError, match=r"no policy file: none of releasegate.yml, .releasegate.yml in .*; pass -c "
+                                         r"PATH"):
         find_policy(None, tmp_path)
     with pytest.raises(UsageError, match=r"^nope.yml: policy file not found$"):
         find_policy("nope.yml", tmp_path)

@@ -126,7 +126,8 @@ def test_plain_count_from_anyone_but_the_author() -> None:
     assert status(decision, "approvals") == "pass"
 
 
-@pytest.mark.parametrize(("age", "expected"), [(timedelta(hours=23, minutes=59), "pass"), (timedelta(hours=25), "fail")])
+@pytest.mark.parametrize(("age", "expected"),
+                         [(timedelta(hours=23, minutes=59), "pass"), (timedelta(hours=25), "fail")])
 def test_approvals_expire(age: timedelta, expected: str) -> None:
     decision = decide(policy(approvals=LEADS, approvals_expire=86400.0), approvals=[approval("alice", age)])
     assert status(decision, "approvals leads") == expected

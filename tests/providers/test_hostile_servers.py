@@ -162,7 +162,8 @@ def test_an_oversized_answer_is_refused_naming_the_cap(hostile, declared: bool) 
         _prom(server.url, max_response_bytes=100_000).query("up", 0)
 
     message = str(caught.value)
-    assert message.startswith(f"prometheus {server.url}: query 'up': answer larger than max_response_bytes (100000 bytes; ")
+    assert message.startswith(f"prometheus {server.url}: query 'up': answer larger than max_response_bytes (100000 "
+                              f"bytes; ")
     assert message.endswith("narrow the query or raise the gate's max_response_bytes")
 
 

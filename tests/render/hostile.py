@@ -23,7 +23,6 @@ PAYLOADS = (
     "[click](javascript:alert(3)) `code` *bold* $x$",
     "nul\x00bell\x07esc\x1b[31mdel\x7fnel\x85ls\u2028ps\u2029bidi\u202eform\x0c\x0b",
 )
-SARIF_RULE = "".join(PAYLOADS)
 
 SARIF = json.dumps({
     "version": "2.1.0",

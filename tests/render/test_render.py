@@ -90,7 +90,8 @@ def test_markdown_draws_a_mermaid_chart_per_series() -> None:
     assert chart.splitlines()[:8] == [
         "```mermaid", '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "#d62728, #1f77b4"}}}}%%',
         "xychart-beta", '    title "error-rate"', '    x-axis "interval" 1 --> 5',
-        '    y-axis "value" 0 --> 0.04', "    line [0, 0.01, 0.02, 0.03, 0.04]", "    line [0.01, 0.01, 0.01, 0.01, 0.01]",
+        '    y-axis "value" 0 --> 0.04', "    line [0, 0.01, 0.02, 0.03, 0.04]", "    line [0.01, 0.01, 0.01, 0.01, "
+                                                                                 "0.01]",
     ]
     assert "<sub>red: canary · blue: baseline</sub>" in out
     assert "**Worst: error-rate** (fail): canary 0.02 vs 0.01 baseline, 2× (means over the window)" in out
@@ -156,7 +157,8 @@ def test_junit_has_one_case_per_requirement() -> None:
     suite = root.find("testsuite")
     assert (root.tag, suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("testsuites", "3", "2", "0")
     cases = suite.findall("testcase")
-    assert [c.get("name") for c in cases] == ["validation unit-tests", "criterion coverage >= 80", "approvals release|leads"]
+    assert [c.get("name") for c in cases] == ["validation unit-tests", "criterion coverage >= 80", "approvals "
+                                                                                                   "release|leads"]
     assert cases[0].find("failure") is None
     assert cases[1].find("failure").get("message") == "coverage = 79.99: does not hold (observed 79.99, expected >= 80)"
     assert cases[2].find("failure").get("type") == "missing"

@@ -280,7 +280,8 @@ class PrometheusProvider:
         for attempt in range(attempts):
             deadline, limit = settings.timeout, "the timeout"
             if budget_end is not None and budget_end - clock() < deadline:
-                deadline, limit = budget_end - clock(), "what is left of the gate interval" + (f" ({span})" if span else "")
+                limit = "what is left of the gate interval" + (f" ({span})" if span else "")
+                deadline = budget_end - clock()
                 if deadline <= 0:
                     raise ProviderError(
                         f"{where}: no answer within the gate interval ({span + ', ' if span else ''}"

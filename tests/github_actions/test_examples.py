@@ -88,7 +88,10 @@ cache:
   dependencies: auto
   docker: {backend: registry, ref: ghcr.io/acme/app/cache, mode: max}
 """
-JUNIT = '<testsuite name="unit" tests="2" failures="0" errors="0"><testcase name="a"/><testcase name="b"/></testsuite>\n'
+JUNIT = (
+    '<testsuite name="unit" tests="2" failures="0" errors="0">'
+    '<testcase name="a"/><testcase name="b"/></testsuite>\n'
+)
 
 
 def test_every_example_is_run_here_and_every_other_action_has_a_stand_in():

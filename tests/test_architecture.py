@@ -13,7 +13,7 @@ CORE = Path(__file__).resolve().parents[1] / "core"
 PURE = [
     "model.py", "records.py", "durations.py", "criteria.py", "windows.py", "canary.py",
     "analysis", "promotion", "drift", "render", "policy/model.py", "policy/build.py",
-    "policy/validate.py", "yamlread.py", "outcomes.py", "instants.py",
+    "policy/validate.py", "rollout/adaptive.py", "yamlread.py", "outcomes.py", "instants.py",
     "cache/ecosystems.py", "cache/keys.py", "cache/plan.py", "cache/trust.py", "cache/tools.py",
     "cache/render_ci.py", "cache/render_tools.py",
 ]

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from releasegate.errors import PolicyError, UsageError
 from releasegate.policy.model import Adaptive, Canary, CanaryStep
+from releasegate.rollout.adaptive import Choice, expand, target_index
 
 __all__ = [
     "CanaryState",
@@ -32,7 +33,8 @@ Status = Literal["running", "promoted", "rolled_back"]
 
 def plan(canary: Canary) -> tuple[CanaryStep, ...]:
     """The steps to walk: the policy's, ending at full traffic (a final ``{weight: 100}`` is
-    added when the last step sends less).
+    added when the last step sends less), with the weights a step's ``advance`` rule can
+    reach filled in (:func:`releasegate.rollout.adaptive.expand`).
 
     :raises releasegate.errors.PolicyError: for weights outside 0..100 or going down.
     """
@@ -49,7 +51,7 @@ def plan(canary: Canary) -> tuple[CanaryStep, ...]:
         previous = step.weight
     if not steps or steps[-1].weight < 100:
         steps.append(CanaryStep(weight=100.0))
-    return tuple(steps)
+    return expand(tuple(steps))
 
 
 def state_key(environment: str, sha: str) -> str:
@@ -139,8 +141,13 @@ def advance(
     *,
     clearly_healthy: bool = False,
     requests: float | None = None,
+    choice: Choice | None = None,
 ) -> CanaryState:
-    """The state after the current step passed: the next step, or ``promoted`` after the last."""
+    """The state after the current step passed: the next step, or ``promoted`` after the last.
+
+    :param choice: the branch the step's ``advance`` rule took; it alone then sets how far
+        to go (``adaptive`` skipping does not apply).
+    """
     passed = (*state.passed, state.step)
     if state.step >= len(steps) - 1:
         return replace(
@@ -149,11 +156,15 @@ def advance(
             passed=passed,
             reason="every step passed; the canary serves 100%",
         )
+    why = f"step {state.step + 1}/{len(steps)} passed"
+    if choice is not None:
+        target = target_index(steps, state.step, choice.by)
+        why += f"; {choice.reason} -> {steps[target].weight:g}%"
+        return replace(state, step=target, step_started_at=None, passed=passed, reason=why)
     target = next_index(
         steps, state.step, adaptive, clearly_healthy=clearly_healthy, requests=requests
     )
     skipped = target - state.step - 1
-    why = f"step {state.step + 1}/{len(steps)} passed"
     if skipped:
         why += f"; clearly healthy over {requests:g} requests, skipping {skipped} step(s)"
     return replace(state, step=target, step_started_at=None, passed=passed, reason=why)

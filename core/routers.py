@@ -1,9 +1,10 @@
 """Traffic routers: what sets a canary's weight (I/O: runs a command).
 
-Built in: ``command`` (a command template with ``{weight}``, ``{service}``, ``{env}``
-tokens; by default ``kubectl argo rollouts set weight {service} {weight}``), ``istio``
-(a ``kubectl patch`` of a VirtualService's route weights) and ``gateway-api`` (the same
-for an HTTPRoute's backendRefs). Commands run as an argv list, never through a shell:
+Built in: ``argo-rollouts`` (the default: a Rollout moved from pause to pause with Argo
+Rollouts' kubectl plugin, :mod:`releasegate.rollout.argo`), ``command`` (a command
+template with ``{weight}``, ``{service}``, ``{env}`` tokens), ``istio`` (a ``kubectl
+patch`` of a VirtualService's route weights) and ``gateway-api`` (the same for an
+HTTPRoute's backendRefs). Commands run as an argv list, never through a shell:
 a template is split first and tokens are replaced inside each word, so a value cannot
 add arguments.
 """
@@ -22,16 +23,12 @@ from releasegate.plugins import Registry, hookimpl
 from releasegate.policy.model import Router
 
 __all__ = [
-    "ARGO_ROLLOUTS_COMMAND",
     "CommandRouter",
     "GatewayApiRouter",
     "IstioRouter",
     "Runner",
     "router_for",
 ]
-
-#: The default router command (Argo Rollouts' kubectl plugin).
-ARGO_ROLLOUTS_COMMAND = "kubectl argo rollouts set weight {service} {weight}"
 
 #: ``subprocess.run``'s shape, injected in tests.
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
@@ -77,7 +74,7 @@ class CommandRouter:
 
     def __init__(
         self,
-        template: str = ARGO_ROLLOUTS_COMMAND,
+        template: str,
         values: Mapping[str, str] | None = None,
         *,
         run: Runner = subprocess.run,
@@ -100,9 +97,14 @@ class CommandRouter:
     def from_policy(
         cls, router: Router, values: Mapping[str, str], *, run: Runner = subprocess.run
     ) -> CommandRouter:
-        """Build from the policy's ``router:``; ``command`` defaults to Argo Rollouts'."""
-        return cls(router.command or ARGO_ROLLOUTS_COMMAND, values, run=run,
-                   allow_shell=router.allow_shell)
+        """Build from the policy's ``router: {command}``.
+
+        :raises releasegate.errors.PolicyError: when ``command`` is not set.
+        """
+        if not router.command:
+            raise PolicyError(["strategy.canary.router: a command router needs 'command:'"
+                               " (e.g. rollout-cli weight {service} {weight})"])
+        return cls(router.command, values, run=run, allow_shell=router.allow_shell)
 
     def argv(self, weight: float) -> list[str]:
         """The command for ``weight``, tokens replaced inside each word."""
@@ -211,7 +213,11 @@ class GatewayApiRouter(_PatchRouter):
         return f"{base}/{stable}/weight", f"{base}/{canary}/weight"
 
 
-_BUILTIN = {cls.name: cls for cls in (CommandRouter, IstioRouter, GatewayApiRouter)}
+def _builtin() -> dict[str, Any]:
+    # Imported here: releasegate.rollout.argo builds on this module's helpers.
+    from releasegate.rollout.argo import ArgoRolloutsRouter
+
+    return {cls.name: cls for cls in (ArgoRolloutsRouter, CommandRouter, IstioRouter, GatewayApiRouter)}
 
 
 def router_for(
@@ -230,7 +236,7 @@ def router_for(
     :raises releasegate.errors.PolicyError: for an unknown router kind.
     """
     router = router or Router()
-    table = dict(_BUILTIN) if registry is None else {n: registry.get(n) for n in registry.names()}
+    table = _builtin() if registry is None else {n: registry.get(n) for n in registry.names()}
     if router.kind in table:
         cls = table[router.kind]
     else:
@@ -245,6 +251,6 @@ def router_for(
 
 @hookimpl
 def releasegate_register_routers(registry: Registry) -> None:
-    """Register the builtin routers: ``command``, ``istio`` and ``gateway-api``."""
-    for cls in _BUILTIN.values():
+    """Register the builtin routers: ``argo-rollouts``, ``command``, ``istio`` and ``gateway-api``."""
+    for cls in _builtin().values():
         registry.add(cls)

@@ -122,3 +122,43 @@ def test_the_documented_streaming_benchmark_command_runs() -> None:
     rows = [line.split()[0] for line in done.stdout.splitlines()[1:]]
     assert rows == ["Cobertura", "JaCoCo", "JUnit"]
     assert all(line.endswith("x") for line in done.stdout.splitlines()[1:])  # both ratios printed
+
+
+def _adaptive_plan(policy_text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    from releasegate.cli import main
+
+    path = tmp_path / "releasegate.yml"
+    path.write_text(policy_text)
+    env = {"RELEASEGATE_LEDGER": str(tmp_path / "ledger.db"), "RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    assert main(["check", "-c", str(path)], env=env) == 0, capsys.readouterr()
+    capsys.readouterr()
+    assert main(["plan", "-c", str(path)], env=env) == 0
+    return capsys.readouterr().out
+
+
+def test_the_rollout_docs_adaptive_example_checks_and_plans_as_shown(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    docs = (ROOT / "docs" / "rollout.md").read_text(encoding="utf-8")
+    [example] = [block for block in re.findall(r"```yaml\n(.*?)```", docs, re.S) if "advance:" in block]
+    [shown] = [block for block in re.findall(r"```text\n(.*?)```", docs, re.S) if "advance +20" in block]
+
+    out = _adaptive_plan(example, tmp_path, capsys)
+
+    assert shown.splitlines()[0] in out.splitlines()
+    assert "  router: argo-rollouts: Rollout checkout (promote to advance, abort to roll back)" in out
+
+
+def test_the_readme_adaptive_steps_run_in_the_documented_policy(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    docs = (ROOT / "docs" / "rollout.md").read_text(encoding="utf-8")
+    [example] = [block for block in re.findall(r"```yaml\n(.*?)```", docs, re.S) if "advance:" in block]
+    [steps] = [block for block in re.findall(r"  ```yaml\n(.*?)  ```", README, re.S) if "advance:" in block]
+    policy = yaml.safe_load(example)
+    policy["environments"][0]["strategy"]["canary"]["steps"] = yaml.safe_load(steps)["steps"]
+
+    out = _adaptive_plan(yaml.safe_dump(policy, sort_keys=False), tmp_path, capsys)
+
+    assert ("  canary: 10% for 5m [canary-health] then +20 when latency_p99 < 0.5 and rps > 1000, else +10"
+            " -> 100%") in out.splitlines()

@@ -95,7 +95,8 @@ def test_every_option_the_documents_mention_exists() -> None:
                "--disk_cache", "--remote_header", "--build-arg", "--cache-repo", "--cache-ttl",
                "--cache", "--no-deps", "--end-of-options", "--cache-copy-layers", "--export-cache",
                "--disk", "--remote",  # --disk_cache, --remote_cache (bazel), cut at the underscore
-               "--half", "--sweep"}   # bench scripts' own options
+               "--half", "--sweep",   # bench scripts' own options
+               "--namespace", "--context", "--kubeconfig"}  # the Argo Rollouts kubectl plugin's
     unknown = sorted(mentioned - known - foreign)
     assert unknown == [], f"documented but no command has them: {unknown}"
 

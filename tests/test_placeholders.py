@@ -142,11 +142,11 @@ def test_a_shell_given_placeholders_in_its_script_is_a_check_error(command: str)
 
 
 def test_a_shell_is_fine_with_placeholders_as_arguments_and_the_rollback_command_is_checked_too() -> None:
-    documented = "sh -c 'kubectl argo rollouts set weight \"$1\" \"$2\"' sh {service} {weight}"
+    documented = "sh -c 'rollout-cli weight \"$1\" \"$2\"' sh {service} {weight}"
     assert documented in " ".join(DOCS.read_text(encoding="utf-8").replace("`", "").split())
     assert problems(policy(router=documented.replace('"', '\\"'))) == []
     argv = CommandRouter(documented, {"service": "checkout"}).argv(5)
-    assert argv == ["sh", "-c", 'kubectl argo rollouts set weight "$1" "$2"', "sh", "checkout", "5"]
+    assert argv == ["sh", "-c", 'rollout-cli weight "$1" "$2"', "sh", "checkout", "5"]
     found = problems(policy(rollback="bash -c 'deploy {rollback_to}'"))
     assert len(found) == 1 and found[0].startswith("environments[0].rollback.command: bash -c runs its script")
     assert problems(policy(rollback="bash -c 'deploy {rollback_to}'", extra_rollback=", allow_shell: true")) == []

@@ -43,24 +43,20 @@ def kubectl(tmp_path):
 @pytest.mark.parametrize(
     ("router", "weight", "argv"),
     [
-        (Router(), 5, ["kubectl", "argo", "rollouts", "set", "weight", "checkout", "5"]),
+        (Router(), 5, ["kubectl", "argo", "rollouts", "promote", "checkout"]),
+        (Router(), 0, ["kubectl", "argo", "rollouts", "abort", "checkout"]),
         (
-            Router(command="kubectl argo rollouts set weight {service} {weight} -n 'shop {env}'"),
-            25,
-            [
-                "kubectl",
-                "argo",
-                "rollouts",
-                "set",
-                "weight",
-                "checkout",
-                "25",
-                "-n",
-                "shop production",
-            ],
+            Router(kind="argo-rollouts", options={"name": "web-{service}", "namespace": "shop", "context": "prod"}),
+            0,
+            ["kubectl", "argo", "rollouts", "abort", "web-checkout", "--namespace", "shop", "--context", "prod"],
         ),
         (
-            Router(command="deploy --canary={weight} --stable={stable_weight} --odd={other}"),
+            Router(kind="command", command="rollout-cli weight {service} {weight} -n 'shop {env}'"),
+            25,
+            ["rollout-cli", "weight", "checkout", "25", "-n", "shop production"],
+        ),
+        (
+            Router(kind="command", command="deploy --canary={weight} --stable={stable_weight} --odd={other}"),
             30,
             ["deploy", "--canary=30", "--stable=70", "--odd={other}"],
         ),
@@ -112,7 +108,7 @@ def test_each_router_builds_its_command(router, weight, argv) -> None:
 
 
 def test_a_value_with_spaces_and_shell_characters_stays_one_argument() -> None:
-    router = CommandRouter(values={"service": "a b; rm -rf /", "env": "e"})
+    router = CommandRouter("rollout-cli weight {service} {weight}", values={"service": "a b; rm -rf /", "env": "e"})
 
     assert router.argv(5)[-2:] == ["a b; rm -rf /", "5"]
 
@@ -166,12 +162,20 @@ def test_a_missing_executable_is_a_clear_error() -> None:
             "canary weight 12.5: weights are whole percentages from 0 to 100",
         ),
         (
-            lambda: CommandRouter().argv(120),
+            lambda: CommandRouter("rollout-cli {weight}").argv(120),
             "canary weight 120: weights are whole percentages from 0 to 100",
         ),
         (
             lambda: router_for(Router(kind="linkerd"), VALUES),
-            "strategy.canary.router.kind: unknown router 'linkerd' (known: command, gateway-api, istio)",
+            "strategy.canary.router.kind: unknown router 'linkerd' (known: argo-rollouts, command, gateway-api, istio)",
+        ),
+        (
+            lambda: router_for(Router(kind="command"), VALUES),
+            "strategy.canary.router: a command router needs 'command:' (e.g. rollout-cli weight {service} {weight})",
+        ),
+        (
+            lambda: router_for(Router(options={"wait": "soon"}), VALUES),
+            "strategy.canary.router.options.wait: expected a duration such as 30s, 5m, 1h30m or 2d, got 'soon'",
         ),
     ],
 )

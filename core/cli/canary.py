@@ -29,6 +29,7 @@ from releasegate.errors import UsageError
 from releasegate.model import Decision, Subject
 from releasegate.placeholders import check_gate_values
 from releasegate.platform import require_sha
+from releasegate.rollout.adaptive import decide, latest_values
 from releasegate.routers import router_for
 from releasegate.runner import AnalysisRun
 
@@ -94,6 +95,7 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
 
     state = save(state)
     runs: list[AnalysisRun] = []
+    taken: list[str] = []  # the advance rules' branches, for the decision
     while state.status == "running":
         index, step = state.step, steps[state.step]
         if state.step_started_at is None:
@@ -127,13 +129,24 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
                          f"step {index + 1}: gate {unsure[0].gate.name} was inconclusive; the weight stays"
                          f" at {state.weight:g}% and a rerun resumes this step", runs)
         healthy = bool(runs) and all(r.verdict is not None and r.verdict.outcome == "promote" for r in runs)
-        state = save(advance(state, steps, canary.adaptive, clearly_healthy=healthy, requests=_requests(runs)))
+        # The one place the advance amount is decided: the step's rule, else the fixed plan.
+        choice = None
+        if step.advance is not None and state.step < len(steps) - 1:
+            choice = decide(step.advance, latest_values(r.collected.data for r in runs if r.collected))
+            progress_line(f"canary {environment.name} step {index + 1}/{len(steps)}: {choice.reason}")
+            taken.append(f"{step.weight:g}%: {choice.reason}")
+        state = save(advance(state, steps, canary.adaptive, clearly_healthy=healthy, requests=_requests(runs),
+                             choice=choice))
         if args.step is not None and state.status == "running":
-            return _emit(ctx, policy, state, steps, "continue", state.reason, runs)
+            return _emit(ctx, policy, state, steps, "continue", state.reason, runs, _advances(taken))
     finished = next((d for d in ctx.platform.deployments(environment.name) if d.id == state.deployment_id), None)
     if finished is not None:
         ctx.platform.finish_deployment(finished, "success")
-    return _emit(ctx, policy, state, steps, "promote", state.reason, runs)
+    return _emit(ctx, policy, state, steps, "promote", state.reason, runs, _advances(taken))
+
+
+def _advances(taken: list[str]) -> dict[str, str]:
+    return {"advances": "; ".join(taken)} if taken else {}
 
 
 def _rollback(ctx: Context, policy: Any, state: CanaryState, steps: Any, runs: list[AnalysisRun]) -> int:

@@ -20,6 +20,7 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mappi
 
 def handle(args: argparse.Namespace, ctx: Context) -> int:
     policy = ctx.policy
+    _check_routers(policy, ctx)
     notes = _notes(policy)
     if args.format == "json":
         import json
@@ -34,6 +35,22 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         for note in notes:
             ctx.print(f"{policy.path}: note: {note}")
     return 0
+
+
+def _check_routers(policy: Any, ctx: Context) -> None:
+    """A router kind no plugin provides would only fail when ``canary`` runs: refuse it now."""
+    from releasegate.errors import PolicyError
+    from releasegate.policy.schema import did_you_mean
+
+    known = sorted(ctx.hooks.routers().names())
+    problems = [
+        f"{policy.path}: environments[{i}].strategy.canary.router.kind: unknown router"
+        f" {env.canary.router.kind!r}{did_you_mean(env.canary.router.kind, known)} (known: {', '.join(known)})"
+        for i, env in enumerate(policy.environments)
+        if env.canary and env.canary.router and env.canary.router.kind not in known
+    ]
+    if problems:
+        raise PolicyError(problems)
 
 
 def _notes(policy: Any) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from releasegate.cli.common import Context
 from releasegate.durations import format_duration
-from releasegate.policy.model import Environment, Gate, Policy
+from releasegate.policy.model import CanaryStep, Environment, Gate, Policy, Router
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
@@ -70,9 +70,19 @@ def plan_data(policy: Policy) -> dict[str, Any]:
         item: dict[str, Any] = {"name": env.name, "strategy": env.strategy, "requires": _requirements(env)}
         if env.canary:
             item["canary"] = [{"weight": s.weight, "pause": format_duration(s.pause) if s.pause else None,
-                               "gates": list(s.gates)} for s in env.canary.steps]
-            if env.canary.router and env.canary.router.command:
-                item["router"] = env.canary.router.command
+                               "gates": list(s.gates), **_advance(s)} for s in env.canary.steps]
+            router = env.canary.router or Router()
+            if router.command:
+                item["router"] = router.command
+            elif router.kind == "argo-rollouts":
+                from releasegate.canary import plan as plan_steps
+                from releasegate.rollout.argo import rollout_steps
+
+                name = router.options.get("name", "{service}").replace("{service}", policy.service or "")
+                item["router"] = f"argo-rollouts: Rollout {name} (promote to advance, abort to roll back)"
+                item["rollout_steps"] = rollout_steps(plan_steps(env.canary))
+            else:
+                item["router"] = router.kind
         if env.rollback:
             item["rollback"] = {"on_failure": env.rollback.on_failure, "gates": list(env.rollback.gates),
                                 "window": format_duration(env.rollback.window) if env.rollback.window else None}
@@ -82,13 +92,27 @@ def plan_data(policy: Policy) -> dict[str, Any]:
             "gates": [_gate(g) for g in policy.gates.values()]}
 
 
+def _advance(step: CanaryStep) -> dict[str, Any]:
+    rule = step.advance
+    if rule is None:
+        return {}
+    return {"advance": {"by": rule.by, "when": rule.when, "otherwise": rule.otherwise}}
+
+
 def _step_text(step: dict[str, Any]) -> str:
     text = f"{step['weight']:g}%"
     if step["pause"]:
         text += f" for {step['pause']}"
     if step["gates"]:
         text += f" [{', '.join(step['gates'])}]"
+    if step.get("advance"):
+        rule = step["advance"]
+        text += f" then +{rule['by']:g} when {rule['when']}, else +{rule['otherwise']:g}"
     return text
+
+
+def _rollout_text(steps: list[dict[str, Any]]) -> str:
+    return ", ".join(f"setWeight {s['setWeight']}" if "setWeight" in s else "pause {}" for s in steps)
 
 
 def _text(plan: dict[str, Any]) -> str:
@@ -101,6 +125,8 @@ def _text(plan: dict[str, Any]) -> str:
             lines.append("  canary: " + " -> ".join(_step_text(s) for s in env["canary"]))
             if env.get("router"):
                 lines.append(f"  router: {env['router']}")
+            if env.get("rollout_steps") is not None:
+                lines.append(f"  Rollout steps: {_rollout_text(env['rollout_steps']) or 'none'}")
         if "rollback" in env:
             rb = env["rollback"]
             watch = f" watching {', '.join(rb['gates'])}" if rb["gates"] else ""

@@ -25,6 +25,7 @@ from releasegate.placeholders import (
 from releasegate.policy.model import (
     JUDGES,
     Adaptive,
+    Advance,
     ApprovalRule,
     BazelCache,
     Cache,
@@ -271,14 +272,15 @@ class Builder:
                              f"weights must increase step by step; {step['weight']} follows {previous:g}")
             previous = max(previous, weight)
             steps.append(CanaryStep(weight=weight, pause=self.duration(step.get("pause"), (*path, "steps", i, "pause")),
-                                    gates=tuple(step.get("gates", [])), location=self.locate((*path, "steps", i))))
+                                    gates=tuple(step.get("gates", [])), location=self.locate((*path, "steps", i)),
+                                    advance=self.advance(step, (*path, "steps", i))))
         router = None
         if "router" in raw:
             r = raw["router"]
-            kind = r.get("kind", "command")
+            kind = r.get("kind", "command" if "command" in r else "argo-rollouts")
             if kind == "command" and not r.get("command"):
-                self.problem((*path, "router"), "a command router needs 'command:' (e.g. kubectl argo rollouts set "
-                                                "weight {service} {weight})")
+                self.problem((*path, "router"), "a command router needs 'command:' (e.g. rollout-cli weight "
+                                                "{service} {weight}); without one, leave kind: out for argo-rollouts")
             if r.get("command"):
                 self.command(r, "router", (*path, "router"), service)
             for key, value in (r.get("options") or {}).items():
@@ -291,6 +293,37 @@ class Builder:
                             min_requests=int(adaptive_raw.get("min_requests", 1000)),
                             max_skip=int(adaptive_raw.get("max_skip", 1)))
         return Canary(steps=tuple(steps), router=router, adaptive=adaptive)
+
+    def advance(self, step: dict[str, Any], path: Path) -> Advance | None:
+        """A step's ``advance: {by, when, otherwise}``; the names it reads are checked against the
+        step's gates in :meth:`advance_names`."""
+        raw = step.get("advance")
+        if not isinstance(raw, dict):
+            return None
+        from releasegate import criteria
+
+        self.check(criteria.parse, str(raw["when"]), (*path, "advance", "when"), "condition")
+        if not step.get("gates"):
+            self.problem((*path, "advance"), "an advance rule reads the step's gate metrics; give the step gates")
+        return Advance(by=float(raw["by"]), when=str(raw["when"]), otherwise=float(raw["otherwise"]))
+
+    def advance_names(self, env: Environment, index: int, gates: dict[str, Any]) -> None:
+        """An advance condition reading a value none of its step's gates measures would always
+        take the slow branch: refuse it."""
+        from releasegate import criteria
+
+        for s, step in enumerate(env.canary.steps if env.canary else ()):
+            if step.advance is None:
+                continue
+            known = {m.name.replace("-", "_") for g in step.gates if g in gates for m in gates[g].metrics}
+            try:
+                names = criteria.parse(step.advance.when).names
+            except criteria.CriteriaError:
+                continue
+            for name in sorted(names - known):
+                self.problem(("environments", index, "strategy", "canary", "steps", s, "advance", "when"),
+                             f"no metric {name!r} among the step's gates{did_you_mean(name, sorted(known))}"
+                             f" (known: {', '.join(sorted(known)) or 'none'}; dashes in metric names are underscores)")
 
     def rollback(self, raw: dict[str, Any], path: Path, service: str | None) -> Rollback:
         if raw.get("command"):
@@ -448,6 +481,7 @@ class Builder:
             for where, name in references:
                 if name not in gates:
                     self.problem(where, f"unknown gate {name!r}{did_you_mean(name, gates)}")
+            self.advance_names(env, i, gates)
 
     def criteria_data(self, env: Environment, index: int, validations: dict[str, Validation]) -> None:
         """A criterion reading a fact no validation of ``env`` provides can never hold: refuse it."""

@@ -94,21 +94,42 @@ class Requires:
 
 
 @dataclass(frozen=True)
+class Advance:
+    """How far a passing step advances: ``by`` points when ``when`` holds over the step's latest
+    metric values, else ``otherwise`` (:mod:`releasegate.rollout.adaptive`).
+
+    :param when: a criteria expression; metric names with dashes as underscores.
+    """
+
+    by: float
+    when: str
+    otherwise: float
+
+
+@dataclass(frozen=True)
 class CanaryStep:
-    """One canary step: send ``weight`` percent of traffic, then analyse ``gates`` for ``pause``."""
+    """One canary step: send ``weight`` percent of traffic, then analyse ``gates`` for ``pause``.
+
+    :param advance: the adaptive rule of this step, if any.
+    :param origin: index of the policy step this one comes from (steps filled in by an
+        ``advance`` rule share their step's origin); ``None`` before planning.
+    """
 
     weight: float
     pause: float | None = None
     gates: tuple[str, ...] = ()
     location: Location | None = None
+    advance: Advance | None = None
+    origin: int | None = None
 
 
 @dataclass(frozen=True)
 class Router:
-    """How a canary's weight is set: a shell command template with ``{weight}``, ``{service}``,
-    ``{env}`` tokens, or another router plugin by ``kind``."""
+    """How a canary's weight is set: Argo Rollouts' kubectl plugin (``argo-rollouts``, the
+    default), a command template with ``{weight}``, ``{service}``, ``{env}`` tokens
+    (``command``), or another router plugin by ``kind``."""
 
-    kind: str = "command"
+    kind: str = "argo-rollouts"
     command: str | None = None
     options: dict[str, str] = field(default_factory=dict)
     allow_shell: bool = False

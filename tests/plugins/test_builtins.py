@@ -16,5 +16,5 @@ def test_every_builtin_kind_is_registered() -> None:
     assert hooks.judges().names() == sorted(JUDGES)
     assert hooks.providers().names() == ["prometheus"]
     assert hooks.readers().names() == ["audit", "coverage", "junit", "sarif", "trivy"]
-    assert hooks.routers().names() == ["command", "gateway-api", "istio"]
+    assert hooks.routers().names() == ["argo-rollouts", "command", "gateway-api", "istio"]
     assert hooks.judges().owner("sequential") == "releasegate.judging"

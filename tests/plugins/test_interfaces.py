@@ -10,6 +10,7 @@ from releasegate.errors import PolicyError, UsageError
 from releasegate.plugins import Hooks, Registry
 from releasegate.plugins.interfaces import Judge, TrafficRouter
 from releasegate.policy.model import Router
+from releasegate.rollout.argo import ArgoRolloutsRouter
 from releasegate.routers import CommandRouter, router_for
 
 
@@ -38,11 +39,13 @@ def test_the_builtins_fit_their_interfaces() -> None:
     assert hooks.readers().names() == ["audit", "coverage", "junit", "sarif", "trivy"]
     assert all(isinstance(judge, Judge) for judge in BUILTIN_JUDGES.values())
     assert isinstance(CommandRouter("echo {weight}"), TrafficRouter)
+    assert isinstance(ArgoRolloutsRouter({"name": "web"}), TrafficRouter)
 
 
 def test_with_a_registry_only_what_it_lists_is_known() -> None:
     registry = Registry("router")
-    with pytest.raises(PolicyError, match=r"unknown router 'command' \(known: \)"):
+    with pytest.raises(PolicyError, match=r"unknown router 'argo-rollouts' \(known: \)"):
         router_for(Router(), {"service": "web"}, registry=registry)
     registry.add(CommandRouter)
-    assert isinstance(router_for(Router(), {"service": "web"}, registry=registry), CommandRouter)
+    router = Router(kind="command", command="echo {weight}")
+    assert isinstance(router_for(router, {"service": "web"}, registry=registry), CommandRouter)

@@ -1,0 +1,1 @@
+"""The rollout subsystem: canary stepping, its routers and its step rules."""

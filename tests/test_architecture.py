@@ -11,7 +11,7 @@ CORE = Path(__file__).resolve().parents[1] / "core"
 
 #: Pure modules: they take values (a policy, evidence, series, a ``now``) and return decisions.
 PURE = [
-    "model.py", "records.py", "durations.py", "criteria.py", "windows.py", "canary.py",
+    "model.py", "records.py", "durations.py", "criteria.py", "windows.py", "rollout/canary.py",
     "analysis", "promotion", "drift", "render", "policy/model.py", "policy/build.py",
     "policy/validate.py", "yamlread.py", "outcomes.py", "instants.py",
     "cache/ecosystems.py", "cache/keys.py", "cache/plan.py", "cache/trust.py", "cache/tools.py",
@@ -25,6 +25,8 @@ FORBIDDEN = {
     "pluggy", "github", "gitlab", "threading", "concurrent",
     "releasegate.ledger", "releasegate.platform", "releasegate.plugins", "releasegate.providers",
     "releasegate.cli", "releasegate.adapters", "releasegate.collect", "releasegate.runner",
+    "releasegate.rollout.collect", "releasegate.rollout.runner", "releasegate.rollout.routers",
+    "releasegate.rollout.rollback", "releasegate.rollout.drill",
     "releasegate.evidence", "releasegate.configfiles", "releasegate.cache.scan",
 }
 

@@ -19,7 +19,7 @@ from releasegate.model import Subject
 from releasegate.placeholders import check_gate_values
 from releasegate.policy.model import Gate, Policy
 from releasegate.providers import ProviderOverrides, provider_class
-from releasegate.runner import AnalysisRun, analysis_decision, run_analysis
+from releasegate.rollout.runner import AnalysisRun, analysis_decision, run_analysis
 
 
 class _RefuseOnArgv(argparse.Action):

@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from releasegate.canary import (
+from releasegate.cli.analyze import add_provider_options, find_gate, progress_line, run_gates
+from releasegate.cli.common import Context, add_env_option, env_default
+from releasegate.cli.watch import rollback_requirements
+from releasegate.errors import UsageError
+from releasegate.model import Decision, Subject
+from releasegate.placeholders import check_gate_values
+from releasegate.platform import require_sha
+from releasegate.rollout.canary import (
     CanaryState,
     advance,
     enter_step,
@@ -22,15 +29,8 @@ from releasegate.canary import (
     select_step,
     state_key,
 )
-from releasegate.cli.analyze import add_provider_options, find_gate, progress_line, run_gates
-from releasegate.cli.common import Context, add_env_option, env_default
-from releasegate.cli.watch import rollback_requirements
-from releasegate.errors import UsageError
-from releasegate.model import Decision, Subject
-from releasegate.placeholders import check_gate_values
-from releasegate.platform import require_sha
-from releasegate.routers import router_for
-from releasegate.runner import AnalysisRun
+from releasegate.rollout.routers import router_for
+from releasegate.rollout.runner import AnalysisRun
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:

@@ -14,7 +14,7 @@ from releasegate.cli.analyze import add_provider_options, duration, find_gate, r
 from releasegate.cli.common import Context, add_env_option, env_default
 from releasegate.errors import UsageError
 from releasegate.model import Decision, Requirement, Subject
-from releasegate.runner import AnalysisRun
+from releasegate.rollout.runner import AnalysisRun
 
 
 def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:

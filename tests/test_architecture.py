@@ -12,6 +12,7 @@ CORE = Path(__file__).resolve().parents[1] / "core"
 #: Pure modules: they take values (a policy, evidence, series, a ``now``) and return decisions.
 PURE = [
     "model.py", "records.py", "durations.py", "criteria.py", "windows.py", "rollout/canary.py",
+    "rollout/verdict.py",
     "analysis", "promotion", "drift", "render", "policy/model.py", "policy/build.py",
     "policy/validate.py", "yamlread.py", "outcomes.py", "instants.py",
     "cache/ecosystems.py", "cache/keys.py", "cache/plan.py", "cache/trust.py", "cache/tools.py",

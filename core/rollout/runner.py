@@ -9,7 +9,9 @@ the provider failed, else when the duration is over. A provider failure is never
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -22,8 +24,9 @@ if TYPE_CHECKING:
     from releasegate.analysis.verdict import GateVerdict
     from releasegate.policy.model import Gate
     from releasegate.providers import MetricProvider
+    from releasegate.rollout.verdict import GateResult
 
-__all__ = ["AnalysisRun", "IntervalReport", "analysis_decision", "run_analysis"]
+__all__ = ["AnalysisRun", "IntervalReport", "analysis_decision", "gate_result", "run_analysis"]
 
 Evaluate = Callable[..., "GateVerdict"]
 
@@ -69,13 +72,15 @@ class AnalysisRun:
     @property
     def outcome(self) -> str:
         """``pass``, ``fail`` or ``inconclusive`` (a provider failure is ``inconclusive``)."""
-        from releasegate.analysis.verdict import conclude
+        from releasegate.rollout.verdict import settle
 
         if self.failed:
             return "fail"
-        if self.provider_failure or self.verdict is None or self.verdict.outcome == "rollback":
+        if self.provider_failure or (self.verdict is not None and self.verdict.outcome == "rollback"):
             return "inconclusive"
-        return conclude(self.verdict, self.gate.on_inconclusive)
+        # One rule for missing data in every command: on_inconclusive decides, as in a canary.
+        settled = settle(gate_result(self))
+        return "inconclusive" if settled == "pause" else settled
 
 
 def _clock_text(when: float) -> str:
@@ -97,6 +102,7 @@ def run_analysis(
     error_limit: int | None = None,
     evaluate: Evaluate | None = None,
     label: str = "analyze",
+    stop: threading.Event | None = None,
 ) -> AnalysisRun:
     """Run ``gate`` every interval for ``duration`` seconds (or once) and return the result.
 
@@ -115,6 +121,9 @@ def run_analysis(
         errors; the gate's ``error_limit`` by default.
     :param evaluate: the gate judge; :func:`releasegate.analysis.gate.evaluate_gate` by default.
     :param label: the word that starts each progress line (``analyze``, ``canary 5%``...).
+    :param stop: set by another gate of the same step or watch that failed: the analysis ends
+        before its next interval (waits are cut into slices of at most one second to notice).
+        The run is then still ``running`` (see :func:`gate_result`).
     """
     if evaluate is None:
         from releasegate.analysis.gate import evaluate_gate
@@ -130,9 +139,8 @@ def run_analysis(
     collected: Collected | None = None
     failing = 0
     while True:
-        wait = next_at - clock()
-        if wait > 0:
-            sleep(wait)
+        if _wait(next_at, clock, sleep, stop):
+            break
         now = clock()
         collected = collect(
             gate, provider, service=service, env=env, deployed_at=deployed_at, now=now
@@ -144,8 +152,13 @@ def run_analysis(
         )
         reports.append(report)
         progress(_line(label, gate, report, total))
-        # Only a rollback ends the analysis early: a window must be watched to its end.
+        # Only a rollback (or missing data that fails under on_inconclusive: fail) ends the
+        # analysis early: a window must be watched to its end.
         if verdict.outcome == "rollback" or once or failing > limit:
+            break
+        # Provider errors have their own limit (error_limit) before they end the analysis.
+        if (verdict.outcome == "inconclusive" and gate.on_inconclusive == "fail"
+                and not collected.provider_errors):
             break
         if now >= deadline:
             break
@@ -159,6 +172,80 @@ def run_analysis(
             errors = [m.reason for m in verdict.metrics if m.status == "error"]
             failure = errors[0] if errors else verdict.reason
     return AnalysisRun(gate, deployed_at, verdict, collected, tuple(reports), failure)
+
+
+def run_side_by_side(
+    gates: Sequence[Gate],
+    providers: Sequence[MetricProvider],
+    **options: Any,
+) -> list[AnalysisRun]:
+    """Run ``gates`` at once, one thread each, with :func:`run_analysis`'s ``options``.
+
+    Returns when every gate has finished, or as soon as one gate's result settles to a
+    failure (``fail``, or ``inconclusive`` under ``on_inconclusive: fail``): the others are
+    told to stop before their next interval and are left out of the list, so the caller can
+    start the rollback within the failing gate's interval. The list is in ``gates`` order.
+    """
+    from releasegate.rollout.verdict import settle
+
+    if len(gates) == 1:
+        return [run_analysis(gates[0], providers[0], **options)]
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=len(gates), thread_name_prefix="releasegate-gate")
+    futures = {pool.submit(run_analysis, gate, provider, stop=stop, **options): index
+               for index, (gate, provider) in enumerate(zip(gates, providers, strict=True))}
+    runs: dict[int, AnalysisRun] = {}
+    try:
+        for future in as_completed(futures):
+            run = future.result()
+            runs[futures[future]] = run
+            if settle(gate_result(run)) == "fail":
+                break
+    finally:
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+    return [runs[index] for index in sorted(runs)]
+
+
+def _wait(until: float, clock: Callable[[], float], sleep: Callable[[float], None],
+          stop: threading.Event | None) -> bool:
+    """Sleep until ``until``; ``True`` when ``stop`` was set meanwhile."""
+    while True:
+        if stop is not None and stop.is_set():
+            return True
+        wait = until - clock()
+        if wait <= 0:
+            return False
+        sleep(wait if stop is None else min(wait, 1.0))
+
+
+def gate_result(run: AnalysisRun, *, finished: bool = True) -> GateResult:
+    """What :mod:`releasegate.rollout.verdict` needs of a run: its status and reason.
+
+    :param finished: whether the run got to the end of its window; a run stopped early by
+        another gate's failure without a failure of its own is still ``running``.
+    """
+    from releasegate.rollout.verdict import GateResult
+
+    at = run.intervals[-1].time if run.intervals else None
+    if run.failed:
+        reason = run.verdict.reason if run.verdict else "failed"
+        return GateResult(run.gate.name, "fail", reason, run.gate.on_inconclusive, at)
+    if run.provider_failure:
+        return GateResult(run.gate.name, "error", run.provider_failure, run.gate.on_inconclusive, at)
+    if run.verdict is None:
+        if not finished:
+            return GateResult(run.gate.name, "running", "no interval analysed yet",
+                              run.gate.on_inconclusive, at)
+        return GateResult(run.gate.name, "inconclusive", "no interval was analysed",
+                          run.gate.on_inconclusive, at)
+    outcome = run.verdict.outcome
+    if outcome == "inconclusive" or (finished and outcome == "continue"):
+        return GateResult(run.gate.name, "inconclusive", run.verdict.reason,
+                          run.gate.on_inconclusive, at)
+    if not finished:
+        return GateResult(run.gate.name, "running", run.verdict.reason, run.gate.on_inconclusive, at)
+    return GateResult(run.gate.name, "pass", run.verdict.reason, run.gate.on_inconclusive, at)
 
 
 def _line(label: str, gate: Gate, report: IntervalReport, total: int) -> str:

@@ -8,11 +8,13 @@ plain dict in the ledger, so a retried CI job resumes at its step and mid-pause.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from releasegate.errors import PolicyError, UsageError
-from releasegate.policy.model import Adaptive, Canary, CanaryStep
+from releasegate.policy.model import Adaptive, Canary, CanaryStep, Gate
 
 __all__ = [
     "CanaryState",
@@ -25,6 +27,8 @@ __all__ = [
     "roll_back",
     "select_step",
     "state_key",
+    "minimum_window",
+    "step_window",
 ]
 
 Status = Literal["running", "promoted", "rolled_back"]
@@ -67,6 +71,9 @@ class CanaryState:
         before it is set.
     :param passed: indexes of the steps whose analysis passed (skipped steps are not in it).
     :param reason: why the rollout is where it is, in one sentence.
+    :param rollback: the rollback steps' results so far, by step (see
+        :mod:`releasegate.rollout.rollback`), so a rerun continues a partial rollback.
+    :param forced: the ``--force`` reason the rollout started without an allowed promotion.
     """
 
     environment: str
@@ -78,6 +85,8 @@ class CanaryState:
     deployment_id: int | None = None
     passed: tuple[int, ...] = ()
     reason: str = "not started"
+    rollback: dict[str, Any] = field(default_factory=dict)
+    forced: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The state as JSON-able values, for the ledger."""
@@ -90,6 +99,7 @@ class CanaryState:
         """Read a state written by :meth:`to_dict`."""
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         fields["passed"] = tuple(fields.get("passed", ()))
+        fields["rollback"] = dict(fields.get("rollback") or {})
         return cls(**fields)
 
 
@@ -104,9 +114,32 @@ def enter_step(state: CanaryState, steps: tuple[CanaryStep, ...], now: float) ->
     )
 
 
-def remaining_pause(state: CanaryState, steps: tuple[CanaryStep, ...], now: float) -> float:
-    """Seconds of the current step's pause still to go (all of it if the step has not started)."""
-    pause = steps[state.step].pause or 0.0
+def step_window(step: CanaryStep, gates: Sequence[Gate] = ()) -> float:
+    """How long a step lasts: its ``pause``, and never less than its gates' minimum window.
+
+    A gate judges nothing before one interval has passed, a gate with ``min_samples: N``
+    nothing before N intervals, and a threshold with ``for:`` or ``mean over`` nothing before
+    that window; a step with gates and no ``pause`` (or ``pause: 0``) therefore lasts the
+    longest of these over its gates. A step with gates is never passed without judged evidence.
+    """
+    return max([step.pause or 0.0, *(minimum_window(gate) for gate in gates)])
+
+
+def minimum_window(gate: Gate) -> float:
+    """The shortest analysis in which ``gate`` can reach a verdict, in whole intervals."""
+    needed = gate.interval * max(1, gate.min_samples)
+    for metric in gate.metrics:
+        for window in (metric.hold_for, metric.aggregate[1] if metric.aggregate else None):
+            if window:
+                needed = max(needed, math.ceil(window / gate.interval - 1e-9) * gate.interval)
+    return needed
+
+
+def remaining_pause(state: CanaryState, steps: tuple[CanaryStep, ...], now: float,
+                    gates: Sequence[Gate] = ()) -> float:
+    """Seconds of the current step's window still to go (all of it if the step has not started);
+    see :func:`step_window` for a step whose gates need longer than its pause."""
+    pause = step_window(steps[state.step], gates)
     if state.step_started_at is None:
         return pause
     return max(0.0, state.step_started_at + pause - now)

@@ -176,6 +176,8 @@ def rollback_plan(done: Mapping[str, RollbackStep], *, router: bool, command: bo
 def rollback_verdict(results: Sequence[RollbackStep], planned: Sequence[str]) -> Verdict:
     """The outcome of a rollback: ``rollback`` when every planned step is done, else ``error``
     naming the step that failed and what is left to do (never reported as rolled back)."""
+    if not planned:
+        return Verdict("rollback", "no rollback step for releasegate to run")
     by_step = {r.step: r for r in results}
     failed = next((by_step[s] for s in planned if s in by_step and by_step[s].status == "failed"), None)
     if failed is None and all(s in by_step for s in planned):

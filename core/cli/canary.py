@@ -83,10 +83,12 @@ def _promotion(ctx: Context, environment: Environment, sha: str, state: CanarySt
     for deployment in ctx.platform.deployments(environment.name):
         if deployment.sha != sha:
             continue
-        if deployment.id == state.deployment_id:
+        # The newest record of the commit decides: the rollout's own, or one that an allowed
+        # promotion (or the platform's own deploy job) started and that has not failed.
+        if deployment.id == state.deployment_id or (
+                deployment.vouched and deployment.status in ("promoting", "success")):
             return deployment
-        if deployment.vouched and deployment.status == "promoting":
-            return deployment
+        break
     if state.deployment_id is not None and state.forced:
         return None
     if force is None:
@@ -141,7 +143,8 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     elif state.status != "running":
         outcome = "promote" if state.status == "promoted" else "rollback"
         return _emit(ctx, state, steps, outcome, f"rollout already over: {state.reason}", [])
-    promoted = _promotion(ctx, environment, sha, state, args.force)
+    # Checked when the rollout starts; a resumed rollout rests on that check (its state says so).
+    promoted = _promotion(ctx, environment, sha, state, args.force) if state.deployment_id is None else None
     if promoted is not None and promoted.forced and not state.forced:
         state = replace(state, forced=promoted.forced)
     mine = promoted

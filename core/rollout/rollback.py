@@ -146,11 +146,12 @@ def _command(template: str, environment: str, service: str, target: Deployment |
 
 def rollback_requirements(result: RollbackRun) -> tuple[Requirement, ...]:
     """One requirement line per rollback step, for every rendering of the Decision."""
-    out = [Requirement(name=f"rollback {s.step}", status="pass" if s.status == "done" else "fail",
+    # A step that failed is the platform's or the command's failure: ``error``, like the outcome.
+    out = [Requirement(name=f"rollback {s.step}", status="pass" if s.status == "done" else "error",
                        reason=s.detail, observed=s.status, expected="done")
            for s in result.steps]
     ran = {s.step for s in result.steps}
-    out += [Requirement(name=f"rollback {step}", status="fail", observed="not run", expected="done",
+    out += [Requirement(name=f"rollback {step}", status="error", observed="not run", expected="done",
                         reason="not run: an earlier rollback step failed")
             for step in result.planned if step not in ran]
     return tuple(out)

@@ -183,3 +183,68 @@ def test_a_canary_needs_an_allowed_promotion_or_a_loud_force(tmp_path, releasega
     assert body["outputs"]["forced"] == "INC-7 hotfix"
     with Ledger.open(tmp_path / "ledger.db") as ledger:
         assert ledger.deployments("production")[0].forced == "INC-7 hotfix"
+
+
+FLAKY = ("import os, sys\n"
+         "open(sys.argv[1] + '.calls', 'a').write(' '.join(sys.argv[2:]) + '\\n')\n"
+         "sys.exit(0 if os.path.exists(sys.argv[1]) else 7)\n")
+
+
+def test_a_rerun_after_a_partial_rollback_continues_it_without_repeating_what_succeeded(
+    tmp_path, releasegate_cli, releasegate_clock
+) -> None:
+    server = Hostile("nan")
+    try:
+        path, calls = _policy(tmp_path, server.url, "{weight: 10, pause: 2m, gates: [health]}")
+        (tmp_path / "flaky.py").write_text(FLAKY)
+        ready = tmp_path / "ready"
+        with open(path, "a", encoding="utf-8") as policy:
+            policy.write(f"    rollback:\n      command: \"python3 {tmp_path / 'flaky.py'} {ready} {{env}}\"\n")
+        _promoted(tmp_path, releasegate_clock.current)
+
+        first = releasegate_cli("canary", "-c", path, "--env", "production", "--sha", "new",
+                                "--format", "json")
+        ready.write_text("")
+        again = releasegate_cli("canary", "-c", path, "--env", "production", "--sha", "new",
+                                "--format", "json")
+    finally:
+        server.stop()
+
+    body = json.loads(first.stdout)
+    assert (first.exit_code, body["outcome"]) == (4, "error")
+    assert "NOT rolled back, left to do: command" in body["reason"]
+    assert "rolled back:" not in body["reason"]
+    assert body["outputs"]["rollback-left"] == "command"
+    assert body["outputs"]["rollback-steps"] == "traffic=done,command=failed"
+    done = json.loads(again.stdout)
+    assert (again.exit_code, done["outcome"]) == (1, "rollback")
+    assert done["outputs"]["rollback-steps"] == "traffic=done,command=done"
+    assert calls.read_text().split() == ["10", "0"]  # traffic was not sent to 0 twice
+    assert (tmp_path / "ready.calls").read_text().splitlines() == ["production", "production"]
+    with Ledger.open(tmp_path / "ledger.db") as ledger:
+        assert ledger.deployments("production")[0].status == "rolled_back"
+
+
+def test_watch_honours_duration_and_missing_data_follows_on_inconclusive(
+    tmp_path, releasegate_cli, releasegate_clock
+) -> None:
+    server = Hostile("nan")
+    try:
+        path, _ = _policy(tmp_path, server.url, "{weight: 10}")
+        text = Path(path).read_text()
+        Path(path).write_text(text + "    rollback:\n      window: 15m\n      gates: [health]\n")
+        began = releasegate_clock.current
+        failed = releasegate_cli("watch", "-c", path, "--env", "production", "--sha", "new",
+                                 "--duration", "1m", "--format", "json")
+        ran = releasegate_clock.current - began
+        Path(path).write_text(text.replace("    retries: 0\n", "    retries: 0\n    on_inconclusive: pause\n")
+                              + "    rollback:\n      window: 15m\n      gates: [health]\n")
+        paused = releasegate_cli("watch", "-c", path, "--env", "production", "--sha", "new",
+                                 "--format", "json", env={"RELEASEGATE_DURATION": "1m"})
+    finally:
+        server.stop()
+
+    assert ran.total_seconds() <= 90
+    assert (failed.exit_code, json.loads(failed.stdout)["outcome"]) == (1, "rollback")
+    assert json.loads(failed.stdout)["outputs"]["window"] == "60s"
+    assert (paused.exit_code, json.loads(paused.stdout)["outcome"]) == (3, "inconclusive")

@@ -248,3 +248,28 @@ def test_watch_honours_duration_and_missing_data_follows_on_inconclusive(
     assert (failed.exit_code, json.loads(failed.stdout)["outcome"]) == (1, "rollback")
     assert json.loads(failed.stdout)["outputs"]["window"] == "60s"
     assert (paused.exit_code, json.loads(paused.stdout)["outcome"]) == (3, "inconclusive")
+
+
+def test_a_rerun_of_an_interrupted_canary_resumes_at_its_step_on_the_same_deployment(
+    tmp_path, releasegate_cli, releasegate_clock
+) -> None:
+    path, calls = _policy(tmp_path, "http://127.0.0.1:9", "{weight: 10, pause: 5m}\n          - {weight: 50, pause: 5m}")
+    now = releasegate_clock.current
+    _promoted(tmp_path, now)
+    with Ledger.open(tmp_path / "ledger.db") as ledger:
+        deployment = ledger.deployments("production")[0]
+        # Killed two minutes into step 2, after its weight was set.
+        state = CanaryState("production", "new", step=1, weight=50.0,
+                            step_started_at=now.timestamp() - 120, deployment_id=deployment.id,
+                            passed=(0,), reason="step 2/3")
+        ledger.set_state(state_key("production", "new"), state.to_dict(), at=now)
+    began = releasegate_clock.current
+
+    result = releasegate_cli("canary", "-c", path, "--env", "production", "--sha", "new",
+                             "--format", "json")
+
+    assert (result.exit_code, json.loads(result.stdout)["outcome"]) == (0, "promote")
+    assert calls.read_text().split() == ["100"]  # no weight set again for the resumed step
+    assert (releasegate_clock.current - began).total_seconds() == 180  # the rest of its pause
+    with Ledger.open(tmp_path / "ledger.db") as ledger:
+        assert [(d.id, d.status) for d in ledger.deployments("production")] == [(deployment.id, "success")]

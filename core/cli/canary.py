@@ -22,7 +22,7 @@ from releasegate.model import Decision, Requirement, Subject
 from releasegate.placeholders import check_gate_values
 from releasegate.platform import require_sha
 from releasegate.policy.model import CanaryStep, Environment, Gate
-from releasegate.records import Deployment
+from releasegate.records import FORCED, Deployment
 from releasegate.rollout.canary import (
     CanaryState,
     advance,
@@ -154,7 +154,7 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         else:
             mine = ctx.platform.start_deployment(
                 environment.name, sha, production=environment.production, actor=ctx.ci.actor,
-                vouch=f"forced: {args.force}")
+                vouch=f"{FORCED}{args.force}")
             state = replace(state, deployment_id=mine.id, forced=args.force)
             progress_line(f"canary {environment.name}: FORCED without an allowed promotion: {args.force}")
     state = save(state)

@@ -103,7 +103,7 @@ def test_the_tree_keeps_every_contract(top: Path) -> None:
     ("releasegate.drift.rules", "from releasegate.plugins import hookimpl", {PURE, LAYERS}),
     # the pure core never reaches into the shell, even where the layers alone would allow it
     ("releasegate.promotion", "import releasegate.ledger", {PURE}),
-    ("releasegate.canary", "import releasegate.providers", {PURE}),
+    ("releasegate.rollout.canary", "import releasegate.providers", {PURE}),
     ("releasegate.render.text", "from releasegate.cli import main", {PURE, LAYERS}),
     # a lower layer never imports a higher one, pure or not
     ("releasegate.ledger", "import releasegate.platform", {LAYERS}),

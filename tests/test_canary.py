@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from releasegate.canary import (
+from releasegate.errors import PolicyError, UsageError
+from releasegate.policy.model import Adaptive, Canary, CanaryStep
+from releasegate.rollout.canary import (
     CanaryState,
     advance,
     enter_step,
@@ -14,8 +16,6 @@ from releasegate.canary import (
     roll_back,
     select_step,
 )
-from releasegate.errors import PolicyError, UsageError
-from releasegate.policy.model import Adaptive, Canary, CanaryStep
 
 STEPS = plan(
     Canary(

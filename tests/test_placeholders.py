@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.drill import render_rollback_command
 from releasegate.errors import PolicyError, UsageError
 from releasegate.placeholders import (
     CONTEXTS,
@@ -20,7 +19,8 @@ from releasegate.placeholders import (
 )
 from releasegate.policy import parse_policy
 from releasegate.policy.model import Router
-from releasegate.routers import CommandRouter, IstioRouter
+from releasegate.rollout.drill import render_rollback_command
+from releasegate.rollout.routers import CommandRouter, IstioRouter
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "rollout.md"
 

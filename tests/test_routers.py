@@ -12,7 +12,7 @@ import pytest
 
 from releasegate.errors import PlatformError, PolicyError
 from releasegate.policy.model import Router
-from releasegate.routers import CommandRouter, GatewayApiRouter, IstioRouter, router_for
+from releasegate.rollout.routers import CommandRouter, GatewayApiRouter, IstioRouter, router_for
 
 VALUES = {"service": "checkout", "env": "production"}
 

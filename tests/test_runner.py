@@ -17,7 +17,7 @@ from providers.checkout_rollout import (
 from releasegate.model import Subject
 from releasegate.policy.model import Gate, Metric
 from releasegate.providers.prometheus import PrometheusProvider, PrometheusSettings
-from releasegate.runner import analysis_decision, run_analysis
+from releasegate.rollout.runner import analysis_decision, run_analysis
 
 THRESHOLD_GATE = Gate(
     name="canary-health",

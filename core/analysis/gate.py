@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
 
 from releasegate.analysis.data import MetricData
 from releasegate.analysis.judges import (
@@ -69,14 +70,19 @@ def _expected(metric: Metric) -> str | None:
     return None
 
 
-def _observed(measurement: Measurement | None) -> str | None:
+def _observed(measurement: Measurement | None, *, when: bool = False) -> str | None:
+    """The measurement's value (or window aggregate, or CUSUM); with ``when``, also the end of
+    its interval, e.g. ``0.05333 at 15:14:00Z``."""
     if measurement is None:
         return None
     for key in ("cusum", "value", "ratio", "estimate"):
         value = measurement.statistic.get(key)
         if isinstance(value, float | int):
             label = "CUSUM " if key == "cusum" else ""
-            return f"{label}{value:.4g}"
+            if not when:
+                return f"{label}{value:.4g}"
+            at = datetime.fromtimestamp(measurement.time, tz=timezone.utc).strftime("%H:%M:%SZ")
+            return f"{label}{value:.4g} at {at}"
     return None
 
 
@@ -250,7 +256,9 @@ class _MetricRun:
             judge=metric.judge,
             query=metric.query,
             expected=_expected(metric),
-            observed=_observed(last),
+            # What broke the rule, not the latest value: the last failing interval's value.
+            observed=(_observed(tally.last_failure, when=True)
+                      if status == "fail" and tally.last_failure is not None else _observed(last)),
             canary=tuple(self.canary),
             baseline=tuple(self.baseline),
         )

@@ -125,12 +125,16 @@ def judge_threshold(metric: Metric, data: MetricData, interval: float) -> list[M
     return steps(ThresholdJudge(metric, data.history, interval), data.observations)
 
 
-def _history(metric: Metric, history: Sequence[tuple[float, float | None]], start: float) -> list[float]:
-    """The history values within ``metric.history`` before ``start`` (the first interval)."""
+def _history(metric: Metric, history: Sequence[tuple[float, float | None]], start: float,
+             interval: float) -> list[float]:
+    """The history values within ``metric.history`` before the deploy, one interval before
+    ``start`` (the end of the first observed interval): ``history: N intervals`` is N points,
+    at ``deploy - N*interval`` up to ``deploy - interval``."""
+    deployed = start - interval
     return [
         float(v)  # type: ignore[arg-type]
         for t, v in history
-        if t < start and t >= start - metric.history - 1e-9 and is_number(v)
+        if t < start and t >= deployed - metric.history - 1e-9 and is_number(v)
     ]
 
 
@@ -149,16 +153,20 @@ class AnomalyJudge:
     def __init__(self, metric: Metric, history: Sequence[tuple[float, float | None]], interval: float) -> None:
         self.metric = metric
         self.history = history
+        self.interval = interval
         self.baseline: tuple[float, float, float] | None = None
         self.short: str | None = None
 
     def step(self, obs: Observation) -> Measurement:
         metric = self.metric
         if self.baseline is None and self.short is None:
-            values = _history(metric, self.history, obs.time)
+            values = _history(metric, self.history, obs.time, self.interval)
             if len(values) < 3:
                 self.short = f"only {len(values)} history values before the deploy, need at least 3"
             else:
+                # The sample deviation (n - 1): the history is a sample of the service's
+                # behaviour, and with few points the population deviation understates the
+                # spread and fails healthy canaries.
                 mean, sd = statistics.fmean(values), statistics.stdev(values)
                 self.baseline = (mean, sd, sd if sd > 0 else max(abs(mean) * 1e-9, 1e-12))
             self.history = ()
@@ -190,6 +198,7 @@ class RatioJudge:
     def __init__(self, metric: Metric, history: Sequence[tuple[float, float | None]], interval: float) -> None:
         self.metric = metric
         self.history = history
+        self.interval = interval
         self.pre: float | None = None
         self.started = False
         low, high = metric.min_ratio, metric.max_ratio
@@ -199,7 +208,7 @@ class RatioJudge:
 
     def step(self, obs: Observation) -> Measurement:
         if not self.started:
-            values = _history(self.metric, self.history, obs.time)
+            values = _history(self.metric, self.history, obs.time, self.interval)
             self.pre = statistics.fmean(values) if values else None
             self.started, self.history = True, ()
         low, high = self.low, self.high

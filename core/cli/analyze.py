@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from releasegate.cli.common import Context, add_env_option, env_default, env_flag
@@ -19,7 +18,7 @@ from releasegate.model import Subject
 from releasegate.placeholders import check_gate_values
 from releasegate.policy.model import Gate, Policy
 from releasegate.providers import ProviderOverrides, provider_class
-from releasegate.runner import AnalysisRun, analysis_decision, run_analysis
+from releasegate.rollout.runner import AnalysisRun, analysis_decision, run_side_by_side
 
 
 class _RefuseOnArgv(argparse.Action):
@@ -154,7 +153,11 @@ def run_gates(
     clock: Callable[[], float] | None = None,
     once: bool = False,
 ) -> list[AnalysisRun]:
-    """Run ``gates`` side by side over the same window; one thread per gate when several."""
+    """Run ``gates`` side by side over the same window; one thread per gate when several.
+
+    Returns early, without the gates still running, when one of them fails (see
+    :func:`releasegate.rollout.runner.run_side_by_side`).
+    """
     from functools import partial
 
     from releasegate.analysis.gate import evaluate_gate
@@ -164,15 +167,9 @@ def run_gates(
     providers = [build_provider(gate, args, ctx) for gate in gates]
     evaluate = partial(evaluate_gate, judges=ctx.judges())
 
-    def one(index: int) -> AnalysisRun:
-        return run_analysis(gates[index], providers[index], service=service, env=env,
-                            deployed_at=deployed_at, duration=seconds, clock=tick, sleep=ctx.sleep,
-                            progress=progress_line, once=once, label=label, evaluate=evaluate)
-
-    if len(gates) == 1:
-        return [one(0)]
-    with ThreadPoolExecutor(max_workers=len(gates), thread_name_prefix="releasegate-gate") as pool:
-        return list(pool.map(one, range(len(gates))))
+    return run_side_by_side(gates, providers, service=service, env=env, deployed_at=deployed_at,
+                            duration=seconds, clock=tick, sleep=ctx.sleep, progress=progress_line,
+                            once=once, label=label, evaluate=evaluate)
 
 
 def handle(args: argparse.Namespace, ctx: Context) -> int:

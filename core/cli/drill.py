@@ -2,7 +2,7 @@
 
 Builds the drill's collaborators (the platform, each gate's provider, ``shutil.which``
 over this run's PATH, ``subprocess.run``, the router factory), runs the checks of
-:mod:`releasegate.drill` and emits a ``drill`` Decision: ``pass`` (exit 0) or ``fail`` (1).
+:mod:`releasegate.rollout.drill` and emits a ``drill`` Decision: ``pass`` (exit 0) or ``fail`` (1).
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mappi
 
 
 def handle(args: argparse.Namespace, ctx: Context) -> int:
-    from releasegate.drill import DrillTools, drill_decision, run_drill
-    from releasegate.routers import router_for
+    from releasegate.rollout.drill import DrillTools, drill_decision, run_drill
+    from releasegate.rollout.routers import router_for
 
     policy = ctx.policy
     environment = ctx.environment(args.environment)

@@ -75,8 +75,8 @@ def plan_data(policy: Policy) -> dict[str, Any]:
             if router.command:
                 item["router"] = router.command
             elif router.kind == "argo-rollouts":
-                from releasegate.canary import plan as plan_steps
                 from releasegate.rollout.argo import rollout_steps
+                from releasegate.rollout.canary import plan as plan_steps
 
                 name = router.options.get("name", "{service}").replace("{service}", policy.service or "")
                 item["router"] = f"argo-rollouts: Rollout {name} (promote to advance, abort to roll back)"

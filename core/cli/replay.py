@@ -67,7 +67,8 @@ class Summary:
     """What a replay reports after its per-interval lines, kept as they stream by: the first
     rollback, the last verdict and the closest call of a healthy replay."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_inconclusive: str = "fail") -> None:
+        self.on_inconclusive = on_inconclusive
         self.rollback: GateVerdict | None = None
         self.last: GateVerdict | None = None
         self.peak: tuple[float, int, str, float] | None = None
@@ -89,12 +90,19 @@ class Summary:
         return f"closest to a rollback: {metric} at {share:.2f} of its threshold at [{t}] {_iso(when)}"
 
     def exit_code(self) -> int:
-        """1 if any interval rolled back, 3 if the last is inconclusive, else 0."""
+        """1 if any interval rolled back; when the replay ended without enough evidence
+        (``inconclusive``, or still ``continue``), the gate's ``on_inconclusive`` decides, as
+        in ``analyze``, ``canary`` and ``watch``: 1 for ``fail``, 3 for ``pause``, 0 only for
+        an explicit ``pass``; else 0."""
+        return {"rollback": EXIT_BLOCKED, "inconclusive": EXIT_INCONCLUSIVE}.get(self.outcome(), EXIT_OK)
+
+    def outcome(self) -> str:
+        """The replay's outcome: ``rollback``, ``inconclusive`` or ``promote`` (see :meth:`exit_code`)."""
         if self.rollback is not None:
-            return EXIT_BLOCKED
-        if self.last is None or self.last.outcome == "inconclusive":
-            return EXIT_INCONCLUSIVE
-        return EXIT_OK
+            return "rollback"
+        if self.last is None or self.last.outcome in ("inconclusive", "continue"):
+            return {"fail": "rollback", "pass": "promote"}.get(self.on_inconclusive, "inconclusive")
+        return "promote" if self.last.outcome == "promote" else self.last.outcome
 
 
 def handle_replay(args: argparse.Namespace, ctx: Context) -> int:
@@ -127,7 +135,7 @@ def handle_replay(args: argparse.Namespace, ctx: Context) -> int:
         deciding = summary.rollback or summary.last
         assert deciding is not None  # replay.times is not empty
         decision = Decision(
-            kind="canary", outcome=deciding.outcome, reason=deciding.reason,
+            kind="canary", outcome=summary.outcome(), reason=deciding.reason,
             subject=Subject(gate=gate.name), time=datetime.fromtimestamp(deciding.time, timezone.utc),
             requirements=deciding.to_requirements(), policy_sha256=policy.sha256, policy_path=policy.path,
         )
@@ -137,7 +145,7 @@ def handle_replay(args: argparse.Namespace, ctx: Context) -> int:
 
 def _stream(args: argparse.Namespace, ctx: Context, gate: Any, replay: Any) -> Summary:
     """Print each interval's line as it is decided (jsonl, text); return the summary."""
-    summary = Summary()
+    summary = Summary(gate.on_inconclusive)
     for t, verdict in enumerate(replay_verdicts(gate, replay.metrics, replay.times, ctx.judges())):
         summary.add(t, verdict)
         if args.format == "jsonl":

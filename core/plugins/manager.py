@@ -23,7 +23,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "releasegate.evidence.plugin",
     "releasegate.judging",
     "releasegate.providers.prometheus",
-    "releasegate.routers",
+    "releasegate.rollout.routers",
     "releasegate.adapters.tekton.plugin",
     "releasegate.adapters.gitlab.plugin",
     "releasegate.adapters.github_actions.plugin",

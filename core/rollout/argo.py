@@ -28,7 +28,7 @@ from releasegate.durations import parse_duration
 from releasegate.errors import PlatformError, PolicyError
 from releasegate.placeholders import render_text
 from releasegate.policy.model import CanaryStep, Router
-from releasegate.routers import Runner, _run, _weight
+from releasegate.rollout.routers import Runner, _run, _weight
 
 __all__ = ["ArgoRolloutsRouter", "RolloutView", "parse_get", "rollout_steps"]
 

@@ -83,7 +83,7 @@ def test_requirements_carry_the_explanation() -> None:
     assert req.name == "metric err"
     assert req.status == "fail"
     assert req.expected == "not > 0.05"
-    assert req.observed == "0.09"
+    assert req.observed == "0.09 at 00:02:00Z"  # the failing value and the end of its interval
     assert req.details["query"] == "q"
     assert req.details["statistic"]["threshold"] == 0.05
     assert [s.label for s in req.series] == ["canary"]
@@ -104,3 +104,24 @@ def test_min_requests_without_any_counts_never_passes() -> None:
     assert verdict.outcome == "continue"
     assert verdict.reason == "err: min_requests 10 needs request counts (a count_query on one of the gate's metrics)"
     assert (conclude(verdict, "fail"), conclude(verdict, "pause")) == ("fail", "inconclusive")
+
+
+def test_observed_is_the_value_that_broke_the_rule_not_the_latest() -> None:
+    gate = _gate(_threshold(), failure_limit=0)
+    verdict = evaluate_gate(gate, _data([0.01, 0.09, 0.01]), now=1e9)
+    (req,) = verdict.to_requirements()
+    assert (req.status, req.observed) == ("fail", "0.09 at 00:02:00Z")
+
+
+@pytest.mark.parametrize(("history", "points", "outcome"), [
+    (180.0, 3, "promote"),  # history: 3m at a 1m interval is 3 points, enough for the judge
+    (120.0, 2, "inconclusive"),  # 2 points: fewer than the 3 the judge needs
+])
+def test_anomaly_history_of_n_intervals_is_n_points(history: float, points: int, outcome: str) -> None:
+    metric = Metric(name="err", query="q", judge="anomaly", history=history)
+    deployed = 600.0
+    # What the collector asks for: one point per interval from deploy - history to the deploy.
+    before = tuple((deployed - 60.0 * k, 0.01 + 0.001 * k) for k in range(points, 0, -1))
+    data = {"err": MetricData("err", before, (Observation(deployed + 60.0, 0.012, None, 100.0),))}
+    verdict = evaluate_gate(_gate(metric), data, now=deployed + 60.0)
+    assert verdict.outcome == outcome

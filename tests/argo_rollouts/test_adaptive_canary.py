@@ -60,6 +60,10 @@ def canary(tmp_path: Path, prometheus, metrics_exporter, run_cli):
         metrics_exporter.wait_for_scrapes(2)
         cluster = make_cluster(tmp_path, _rollout()["spec"]["strategy"]["canary"]["steps"])
         (tmp_path / "releasegate.yml").write_text(POLICY)
+        # A canary needs an allowed promotion of the commit into the environment first.
+        promoted = run_cli("promote", "--to", "production", "--sha", SHA, cwd=tmp_path,
+                           env={"PROMETHEUS_URL": server.url})
+        assert promoted[0] == 0, promoted[2]
         code, out, err = run_cli("canary", "--env", "production", "--sha", SHA, "--format", "json", cwd=tmp_path,
                                  env={**cluster.env, "PROMETHEUS_URL": server.url}, timeout=240)
         return code, json.loads(out) if out.strip() else {}, err, cluster.verbs()

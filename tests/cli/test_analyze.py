@@ -190,6 +190,16 @@ def seed(tmp_path, deploy: float, *shas: str) -> None:
             ledger.update_deployment(done.id, "success", at=at)
 
 
+def promoted(tmp_path, deploy: float, sha: str) -> None:
+    """What ``releasegate promote --to production`` records for an allowed promotion of ``sha``."""
+    from releasegate.ledger import Ledger
+    from releasegate.records import ALLOWED
+
+    with Ledger.open(tmp_path / "ledger.db") as ledger:
+        at = datetime.fromtimestamp(deploy - 60, tz=timezone.utc)
+        ledger.record_deployment("production", sha, "promoting", at=at, vouch=ALLOWED)
+
+
 def deployments(tmp_path) -> list[tuple[str, str]]:
     from releasegate.ledger import Ledger
 
@@ -203,6 +213,7 @@ def test_canary_walks_every_step_through_the_router_and_promotes(
     deploy = rollout("healthy")
     path, weights = rollout_policy(tmp_path, CANARY_ENV)
     seed(tmp_path, deploy, "old")
+    promoted(tmp_path, deploy, "new")
 
     result = releasegate_cli(
         "canary", "-c", path, "--env", "production", "--sha", "new", "--format", "json"
@@ -220,6 +231,7 @@ def test_canary_rolls_back_to_weight_0_and_names_the_target(
     deploy = rollout("bad")
     path, weights = rollout_policy(tmp_path, CANARY_ENV)
     seed(tmp_path, deploy, "old")
+    promoted(tmp_path, deploy, "new")
 
     result = releasegate_cli(
         "canary", "-c", path, "--env", "production", "--sha", "new", "--format", "json"
@@ -243,6 +255,7 @@ def test_canary_one_step_per_job_resumes_from_the_ledger(
     deploy = rollout("healthy")
     path, weights = rollout_policy(tmp_path, CANARY_ENV)
     seed(tmp_path, deploy, "old")
+    promoted(tmp_path, deploy, "new")
     def run(*extra: str):  # type: ignore[no-untyped-def]
         return releasegate_cli(
             "canary", "-c", path, "--env", "production", "--sha", "new", "--format", "json", *extra

@@ -23,6 +23,7 @@ gates:
   errors:
     provider: file
     interval: 1m
+    on_inconclusive: pause   # missing data holds (3); under the default fail it rolls back (1)
     metrics:
       - {name: error-rate, query: errors, judge: threshold, fail_if: "> 0.05"}
   live:

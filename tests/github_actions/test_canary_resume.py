@@ -27,12 +27,17 @@ environments:
 """
 
 
-def _job(tmp_path: Path, name: str, github_env, standin, args: str) -> dict[str, object]:
-    """One job: its own RUNNER_TEMP (so its own ledger), the canary step, its decision."""
+def _job(tmp_path: Path, name: str, github_env, standin, args: str,
+         command: str = "canary") -> dict[str, object]:
+    """One job: its own RUNNER_TEMP (so its own ledger), the canary step, its decision. The
+    first canary job of a test is preceded by the promotion a canary requires."""
+    if command == "canary" and not (tmp_path / "promote").exists():
+        assert _job(tmp_path, "promote", github_env, standin, "--to production",
+                    "promote")["outcome"] == "allow"
     temp = tmp_path / name
     temp.mkdir()
     (tmp_path / "releasegate.yml").write_text(POLICY)
-    env = github_env(standin, RELEASEGATE_COMMAND="canary", RELEASEGATE_ARGS=args,
+    env = github_env(standin, RELEASEGATE_COMMAND=command, RELEASEGATE_ARGS=args,
                      RELEASEGATE_CONFIG=str(tmp_path / "releasegate.yml"), RUNNER_TEMP=str(temp),
                      RELEASEGATE_GITHUB_CHECK_RUN="false", RELEASEGATE_OUTPUT=str(temp / "d.json"))
     assert launch.main(env=env, stdout=io.StringIO()) == 0
@@ -77,6 +82,7 @@ def test_a_rerun_of_a_finished_canary_does_nothing_again(tmp_path, github_env, g
 
 @pytest.mark.parametrize("step", ["2"])
 def test_a_later_step_without_the_earlier_one_is_still_refused(tmp_path, github_env, github_standin, step):
+    _job(tmp_path, "promote", github_env, github_standin, "--to production", "promote")
     temp = tmp_path / "job"
     temp.mkdir()
     (tmp_path / "releasegate.yml").write_text(POLICY)

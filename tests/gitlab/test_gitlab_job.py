@@ -269,9 +269,9 @@ environments:
     assert main([], env) == 4
 
     values = _dotenv(env["RELEASEGATE_GITLAB_DOTENV"])
-    assert values["RELEASEGATE_OUTCOME"] == "error" and values["RELEASEGATE_EXIT_CODE"] == "4"
-    assert values["RELEASEGATE_REASON"].startswith(
-        "GitLab refused to retry job 500 to roll back production to a91957a85832 with "
-        "RELEASEGATE_GITLAB_TOKEN (403 Forbidden: Job is not retryable); enable Settings")
+    assert values["RELEASEGATE_OUTCOME"] == "error"
+    # The rollback's steps are recorded: which failed, why, and what a rerun still has to do.
+    assert "rollback step platform failed: GitLab refused to retry job 500" in values["RELEASEGATE_REASON"]
+    assert values["RELEASEGATE_ROLLBACK_LEFT"] == "platform"
     assert values["RELEASEGATE_ROLLBACK_TO"] == SHA_OLD
     assert ET.parse(env["RELEASEGATE_GITLAB_JUNIT"]).getroot().find(".//testcase/error") is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -525,9 +526,11 @@ def test_a_failing_canary_gate_sets_weight_0_and_fails_the_job(
     decision = json.loads(_artifact(repo, "releasegate-canary", "releasegate-decision.json").read_text())
     assert decision["outputs"]["rollback-to"] == payloads.SHA_OLD  # the last successful deployment
     assert "canary weight set to 0" in decision["reason"]
-    assert _failures(repo, "releasegate-canary") == {
-        "metric error-rate": "error-rate failed 1 > failure_limit 0: value 0.2 > 0.05 "
-                             "(observed 0.2, expected not > 0.05)"}
+    # observed: the failing value and the end of its interval
+    [(name, message)] = _failures(repo, "releasegate-canary").items()
+    assert name == "metric error-rate"
+    assert re.fullmatch(r"error-rate failed 1 > failure_limit 0: value 0\.2 > 0\.05 "
+                        r"\(observed 0\.2 at \d\d:\d\d:\d\dZ, expected not > 0\.05\)", message), message
 
 
 def test_a_failing_canary_with_the_token_retries_the_last_good_deploy_job(

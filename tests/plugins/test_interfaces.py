@@ -11,7 +11,7 @@ from releasegate.plugins import Hooks, Registry
 from releasegate.plugins.interfaces import Judge, TrafficRouter
 from releasegate.policy.model import Router
 from releasegate.rollout.argo import ArgoRolloutsRouter
-from releasegate.routers import CommandRouter, router_for
+from releasegate.rollout.routers import CommandRouter, router_for
 
 
 class NoQuery:

@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from releasegate.collect import collect, observation_grid, plan_queries, render_query
 from releasegate.policy.model import Gate, Metric
 from releasegate.providers.prometheus import PrometheusProvider, PrometheusSettings
+from releasegate.rollout.collect import collect, observation_grid, plan_queries, render_query
 
 ERRORS = (
     'sum(rate(http_requests_total{service="{service}",track="{variant}",code=~"5.."}[{interval}]))'

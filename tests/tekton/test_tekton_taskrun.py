@@ -354,3 +354,40 @@ def test_every_result_at_its_limit_fits_the_termination_message(tmp_path: Path) 
 
     assert results["kaniko-args"] == flags
     assert len(message.encode("utf-8")) < 4096
+
+
+CANARY_POLICY = """\
+version: 1
+service: checkout
+environments:
+  - name: production
+    strategy:
+      canary:
+        router: {kind: command, command: "true {weight}"}
+        steps:
+          - weight: 10
+          - weight: 50
+"""
+
+
+def test_a_canary_resumes_from_the_ledger_workspace_on_one_deployment(
+    taskrun: TaskRunHarness, ledger_workspace: Path
+) -> None:
+    """One TaskRun per step, sharing the ledger workspace: each resumes where the last stopped,
+    on the deployment the promotion recorded, never a second one."""
+    source = taskrun.workspace("source")
+    (source / "releasegate.yml").write_text(CANARY_POLICY)
+    assert _promote(taskrun, source, ledger_workspace, "production").results["outcome"] == "allow"
+
+    def step(number: int):  # type: ignore[no-untyped-def]
+        return taskrun.run({"command": "canary", "environment": "production", "sha": SHA,
+                            "args": f"--step {number}"}, {"source": source, "ledger": ledger_workspace})
+
+    first, second, third = step(1), step(2), step(3)
+
+    assert [r.results["outcome"] for r in (first, second, third)] == ["continue", "continue", "promote"]
+    assert second.results["next-weight"] == "100"
+    from releasegate.ledger import Ledger
+
+    with Ledger.open(ledger_workspace / "ledger.db") as ledger:
+        assert [(d.sha, d.status) for d in ledger.deployments("production")] == [(SHA, "success")]

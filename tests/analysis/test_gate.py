@@ -113,6 +113,16 @@ def test_observed_is_the_value_that_broke_the_rule_not_the_latest() -> None:
     assert (req.status, req.observed) == ("fail", "0.09 at 00:02:00Z")
 
 
+def test_observed_is_the_window_aggregate_that_broke_the_rule() -> None:
+    """``mean over 3m``: the window's mean at the last interval that crossed (0.07, 0.08, 0.01),
+    not the raw value of that interval (0.01) nor the latest window."""
+    gate = _gate(_threshold(aggregate=("mean", 180.0)), failure_limit=0)
+    verdict = evaluate_gate(gate, _data([0.01, 0.04, 0.07, 0.08, 0.01]), now=1e9)
+    (req,) = verdict.to_requirements()
+    assert verdict.outcome == "rollback"
+    assert (req.status, req.observed) == ("fail", "0.05333 at 00:05:00Z")
+
+
 @pytest.mark.parametrize(("history", "points", "outcome"), [
     (180.0, 3, "promote"),  # history: 3m at a 1m interval is 3 points, enough for the judge
     (120.0, 2, "inconclusive"),  # 2 points: fewer than the 3 the judge needs

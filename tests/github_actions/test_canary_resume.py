@@ -129,7 +129,7 @@ def test_a_rerun_after_the_job_died_resumes_at_its_step_on_the_same_deployment(t
 
     log, results = result.log, tmp_path / "results"
     assert (results / "killed").read_text() == "failure", log  # the first job died mid-rollout
-    weights = (results / "weights").read_text().split()
+    weights = (results / "weights").read_text().split() if (results / "weights").exists() else []
     assert weights == ["10", "50", "50", "100"], log  # the rerun went on at step 2, never back to 10
     assert result.outputs["outcome"] == "promote", log
     assert [d["sha"] for d in github_standin.deployment_rows] == [sha]  # one deployment

@@ -34,10 +34,25 @@ from releasegate.cache.scan import _walk, digest_files, list_files
 from releasegate.cache.trust import Trust
 from releasegate.policy.model import Cache
 
-LOCKFILES = ("package-lock.json", "uv.lock", "go.sum", "Cargo.lock", "poetry.lock", "yarn.lock",
-             "pnpm-lock.yaml", "composer.lock", "Gemfile.lock", "requirements.txt")
-GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+LOCKFILES = (
+    "package-lock.json",
+    "uv.lock",
+    "go.sum",
+    "Cargo.lock",
+    "poetry.lock",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "composer.lock",
+    "Gemfile.lock",
+    "requirements.txt",
+)
+GIT_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+}
 
 
 def generate(root: Path, files: int, lockfiles: int, seed: int = 5) -> None:
@@ -58,7 +73,9 @@ def generate(root: Path, files: int, lockfiles: int, seed: int = 5) -> None:
         if s < lockfiles:
             lock = base / LOCKFILES[s % len(LOCKFILES)]
             lock.parent.mkdir(parents=True, exist_ok=True)
-            lines = [f"package-{i} = {rng.getrandbits(128):032x}" for i in range(rng.randint(200, 2000))]
+            lines = [
+                f"package-{i} = {rng.getrandbits(128):032x}" for i in range(rng.randint(200, 2000))
+            ]
             lock.write_text("\r\n".join(lines) if s % 3 == 0 else "\n".join(lines))
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, check=True, env=GIT_ENV)
     subprocess.run(["git", "add", "-A"], cwd=root, check=True, env=GIT_ENV)
@@ -76,8 +93,13 @@ def releasegate_keys(root: Path, walk: bool = False) -> int:
 
 
 def reference(root: Path) -> int:
-    out = subprocess.run("git ls-files -z | xargs -0 sha256sum | sha256sum", shell=True, cwd=root,
-                         capture_output=True, check=True)
+    out = subprocess.run(
+        "git ls-files -z | xargs -0 sha256sum | sha256sum",
+        shell=True,
+        cwd=root,
+        capture_output=True,
+        check=True,
+    )
     return len(out.stdout)
 
 
@@ -104,8 +126,10 @@ def main() -> int:
             start = time.perf_counter()
             root.mkdir(parents=True, exist_ok=True)
             generate(root, args.files, args.lockfiles)
-            print(f"generated {args.files} files, {args.lockfiles} lockfiles in "
-                  f"{time.perf_counter() - start:.1f}s at {root}")
+            print(
+                f"generated {args.files} files, {args.lockfiles} lockfiles in "
+                f"{time.perf_counter() - start:.1f}s at {root}"
+            )
         reference(root)  # warm the page cache for both sides
         ref_time, _ = best(lambda: reference(root), args.repeat)
         rg_time, entries = best(lambda: releasegate_keys(root), args.repeat)
@@ -114,7 +138,9 @@ def main() -> int:
         print(f"releasegate keys (git ls-files): {rg_time * 1000:8.1f} ms  ({entries} entries)")
         print(f"releasegate keys (walk)        : {walk_time * 1000:8.1f} ms")
         print(f"git ls-files | xargs sha256sum : {ref_time * 1000:8.1f} ms")
-        print(f"ratio reference / releasegate  : {ref_time / rg_time:8.2f}x (walk: {ref_time / walk_time:.2f}x)")
+        print(
+            f"ratio reference / releasegate  : {ref_time / rg_time:8.2f}x (walk: {ref_time / walk_time:.2f}x)"
+        )
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -30,21 +30,39 @@ def generated_policy(lines: int = 5000) -> str:
     i = 0
     while len(out) + len(body) + len(envs) < lines:
         out += [f"  unit-{i}:", f"    junit: reports/{i}/*.xml", "    min_tests: 1"]
-        body += [f"  g{i}:", "    provider: prometheus", "    address: http://127.0.0.1:9090",
-                 "    interval: 1m", "    failure_limit: 1", "    metrics:",
-                 f"      - name: errors-{i}",
-                 "        query: "
-                 "sum(rate(http_requests_total{service=\"{service}\",track=\"{variant}\",code=~\"5..\"}[{interval}]))",
-                 "        judge: sequential",
-                 f"      - name: latency-{i}",
-                 "        query: histogram_quantile(0.99, sum by (le) (rate(h_bucket{track=\"{variant}\"}[1m])))",
-                 "        judge: threshold", "        fail_if: \"> 0.5\"", "        for: 3m"]
-        envs += [f"  - name: env{i}", "    requires:", f"      validations: [unit-{i}]",
-                 "      soak: 30m", "      criteria: [\"tests.failed == 0 and tests.total >= 1\"]"]
+        body += [
+            f"  g{i}:",
+            "    provider: prometheus",
+            "    address: http://127.0.0.1:9090",
+            "    interval: 1m",
+            "    failure_limit: 1",
+            "    metrics:",
+            f"      - name: errors-{i}",
+            "        query: "
+            'sum(rate(http_requests_total{service="{service}",track="{variant}",code=~"5.."}[{interval}]))',
+            "        judge: sequential",
+            f"      - name: latency-{i}",
+            '        query: histogram_quantile(0.99, sum by (le) (rate(h_bucket{track="{variant}"}[1m])))',
+            "        judge: threshold",
+            '        fail_if: "> 0.5"',
+            "        for: 3m",
+        ]
+        envs += [
+            f"  - name: env{i}",
+            "    requires:",
+            f"      validations: [unit-{i}]",
+            "      soak: 30m",
+            '      criteria: ["tests.failed == 0 and tests.total >= 1"]',
+        ]
         if i:
             envs.append(f"      from: env{i - 1}")
-        envs += ["    strategy:", "      canary:", "        steps:",
-                 f"          - {{weight: 10, pause: 5m, gates: [g{i}]}}", "          - {weight: 100}"]
+        envs += [
+            "    strategy:",
+            "      canary:",
+            "        steps:",
+            f"          - {{weight: 10, pause: 5m, gates: [g{i}]}}",
+            "          - {weight: 100}",
+        ]
         i += 1
     return "\n".join(out + ["environments:"] + envs + ["gates:"] + body) + "\n"
 
@@ -70,9 +88,16 @@ def main() -> None:
         big.write_text(generated_policy())
         reference = median_seconds([sys.executable, "-c", "import yaml"], args.runs, Path(tmp))
         rows = [("python -c 'import yaml'", reference)]
-        for label, policy in (("check examples/checkout", EXAMPLE),
-                              (f"check generated ({len(big.read_text().splitlines())} lines)", big)):
-            rows.append((label, median_seconds([exe, "check", "-q", "-c", str(policy)], args.runs, Path(tmp))))
+        for label, policy in (
+            ("check examples/checkout", EXAMPLE),
+            (f"check generated ({len(big.read_text().splitlines())} lines)", big),
+        ):
+            rows.append(
+                (
+                    label,
+                    median_seconds([exe, "check", "-q", "-c", str(policy)], args.runs, Path(tmp)),
+                )
+            )
     print(f"{'command':<40} {'median':>9} {'ratio':>7}")
     for label, seconds in rows:
         print(f"{label:<40} {seconds * 1000:7.1f}ms {seconds / reference:6.2f}x")

@@ -32,12 +32,16 @@ def cobertura(size: int) -> str:
     class_bytes = per_class * len(line.format(n=100, h=1)) + 200
     classes = max(1, size // class_bytes)
     total = classes * per_class
-    out = [f'<?xml version="1.0" ?>\n<coverage version="7.4" timestamp="1" lines-valid="{total}" '
-           f'lines-covered="{total * 3 // 4}" line-rate="0.75" branches-covered="0" branches-valid="0" '
-           f'branch-rate="0" complexity="0">\n  <packages>\n    <package name="app" line-rate="0.75">\n'
-           f'      <classes>\n']
+    out = [
+        f'<?xml version="1.0" ?>\n<coverage version="7.4" timestamp="1" lines-valid="{total}" '
+        f'lines-covered="{total * 3 // 4}" line-rate="0.75" branches-covered="0" branches-valid="0" '
+        f'branch-rate="0" complexity="0">\n  <packages>\n    <package name="app" line-rate="0.75">\n'
+        f"      <classes>\n"
+    ]
     for c in range(classes):
-        out.append(f'      <class name="m{c}.py" filename="app/m{c}.py" line-rate="0.75">\n        <lines>\n')
+        out.append(
+            f'      <class name="m{c}.py" filename="app/m{c}.py" line-rate="0.75">\n        <lines>\n'
+        )
         out += [line.format(n=n, h=int(n % 4 != 0)) for n in range(1, per_class + 1)]
         out.append("        </lines>\n      </class>\n")
     out.append("      </classes>\n    </package>\n  </packages>\n</coverage>\n")
@@ -49,15 +53,21 @@ def jacoco(size: int) -> str:
     line = '      <line nr="{n}" mi="0" ci="3" mb="0" cb="0"/>\n'
     per_file = 200
     files = max(1, size // (per_file * len(line.format(n=100)) + 300))
-    out = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-           '<!DOCTYPE report PUBLIC "-//JACOCO//DTD Report 1.1//EN" "report.dtd">\n<report name="app">\n'
-           '  <package name="app">\n']
+    out = [
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<!DOCTYPE report PUBLIC "-//JACOCO//DTD Report 1.1//EN" "report.dtd">\n<report name="app">\n'
+        '  <package name="app">\n'
+    ]
     for f in range(files):
         out.append(f'    <sourcefile name="F{f}.java">\n')
         out += [line.format(n=n) for n in range(1, per_file + 1)]
-        out.append(f'      <counter type="LINE" missed="0" covered="{per_file}"/>\n    </sourcefile>\n')
+        out.append(
+            f'      <counter type="LINE" missed="0" covered="{per_file}"/>\n    </sourcefile>\n'
+        )
     total = files * per_file
-    out.append(f'  </package>\n  <counter type="LINE" missed="{total // 5}" covered="{total}"/>\n</report>\n')
+    out.append(
+        f'  </package>\n  <counter type="LINE" missed="{total // 5}" covered="{total}"/>\n</report>\n'
+    )
     return "".join(out)
 
 
@@ -68,8 +78,16 @@ def junit(size: int) -> str:
     out = ['<?xml version="1.0" encoding="utf-8"?>\n<testsuites>\n']
     for s in range(suites):
         out.append(f'  <testsuite name="m{s}" tests="100" failures="10" errors="0" skipped="0">\n')
-        out += [case.format(s=s, n=n, body='><failure message="boom">assert 1 == 2</failure></testcase>'
-                            if n % 10 == 0 else "/>") for n in range(100)]
+        out += [
+            case.format(
+                s=s,
+                n=n,
+                body='><failure message="boom">assert 1 == 2</failure></testcase>'
+                if n % 10 == 0
+                else "/>",
+            )
+            for n in range(100)
+        ]
         out.append("  </testsuite>\n")
     out.append("</testsuites>\n")
     return "".join(out)
@@ -95,19 +113,28 @@ def main() -> None:
     parser.add_argument("--megabytes", type=float, default=31.0)
     args = parser.parse_args()
     size = int(args.megabytes * 1_000_000)
-    cases = (("Cobertura", cobertura, CoverageReader), ("JaCoCo", jacoco, CoverageReader),
-             ("JUnit", junit, JUnitReader))
+    cases = (
+        ("Cobertura", cobertura, CoverageReader),
+        ("JaCoCo", jacoco, CoverageReader),
+        ("JUnit", junit, JUnitReader),
+    )
     with tempfile.TemporaryDirectory() as folder:
-        print(f"{'report':10} {'MB':>6} {'streaming s':>12} {'MiB':>8} {'whole s':>9} {'MiB':>8} "
-              f"{'time ratio':>11} {'memory ratio':>13}")
+        print(
+            f"{'report':10} {'MB':>6} {'streaming s':>12} {'MiB':>8} {'whole s':>9} {'MiB':>8} "
+            f"{'time ratio':>11} {'memory ratio':>13}"
+        )
         for name, make, reader in cases:
             path = Path(folder) / f"{name.lower()}.xml"
             path.write_text(make(size))
             stream_s, stream_mib = measure(lambda r=reader, p=path: r().read([p]), args.runs)
-            whole_s, whole_mib = measure(lambda p=path: ElementTree.fromstring(p.read_bytes()), args.runs)
+            whole_s, whole_mib = measure(
+                lambda p=path: ElementTree.fromstring(p.read_bytes()), args.runs
+            )
             megabytes = path.stat().st_size / 1e6
-            print(f"{name:10} {megabytes:6.1f} {stream_s:12.3f} {stream_mib:8.1f} {whole_s:9.3f} "
-                  f"{whole_mib:8.1f} {whole_s / stream_s:10.1f}x {whole_mib / max(stream_mib, 0.01):12.1f}x")
+            print(
+                f"{name:10} {megabytes:6.1f} {stream_s:12.3f} {stream_mib:8.1f} {whole_s:9.3f} "
+                f"{whole_mib:8.1f} {whole_s / stream_s:10.1f}x {whole_mib / max(stream_mib, 0.01):12.1f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -69,7 +69,9 @@ def write_csv(path: Path, intervals: int, seed: int = 7) -> None:
                 p99 = 200.0 * math.exp(rng.gauss(0.0, 0.1))
                 out.write(f"{t},error-rate,{variant},{round(errors) / n!r},{float(n)!r}\n")
                 out.write(f"{t},latency-p99,{variant},{p99!r},{float(n)!r}\n")
-                out.write(f"{t},conversion,{variant},{conversions / sessions!r},{float(sessions)!r}\n")
+                out.write(
+                    f"{t},conversion,{variant},{conversions / sessions!r},{float(sessions)!r}\n"
+                )
 
 
 class Sink:
@@ -103,7 +105,11 @@ def one(intervals: int) -> None:
     from releasegate.cli import main
 
     with tempfile.TemporaryDirectory(prefix="replay-bench-") as tmp:
-        policy, metrics, warm = Path(tmp, "releasegate.yml"), Path(tmp, "metrics.csv"), Path(tmp, "warm.csv")
+        policy, metrics, warm = (
+            Path(tmp, "releasegate.yml"),
+            Path(tmp, "metrics.csv"),
+            Path(tmp, "warm.csv"),
+        )
         policy.write_text(POLICY)
         write_csv(metrics, intervals)
         write_csv(warm, 10, seed=8)
@@ -111,23 +117,45 @@ def one(intervals: int) -> None:
         # A first replay of 10 intervals loads the modules, so the sizes compare the intervals'
         # cost, not the interpreter's start (replay's own fixed cost, the policy and the CSV,
         # stays in).
-        main(["replay", "-c", str(policy), "--gate", "bench", "--metrics", str(warm)], env, stdout=Sink())
+        main(
+            ["replay", "-c", str(policy), "--gate", "bench", "--metrics", str(warm)],
+            env,
+            stdout=Sink(),
+        )
         sink = Sink()
         start, cpu = time.perf_counter(), time.process_time()
-        code = main(["replay", "-c", str(policy), "--gate", "bench", "--metrics", str(metrics), "--format", "jsonl"],
-                    env, stdout=sink)
+        code = main(
+            [
+                "replay",
+                "-c",
+                str(policy),
+                "--gate",
+                "bench",
+                "--metrics",
+                str(metrics),
+                "--format",
+                "jsonl",
+            ],
+            env,
+            stdout=sink,
+        )
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     if code not in (0, 1, 3) or sink.lines != intervals:
         raise SystemExit(f"replay of {intervals} intervals: exit {code}, {sink.lines} lines")
     ref = reference(intervals)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(f"{intervals:>7d} intervals  wall {seconds:7.2f} s  cpu {cpu:7.2f} s  {1e3 * cpu / intervals:6.3f} ms "
-          f"cpu/interval  "
-          f"x{cpu / ref:7.0f} the reference step  peak {peak_mb:6.1f} MB", flush=True)
+    print(
+        f"{intervals:>7d} intervals  wall {seconds:7.2f} s  cpu {cpu:7.2f} s  {1e3 * cpu / intervals:6.3f} ms "
+        f"cpu/interval  "
+        f"x{cpu / ref:7.0f} the reference step  peak {peak_mb:6.1f} MB",
+        flush=True,
+    )
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--sizes", default="60,600,6000,60000")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()

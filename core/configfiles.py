@@ -43,15 +43,18 @@ def file_format(path: Path, shown: str | None = None) -> str:
         return "toml"
     if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
         return "env"
-    raise UsageError(f"{shown or path}: unknown configuration format; name it .yaml, .yml, .json, .toml "
-                     "or .env")
+    raise UsageError(
+        f"{shown or path}: unknown configuration format; name it .yaml, .yml, .json, .toml or .env"
+    )
 
 
 def _text(path: Path, shown: str) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_CONFIG_BYTES:
-            raise UsageError(f"{shown}: {size} bytes, more than {MAX_CONFIG_BYTES}; compare smaller files")
+            raise UsageError(
+                f"{shown}: {size} bytes, more than {MAX_CONFIG_BYTES}; compare smaller files"
+            )
         return path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise UsageError(f"{shown}: cannot read the configuration: {exc.strerror}") from exc
@@ -86,14 +89,20 @@ def read_units(path: Path, shown: str, key: str) -> list[ConfigUnit]:
             if resource is not None:
                 units.append(ConfigUnit("/".join(resource), shown, item, item_lines, resource))
             else:
-                units.append(ConfigUnit(key if plain == 0 else f"{key}#{plain}", shown, item, item_lines))
+                units.append(
+                    ConfigUnit(key if plain == 0 else f"{key}#{plain}", shown, item, item_lines)
+                )
                 plain += 1
     return units
 
 
 def _resources(data: Any, lines: Lines) -> list[tuple[Any, Lines]]:
     """A ``kind: List`` (as ``kubectl get -o yaml`` writes) as its items, else the document."""
-    if isinstance(data, dict) and data.get("kind") == "List" and isinstance(data.get("items"), list):
+    if (
+        isinstance(data, dict)
+        and data.get("kind") == "List"
+        and isinstance(data.get("items"), list)
+    ):
         out = []
         for i, item in enumerate(data["items"]):
             prefix = ("items", i)
@@ -103,7 +112,11 @@ def _resources(data: Any, lines: Lines) -> list[tuple[Any, Lines]]:
 
 
 def _identity(data: Any) -> tuple[str, str, str] | None:
-    if not isinstance(data, dict) or not isinstance(data.get("kind"), str) or "apiVersion" not in data:
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("kind"), str)
+        or "apiVersion" not in data
+    ):
         return None
     metadata = data.get("metadata")
     if not isinstance(metadata, dict) or not metadata.get("name"):
@@ -124,13 +137,19 @@ def read_environment(patterns: Sequence[str], base: Path, environment: str) -> l
         root = pattern if Path(pattern).is_absolute() else str(base / pattern)
         files = sorted(Path(p) for p in glob.glob(root, recursive=True) if Path(p).is_file())
         if not files:
-            raise UsageError(f"drift.files.{environment}: {pattern} matches no file (relative to {base})")
+            raise UsageError(
+                f"drift.files.{environment}: {pattern} matches no file (relative to {base})"
+            )
         static = Path(root)
         while _MAGIC.search(static.name):
             static = static.parent
         for path in files:
             shown = _shown(path, base)
-            key = f"{index}" if path == Path(root) else f"{index}:{path.relative_to(static).as_posix()}"
+            key = (
+                f"{index}"
+                if path == Path(root)
+                else f"{index}:{path.relative_to(static).as_posix()}"
+            )
             units.extend(read_units(path, shown, key))
     return units
 
@@ -150,8 +169,13 @@ def drift_report(policy: Policy, left: str, right: str, *, capture: bool = False
         for name in (left, right):
             if name not in files:
                 raise UsageError(f"{policy.path}: drift.files names no configuration for {name}")
-        return compare(policy, left, right, read_environment(files[left], base, left),
-                       read_environment(files[right], base, right))
+        return compare(
+            policy,
+            left,
+            right,
+            read_environment(files[left], base, left),
+            read_environment(files[right], base, right),
+        )
     except UsageError as exc:
         if not capture:
             raise
@@ -166,6 +190,7 @@ def _shown(path: Path, base: Path) -> str:
 
 
 # -- JSON, TOML and .env: parsed by the standard library, lines found simply ----------------
+
 
 def _line_of(starts: list[int], offset: int) -> int:
     return bisect_right(starts, offset)
@@ -226,8 +251,9 @@ def _toml(text: str, shown: str) -> tuple[Any, Lines]:
         try:
             import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
         except ModuleNotFoundError:
-            raise UsageError(f"{shown}: reading TOML needs Python 3.11 or the tomli package "
-                             "(pip install tomli)") from None
+            raise UsageError(
+                f"{shown}: reading TOML needs Python 3.11 or the tomli package (pip install tomli)"
+            ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -267,7 +293,7 @@ def _dotenv(text: str, shown: str) -> tuple[dict[str, str], Lines]:
             raise UsageError(f"{shown}:{number}:1: expected KEY=VALUE, got {line.strip()[:40]!r}")
         key, raw = match.groups()
         if raw[:1] in ("'", '"') and raw.count(raw[0]) >= 2:
-            value = raw[1:raw.index(raw[0], 1)]
+            value = raw[1 : raw.index(raw[0], 1)]
             if raw[0] == '"':
                 value = value.replace("\\n", "\n")
         else:

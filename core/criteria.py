@@ -230,9 +230,7 @@ def _check(node: ast.expr, names: set[str], depth: int) -> str:
     if isinstance(node, ast.Compare):
         for op in node.ops:
             if type(op) not in _COMPARE:
-                raise CriteriaError(
-                    f"unknown operator {type(op).__name__}: use == != < <= > >="
-                )
+                raise CriteriaError(f"unknown operator {type(op).__name__}: use == != < <= > >=")
         for operand in (node.left, *node.comparators):
             _want("num", _check(operand, names, depth + 1), "a comparison")
         return "bool"

@@ -37,8 +37,9 @@ def parse_instant(text: str) -> datetime:
             raise ValueError
         moment = datetime.fromisoformat(iso)
     except ValueError:
-        raise ValueError(f"{text!r} is not unix seconds or an ISO 8601 time such as "
-                         "2026-01-01T09:30:00Z") from None
+        raise ValueError(
+            f"{text!r} is not unix seconds or an ISO 8601 time such as 2026-01-01T09:30:00Z"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc)

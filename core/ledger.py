@@ -96,13 +96,17 @@ def _dt(text: str) -> datetime:
 class Ledger:
     """A handle on one ledger file. Open it with :meth:`open`; close it with :meth:`close`."""
 
-    def __init__(self, connection: sqlite3.Connection, path: str, *, read_only: bool = False) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, path: str, *, read_only: bool = False
+    ) -> None:
         self._db = connection
         self.path = path
         self.read_only = read_only
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] = DEFAULT_PATH, *, read_only: bool = False) -> Ledger:
+    def open(
+        cls, path: str | os.PathLike[str] = DEFAULT_PATH, *, read_only: bool = False
+    ) -> Ledger:
         """Open (creating and migrating as needed) the ledger at ``path``.
 
         :param read_only: for commands that only read (``history``): nothing is created,
@@ -130,7 +134,9 @@ class Ledger:
         # A copy in memory: SQLite cannot open a WAL database read-only without writing its
         # -shm file beside it, and an older ledger must be migrated to be read.
         if not location.exists() and location.parent.exists() and not location.parent.is_dir():
-            raise LedgerError(f"{location}: cannot open the ledger: {location.parent} is not a directory")
+            raise LedgerError(
+                f"{location}: cannot open the ledger: {location.parent} is not a directory"
+            )
         memory = sqlite3.connect(":memory:", isolation_level=None)
         if location.exists():
             try:
@@ -138,8 +144,9 @@ class Ledger:
                     source = sqlite3.connect(f"{location.resolve().as_uri()}?mode=ro", uri=True)
                     source.execute("SELECT count(*) FROM sqlite_master").fetchone()
                 except sqlite3.Error:  # a read-only directory: no -shm can be made beside it
-                    source = sqlite3.connect(f"{location.resolve().as_uri()}?mode=ro&immutable=1",
-                                             uri=True)
+                    source = sqlite3.connect(
+                        f"{location.resolve().as_uri()}?mode=ro&immutable=1", uri=True
+                    )
                 with source:
                     source.backup(memory)
                 source.close()
@@ -219,8 +226,9 @@ class Ledger:
             row_id = cursor.lastrowid
         return self.deployment(int(row_id or 0))
 
-    def update_deployment(self, id: int, status: str, *, at: datetime,
-                          vouch: str | None = None) -> Deployment:
+    def update_deployment(
+        self, id: int, status: str, *, at: datetime, vouch: str | None = None
+    ) -> Deployment:
         """Set a deployment's status (``success``, ``failure``, ``rolled_back``...), and its
         ``vouch`` when given (a forced record); the vouch is kept otherwise."""
         _check_status(status, DEPLOYMENT_STATUSES, "deployment")
@@ -241,7 +249,9 @@ class Ledger:
             raise UsageError(f"{self.path}: no deployment with id {id}")
         return _deployment(found)
 
-    def deployments(self, environment: str | None = None, *, sha: str | None = None) -> list[Deployment]:
+    def deployments(
+        self, environment: str | None = None, *, sha: str | None = None
+    ) -> list[Deployment]:
         """Deployments, newest first, optionally of one environment and/or one SHA."""
         where, params = [], []
         if environment is not None:
@@ -294,8 +304,16 @@ class Ledger:
 
     # -- decisions and state -----------------------------------------------------------------
 
-    def record_decision(self, kind: str, outcome: str, body: dict[str, Any], *, at: datetime,
-                        environment: str | None = None, sha: str | None = None) -> None:
+    def record_decision(
+        self,
+        kind: str,
+        outcome: str,
+        body: dict[str, Any],
+        *,
+        at: datetime,
+        environment: str | None = None,
+        sha: str | None = None,
+    ) -> None:
         """Keep a decision (its JSON rendering) for audit."""
         with self._write() as db:
             db.execute(
@@ -324,13 +342,23 @@ class Ledger:
             )
 
 
-_DEPLOYMENT_COLUMNS = "id, environment, sha, version, digest, status, actor, created_at, updated_at, vouch"
+_DEPLOYMENT_COLUMNS = (
+    "id, environment, sha, version, digest, status, actor, created_at, updated_at, vouch"
+)
 
 
 def _deployment(row: tuple[Any, ...]) -> Deployment:
     return Deployment(
-        id=row[0], environment=row[1], sha=row[2], version=row[3], digest=row[4],
-        status=row[5], actor=row[6], created_at=_dt(row[7]), updated_at=_dt(row[8]), vouch=row[9],
+        id=row[0],
+        environment=row[1],
+        sha=row[2],
+        version=row[3],
+        digest=row[4],
+        status=row[5],
+        actor=row[6],
+        created_at=_dt(row[7]),
+        updated_at=_dt(row[8]),
+        vouch=row[9],
     )
 
 

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 
 from releasegate.errors import EXIT_BLOCKED, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_PROVIDER, UsageError
 
-__all__ = ["DEFAULT_FAIL_ON", "NONE", "OUTCOMES", "Outcome", "exit_code", "is_good", "parse_fail_on"]
+__all__ = [
+    "DEFAULT_FAIL_ON",
+    "NONE",
+    "OUTCOMES",
+    "Outcome",
+    "exit_code",
+    "is_good",
+    "parse_fail_on",
+]
 
 
 @dataclass(frozen=True)
@@ -29,21 +37,38 @@ class Outcome:
 
 
 #: Every outcome, in the order the README's table lists them.
-OUTCOMES: dict[str, Outcome] = {o.name: o for o in (
-    Outcome("allow", ("promotion",), True, EXIT_OK, "the build may enter the environment"),
-    Outcome("block", ("promotion",), False, EXIT_BLOCKED, "a requirement is not met"),
-    Outcome("pass", ("analysis", "watch", "drill"), True, EXIT_OK, "the gate or drill passed"),
-    Outcome("fail", ("analysis", "drill"), False, EXIT_BLOCKED, "a metric or a drill check failed"),
-    Outcome("inconclusive", ("analysis", "canary", "watch"), False, EXIT_INCONCLUSIVE,
-            "not enough data to decide"),
-    Outcome("continue", ("canary",), True, EXIT_OK, "the canary step passed; the next one may start"),
-    Outcome("promote", ("canary",), True, EXIT_OK, "the canary finished healthy"),
-    Outcome("rollback", ("canary", "watch"), False, EXIT_BLOCKED, "roll back: a gate failed"),
-    Outcome("clean", ("drift",), True, EXIT_OK, "the environments are configured alike"),
-    Outcome("drift", ("drift",), False, EXIT_BLOCKED, "unexpected configuration differences"),
-    Outcome("error", ("analysis", "canary", "watch"), False, EXIT_PROVIDER,
-            "no decision: the metric provider or the CI platform failed"),
-)}
+OUTCOMES: dict[str, Outcome] = {
+    o.name: o
+    for o in (
+        Outcome("allow", ("promotion",), True, EXIT_OK, "the build may enter the environment"),
+        Outcome("block", ("promotion",), False, EXIT_BLOCKED, "a requirement is not met"),
+        Outcome("pass", ("analysis", "watch", "drill"), True, EXIT_OK, "the gate or drill passed"),
+        Outcome(
+            "fail", ("analysis", "drill"), False, EXIT_BLOCKED, "a metric or a drill check failed"
+        ),
+        Outcome(
+            "inconclusive",
+            ("analysis", "canary", "watch"),
+            False,
+            EXIT_INCONCLUSIVE,
+            "not enough data to decide",
+        ),
+        Outcome(
+            "continue", ("canary",), True, EXIT_OK, "the canary step passed; the next one may start"
+        ),
+        Outcome("promote", ("canary",), True, EXIT_OK, "the canary finished healthy"),
+        Outcome("rollback", ("canary", "watch"), False, EXIT_BLOCKED, "roll back: a gate failed"),
+        Outcome("clean", ("drift",), True, EXIT_OK, "the environments are configured alike"),
+        Outcome("drift", ("drift",), False, EXIT_BLOCKED, "unexpected configuration differences"),
+        Outcome(
+            "error",
+            ("analysis", "canary", "watch"),
+            False,
+            EXIT_PROVIDER,
+            "no decision: the metric provider or the CI platform failed",
+        ),
+    )
+}
 #: ``--fail-on none``: no decided outcome fails (``error`` still does).
 NONE = "none"
 #: What an empty ``--fail-on`` means: each outcome's own exit code.
@@ -71,8 +96,9 @@ def parse_fail_on(text: str | None, where: str = "--fail-on") -> frozenset[str] 
     unknown = [name for name in names if name not in OUTCOMES]
     if unknown or "" in names:
         bad = ", ".join(repr(n) for n in unknown) or "an empty name"
-        raise UsageError(f"{where} {text!r}: unknown outcome {bad}; known: "
-                         f"{', '.join(OUTCOMES)}, or none")
+        raise UsageError(
+            f"{where} {text!r}: unknown outcome {bad}; known: {', '.join(OUTCOMES)}, or none"
+        )
     return frozenset(names)
 
 

@@ -54,20 +54,44 @@ CONTEXTS: dict[str, tuple[str, ...]] = {
 #: What a value outside a PromQL string literal may consist of.
 BARE_VALUE = re.compile(r"[A-Za-z0-9_:.-]+")
 #: Shells: ``-c`` (alone or in a cluster such as ``-ec``) makes the first operand a script.
-SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "fish", "csh",
-                    "tcsh", "busybox", "rbash"})
+SHELLS = frozenset(
+    {
+        "sh",
+        "bash",
+        "dash",
+        "zsh",
+        "ksh",
+        "mksh",
+        "ash",
+        "yash",
+        "fish",
+        "csh",
+        "tcsh",
+        "busybox",
+        "rbash",
+    }
+)
 #: Shell options that take the next word as their value (``-o pipefail``, ``--rcfile f``).
 _SHELL_OPTION_ARGS = frozenset({"-o", "+o", "-O", "+O", "--rcfile", "--init-file"})
 #: Interpreters and the switches whose value is code (``python -c CODE``, ``perl -e CODE``).
 INTERPRETERS: dict[str, frozenset[str]] = {
-    "python": frozenset({"-c"}), "pypy": frozenset({"-c"}),
-    "perl": frozenset({"-e", "-E"}), "ruby": frozenset({"-e"}),
-    "node": frozenset({"-e", "--eval", "-p", "--print"}), "nodejs": frozenset({"-e", "--eval", "-p", "--print"}),
-    "bun": frozenset({"-e", "--eval", "-p", "--print"}), "php": frozenset({"-r"}),
-    "lua": frozenset({"-e"}), "luajit": frozenset({"-e"}), "rscript": frozenset({"-e"}),
-    "osascript": frozenset({"-e"}), "su": frozenset({"-c", "--command"}),
-    "runuser": frozenset({"-c", "--command"}), "flock": frozenset({"-c", "--command"}),
-    "script": frozenset({"-c", "--command"}), "sed": frozenset({"-e", "--expression"}),
+    "python": frozenset({"-c"}),
+    "pypy": frozenset({"-c"}),
+    "perl": frozenset({"-e", "-E"}),
+    "ruby": frozenset({"-e"}),
+    "node": frozenset({"-e", "--eval", "-p", "--print"}),
+    "nodejs": frozenset({"-e", "--eval", "-p", "--print"}),
+    "bun": frozenset({"-e", "--eval", "-p", "--print"}),
+    "php": frozenset({"-r"}),
+    "lua": frozenset({"-e"}),
+    "luajit": frozenset({"-e"}),
+    "rscript": frozenset({"-e"}),
+    "osascript": frozenset({"-e"}),
+    "su": frozenset({"-c", "--command"}),
+    "runuser": frozenset({"-c", "--command"}),
+    "flock": frozenset({"-c", "--command"}),
+    "script": frozenset({"-c", "--command"}),
+    "sed": frozenset({"-e", "--expression"}),
 }
 #: Programs whose first operand is code when no switch gave it (``awk 'BEGIN{...}'``).
 FIRST_OPERAND_CODE = frozenset({"awk", "gawk", "mawk", "nawk", "sed"})
@@ -121,8 +145,9 @@ def render_text(template: str, values: Mapping[str, str], context: str) -> str:
     return _TOKEN.sub(replace, template)
 
 
-def render_command(words: Sequence[str], values: Mapping[str, str], context: str, *,
-                   allow_shell: bool = False) -> list[str]:
+def render_command(
+    words: Sequence[str], values: Mapping[str, str], context: str, *, allow_shell: bool = False
+) -> list[str]:
     """An argv list: tokens replaced inside each already-split word, so none adds a word.
 
     A placeholder is never rendered into a shell's or interpreter's code
@@ -137,8 +162,10 @@ def render_command(words: Sequence[str], values: Mapping[str, str], context: str
         raise PlaceholderError(f"{context} command: {wrong}")
     problem = shell_problem(words)
     if problem and not allow_shell:
-        raise PlaceholderError(f"{context} command: {problem}; pass the values as arguments after"
-                               " the script or set allow_shell: true")
+        raise PlaceholderError(
+            f"{context} command: {problem}; pass the values as arguments after"
+            " the script or set allow_shell: true"
+        )
     code = code_words(words) if problem else {}
     for index in code:
         for name in tokens_in(words[index]):
@@ -169,8 +196,10 @@ def render_argument(template: str, values: Mapping[str, str], context: str, wher
     """
     word = render_text(template, values, context)
     if word.startswith("-") and tokens_in(template):
-        raise PlaceholderError(f"{where}: {template!r} renders as {word!r}, which would start an argument"
-                               " with '-' that the program would read as an option; fix the value")
+        raise PlaceholderError(
+            f"{where}: {template!r} renders as {word!r}, which would start an argument"
+            " with '-' that the program would read as an option; fix the value"
+        )
     return word
 
 
@@ -194,17 +223,25 @@ def code_words(words: Sequence[str]) -> dict[int, tuple[str, str]]:
     found: dict[int, tuple[str, str]] = {}
     for start, word in enumerate(words):
         program = program_name(word)
-        later = words[start + 1:]
-        if program in JOINERS or (program == "env" and any(
-                w in ("-S", "--split-string") or w.startswith(("-S", "--split-string=")) for w in later)):
+        later = words[start + 1 :]
+        if program in JOINERS or (
+            program == "env"
+            and any(
+                w in ("-S", "--split-string") or w.startswith(("-S", "--split-string="))
+                for w in later
+            )
+        ):
             kind = "shell" if program in ("cmd", "powershell", "pwsh") else "joined"
             found.update({i: (program, kind) for i in range(start + 1, len(words))})
         elif program in SHELLS:
             found.update(_operand_code(words, start, program, _shell_flag, "shell"))
         elif program in INTERPRETERS or program in FIRST_OPERAND_CODE:
             switches = INTERPRETERS.get(program, frozenset())
-            found.update(_operand_code(words, start, program, functools.partial(_switch, switches=switches),
-                                       "code"))
+            found.update(
+                _operand_code(
+                    words, start, program, functools.partial(_switch, switches=switches), "code"
+                )
+            )
     return found
 
 
@@ -221,7 +258,9 @@ def _switch(word: str, switches: frozenset[str]) -> str | None:
         if switch.startswith("--"):
             if word.startswith(switch + "="):
                 return switch
-        elif word.startswith(switch) or (re.fullmatch(r"-[A-Za-z]+", word) and switch[1] in word[1:]):
+        elif word.startswith(switch) or (
+            re.fullmatch(r"-[A-Za-z]+", word) and switch[1] in word[1:]
+        ):
             return word if re.fullmatch(r"-[A-Za-z]+", word) else switch
     return None
 
@@ -231,8 +270,13 @@ def _switch(word: str, switches: frozenset[str]) -> str | None:
 _SWITCH_ANYWHERE = frozenset({"flock", "su", "runuser"})
 
 
-def _operand_code(words: Sequence[str], start: int, program: str,
-                  is_switch: Callable[[str], str | None], kind: str) -> dict[int, tuple[str, str]]:
+def _operand_code(
+    words: Sequence[str],
+    start: int,
+    program: str,
+    is_switch: Callable[[str], str | None],
+    kind: str,
+) -> dict[int, tuple[str, str]]:
     """Every word from the program up to its code: the value of a code switch, else (for
     programs in :data:`FIRST_OPERAND_CODE`) the first operand; a shell without ``-c`` runs a
     script file, whose arguments are data."""
@@ -272,8 +316,10 @@ def executable_problem(words: Sequence[str]) -> str | None:
     names = tokens_in(words[0]) if words else []
     if not names:
         return None
-    return ("the executable comes from a placeholder ({" + "}, {".join(names) + "}): a value would"
-            " choose the program that runs; write the program's name")
+    return (
+        "the executable comes from a placeholder ({" + "}, {".join(names) + "}): a value would"
+        " choose the program that runs; write the program's name"
+    )
 
 
 def shell_problem(words: Sequence[str]) -> str | None:
@@ -291,14 +337,20 @@ def shell_problem(words: Sequence[str]) -> str | None:
     names = "{" + "}, {".join(dict.fromkeys(n for i in holding for n in tokens_in(words[i]))) + "}"
     label, kind = code[holding[0]]
     if kind == "shell":
-        return (f"{label} runs its script through a shell, and placeholders inside it ({names})"
-                " would be parsed as shell code")
+        return (
+            f"{label} runs its script through a shell, and placeholders inside it ({names})"
+            " would be parsed as shell code"
+        )
     if kind == "joined":
-        return (f"{label} parses its arguments as one command line, and placeholders in them"
-                f" ({names}) would be parsed as code")
+        return (
+            f"{label} parses its arguments as one command line, and placeholders in them"
+            f" ({names}) would be parsed as code"
+        )
     if kind == "program":
-        return (f"{label} runs its first argument as a program, and placeholders inside it ({names})"
-                " would be parsed as code")
+        return (
+            f"{label} runs its first argument as a program, and placeholders inside it ({names})"
+            " would be parsed as code"
+        )
     return f"{label} runs its argument as code, and placeholders inside it ({names}) would be parsed as code"
 
 
@@ -311,7 +363,11 @@ def render_group(template: str, values: Mapping[str, str | None]) -> str:
     given = {name: value for name, value in values.items() if value}
     for name in dict.fromkeys(tokens_in(template)):
         value = given.get(name)
-        if name in CONTEXTS["concurrency"] and value is not None and not GROUP_VALUE.fullmatch(value):
+        if (
+            name in CONTEXTS["concurrency"]
+            and value is not None
+            and not GROUP_VALUE.fullmatch(value)
+        ):
             raise PlaceholderError(
                 f"cache.concurrency.group: {{{name}}} = {value!r} cannot be part of a group name;"
                 " a value there may hold only letters, digits and _ . - (and / between names)"
@@ -323,8 +379,10 @@ def gitlab_group_problem(name: str) -> str | None:
     """Why GitLab would refuse ``name`` as a ``resource_group``, or ``None``."""
     if GITLAB_GROUP.fullmatch(name):
         return None
-    return (f"{name!r} is not a resource_group GitLab accepts (letters, digits, - _ / $ {{ }} . and"
-            " spaces, not starting or ending with /, at most 255 characters)")
+    return (
+        f"{name!r} is not a resource_group GitLab accepts (letters, digits, - _ / $ {{ }} . and"
+        " spaces, not starting or ending with /, at most 255 characters)"
+    )
 
 
 def render_query(template: str, values: Mapping[str, str]) -> str:
@@ -372,13 +430,15 @@ def _promql_value(name: str, value: str, quote: str | None, regex: bool = False)
             raise PlaceholderError(
                 f"{{{name}}} = {value!r} stands outside quotes in a query, where only letters, digits"
                 " and _ : . - are accepted; quote the placeholder in the query"
-                f" (label=\"{{{name}}}\") or fix the value"
+                f' (label="{{{name}}}") or fix the value'
             )
         return value
     if quote == "`":
         if "`" in value:
-            raise PlaceholderError(f"{{{name}}} = {value!r} cannot stand in a `raw` PromQL string;"
-                                   " use a double-quoted one")
+            raise PlaceholderError(
+                f"{{{name}}} = {value!r} cannot stand in a `raw` PromQL string;"
+                " use a double-quoted one"
+            )
         return value
     escaped = value.replace("\\", "\\\\").replace(quote, "\\" + quote)
     return escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
@@ -406,4 +466,6 @@ def check_gate_values(gates: Iterable[Gate], *, service: str, env: str) -> None:
                     try:
                         render_query(template or "", {**values, "variant": variant})
                     except PlaceholderError as exc:
-                        raise PlaceholderError(f"gate {gate.name}, metric {metric.name}: {exc}") from None
+                        raise PlaceholderError(
+                            f"gate {gate.name}, metric {metric.name}: {exc}"
+                        ) from None

@@ -62,9 +62,13 @@ class Platform:
         return datetime.now(timezone.utc)
 
     def context(self) -> CIContext:
-        return CIContext(platform=self.name, sha=_git("rev-parse", "HEAD"),
-                         ref=_git("rev-parse", "--abbrev-ref", "HEAD"), ref_type="branch",
-                         actor=self.env.get("USER"))
+        return CIContext(
+            platform=self.name,
+            sha=_git("rev-parse", "HEAD"),
+            ref=_git("rev-parse", "--abbrev-ref", "HEAD"),
+            ref_type="branch",
+            actor=self.env.get("USER"),
+        )
 
     def deployments(self, environment: str) -> list[Deployment]:
         """Deployments of ``environment``, newest first."""
@@ -95,17 +99,34 @@ class Platform:
         """Members of a platform team (``org/name``), or ``None`` when the platform has no teams."""
         return None
 
-    def start_deployment(self, environment: str, sha: str, *, version: str | None = None,
-                         digest: str | None = None, production: bool = False,
-                         actor: str | None = None, vouch: str | None = None) -> Deployment:
+    def start_deployment(
+        self,
+        environment: str,
+        sha: str,
+        *,
+        version: str | None = None,
+        digest: str | None = None,
+        production: bool = False,
+        actor: str | None = None,
+        vouch: str | None = None,
+    ) -> Deployment:
         """Record a ``promoting`` deployment; ``vouch`` says what it rests on (``allowed`` from an
         allowed promotion, ``forced: REASON`` from ``record --force``, see
         :class:`~releasegate.records.Deployment`)."""
-        return self.ledger.record_deployment(environment, sha, "promoting", version=version,
-                                             digest=digest, actor=actor, at=self.now(), vouch=vouch)
+        return self.ledger.record_deployment(
+            environment,
+            sha,
+            "promoting",
+            version=version,
+            digest=digest,
+            actor=actor,
+            at=self.now(),
+            vouch=vouch,
+        )
 
-    def finish_deployment(self, deployment: Deployment, status: str, *,
-                          vouch: str | None = None) -> Deployment:
+    def finish_deployment(
+        self, deployment: Deployment, status: str, *, vouch: str | None = None
+    ) -> Deployment:
         """Set ``deployment``'s status; ``vouch`` replaces what it rests on when given."""
         return self.ledger.update_deployment(deployment.id, status, at=self.now(), vouch=vouch)
 
@@ -114,7 +135,9 @@ class Platform:
         history = self.deployments(environment)
         current = next((d for d in history if d.status in ("success", "promoting")), None)
         for deployment in history:
-            if deployment.status == "success" and (current is None or deployment.sha != current.sha):
+            if deployment.status == "success" and (
+                current is None or deployment.sha != current.sha
+            ):
                 return deployment
         return None
 
@@ -138,7 +161,10 @@ class Platform:
         :return: ``(status, message)`` with status ``pass``, ``fail`` or ``unverified`` (the API
             offers no read-only way to tell).
         """
-        return "unverified", f"the {self.name} platform cannot tell whether its credentials could roll back"
+        return (
+            "unverified",
+            f"the {self.name} platform cannot tell whether its credentials could roll back",
+        )
 
     def get_state(self, key: str) -> dict[str, Any] | None:
         """State a command keeps between runs (a canary's step), by key; ``None`` when none.
@@ -168,7 +194,10 @@ class LocalPlatform(Platform):
     name = "local"
 
     def rollback_access(self) -> tuple[str, str]:
-        return "pass", "the ledger needs no credentials: a rollback names its target for your deploy job"
+        return (
+            "pass",
+            "the ledger needs no credentials: a rollback names its target for your deploy job",
+        )
 
 
 def _git(*args: str) -> str | None:

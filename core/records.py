@@ -55,7 +55,7 @@ class Deployment:
     def forced(self) -> str | None:
         """The reason given with ``record --force``, when it was forced."""
         vouch = self.vouch or ""
-        return vouch[len(FORCED):] if vouch.startswith(FORCED) else None
+        return vouch[len(FORCED) :] if vouch.startswith(FORCED) else None
 
 
 #: ``Approval.source`` of an approval the CI platform recorded (a deployment review...).

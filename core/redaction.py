@@ -14,8 +14,17 @@ import threading
 from typing import Any, TypeVar
 from urllib.parse import unquote
 
-__all__ = ["MASK", "forget_all", "masked_address", "redact", "redact_url", "redacted", "remember", "split_userinfo",
-           "userinfo"]
+__all__ = [
+    "MASK",
+    "forget_all",
+    "masked_address",
+    "redact",
+    "redact_url",
+    "redacted",
+    "remember",
+    "split_userinfo",
+    "userinfo",
+]
 
 MASK = "***"
 #: Shorter values are not redacted as free text: masking every "1" helps nobody.
@@ -44,7 +53,9 @@ def remember(*values: str | None) -> None:
                 # as written, URL-encoded, and as a log line shows it once its whitespace and
                 # control characters are made spaces or dropped (an echo goes through that)
                 flat = " ".join(_CONTROL.sub("", value).split())
-                _known.update(v for v in (value, quote(value, safe=""), flat) if len(v) >= _MIN_SECRET)
+                _known.update(
+                    v for v in (value, quote(value, safe=""), flat) if len(v) >= _MIN_SECRET
+                )
 
 
 def forget_all() -> None:
@@ -86,7 +97,7 @@ def userinfo(url: str) -> tuple[str, str, str | None] | None:
     scheme = _SCHEME.match(url)
     if not scheme:
         return None
-    rest = url[scheme.end():]
+    rest = url[scheme.end() :]
     cut = min([i for i in (rest.find(c) for c in "/?#") if i >= 0], default=len(rest))
     authority, tail = rest[:cut], rest[cut:]
     if "@" in tail:

@@ -66,7 +66,9 @@ def releasegate_ledger(tmp_path: Path) -> Iterator[Ledger]:
 def releasegate_policy(tmp_path: Path) -> Any:
     """``write(text, name="releasegate.yml", env=None) -> Policy``: dedent, write and load a policy."""
 
-    def write(text: str, name: str = "releasegate.yml", env: dict[str, str] | None = None) -> Policy:
+    def write(
+        text: str, name: str = "releasegate.yml", env: dict[str, str] | None = None
+    ) -> Policy:
         path = tmp_path / name
         path.write_text(textwrap.dedent(text), encoding="utf-8")
         return load_policy(str(path), env or {})
@@ -75,8 +77,9 @@ def releasegate_policy(tmp_path: Path) -> Any:
 
 
 @pytest.fixture
-def releasegate_cli(tmp_path: Path, releasegate_clock: FrozenClock,
-                    capsys: pytest.CaptureFixture[str]) -> Any:
+def releasegate_cli(
+    tmp_path: Path, releasegate_clock: FrozenClock, capsys: pytest.CaptureFixture[str]
+) -> Any:
     """``run(*args, env=None) -> CliResult``: the CLI in-process, ledger in tmp, frozen clock."""
     from releasegate.cli import main
 
@@ -84,7 +87,9 @@ def releasegate_cli(tmp_path: Path, releasegate_clock: FrozenClock,
         environ = {"RELEASEGATE_LEDGER": str(tmp_path / "ledger.db"), "CI": "true", **(env or {})}
         out = io.StringIO()
         capsys.readouterr()
-        code = main(list(args), environ, clock=releasegate_clock, sleep=releasegate_clock.sleep, stdout=out)
+        code = main(
+            list(args), environ, clock=releasegate_clock, sleep=releasegate_clock.sleep, stdout=out
+        )
         captured = capsys.readouterr()
         return CliResult(code, out.getvalue() + captured.out, captured.err)
 

@@ -21,8 +21,16 @@ import yaml
 
 from releasegate.errors import UsageError
 
-__all__ = ["CONFIG_LIMITS", "POLICY_LIMITS", "Limits", "Marks", "Path", "YamlReader",
-           "format_path", "read_yaml"]
+__all__ = [
+    "CONFIG_LIMITS",
+    "POLICY_LIMITS",
+    "Limits",
+    "Marks",
+    "Path",
+    "YamlReader",
+    "format_path",
+    "read_yaml",
+]
 
 Path = tuple[str | int, ...]
 Marks = dict[Path, tuple[int, int]]
@@ -91,13 +99,16 @@ def check_bounds(text: str, shown: str, limits: Limits) -> None:
     """
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > limits.max_bytes:
-        raise UsageError(f"{shown}: YAML larger than the size limit ({size} bytes > "
-                         f"{limits.max_bytes} bytes)")
+        raise UsageError(
+            f"{shown}: YAML larger than the size limit ({size} bytes > {limits.max_bytes} bytes)"
+        )
     nul = text.find("\x00")
     if nul >= 0:
         line = text.count("\n", 0, nul) + 1
-        raise UsageError(f"{_where(shown, line, nul - text.rfind(chr(10), 0, nul))}: a NUL byte; "
-                         "YAML text cannot contain one")
+        raise UsageError(
+            f"{_where(shown, line, nul - text.rfind(chr(10), 0, nul))}: a NUL byte; "
+            "YAML text cannot contain one"
+        )
     for loader_class in (_FastLoader, yaml.SafeLoader):
         # libyaml's scanner reads ahead and stops at its own nesting limit before our count
         # sees the events; the pure-Python parser (iterative too) then scans as far as it can
@@ -118,20 +129,26 @@ def _scan(loader: Any, shown: str, limits: Limits) -> bool:
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth > limits.max_depth:
-                    raise UsageError(f"{_at(shown, event.start_mark)}: YAML nested deeper than the "
-                                     f"depth limit ({limits.max_depth})")
+                    raise UsageError(
+                        f"{_at(shown, event.start_mark)}: YAML nested deeper than the "
+                        f"depth limit ({limits.max_depth})"
+                    )
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
             elif isinstance(event, yaml.AliasEvent):
                 aliases += 1
                 if aliases > limits.max_aliases:
-                    raise UsageError(f"{_at(shown, event.start_mark)}: more YAML aliases than the "
-                                     f"alias limit ({limits.max_aliases})")
+                    raise UsageError(
+                        f"{_at(shown, event.start_mark)}: more YAML aliases than the "
+                        f"alias limit ({limits.max_aliases})"
+                    )
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         if "maximum nesting depth" in str(exc.problem) and mark is not None:  # libyaml's own limit
-            raise UsageError(f"{_where(shown, mark.line + 1, mark.column + 1)}: YAML nested deeper "
-                             f"than the depth limit ({limits.max_depth})") from None
+            raise UsageError(
+                f"{_where(shown, mark.line + 1, mark.column + 1)}: YAML nested deeper "
+                f"than the depth limit ({limits.max_depth})"
+            ) from None
         return False  # a syntax error: the reader says where
     except yaml.YAMLError:
         return False
@@ -168,21 +185,30 @@ class _Budget:
             total = 1
             if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
                 open_nodes.add(key)
-                children = (part for pair in node.value for part in pair) \
-                    if isinstance(node, yaml.MappingNode) else iter(node.value)
+                children = (
+                    (part for pair in node.value for part in pair)
+                    if isinstance(node, yaml.MappingNode)
+                    else iter(node.value)
+                )
                 for child in children:
                     total += size(child, depth + 1)
                     if total > self.limits.max_nodes:
-                        raise self._fail(node, f"more than {self.limits.max_nodes} YAML values once "
-                                         "aliases are expanded (the node limit; an alias bomb?)")
+                        raise self._fail(
+                            node,
+                            f"more than {self.limits.max_nodes} YAML values once "
+                            "aliases are expanded (the node limit; an alias bomb?)",
+                        )
                 open_nodes.discard(key)
             self.sizes[key] = total
             return total
 
         self.total += size(root, 0)  # every document of a stream counts
         if self.total > self.limits.max_nodes:
-            raise self._fail(root, f"more than {self.limits.max_nodes} YAML values once aliases are "
-                             "expanded (the node limit; an alias bomb?)")
+            raise self._fail(
+                root,
+                f"more than {self.limits.max_nodes} YAML values once aliases are "
+                "expanded (the node limit; an alias bomb?)",
+            )
 
 
 def _merge_sources(node: yaml.Node) -> list[yaml.Node]:
@@ -194,9 +220,11 @@ def _merge_sources(node: yaml.Node) -> list[yaml.Node]:
 def _reader_error(shown: str, text: str, exc: yaml.reader.ReaderError) -> UsageError:
     line = text.count("\n", 0, exc.position) + 1
     column = exc.position - text.rfind("\n", 0, exc.position)
-    return UsageError(f"{_where(shown, line, column)}: invalid YAML: unacceptable character "
-                      f"#x{exc.character if isinstance(exc.character, int) else ord(exc.character):04x}"
-                      f" ({exc.reason})")
+    return UsageError(
+        f"{_where(shown, line, column)}: invalid YAML: unacceptable character "
+        f"#x{exc.character if isinstance(exc.character, int) else ord(exc.character):04x}"
+        f" ({exc.reason})"
+    )
 
 
 # ---------------------------------------------------------------------------- the policy
@@ -213,8 +241,9 @@ class YamlReader:
     :param limits: the bounds (:data:`POLICY_LIMITS`).
     """
 
-    def __init__(self, env: Mapping[str, str], shown: str = "(policy)",
-                 limits: Limits = POLICY_LIMITS) -> None:
+    def __init__(
+        self, env: Mapping[str, str], shown: str = "(policy)", limits: Limits = POLICY_LIMITS
+    ) -> None:
         self.env = env
         self.shown = shown
         self.limits = limits
@@ -259,12 +288,16 @@ class YamlReader:
         return self._convert(loader, node, ())
 
     def _problem(self, node: yaml.Node, path: Path, message: str) -> None:
-        self.problems.append(((node.start_mark.line + 1, node.start_mark.column + 1), path, message))
+        self.problems.append(
+            ((node.start_mark.line + 1, node.start_mark.column + 1), path, message)
+        )
 
     def _convert(self, loader: Any, node: yaml.Node, path: Path) -> Any:
         self.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if node.tag not in _STANDARD_TAGS:
-            self._problem(node, path, f"unsupported YAML tag {node.tag!r}; only plain YAML is allowed")
+            self._problem(
+                node, path, f"unsupported YAML tag {node.tag!r}; only plain YAML is allowed"
+            )
             return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(loader, node, path)
@@ -291,16 +324,24 @@ class YamlReader:
                     if isinstance(value, dict):
                         merged = {**value, **merged}
                 continue
-            key = loader.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            key = (
+                loader.construct_object(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            )
             if not isinstance(key, (str, int, float, bool)) or isinstance(key, bool):
                 self._problem(key_node, path, "mapping keys must be plain strings")
                 continue
             key = str(key)
             if key in result:
-                self._problem(key_node, (*path, key), f"duplicate key {key!r} (first defined on line "
-                              f"{self.marks[path + (key,)][0]})")
+                self._problem(
+                    key_node,
+                    (*path, key),
+                    f"duplicate key {key!r} (first defined on line {self.marks[path + (key,)][0]})",
+                )
                 continue
-            self.marks[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            self.marks[path + (key,)] = (
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
             result[key] = self._convert(loader, value_node, (*path, key))
         return {**merged, **result}
 
@@ -314,8 +355,12 @@ class YamlReader:
                 return str(value)
             if default is not None:
                 return default
-            self._problem(node, path, f"environment variable {name} is not set and has no default "
-                          f"(write ${{{name}:-VALUE}} to give one)")
+            self._problem(
+                node,
+                path,
+                f"environment variable {name} is not set and has no default "
+                f"(write ${{{name}:-VALUE}} to give one)",
+            )
             return match.group(0)
 
         return _VARIABLE.sub(substitute, text) if "$" in text else text
@@ -369,15 +414,19 @@ class _ConfigReader:
                 raise self.fail(key_node, "a mapping key must be a plain value to compare it")
             key = str(key_node.value)  # as written: ``on:`` stays "on", not True
             if key in result:
-                raise self.fail(key_node, f"duplicate key {key!r} (first on line "
-                                f"{self.lines[path + (key,)]}); remove one")
+                raise self.fail(
+                    key_node,
+                    f"duplicate key {key!r} (first on line "
+                    f"{self.lines[path + (key,)]}); remove one",
+                )
             self.lines[path + (key,)] = key_node.start_mark.line + 1
             result[key] = self.convert(value_node, (*path, key))
         return {**merged, **result}
 
 
-def read_yaml(text: str, shown: str,
-              limits: Limits = CONFIG_LIMITS) -> list[tuple[Any, dict[RawPath, int]]]:
+def read_yaml(
+    text: str, shown: str, limits: Limits = CONFIG_LIMITS
+) -> list[tuple[Any, dict[RawPath, int]]]:
     """Every non-empty document of configuration ``text`` with its lines (paths relative to the
     document). Any tag is kept as ``"!Tag value"`` text, nothing is expanded, and a duplicate
     key is an error: which one a deployment tool would use is not something to guess.

@@ -27,7 +27,9 @@ DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 def reference_pattern(image: str, version: str) -> re.Pattern[str]:
     """``IMAGE:version`` with or without an ``@sha256:...`` pin, as a whole token."""
-    return re.compile(rf"(?<![\w./-]){re.escape(image)}:{re.escape(version)}(@sha256:[0-9a-f]{{64}})?(?![\w.-])")
+    return re.compile(
+        rf"(?<![\w./-]){re.escape(image)}:{re.escape(version)}(@sha256:[0-9a-f]{{64}})?(?![\w.-])"
+    )
 
 
 def pin(root: Path, digest: str) -> list[Path]:
@@ -59,8 +61,10 @@ def main(argv: list[str]) -> int:
     for path in changed:
         print(path.relative_to(args.root))
     if not changed:
-        sys.stderr.write(f"pin_image.py: error: no {releasegate.IMAGE}:{releasegate.__version__} "
-                         "reference under adapters/ or examples/\n")
+        sys.stderr.write(
+            f"pin_image.py: error: no {releasegate.IMAGE}:{releasegate.__version__} "
+            "reference under adapters/ or examples/\n"
+        )
         return 1
     return 0
 

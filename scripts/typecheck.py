@@ -35,7 +35,10 @@ def layout(into: Path) -> Path:
 def lint_imports(top: Path, *, capture: bool = False) -> subprocess.CompletedProcess[str]:
     """``lint-imports`` with pyproject's contracts over the package laid out in ``top``."""
     # The installed-name copy comes first on the path, before the editable install's finder.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(top), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(top), os.environ.get("PYTHONPATH", "")]),
+    }
     lint = Path(sys.executable).parent / "lint-imports"
     cmd = [str(lint), str(ROOT / "pyproject.toml"), "--no-cache", "--no-logo"]
     return subprocess.run(cmd, cwd=top, env=env, check=False, capture_output=capture, text=True)
@@ -46,7 +49,15 @@ def run(tool: str) -> int:
         top = layout(Path(tmp))
         if tool == "mypy":
             env = {**os.environ, "MYPYPATH": str(top)}
-            cmd = [sys.executable, "-m", "mypy", "--cache-dir", str(top / ".mypy_cache"), "-p", "releasegate"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "mypy",
+                "--cache-dir",
+                str(top / ".mypy_cache"),
+                "-p",
+                "releasegate",
+            ]
             return subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode
         if tool == "imports":
             return lint_imports(top).returncode

@@ -43,8 +43,13 @@ PEER_FIXTURES = {
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--peer", action="append", default=[], metavar="NAME",
-                     help=f"run only the tests that need this peer ({', '.join(sorted(set(PEER_FIXTURES.values())))})")
+    parser.addoption(
+        "--peer",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"run only the tests that need this peer ({', '.join(sorted(set(PEER_FIXTURES.values())))})",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -62,8 +67,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     unknown = sorted(set(wanted) - set(PEER_FIXTURES.values()))
     if unknown:
-        raise pytest.UsageError(f"--peer: unknown peer {', '.join(unknown)}; known: "
-                                f"{', '.join(sorted(set(PEER_FIXTURES.values())))}")
+        raise pytest.UsageError(
+            f"--peer: unknown peer {', '.join(unknown)}; known: "
+            f"{', '.join(sorted(set(PEER_FIXTURES.values())))}"
+        )
     keep, drop = [], []
     for item in items:
         needs = {m.args[0] for m in item.iter_markers("peer") if m.args}

@@ -30,8 +30,12 @@ assert _spec and _spec.loader
 typecheck = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(typecheck)
 
-CONTRACTS = {c["id"]: c["name"] for c in tomllib.loads(
-    (ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]["contracts"]}
+CONTRACTS = {
+    c["id"]: c["name"]
+    for c in tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "importlinter"
+    ]["contracts"]
+}
 LAYERS, PURE = CONTRACTS["layers"], CONTRACTS["pure-core"]
 
 
@@ -64,7 +68,9 @@ def _private(top: Path, module: str) -> Path:
     """The file of ``module`` in ``top``, made a private copy first (the layout symlinks)."""
     parts = module.split(".")[1:]
     package = top / "releasegate"
-    _unlink_from_checkout(package / parts[0] if (package / parts[0]).is_dir() else package / f"{parts[0]}.py")
+    _unlink_from_checkout(
+        package / parts[0] if (package / parts[0]).is_dir() else package / f"{parts[0]}.py"
+    )
     path = package.joinpath(*parts)
     return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
 
@@ -91,31 +97,36 @@ def test_the_tree_keeps_every_contract(top: Path) -> None:
     assert _verdicts(top) == {LAYERS: "KEPT", PURE: "KEPT"}
 
 
-@pytest.mark.parametrize(("module", "line", "broken"), [
-    # the pure core reads no environment, files, network or clock
-    ("releasegate.model", "import os", {PURE}),
-    ("releasegate.analysis.gate", "import requests", {PURE}),
-    ("releasegate.promotion.timing", "import time", {PURE}),
-    ("releasegate.cache.keys", "import subprocess", {PURE}),
-    ("releasegate.policy.model", "from urllib.request import urlopen", {PURE}),
-    # ... and knows nothing of plugins
-    ("releasegate.analysis.judges", "import pluggy", {PURE}),
-    ("releasegate.drift.rules", "from releasegate.plugins import hookimpl", {PURE, LAYERS}),
-    # the pure core never reaches into the shell, even where the layers alone would allow it
-    ("releasegate.promotion", "import releasegate.ledger", {PURE}),
-    ("releasegate.rollout.canary", "import releasegate.providers", {PURE}),
-    ("releasegate.render.text", "from releasegate.cli import main", {PURE, LAYERS}),
-    # a lower layer never imports a higher one, pure or not
-    ("releasegate.ledger", "import releasegate.platform", {LAYERS}),
-    ("releasegate.policy", "import releasegate.analysis.gate", {LAYERS}),
-    ("releasegate.errors", "import releasegate.yamlread", {LAYERS}),
-    ("releasegate.evidence.junit", "import releasegate.promotion", {LAYERS}),
-    ("releasegate.cli.common", "import releasegate.adapters.gitlab.api", {LAYERS}),
-    # siblings that must stay independent
-    ("releasegate.analysis.verdict", "import releasegate.drift.model", {LAYERS}),
-    ("releasegate.adapters.tekton.plugin", "import releasegate.api", {LAYERS}),
-])
-def test_a_forbidden_import_breaks_its_contract(top: Path, module: str, line: str, broken: set[str]) -> None:
+@pytest.mark.parametrize(
+    ("module", "line", "broken"),
+    [
+        # the pure core reads no environment, files, network or clock
+        ("releasegate.model", "import os", {PURE}),
+        ("releasegate.analysis.gate", "import requests", {PURE}),
+        ("releasegate.promotion.timing", "import time", {PURE}),
+        ("releasegate.cache.keys", "import subprocess", {PURE}),
+        ("releasegate.policy.model", "from urllib.request import urlopen", {PURE}),
+        # ... and knows nothing of plugins
+        ("releasegate.analysis.judges", "import pluggy", {PURE}),
+        ("releasegate.drift.rules", "from releasegate.plugins import hookimpl", {PURE, LAYERS}),
+        # the pure core never reaches into the shell, even where the layers alone would allow it
+        ("releasegate.promotion", "import releasegate.ledger", {PURE}),
+        ("releasegate.rollout.canary", "import releasegate.providers", {PURE}),
+        ("releasegate.render.text", "from releasegate.cli import main", {PURE, LAYERS}),
+        # a lower layer never imports a higher one, pure or not
+        ("releasegate.ledger", "import releasegate.platform", {LAYERS}),
+        ("releasegate.policy", "import releasegate.analysis.gate", {LAYERS}),
+        ("releasegate.errors", "import releasegate.yamlread", {LAYERS}),
+        ("releasegate.evidence.junit", "import releasegate.promotion", {LAYERS}),
+        ("releasegate.cli.common", "import releasegate.adapters.gitlab.api", {LAYERS}),
+        # siblings that must stay independent
+        ("releasegate.analysis.verdict", "import releasegate.drift.model", {LAYERS}),
+        ("releasegate.adapters.tekton.plugin", "import releasegate.api", {LAYERS}),
+    ],
+)
+def test_a_forbidden_import_breaks_its_contract(
+    top: Path, module: str, line: str, broken: set[str]
+) -> None:
     _add_import(top, module, line)
     assert {name for name, verdict in _verdicts(top).items() if verdict == "BROKEN"} == broken
 
@@ -129,7 +140,11 @@ def test_the_rollout_subpackage_fits_the_contract(top: Path) -> None:
     """``releasegate.rollout`` (the live loop, collection, routers, drill, canary verdicts) sits
     between the CLI and the I/O edges, and the pure core may not import it."""
     _write(top, "rollout/__init__.py", '"""The rollout engine."""\n')
-    _write(top, "rollout/loop.py", "import time\n\nimport releasegate.analysis.gate\nimport releasegate.providers\n")
+    _write(
+        top,
+        "rollout/loop.py",
+        "import time\n\nimport releasegate.analysis.gate\nimport releasegate.providers\n",
+    )
     assert _verdicts(top) == {LAYERS: "KEPT", PURE: "KEPT"}
 
     _add_import(top, "releasegate.analysis.gate", "import releasegate.rollout.loop")
@@ -160,8 +175,13 @@ def test_nothing_imports_the_top_level_directories_by_their_own_names() -> None:
     offenders = []
     for path in [*CORE.rglob("*.py"), *(ROOT / "adapters").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and node.level == 0
+                else []
+            )
             if any(name.split(".")[0] in ("core", "adapters") for name in names):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []

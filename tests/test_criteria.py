@@ -16,8 +16,10 @@ from releasegate.criteria import MAX_LENGTH, CriteriaError, MissingName, parse
     [
         ("coverage >= 80", {"coverage"}),
         ("coverage >= 80%", {"coverage"}),
-        ("vulnerabilities.critical + vulnerabilities.high == 0",
-         {"vulnerabilities.critical", "vulnerabilities.high"}),
+        (
+            "vulnerabilities.critical + vulnerabilities.high == 0",
+            {"vulnerabilities.critical", "vulnerabilities.high"},
+        ),
         ("tests.failed == 0 and tests.total >= 100", {"tests.failed", "tests.total"}),
         ("0 < coverage.branch <= 100", {"coverage.branch"}),
         ("not (p99 > 0.5) or soak >= 1h30m", {"p99", "soak"}),
@@ -39,8 +41,11 @@ def test_parse_accepts_and_lists_names(text: str, names: set[str]) -> None:
         ("age >= 1h", {"age": 3600}, True),
         ("age < 1h30m", {"age": 5399}, True),
         ("age < 250ms", {"age": 0.25}, False),
-        ("vulnerabilities.critical + vulnerabilities.high == 0",
-         {"vulnerabilities.critical": 0, "vulnerabilities.high": 1}, False),
+        (
+            "vulnerabilities.critical + vulnerabilities.high == 0",
+            {"vulnerabilities.critical": 0, "vulnerabilities.high": 1},
+            False,
+        ),
         ("1 < x < 3", {"x": 2}, True),
         ("1 < x < 3", {"x": 3}, False),
         ("a > 1 and b > 1", {"a": 2, "b": 0}, False),
@@ -115,8 +120,8 @@ def test_criteria_error_is_a_value_error() -> None:
 # Property-based: whatever the input, parse either returns an Expression or raises
 # CriteriaError; it never raises anything else and never executes anything.
 _ALPHABET = st.sampled_from(
-    list("abcxyz_.0123456789 ()[]{}+-*/%<>=!~^&|,:'\"@#\\\n") +
-    ["__", "and", "or", "not", "lambda", "import", "**", "1h", "80%", "1e309", "==", ">="]
+    list("abcxyz_.0123456789 ()[]{}+-*/%<>=!~^&|,:'\"@#\\\n")
+    + ["__", "and", "or", "not", "lambda", "import", "**", "1h", "80%", "1e309", "==", ">="]
 )
 
 

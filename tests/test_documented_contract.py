@@ -26,8 +26,11 @@ def _options() -> list[tuple[str, argparse.Action]]:
     for command in COMMANDS:
         sub = command_parser(build_parser({}, command), argparse.Namespace(command=command))
         assert sub is not None
-        found += [(command, action) for action in sub._actions
-                  if action.option_strings and action.dest != "help"]
+        found += [
+            (command, action)
+            for action in sub._actions
+            if action.option_strings and action.dest != "help"
+        ]
     return found
 
 
@@ -55,22 +58,38 @@ def _sample(action: argparse.Action) -> str:
 def _positionals(command: str) -> list[str]:
     sub = command_parser(build_parser({}, command), argparse.Namespace(command=command))
     assert sub is not None
-    return ["lint" for a in sub._actions if not a.option_strings and a.dest != "help" and a.required]
+    return [
+        "lint" for a in sub._actions if not a.option_strings and a.dest != "help" and a.required
+    ]
 
 
-@pytest.mark.parametrize(("command", "action"), OPTIONS,
-                         ids=[f"{c} {max(a.option_strings, key=len)}" for c, a in OPTIONS])
-def test_every_option_takes_its_flag_and_its_environment_default(command: str,
-                                                                 action: argparse.Action) -> None:
+@pytest.mark.parametrize(
+    ("command", "action"),
+    OPTIONS,
+    ids=[f"{c} {max(a.option_strings, key=len)}" for c, a in OPTIONS],
+)
+def test_every_option_takes_its_flag_and_its_environment_default(
+    command: str, action: argparse.Action
+) -> None:
     flag, value = max(action.option_strings, key=len), _sample(action)
     variable = _variable(command, action)
     others = [a for c, a in OPTIONS if c == command and a.required and a is not action]
     others_env = {_variable(command, a): _sample(a) for a in others}
-    base = [command] + _positionals(command) \
+    base = (
+        [command]
+        + _positionals(command)
         + [arg for a in others for arg in (max(a.option_strings, key=len), _sample(a))]
-    given = vars(build_parser({}, command).parse_args(base + ([flag] if action.nargs == 0 else [flag, value])))
-    env_args = vars(build_parser({variable: value, **others_env}, command)
-                    .parse_args([command] + _positionals(command)))
+    )
+    given = vars(
+        build_parser({}, command).parse_args(
+            base + ([flag] if action.nargs == 0 else [flag, value])
+        )
+    )
+    env_args = vars(
+        build_parser({variable: value, **others_env}, command).parse_args(
+            [command] + _positionals(command)
+        )
+    )
     if command == "drift" and flag == "--env":  # several --env; the variable names one
         assert (given["environments"], env_args["environment_default"]) == ([value], value)
         return
@@ -87,16 +106,37 @@ def test_every_option_takes_its_flag_and_its_environment_default(command: str,
 
 
 def test_every_option_the_documents_mention_exists() -> None:
-    known = {flag for _, action in OPTIONS for flag in action.option_strings} | {"--version", "--help"} \
+    known = (
+        {flag for _, action in OPTIONS for flag in action.option_strings}
+        | {"--version", "--help"}
         | REFUSED_ON_ARGV
+    )
     mentioned = set(re.findall(r"`(?:releasegate [^`]*?)?(--[a-z][a-z0-9-]*)", DOCS))
     # options of other tools the documents show (pip, git, docker, adapters' own inputs)
-    foreign = {"--no-push-cache", "--cache-from", "--cache-to", "--mount", "--remote_cache",
-               "--disk_cache", "--remote_header", "--build-arg", "--cache-repo", "--cache-ttl",
-               "--cache", "--no-deps", "--end-of-options", "--cache-copy-layers", "--export-cache",
-               "--disk", "--remote",  # --disk_cache, --remote_cache (bazel), cut at the underscore
-               "--half", "--sweep",   # bench scripts' own options
-               "--namespace", "--context", "--kubeconfig"}  # the Argo Rollouts kubectl plugin's
+    foreign = {
+        "--no-push-cache",
+        "--cache-from",
+        "--cache-to",
+        "--mount",
+        "--remote_cache",
+        "--disk_cache",
+        "--remote_header",
+        "--build-arg",
+        "--cache-repo",
+        "--cache-ttl",
+        "--cache",
+        "--no-deps",
+        "--end-of-options",
+        "--cache-copy-layers",
+        "--export-cache",
+        "--disk",
+        "--remote",  # --disk_cache, --remote_cache (bazel), cut at the underscore
+        "--half",
+        "--sweep",  # bench scripts' own options
+        "--namespace",
+        "--context",
+        "--kubeconfig",
+    }  # the Argo Rollouts kubectl plugin's
     unknown = sorted(mentioned - known - foreign)
     assert unknown == [], f"documented but no command has them: {unknown}"
 
@@ -109,12 +149,16 @@ def test_the_readme_outcome_table_is_the_code_table() -> None:
 
 
 def test_the_readme_exit_codes_are_the_code_exit_codes() -> None:
-    sentence = re.search(r"Exit codes are the same for every command: (.*?)prevented a decision", README, re.S)
+    sentence = re.search(
+        r"Exit codes are the same for every command: (.*?)prevented a decision", README, re.S
+    )
     assert sentence is not None
     text = " ".join(sentence.group(1).split())
-    assert text.startswith(f"**{EXIT_OK}** allowed/passed, **{EXIT_BLOCKED}** blocked/failed/rolled back, "
-                           f"**{EXIT_USAGE}** usage or policy error, **{EXIT_INCONCLUSIVE}** inconclusive, "
-                           f"**{EXIT_PROVIDER}** a platform or provider failure")
+    assert text.startswith(
+        f"**{EXIT_OK}** allowed/passed, **{EXIT_BLOCKED}** blocked/failed/rolled back, "
+        f"**{EXIT_USAGE}** usage or policy error, **{EXIT_INCONCLUSIVE}** inconclusive, "
+        f"**{EXIT_PROVIDER}** a platform or provider failure"
+    )
 
 
 # -- each outcome and exit code from a real command ---------------------------------------
@@ -149,8 +193,12 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def _csv(project: Path, values: list[str]) -> str:
     path = project / "m.csv"
-    path.write_text(CSV_HEADER + "".join(f"{1767225600 + 60 * i},error-rate,canary,{v},100\n"
-                                         for i, v in enumerate(values)))
+    path.write_text(
+        CSV_HEADER
+        + "".join(
+            f"{1767225600 + 60 * i},error-rate,canary,{v},100\n" for i, v in enumerate(values)
+        )
+    )
     return str(path)
 
 
@@ -167,22 +215,46 @@ def test_each_outcome_and_exit_code_from_a_real_command(releasegate_cli, project
         assert result.exit_code == exit_code(outcome), (outcome, result.stderr)
         seen[outcome] = result.exit_code
 
-    run("promote", "--to", "production", "--sha", sha, "--dry-run")          # block
-    run("promote", "--to", "dev", "-c", str(project / "gates.yml"), "--sha", sha, "--dry-run")  # allow
-    run("drift")                                                             # drift
+    run("promote", "--to", "production", "--sha", sha, "--dry-run")  # block
+    run(
+        "promote", "--to", "dev", "-c", str(project / "gates.yml"), "--sha", sha, "--dry-run"
+    )  # allow
+    run("drift")  # drift
     clean = project / "clean"
     clean.mkdir()
     (clean / "a.yaml").write_text("replicas: 2\n")
     (clean / "b.yaml").write_text("replicas: 2\n")
-    (clean / "releasegate.yml").write_text("version: 1\nenvironments: [{name: a}, {name: b}]\n"
-                                           "drift: {files: {a: a.yaml, b: b.yaml}}\n")
-    run("drift", "-c", str(clean / "releasegate.yml"))                       # clean
-    run("drill", "--env", "staging")                                         # fail
+    (clean / "releasegate.yml").write_text(
+        "version: 1\nenvironments: [{name: a}, {name: b}]\ndrift: {files: {a: a.yaml, b: b.yaml}}\n"
+    )
+    run("drift", "-c", str(clean / "releasegate.yml"))  # clean
+    run("drill", "--env", "staging")  # fail
     run("analyze", "-c", str(project / "gates.yml"), "--gate", "down", "--once")  # error
-    for values in (["0.01", "0.01"], ["0.01", "0.2"], ["0.01", ""]):         # promote, rollback, inconclusive
-        run("replay", "-c", str(project / "gates.yml"), "--gate", "errors", "--metrics", _csv(project, values))
-    assert seen == {"block": 1, "allow": 0, "drift": 1, "clean": 0, "fail": 1, "error": 4,
-                    "promote": 0, "rollback": 1, "inconclusive": 3}
+    for values in (
+        ["0.01", "0.01"],
+        ["0.01", "0.2"],
+        ["0.01", ""],
+    ):  # promote, rollback, inconclusive
+        run(
+            "replay",
+            "-c",
+            str(project / "gates.yml"),
+            "--gate",
+            "errors",
+            "--metrics",
+            _csv(project, values),
+        )
+    assert seen == {
+        "block": 1,
+        "allow": 0,
+        "drift": 1,
+        "clean": 0,
+        "fail": 1,
+        "error": 4,
+        "promote": 0,
+        "rollback": 1,
+        "inconclusive": 3,
+    }
     usage = releasegate_cli("promote", "--to", "production", "--fail-on", "typo")
     assert usage.exit_code == EXIT_USAGE
     # pass and continue come from live gates and canary steps: tests/cli/test_analyze.py and

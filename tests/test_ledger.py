@@ -17,13 +17,21 @@ T0 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 
 
 def test_deployments_come_back_newest_first(releasegate_ledger: Ledger) -> None:
-    first = releasegate_ledger.record_deployment("staging", "a" * 40, "success", at=T0, version="1.0")
-    second = releasegate_ledger.record_deployment("staging", "b" * 40, "promoting", at=T0 + timedelta(1))
+    first = releasegate_ledger.record_deployment(
+        "staging", "a" * 40, "success", at=T0, version="1.0"
+    )
+    second = releasegate_ledger.record_deployment(
+        "staging", "b" * 40, "promoting", at=T0 + timedelta(1)
+    )
     releasegate_ledger.record_deployment("production", "a" * 40, "success", at=T0)
     assert [d.id for d in releasegate_ledger.deployments("staging")] == [second.id, first.id]
     assert releasegate_ledger.deployments("staging", sha="a" * 40)[0].version == "1.0"
     updated = releasegate_ledger.update_deployment(second.id, "failure", at=T0 + timedelta(2))
-    assert (updated.status, updated.created_at, updated.updated_at) == ("failure", T0 + timedelta(1), T0 + timedelta(2))
+    assert (updated.status, updated.created_at, updated.updated_at) == (
+        "failure",
+        T0 + timedelta(1),
+        T0 + timedelta(2),
+    )
 
 
 def test_approvals_checks_state_and_decisions(releasegate_ledger: Ledger) -> None:
@@ -37,17 +45,26 @@ def test_approvals_checks_state_and_decisions(releasegate_ledger: Ledger) -> Non
     releasegate_ledger.set_state("canary:production", {"step": 1})
     releasegate_ledger.set_state("canary:production", {"step": 2})
     assert releasegate_ledger.get_state("canary:production") == {"step": 2}
-    releasegate_ledger.record_decision("promotion", "allow", {"outcome": "allow"}, at=T0, environment="dev")
+    releasegate_ledger.record_decision(
+        "promotion", "allow", {"outcome": "allow"}, at=T0, environment="dev"
+    )
     assert releasegate_ledger.decisions("dev") == [{"outcome": "allow"}]
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda ledger: ledger.record_deployment("dev", "a", "done", at=T0),
-     "unknown deployment status 'done'; expected one of promoting, success, failure, rolled_back, inactive"),
-    (lambda ledger: ledger.record_check("a", "lint", "ok", at=T0), "unknown check status 'ok'; expected one of passed, "
-                                                                   "failed"),
-    (lambda ledger: ledger.update_deployment(99, "success", at=T0), "no deployment with id 99"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda ledger: ledger.record_deployment("dev", "a", "done", at=T0),
+            "unknown deployment status 'done'; expected one of promoting, success, failure, rolled_back, inactive",
+        ),
+        (
+            lambda ledger: ledger.record_check("a", "lint", "ok", at=T0),
+            "unknown check status 'ok'; expected one of passed, failed",
+        ),
+        (lambda ledger: ledger.update_deployment(99, "success", at=T0), "no deployment with id 99"),
+    ],
+)
 def test_bad_records_are_refused(releasegate_ledger: Ledger, call, message: str) -> None:
     with pytest.raises(UsageError) as caught:
         call(releasegate_ledger)
@@ -66,8 +83,11 @@ def test_an_old_ledger_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
 
     db = sqlite3.connect(tmp_path / "l.db")
     db.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
-    db.execute("INSERT INTO deployments (environment, sha, status, created_at, updated_at)"
-               " VALUES ('dev', 'abc', 'success', ?, ?)", (T0.isoformat(), T0.isoformat()))
+    db.execute(
+        "INSERT INTO deployments (environment, sha, status, created_at, updated_at)"
+        " VALUES ('dev', 'abc', 'success', ?, ?)",
+        (T0.isoformat(), T0.isoformat()),
+    )
     db.commit()
     db.close()
     with Ledger.open(tmp_path / "l.db") as ledger:
@@ -124,7 +144,9 @@ def test_history_reads_a_ledger_on_a_read_only_location(tmp_path, releasegate_cl
     folder.mkdir()
     path = folder / "ledger.db"
     with Ledger.open(path) as ledger:
-        ledger.record_deployment("staging", "a" * 40, "success", at=datetime(2026, 3, 2, tzinfo=timezone.utc))
+        ledger.record_deployment(
+            "staging", "a" * 40, "success", at=datetime(2026, 3, 2, tzinfo=timezone.utc)
+        )
     for leftover in folder.glob("ledger.db-*"):
         leftover.unlink()
     before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
@@ -137,7 +159,9 @@ def test_history_reads_a_ledger_on_a_read_only_location(tmp_path, releasegate_cl
         with Ledger.open(path, read_only=True) as ledger:
             assert [d.environment for d in ledger.deployments()] == ["staging"]
             with pytest.raises(LedgerError, match="opened read-only"):
-                ledger.approve("staging", "a" * 40, "bob", at=datetime(2026, 3, 2, tzinfo=timezone.utc))
+                ledger.approve(
+                    "staging", "a" * 40, "bob", at=datetime(2026, 3, 2, tzinfo=timezone.utc)
+                )
     finally:
         folder.chmod(stat.S_IRWXU)
         path.chmod(stat.S_IRUSR | stat.S_IWUSR)
@@ -159,8 +183,10 @@ def test_an_older_ledger_is_read_without_being_migrated(tmp_path) -> None:
     for statement in MIGRATIONS[0].split(";"):
         if statement.strip():
             db.execute(statement)
-    db.execute("INSERT INTO deployments (environment, sha, status, created_at, updated_at)"
-               " VALUES ('dev', 'abc', 'success', '2026-03-02T00:00:00+00:00', '2026-03-02T00:00:00+00:00')")
+    db.execute(
+        "INSERT INTO deployments (environment, sha, status, created_at, updated_at)"
+        " VALUES ('dev', 'abc', 'success', '2026-03-02T00:00:00+00:00', '2026-03-02T00:00:00+00:00')"
+    )
     db.execute("PRAGMA user_version = 1")
     db.commit()
     db.close()

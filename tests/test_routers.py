@@ -46,9 +46,22 @@ def kubectl(tmp_path):
         (Router(), 5, ["kubectl", "argo", "rollouts", "promote", "checkout"]),
         (Router(), 0, ["kubectl", "argo", "rollouts", "abort", "checkout"]),
         (
-            Router(kind="argo-rollouts", options={"name": "web-{service}", "namespace": "shop", "context": "prod"}),
+            Router(
+                kind="argo-rollouts",
+                options={"name": "web-{service}", "namespace": "shop", "context": "prod"},
+            ),
             0,
-            ["kubectl", "argo", "rollouts", "abort", "web-checkout", "--namespace", "shop", "--context", "prod"],
+            [
+                "kubectl",
+                "argo",
+                "rollouts",
+                "abort",
+                "web-checkout",
+                "--namespace",
+                "shop",
+                "--context",
+                "prod",
+            ],
         ),
         (
             Router(kind="command", command="rollout-cli weight {service} {weight} -n 'shop {env}'"),
@@ -56,7 +69,10 @@ def kubectl(tmp_path):
             ["rollout-cli", "weight", "checkout", "25", "-n", "shop production"],
         ),
         (
-            Router(kind="command", command="deploy --canary={weight} --stable={stable_weight} --odd={other}"),
+            Router(
+                kind="command",
+                command="deploy --canary={weight} --stable={stable_weight} --odd={other}",
+            ),
             30,
             ["deploy", "--canary=30", "--stable=70", "--odd={other}"],
         ),
@@ -108,7 +124,9 @@ def test_each_router_builds_its_command(router, weight, argv) -> None:
 
 
 def test_a_value_with_spaces_and_shell_characters_stays_one_argument() -> None:
-    router = CommandRouter("rollout-cli weight {service} {weight}", values={"service": "a b; rm -rf /", "env": "e"})
+    router = CommandRouter(
+        "rollout-cli weight {service} {weight}", values={"service": "a b; rm -rf /", "env": "e"}
+    )
 
     assert router.argv(5)[-2:] == ["a b; rm -rf /", "5"]
 

@@ -37,21 +37,34 @@ def _trees() -> list[tuple[Path, ast.Module]]:
 
 def test_no_test_skips() -> None:
     skips = {"pytest.skip", "pytest.importorskip", "pytest.mark.skip", "pytest.mark.skipif"}
-    found = [f"{path.relative_to(TESTS)}:{node.lineno}: {_dotted(node)}"
-             for path, tree in _trees() for node in ast.walk(tree)
-             if isinstance(node, ast.Attribute) and _dotted(node) in skips]
+    found = [
+        f"{path.relative_to(TESTS)}:{node.lineno}: {_dotted(node)}"
+        for path, tree in _trees()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and _dotted(node) in skips
+    ]
     assert found == []
 
 
 def test_every_peer_mark_names_a_known_peer() -> None:
     known = set(PEER_FIXTURES.values())
-    marks = [(path, node) for path, tree in _trees() if path.name != "conftest.py" or path.parent != TESTS
-             for node in ast.walk(tree)
-             if isinstance(node, ast.Call) and _dotted(node.func) == "pytest.mark.peer"]
+    marks = [
+        (path, node)
+        for path, tree in _trees()
+        if path.name != "conftest.py" or path.parent != TESTS
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and _dotted(node.func) == "pytest.mark.peer"
+    ]
     assert marks, "no hand-written peer marks found: has the mark been renamed?"
-    wrong = [f"{path.relative_to(TESTS)}:{node.lineno}" for path, node in marks
-             if not (len(node.args) == 1 and isinstance(node.args[0], ast.Constant)
-                     and node.args[0].value in known)]
+    wrong = [
+        f"{path.relative_to(TESTS)}:{node.lineno}"
+        for path, node in marks
+        if not (
+            len(node.args) == 1
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value in known
+        )
+    ]
     assert wrong == []
 
 

@@ -96,8 +96,18 @@ def test_window_needs_an_aware_time() -> None:
         ("2026-12-20", "2027-01-04", "2027-01-04T23:59:59+00:00", True),  # end date inclusive
         ("2026-12-20", "2027-01-04", "2027-01-05T00:00:00+00:00", False),
         (date(2026, 12, 20), date(2027, 1, 4), "2027-01-04T12:00:00+00:00", True),
-        ("2026-12-20T18:00:00+01:00", "2026-12-21T06:00:00+01:00", "2026-12-20T17:00:00+00:00", True),
-        ("2026-12-20T18:00:00+01:00", "2026-12-21T06:00:00+01:00", "2026-12-21T05:00:00+00:00", False),
+        (
+            "2026-12-20T18:00:00+01:00",
+            "2026-12-21T06:00:00+01:00",
+            "2026-12-20T17:00:00+00:00",
+            True,
+        ),
+        (
+            "2026-12-20T18:00:00+01:00",
+            "2026-12-21T06:00:00+01:00",
+            "2026-12-21T05:00:00+00:00",
+            False,
+        ),
         ("2026-12-20T18:00:00Z", "2026-12-21T06:00:00Z", "2026-12-20T18:00:00+00:00", True),
         ("2026-12-20T18:00:00", "2026-12-21T06:00:00", "2026-12-20T17:59:59+00:00", False),
         (datetime(2026, 12, 20, tzinfo=UTC), "2026-12-20", "2026-12-20T23:00:00+00:00", True),
@@ -127,14 +137,22 @@ def test_freeze_describe_names_reason() -> None:
     )
 
 
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)))
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    )
+)
 def test_night_window_is_the_complement_of_day_window(now: datetime) -> None:
     day = parse_window("* 06:00-22:00 Europe/Berlin")
     night = parse_window("* 22:00-06:00 Europe/Berlin")
     assert day.contains(now) != night.contains(now)
 
 
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)))
+@given(
+    st.datetimes(
+        min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+    )
+)
 def test_weekdays_and_weekend_partition_the_week(now: datetime) -> None:
     week = parse_window("Mon-Fri 00:00-24:00 America/Sao_Paulo")
     weekend = parse_window("Sat-Sun 00:00-24:00 America/Sao_Paulo")

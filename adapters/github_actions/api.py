@@ -44,11 +44,21 @@ class GitHubAPI:
     :param sleep: how to wait (tests record instead); ``say``: where the wait is announced.
     """
 
-    def __init__(self, token: str, repository: str, *, base_url: str, retries: int = 3,
-                 backoff: float = 1.0, timeout: int = 20, per_page: int = 100,
-                 now: Callable[[], datetime] | None = None, max_wait: float = 60.0,
-                 sleep: Callable[[float], None] | None = None,
-                 say: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        token: str,
+        repository: str,
+        *,
+        base_url: str,
+        retries: int = 3,
+        backoff: float = 1.0,
+        timeout: int = 20,
+        per_page: int = 100,
+        now: Callable[[], datetime] | None = None,
+        max_wait: float = 60.0,
+        sleep: Callable[[float], None] | None = None,
+        say: Callable[[str], None] | None = None,
+    ) -> None:
         self.token = token
         self.repository = repository
         self.base_url = base_url.rstrip("/")
@@ -71,16 +81,31 @@ class GitHubAPI:
             import github
             from urllib3.util.retry import Retry
         except ImportError as exc:  # pragma: no cover - the action installs the extra
-            raise PlatformError("the GitHub adapter needs PyGithub: pip install 'releasegate[github]'") from exc
-        retry = Retry(total=self.retries, connect=self.retries, read=self.retries,
-                      status=self.retries, status_forcelist=RETRIED_STATUSES,
-                      allowed_methods=RETRIED_METHODS, backoff_factor=self.backoff,
-                      raise_on_status=False)
-        return github.Github(auth=github.Auth.Token(self.token), base_url=self.base_url,
-                             timeout=self.timeout, per_page=self.per_page, retry=retry,
-                             user_agent=f"releasegate/{__version__}", lazy=True,
-                             api_version=API_VERSION, seconds_between_requests=None,
-                             seconds_between_writes=None)
+            raise PlatformError(
+                "the GitHub adapter needs PyGithub: pip install 'releasegate[github]'"
+            ) from exc
+        retry = Retry(
+            total=self.retries,
+            connect=self.retries,
+            read=self.retries,
+            status=self.retries,
+            status_forcelist=RETRIED_STATUSES,
+            allowed_methods=RETRIED_METHODS,
+            backoff_factor=self.backoff,
+            raise_on_status=False,
+        )
+        return github.Github(
+            auth=github.Auth.Token(self.token),
+            base_url=self.base_url,
+            timeout=self.timeout,
+            per_page=self.per_page,
+            retry=retry,
+            user_agent=f"releasegate/{__version__}",
+            lazy=True,
+            api_version=API_VERSION,
+            seconds_between_requests=None,
+            seconds_between_writes=None,
+        )
 
     @cached_property
     def repo(self) -> Repository:
@@ -105,30 +130,43 @@ class GitHubAPI:
         try:
             return fn()
         except github.GithubException as exc:
-            raise PlatformError(self._message(what, permission, exc.status, exc.data,
-                                              exc.headers or {})) from exc
+            raise PlatformError(
+                self._message(what, permission, exc.status, exc.data, exc.headers or {})
+            ) from exc
         except requests.RequestException as exc:
-            raise PlatformError(f"GitHub API {what}: cannot reach {self.base_url} after "
-                                f"{self.retries} retries: {type(exc).__name__}") from exc
+            raise PlatformError(
+                f"GitHub API {what}: cannot reach {self.base_url} after "
+                f"{self.retries} retries: {type(exc).__name__}"
+            ) from exc
 
-    def _message(self, what: str, permission: str, status: int, data: Any,
-                 headers: Mapping[str, str]) -> str:
+    def _message(
+        self, what: str, permission: str, status: int, data: Any, headers: Mapping[str, str]
+    ) -> str:
         headers = {k.lower(): str(v) for k, v in headers.items()}
         text = str(data.get("message", "")) if isinstance(data, Mapping) else str(data or "")
         detail = f" ({text})" if text else ""
-        if status in (403, 429) and (headers.get("x-ratelimit-remaining") == "0"
-                                     or "rate limit" in text.lower()):
+        if status in (403, 429) and (
+            headers.get("x-ratelimit-remaining") == "0" or "rate limit" in text.lower()
+        ):
             return f"GitHub API {what}: rate limit exceeded; {self._reset(headers)}{detail}"
         if status == 401:
-            return (f"GitHub API {what}: 401 bad credentials: check the github-token input "
-                    f"(an expired or revoked token){detail}")
+            return (
+                f"GitHub API {what}: 401 bad credentials: check the github-token input "
+                f"(an expired or revoked token){detail}"
+            )
         if status == 403:
-            needed = headers.get("x-accepted-github-permissions", "").replace("=", ": ") or permission
-            return (f"GitHub API {what}: 403 forbidden: the token lacks `{needed}`; add it to the "
-                    f"job's `permissions:` block{detail}")
+            needed = (
+                headers.get("x-accepted-github-permissions", "").replace("=", ": ") or permission
+            )
+            return (
+                f"GitHub API {what}: 403 forbidden: the token lacks `{needed}`; add it to the "
+                f"job's `permissions:` block{detail}"
+            )
         if status == 404:
-            return (f"GitHub API {what}: 404 not found: check the repository and ids, and that the "
-                    f"token can see them (`{permission}`){detail}")
+            return (
+                f"GitHub API {what}: 404 not found: check the repository and ids, and that the "
+                f"token can see them (`{permission}`){detail}"
+            )
         if status >= 500:
             return f"GitHub API {what}: {status} server error after {self.retries} retries{detail}"
         return f"GitHub API {what}: HTTP {status}{detail}"
@@ -145,8 +183,14 @@ class GitHubAPI:
 
     # ---------------------------------------------------------------- paged reads
 
-    def get_pages(self, path: str, params: Mapping[str, str], *, max_pages: int | None = None,
-                  items: Callable[[Any], list[Any]] = list) -> Iterator[Any]:
+    def get_pages(
+        self,
+        path: str,
+        params: Mapping[str, str],
+        *,
+        max_pages: int | None = None,
+        items: Callable[[Any], list[Any]] = list,
+    ) -> Iterator[Any]:
         """Every item of a listing, page after page, following GitHub's ``Link: rel="next"``.
 
         Pagination is GitHub's: the next page is the URL the ``Link`` header names, never a
@@ -164,8 +208,14 @@ class GitHubAPI:
             yield from items(data)
             url, query = _next_link(headers.get("link", "")), None
 
-    def get(self, url: str, params: Mapping[str, str] | None, *, what: str,
-            permission: str = "deployments: read") -> tuple[dict[str, str], Any]:
+    def get(
+        self,
+        url: str,
+        params: Mapping[str, str] | None,
+        *,
+        what: str,
+        permission: str = "deployments: read",
+    ) -> tuple[dict[str, str], Any]:
         """One ``GET``: waits out a rate limit GitHub announces (``x-ratelimit-remaining: 0``
         until ``x-ratelimit-reset``, or ``retry-after``), saying so, once per request, when the
         wait is at most :attr:`max_wait` seconds; longer waits fail with the reset time."""
@@ -173,11 +223,18 @@ class GitHubAPI:
 
         for attempt in (1, 2):
             if self._exhausted_until is not None:
-                self._wait(self._exhausted_until - self.now().timestamp(), "the rate limit is used up")
+                self._wait(
+                    self._exhausted_until - self.now().timestamp(), "the rate limit is used up"
+                )
                 self._exhausted_until = None
             try:
-                headers, data = self.call(what, permission, lambda: self.client.requester.requestJsonAndCheck(
-                    "GET", url, parameters=dict(params) if params else None))
+                headers, data = self.call(
+                    what,
+                    permission,
+                    lambda: self.client.requester.requestJsonAndCheck(
+                        "GET", url, parameters=dict(params) if params else None
+                    ),
+                )
             except PlatformError as exc:
                 cause = exc.__cause__
                 if attempt == 1 and isinstance(cause, github.GithubException):
@@ -188,7 +245,10 @@ class GitHubAPI:
                 raise
             low = {k.lower(): str(v) for k, v in (headers or {}).items()}
             self.reads += 1
-            if low.get("x-ratelimit-remaining") == "0" and low.get("x-ratelimit-reset", "").isdigit():
+            if (
+                low.get("x-ratelimit-remaining") == "0"
+                and low.get("x-ratelimit-reset", "").isdigit()
+            ):
                 self._exhausted_until = float(low["x-ratelimit-reset"])
             return low, data
         raise AssertionError("unreachable")  # pragma: no cover
@@ -207,21 +267,26 @@ class GitHubAPI:
     def _wait(self, seconds: float, why: str) -> None:
         seconds = max(0.0, seconds)
         if seconds > self.max_wait:
-            raise PlatformError(f"GitHub API: {why}; it resets in {seconds:.0f} s, longer than the "
-                                f"{self.max_wait:.0f} s releasegate waits")
+            raise PlatformError(
+                f"GitHub API: {why}; it resets in {seconds:.0f} s, longer than the "
+                f"{self.max_wait:.0f} s releasegate waits"
+            )
         self.say(f"releasegate: {why}: waiting {seconds:.0f} s before the next GitHub API request")
         self.sleep(seconds)
 
-    def list_deployments(self, environment: str, *, sha: str | None = None,
-                         max_pages: int | None = None) -> list[dict[str, Any]]:
+    def list_deployments(
+        self, environment: str, *, sha: str | None = None, max_pages: int | None = None
+    ) -> list[dict[str, Any]]:
         """Deployments of ``environment`` (of ``sha`` only, when given), newest first, without
         statuses: 100 a page (GitHub's default is 30), the ``environment``/``sha`` filters
         applied by GitHub."""
         params = {"environment": environment, "per_page": str(self.per_page)}
         if sha:
             params["sha"] = sha
-        return [_deployment_data(row) for row in self.get_pages(f"{self.prefix}/deployments", params,
-                                                                  max_pages=max_pages)]
+        return [
+            _deployment_data(row)
+            for row in self.get_pages(f"{self.prefix}/deployments", params, max_pages=max_pages)
+        ]
 
     def newest_status(self, deployment_id: int) -> dict[str, Any] | None:
         """The newest status of a deployment (GitHub lists them newest first): one request."""
@@ -257,10 +322,20 @@ class GitHubAPI:
     def check_runs(self, sha: str) -> list[dict[str, Any]]:
         """The latest check run of each name on ``sha``: ``name status conclusion at url``."""
         commit = self.repo.get_commit(sha)
-        return self.call(f"GET {self.prefix}/commits/{sha}/check-runs", "checks: read", lambda: [
-            {"name": run.name, "status": run.status, "conclusion": run.conclusion,
-             "at": run.completed_at or run.started_at, "url": run.html_url}
-            for run in commit.get_check_runs()])
+        return self.call(
+            f"GET {self.prefix}/commits/{sha}/check-runs",
+            "checks: read",
+            lambda: [
+                {
+                    "name": run.name,
+                    "status": run.status,
+                    "conclusion": run.conclusion,
+                    "at": run.completed_at or run.started_at,
+                    "url": run.html_url,
+                }
+                for run in commit.get_check_runs()
+            ],
+        )
 
     def commit_statuses(self, sha: str) -> list[dict[str, Any]]:
         """Every commit status of ``sha``, newest first: ``context state at url``."""
@@ -270,11 +345,22 @@ class GitHubAPI:
         # PyGithub's Commit.get_statuses uses the legacy /statuses/{sha} path, which
         # GitHub's description no longer lists for reads; this is the documented one.
         path = f"{self.prefix}/commits/{sha}/statuses"
-        statuses = PaginatedList(CommitStatus, self.client.requester, f"{self.base_url}{path}", None)
-        return self.call(f"GET {path}", "statuses: read", lambda: [
-            {"context": status.context, "state": status.state,
-             "at": status.updated_at or status.created_at, "url": status.target_url}
-            for status in statuses])
+        statuses = PaginatedList(
+            CommitStatus, self.client.requester, f"{self.base_url}{path}", None
+        )
+        return self.call(
+            f"GET {path}",
+            "statuses: read",
+            lambda: [
+                {
+                    "context": status.context,
+                    "state": status.state,
+                    "at": status.updated_at or status.created_at,
+                    "url": status.target_url,
+                }
+                for status in statuses
+            ],
+        )
 
     def run_approvals(self, run_id: int) -> list[dict[str, Any]]:
         """The environment reviews of a workflow run (PyGithub has no wrapper for them)."""
@@ -311,7 +397,8 @@ class GitHubAPI:
 
         def read() -> list[tuple[str, str]]:
             _, data = self.client.requester.requestJsonAndCheck(
-                "GET", f"{self.base_url}{path}", parameters={"per_page": 100})
+                "GET", f"{self.base_url}{path}", parameters={"per_page": 100}
+            )
             return [person for commit in data or [] for person in _people(commit)]
 
         return self.call(f"GET {path}", "pull-requests: read", read)
@@ -319,8 +406,13 @@ class GitHubAPI:
     def run_started_at(self, run_id: int) -> datetime:
         """When the workflow run (this attempt) started."""
         path = f"{self.prefix}/actions/runs/{run_id}"
-        started = self.call(f"GET {path}", "actions: read", lambda: (
-            lambda run: run.run_started_at or run.created_at)(self.repo.get_workflow_run(run_id)))
+        started = self.call(
+            f"GET {path}",
+            "actions: read",
+            lambda: (lambda run: run.run_started_at or run.created_at)(
+                self.repo.get_workflow_run(run_id)
+            ),
+        )
         return _aware(started)
 
     def team_members(self, org: str, slug: str) -> list[str]:
@@ -335,36 +427,89 @@ class GitHubAPI:
 
     # ---------------------------------------------------------------- writes
 
-    def create_deployment(self, sha: str, environment: str, *, production: bool,
-                          description: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    def create_deployment(
+        self,
+        sha: str,
+        environment: str,
+        *,
+        production: bool,
+        description: str,
+        payload: Mapping[str, Any],
+    ) -> dict[str, Any]:
         """A deployment that only records: never merges, never waits for status contexts."""
-        return self.call(f"POST {self.prefix}/deployments", "deployments: write",
-                         lambda: _deployment(self.repo.create_deployment(
-                             ref=sha, task="deploy", auto_merge=False, required_contexts=[],
-                             payload=dict(payload), environment=environment,
-                             description=description[:140], production_environment=production), None))
+        return self.call(
+            f"POST {self.prefix}/deployments",
+            "deployments: write",
+            lambda: _deployment(
+                self.repo.create_deployment(
+                    ref=sha,
+                    task="deploy",
+                    auto_merge=False,
+                    required_contexts=[],
+                    payload=dict(payload),
+                    environment=environment,
+                    description=description[:140],
+                    production_environment=production,
+                ),
+                None,
+            ),
+        )
 
-    def create_status(self, deployment_id: int, state: str, *, description: str,
-                      target_url: str | None, environment: str,
-                      environment_url: str | None = None) -> dict[str, Any]:
+    def create_status(
+        self,
+        deployment_id: int,
+        state: str,
+        *,
+        description: str,
+        target_url: str | None,
+        environment: str,
+        environment_url: str | None = None,
+    ) -> dict[str, Any]:
         """Add a status (``in_progress``, ``success``, ``failure``, ``inactive``) to a deployment."""
         deployment = self.repo.get_deployment(deployment_id)
         extra: dict[str, Any] = {"target_url": target_url} if target_url else {}
         if environment_url:
             extra["environment_url"] = environment_url
-        return self.call(f"POST {self.prefix}/deployments/{deployment_id}/statuses", "deployments: write",
-                         lambda: _status(deployment.create_status(
-                             state, description=description[:140], environment=environment, **extra)))
+        return self.call(
+            f"POST {self.prefix}/deployments/{deployment_id}/statuses",
+            "deployments: write",
+            lambda: _status(
+                deployment.create_status(
+                    state, description=description[:140], environment=environment, **extra
+                )
+            ),
+        )
 
-    def create_check_run(self, name: str, sha: str, *, conclusion: str, title: str, summary: str,
-                         annotations: Iterable[Mapping[str, Any]], details_url: str | None) -> None:
+    def create_check_run(
+        self,
+        name: str,
+        sha: str,
+        *,
+        conclusion: str,
+        title: str,
+        summary: str,
+        annotations: Iterable[Mapping[str, Any]],
+        details_url: str | None,
+    ) -> None:
         """A completed check run carrying the decision (at most 50 annotations per request)."""
-        output: dict[str, Any] = {"title": title[:255], "summary": summary[:65535],
-                                  "annotations": [dict(a) for a in annotations][:50]}
+        output: dict[str, Any] = {
+            "title": title[:255],
+            "summary": summary[:65535],
+            "annotations": [dict(a) for a in annotations][:50],
+        }
         extra: dict[str, Any] = {"details_url": details_url} if details_url else {}
-        self.call(f"POST {self.prefix}/check-runs", "checks: write",
-                  lambda: self.repo.create_check_run(name=name, head_sha=sha, status="completed",
-                                                     conclusion=conclusion, output=output, **extra))
+        self.call(
+            f"POST {self.prefix}/check-runs",
+            "checks: write",
+            lambda: self.repo.create_check_run(
+                name=name,
+                head_sha=sha,
+                status="completed",
+                conclusion=conclusion,
+                output=output,
+                **extra,
+            ),
+        )
 
 
 def _people(commit: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -386,16 +531,25 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _status(status: Any) -> dict[str, Any]:
-    return {"state": status.state, "description": status.description or "",
-            "created_at": _aware(status.created_at), "url": status.log_url or status.target_url or None}
+    return {
+        "state": status.state,
+        "description": status.description or "",
+        "created_at": _aware(status.created_at),
+        "url": status.log_url or status.target_url or None,
+    }
 
 
 def _deployment(deployment: Any, status: Any | None) -> dict[str, Any]:
     """A deployment as plain data, read inside :meth:`GitHubAPI.call` (attributes may fetch)."""
-    return {"id": int(deployment.id), "sha": deployment.sha, "environment": deployment.environment,
-            "created_at": _aware(deployment.created_at), "payload": deployment.payload,
-            "creator": deployment.creator.login if deployment.creator else None,
-            "status": None if status is None else _status(status)}
+    return {
+        "id": int(deployment.id),
+        "sha": deployment.sha,
+        "environment": deployment.environment,
+        "created_at": _aware(deployment.created_at),
+        "payload": deployment.payload,
+        "creator": deployment.creator.login if deployment.creator else None,
+        "status": None if status is None else _status(status),
+    }
 
 
 def _next_link(link: str) -> str | None:
@@ -412,15 +566,24 @@ def _when(text: Any) -> datetime:
 
 
 def _status_data(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {"state": row.get("state"), "description": row.get("description") or "",
-            "created_at": _when(row["created_at"]),
-            "url": row.get("log_url") or row.get("target_url") or None,
-            "environment_url": row.get("environment_url") or None}
+    return {
+        "state": row.get("state"),
+        "description": row.get("description") or "",
+        "created_at": _when(row["created_at"]),
+        "url": row.get("log_url") or row.get("target_url") or None,
+        "environment_url": row.get("environment_url") or None,
+    }
 
 
 def _deployment_data(row: Mapping[str, Any]) -> dict[str, Any]:
     """A listed deployment (JSON) as the plain data :func:`_deployment` makes, without a status."""
     creator = row.get("creator")
-    return {"id": int(row["id"]), "sha": row["sha"], "environment": row.get("environment"),
-            "created_at": _when(row["created_at"]), "payload": row.get("payload"),
-            "creator": creator.get("login") if isinstance(creator, Mapping) else None, "status": None}
+    return {
+        "id": int(row["id"]),
+        "sha": row["sha"],
+        "environment": row.get("environment"),
+        "created_at": _when(row["created_at"]),
+        "payload": row.get("payload"),
+        "creator": creator.get("login") if isinstance(creator, Mapping) else None,
+        "status": None,
+    }

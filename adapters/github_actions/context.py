@@ -50,7 +50,9 @@ def read_event(env: Mapping[str, str]) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        raise PlatformError(f"GITHUB_EVENT_PATH {path}: cannot read the event payload: {exc}") from exc
+        raise PlatformError(
+            f"GITHUB_EVENT_PATH {path}: cannot read the event payload: {exc}"
+        ) from exc
     if not isinstance(payload, dict):
         raise PlatformError(f"GITHUB_EVENT_PATH {path}: the event payload is not a JSON object")
     return payload
@@ -72,7 +74,9 @@ def ci_context(env: Mapping[str, str], event: Mapping[str, Any]) -> CIContext:
     :param event: the event payload (see :func:`read_event`).
     """
     event_name = env.get("GITHUB_EVENT_NAME", "")
-    pull_request = event_name in PULL_REQUEST_EVENTS and isinstance(event.get("pull_request"), Mapping)
+    pull_request = event_name in PULL_REQUEST_EVENTS and isinstance(
+        event.get("pull_request"), Mapping
+    )
     sha = env.get("GITHUB_SHA") or None
     ref = env.get("GITHUB_REF_NAME") or None
     ref_type = env.get("GITHUB_REF_TYPE") or None
@@ -82,7 +86,9 @@ def ci_context(env: Mapping[str, str], event: Mapping[str, Any]) -> CIContext:
         ref = env.get("GITHUB_HEAD_REF") or _get(event, "pull_request", "head", "ref") or ref
         ref_type = "branch"
         head_repo = _get(event, "pull_request", "head", "repo", "full_name")
-        base_repo = _get(event, "pull_request", "base", "repo", "full_name") or env.get("GITHUB_REPOSITORY")
+        base_repo = _get(event, "pull_request", "base", "repo", "full_name") or env.get(
+            "GITHUB_REPOSITORY"
+        )
         # A deleted fork has no head repository: still not ours.
         fork = head_repo is None or head_repo != base_repo
     server = (env.get("GITHUB_SERVER_URL") or DEFAULT_SERVER_URL).rstrip("/")
@@ -113,8 +119,10 @@ def run_info(env: Mapping[str, str]) -> RunInfo:
     """
     repository = env.get("GITHUB_REPOSITORY", "")
     if "/" not in repository:
-        raise PlatformError("GITHUB_REPOSITORY is not set to owner/name: run inside GitHub Actions, "
-                            "or unset GITHUB_ACTIONS to use the local ledger")
+        raise PlatformError(
+            "GITHUB_REPOSITORY is not set to owner/name: run inside GitHub Actions, "
+            "or unset GITHUB_ACTIONS to use the local ledger"
+        )
     run_id = env.get("GITHUB_RUN_ID", "")
     return RunInfo(
         repository=repository,

@@ -24,7 +24,18 @@ from releasegate.adapters.github_actions.publish import append_file, command, ma
 from releasegate.redaction import userinfo
 
 #: The commands the action's ``command`` input accepts.
-COMMANDS = ("check", "plan", "promote", "analyze", "canary", "watch", "cache", "record", "drift", "drill")
+COMMANDS = (
+    "check",
+    "plan",
+    "promote",
+    "analyze",
+    "canary",
+    "watch",
+    "cache",
+    "record",
+    "drift",
+    "drill",
+)
 #: The commands that decide about one commit: they take ``--sha``, which the ``sha`` input sets.
 SHA_COMMANDS = ("promote", "analyze", "canary", "watch", "record", "drill")
 #: Inputs that are secrets: masked before anything else is printed.
@@ -68,12 +79,16 @@ def command_line(env: Mapping[str, str]) -> list[str]:
     if not sha:
         return [name, *extra]
     if name not in SHA_COMMANDS:
-        raise ValueError(f"input sha: `{name}` is about no single commit; leave `sha` empty "
-                         f"(it is used by {', '.join(SHA_COMMANDS)})")
+        raise ValueError(
+            f"input sha: `{name}` is about no single commit; leave `sha` empty "
+            f"(it is used by {', '.join(SHA_COMMANDS)})"
+        )
     given = [extra[i + 1] for i, arg in enumerate(extra[:-1]) if arg == "--sha"]
     given += [arg.split("=", 1)[1] for arg in extra if arg.startswith("--sha=")]
     if any(value != sha for value in given):
-        raise ValueError(f"input sha: {sha!r} contradicts --sha {given[0]!r} in input args; give one of them")
+        raise ValueError(
+            f"input sha: {sha!r} contradicts --sha {given[0]!r} in input args; give one of them"
+        )
     return [name, *extra] if given else [name, *extra, "--sha", sha]
 
 
@@ -88,14 +103,19 @@ def child_env(env: Mapping[str, str]) -> dict[str, str]:
         out.setdefault("RELEASEGATE_TARGET", "github")
     folder = out.get("RUNNER_TEMP") or "."
     if "RELEASEGATE_OUTPUT" not in out:
-        out["RELEASEGATE_OUTPUT"] = os.path.join(folder, f"releasegate-{uuid.uuid4().hex[:12]}.json")
+        out["RELEASEGATE_OUTPUT"] = os.path.join(
+            folder, f"releasegate-{uuid.uuid4().hex[:12]}.json"
+        )
     if "RELEASEGATE_LEDGER" not in out and out.get("RUNNER_TEMP"):
         out["RELEASEGATE_LEDGER"] = os.path.join(folder, "releasegate", "ledger.db")
     return out
 
 
-def main(env: Mapping[str, str] | None = None, stdout: TextIO | None = None,
-         argv: Sequence[str] | None = None) -> int:
+def main(
+    env: Mapping[str, str] | None = None,
+    stdout: TextIO | None = None,
+    argv: Sequence[str] | None = None,
+) -> int:
     """Mask the secrets, then run the CLI with the inputs; returns its exit code."""
     from releasegate.cli import main as cli_main
     from releasegate.errors import EXIT_PROVIDER, EXIT_USAGE
@@ -125,9 +145,15 @@ def main(env: Mapping[str, str] | None = None, stdout: TextIO | None = None,
         for line in error_annotations(tee.text(), args[0], environ.get("GITHUB_WORKSPACE")):
             out.write(line + "\n")
         out.flush()
-    wanted = environ.get("RELEASEGATE_GITHUB_SUMMARY", "true").strip().lower() not in ("0", "false", "no")
+    wanted = environ.get("RELEASEGATE_GITHUB_SUMMARY", "true").strip().lower() not in (
+        "0",
+        "false",
+        "no",
+    )
     if summary and wanted and _size(summary) == before:  # the command published no decision
-        append_file(summary, command_summary(args[0], code, said.text() + tee.text()), "GITHUB_STEP_SUMMARY")
+        append_file(
+            summary, command_summary(args[0], code, said.text() + tee.text()), "GITHUB_STEP_SUMMARY"
+        )
     return code
 
 
@@ -139,8 +165,13 @@ def _size(path: str) -> int:
 
 
 #: What a command's exit code means, for the summary of a command without a decision.
-EXIT_MEANING = {0: "✅ done", 1: "❌ failed", 2: "❌ usage or policy error", 3: "⚠️ inconclusive",
-                4: "❌ platform or provider error"}
+EXIT_MEANING = {
+    0: "✅ done",
+    1: "❌ failed",
+    2: "❌ usage or policy error",
+    3: "⚠️ inconclusive",
+    4: "❌ platform or provider error",
+}
 
 
 def command_summary(name: str, code: int, text: str, limit: int = 60_000) -> str:
@@ -173,11 +204,24 @@ class _Tee(io.TextIOBase):
 
 
 #: CLI options and the action inputs that set them, for messages in the action's words.
-INPUT_OF = {"--to": "environment", "--env": "environment", "--gate": "gate", "--duration": "duration",
-            "--sha": "sha", "--prometheus-url": "prometheus-url", "--prometheus-token": "prometheus-token",
-            "--config": "config", "-c": "config", "--fail-on": "fail-on"}
-_POLICY_LINE = re.compile(r"^(?P<file>[^:\n]+\.ya?ml):(?P<line>\d+)(?::(?P<col>\d+))?: (?P<message>.+)$")
-_ERROR_LINE = re.compile(r"^releasegate(?: [a-z-]+)?: error: (?P<message>.+?)(?: \(see releasegate[^)]*\))?$")
+INPUT_OF = {
+    "--to": "environment",
+    "--env": "environment",
+    "--gate": "gate",
+    "--duration": "duration",
+    "--sha": "sha",
+    "--prometheus-url": "prometheus-url",
+    "--prometheus-token": "prometheus-token",
+    "--config": "config",
+    "-c": "config",
+    "--fail-on": "fail-on",
+}
+_POLICY_LINE = re.compile(
+    r"^(?P<file>[^:\n]+\.ya?ml):(?P<line>\d+)(?::(?P<col>\d+))?: (?P<message>.+)$"
+)
+_ERROR_LINE = re.compile(
+    r"^releasegate(?: [a-z-]+)?: error: (?P<message>.+?)(?: \(see releasegate[^)]*\))?$"
+)
 
 
 def in_action_words(message: str, command_name: str) -> str:
@@ -185,10 +229,14 @@ def in_action_words(message: str, command_name: str) -> str:
     required = re.fullmatch(r"the following arguments are required: (.+)", message)
     if required:
         flags = [f.strip() for f in required.group(1).split(",")]
-        names = [f"input `{INPUT_OF[f]}`" if f in INPUT_OF else f"`{f}` in input `args`" for f in flags]
+        names = [
+            f"input `{INPUT_OF[f]}`" if f in INPUT_OF else f"`{f}` in input `args`" for f in flags
+        ]
         return f"{' and '.join(names)} {'is' if len(names) == 1 else 'are'} required for `{command_name}`"
     for flag in sorted(INPUT_OF, key=len, reverse=True):
-        message = re.sub(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", f"input `{INPUT_OF[flag]}`", message)
+        message = re.sub(
+            rf"(?<![\w-]){re.escape(flag)}(?![\w-])", f"input `{INPUT_OF[flag]}`", message
+        )
     return message
 
 
@@ -202,12 +250,24 @@ def error_annotations(stderr: str, command_name: str, workspace: str | None) -> 
             file = policy.group("file")
             if workspace and os.path.isabs(file):
                 file = os.path.relpath(file, workspace)
-            lines.append(command("error", policy.group("message"), title="releasegate: policy",
-                                 file=file.replace(os.sep, "/"), line=policy.group("line"),
-                                 col=policy.group("col")))
+            lines.append(
+                command(
+                    "error",
+                    policy.group("message"),
+                    title="releasegate: policy",
+                    file=file.replace(os.sep, "/"),
+                    line=policy.group("line"),
+                    col=policy.group("col"),
+                )
+            )
             continue
         error = _ERROR_LINE.match(raw)
         if error:
-            lines.append(command("error", in_action_words(error.group("message"), command_name),
-                                 title="releasegate"))
+            lines.append(
+                command(
+                    "error",
+                    in_action_words(error.group("message"), command_name),
+                    title="releasegate",
+                )
+            )
     return lines

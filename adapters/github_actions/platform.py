@@ -29,11 +29,23 @@ if TYPE_CHECKING:
 #: How many deployments of an environment are searched for a rollback target.
 HISTORY_LIMIT = 100
 #: GitHub deployment status -> releasegate deployment status.
-FROM_GITHUB = {"success": "success", "inactive": "inactive", "failure": "failure", "error": "failure",
-               "in_progress": "promoting", "queued": "promoting", "pending": "promoting"}
+FROM_GITHUB = {
+    "success": "success",
+    "inactive": "inactive",
+    "failure": "failure",
+    "error": "failure",
+    "in_progress": "promoting",
+    "queued": "promoting",
+    "pending": "promoting",
+}
 #: releasegate deployment status -> GitHub deployment status (GitHub has no "rolled back").
-TO_GITHUB = {"promoting": "in_progress", "success": "success", "failure": "failure",
-             "rolled_back": "failure", "inactive": "inactive"}
+TO_GITHUB = {
+    "promoting": "in_progress",
+    "success": "success",
+    "failure": "failure",
+    "rolled_back": "failure",
+    "inactive": "inactive",
+}
 ROLLED_BACK = "rolled back"
 #: GitHub deployment states after which a deployment is no longer in progress.
 FINISHED = frozenset({"success", "failure", "error", "inactive"})
@@ -53,8 +65,14 @@ class GitHubActionsPlatform(Platform):
 
     name = "github"
 
-    def __init__(self, ledger: Ledger, env: Mapping[str, str] | None = None, *,
-                 api: GitHubAPI | None = None, stdout: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        env: Mapping[str, str] | None = None,
+        *,
+        api: GitHubAPI | None = None,
+        stdout: TextIO | None = None,
+    ) -> None:
         super().__init__(ledger, dict(env or {}))
         self.info = context.run_info(self.env)
         self._api = api
@@ -69,8 +87,10 @@ class GitHubActionsPlatform(Platform):
             return self._api
         token = context.token(self.env)
         if not token:
-            raise PlatformError("no GitHub token: pass the github-token input (default "
-                                "${{ github.token }}) or set GITHUB_TOKEN")
+            raise PlatformError(
+                "no GitHub token: pass the github-token input (default "
+                "${{ github.token }}) or set GITHUB_TOKEN"
+            )
         from releasegate.adapters.github_actions.api import GitHubAPI
 
         return GitHubAPI(token, self.info.repository, base_url=self.info.api_url, now=self.now)
@@ -133,10 +153,15 @@ class GitHubActionsPlatform(Platform):
             # GitHub made this job's deployment when the job started: it is the promotion
             # under decision, not a rival one, until this run takes it over (a releasegate
             # status on it says an earlier step of this job did: `record` then finds it).
-            if (record.status == "promoting" and record.id not in self._adopted
-                    and self._is_this_run(data["status"])):
+            if (
+                record.status == "promoting"
+                and record.id not in self._adopted
+                and self._is_this_run(data["status"])
+            ):
                 self._own[environment] = data
-                if not str((data["status"] or {}).get("description") or "").startswith("releasegate:"):
+                if not str((data["status"] or {}).get("description") or "").startswith(
+                    "releasegate:"
+                ):
                     continue
             found.append(record)
         return found
@@ -168,22 +193,42 @@ class GitHubActionsPlatform(Platform):
         found = []
         for run in self.api.check_runs(sha):
             if run["status"] == "completed" and run["conclusion"]:
-                found.append(CheckRun(sha=sha, name=run["name"], created_at=_aware(run["at"]),
-                                      status=_check_status(run["conclusion"]),
-                                      url=run["url"]))
+                found.append(
+                    CheckRun(
+                        sha=sha,
+                        name=run["name"],
+                        created_at=_aware(run["at"]),
+                        status=_check_status(run["conclusion"]),
+                        url=run["url"],
+                    )
+                )
             elif run["status"] != "completed":  # queued, in_progress, waiting...: no verdict yet
-                found.append(CheckRun(sha=sha, name=run["name"], created_at=_aware(run["at"]),
-                                      status="running", url=run["url"]))
+                found.append(
+                    CheckRun(
+                        sha=sha,
+                        name=run["name"],
+                        created_at=_aware(run["at"]),
+                        status="running",
+                        url=run["url"],
+                    )
+                )
         seen: set[str] = set()
         for status in self.api.commit_statuses(sha):
             if status["context"] in seen:
                 continue
             seen.add(status["context"])
             if status["state"] in ("success", "failure", "error", "pending"):
-                found.append(CheckRun(sha=sha, name=status["context"], created_at=_aware(status["at"]),
-                                      status={"success": "passed", "pending": "running"}.get(
-                                          status["state"], "failed"),
-                                      url=status["url"]))
+                found.append(
+                    CheckRun(
+                        sha=sha,
+                        name=status["context"],
+                        created_at=_aware(status["at"]),
+                        status={"success": "passed", "pending": "running"}.get(
+                            status["state"], "failed"
+                        ),
+                        url=status["url"],
+                    )
+                )
         return found
 
     def approvals(self, environment: str, sha: str) -> list[Approval]:
@@ -195,13 +240,26 @@ class GitHubActionsPlatform(Platform):
         run_id = self.info.run_id
         if run_id is None:
             return []
-        reviews = [r for r in self.api.run_approvals(run_id) if r.get("state") == "approved"
-                   and any(e.get("name") == environment for e in r.get("environments") or [])]
+        reviews = [
+            r
+            for r in self.api.run_approvals(run_id)
+            if r.get("state") == "approved"
+            and any(e.get("name") == environment for e in r.get("environments") or [])
+        ]
         if not reviews:
             return []
         started = self.api.run_started_at(run_id)
-        return [Approval(environment=environment, sha=sha, approver=str(r["user"]["login"]),
-                         created_at=started, source=VOUCHED) for r in reviews if (r.get("user") or {}).get("login")]
+        return [
+            Approval(
+                environment=environment,
+                sha=sha,
+                approver=str(r["user"]["login"]),
+                created_at=started,
+                source=VOUCHED,
+            )
+            for r in reviews
+            if (r.get("user") or {}).get("login")
+        ]
 
     def change_authors(self, sha: str) -> dict[str, str]:
         """The commit's author and committer (GitHub logins, names, addresses); in a pull request
@@ -226,7 +284,9 @@ class GitHubActionsPlatform(Platform):
         try:
             return tuple(self.api.team_members(org, slug))
         except PlatformError as exc:
-            self.stdout.write(publish.command("warning", f"team {team}: {exc}", title="releasegate") + "\n")
+            self.stdout.write(
+                publish.command("warning", f"team {team}: {exc}", title="releasegate") + "\n"
+            )
             return None
 
     # ---------------------------------------------------------------- state across jobs
@@ -243,13 +303,19 @@ class GitHubActionsPlatform(Platform):
         saved = self.ledger.get_state(key)
         if saved is not None or not key.startswith(CANARY_PREFIX):
             return saved
-        environment, _, sha = key[len(CANARY_PREFIX):].rpartition("/")
+        environment, _, sha = key[len(CANARY_PREFIX) :].rpartition("/")
         if not environment or not sha:
             return None
         for data in self.api.list_deployments(environment, sha=sha, max_pages=1)[:3]:
             statuses = self.api.statuses(data["id"])
-            kept = next((decode_canary(st["description"]) for st in statuses
-                         if decode_canary(st["description"]) is not None), None)
+            kept = next(
+                (
+                    decode_canary(st["description"])
+                    for st in statuses
+                    if decode_canary(st["description"]) is not None
+                ),
+                None,
+            )
             if kept is None:
                 continue
             newest = statuses[0]
@@ -259,8 +325,13 @@ class GitHubActionsPlatform(Platform):
                 kept["status"] = "rolled_back"
             self._adopted.add(data["id"])  # this canary's own deployment, never a rival
             self._own[environment] = data
-            state: dict[str, Any] = {"environment": environment, "sha": sha, "deployment_id": data["id"],
-                                     "reason": f"resumed from GitHub deployment {data['id']}", **kept}
+            state: dict[str, Any] = {
+                "environment": environment,
+                "sha": sha,
+                "deployment_id": data["id"],
+                "reason": f"resumed from GitHub deployment {data['id']}",
+                **kept,
+            }
             self.ledger.set_state(key, state, at=self.now())
             return state
         if environment not in self._looked:
@@ -275,76 +346,150 @@ class GitHubActionsPlatform(Platform):
         before = self.ledger.get_state(key)
         self.ledger.set_state(key, value, at=at)
         deployment = value.get("deployment_id")
-        if not key.startswith(CANARY_PREFIX) or value.get("status") != "running" or deployment is None:
+        if (
+            not key.startswith(CANARY_PREFIX)
+            or value.get("status") != "running"
+            or deployment is None
+        ):
             return
         text = encode_canary(value)
         if before is not None and encode_canary(before) == text:
             return
         if len(text) > MAX_DESCRIPTION:
-            self.stdout.write(publish.command(
-                "warning", f"canary state too long for a deployment status ({len(text)} > "
-                f"{MAX_DESCRIPTION}): a later job cannot resume it", title="releasegate") + "\n")
+            self.stdout.write(
+                publish.command(
+                    "warning",
+                    f"canary state too long for a deployment status ({len(text)} > "
+                    f"{MAX_DESCRIPTION}): a later job cannot resume it",
+                    title="releasegate",
+                )
+                + "\n"
+            )
             return
-        self.api.create_status(int(deployment), "in_progress", description=text,
-                               target_url=self._context.run_url, environment=str(value.get("environment")))
+        self.api.create_status(
+            int(deployment),
+            "in_progress",
+            description=text,
+            target_url=self._context.run_url,
+            environment=str(value.get("environment")),
+        )
 
     # ---------------------------------------------------------------- records
 
-    def start_deployment(self, environment: str, sha: str, *, version: str | None = None,
-                         digest: str | None = None, production: bool = False,
-                         actor: str | None = None, vouch: str | None = None) -> Deployment:
+    def start_deployment(
+        self,
+        environment: str,
+        sha: str,
+        *,
+        version: str | None = None,
+        digest: str | None = None,
+        production: bool = False,
+        actor: str | None = None,
+        vouch: str | None = None,
+    ) -> Deployment:
         """Record a promotion: this job's own deployment of ``sha`` if it has one, else a new one
         whose payload keeps ``vouch`` (GitHub's own deployments read back as ``platform``)."""
         own = self._own.get(environment)
         if own is None or own["sha"] != sha:
-            payload = {"releasegate": {k: v for k, v in (("version", version), ("digest", digest),
-                                                         ("vouch", vouch)) if v}}
-            own = self.api.create_deployment(sha, environment, production=production,
-                                             description=f"releasegate: promote {sha[:12]}",
-                                             payload=payload)
+            payload = {
+                "releasegate": {
+                    k: v
+                    for k, v in (("version", version), ("digest", digest), ("vouch", vouch))
+                    if v
+                }
+            }
+            own = self.api.create_deployment(
+                sha,
+                environment,
+                production=production,
+                description=f"releasegate: promote {sha[:12]}",
+                payload=payload,
+            )
             self._own[environment] = own
         self._adopted.add(own["id"])
-        status = self.api.create_status(own["id"], "in_progress", description="releasegate: promoting",
-                                        target_url=self._context.run_url, environment=environment,
-                                        environment_url=self.env.get("RELEASEGATE_ENVIRONMENT_URL") or None)
+        status = self.api.create_status(
+            own["id"],
+            "in_progress",
+            description="releasegate: promoting",
+            target_url=self._context.run_url,
+            environment=environment,
+            environment_url=self.env.get("RELEASEGATE_ENVIRONMENT_URL") or None,
+        )
         return _deployment(own, status, environment)
 
-    def finish_deployment(self, deployment: Deployment, status: str, *,
-                          vouch: str | None = None) -> Deployment:
-        description = f"releasegate: {ROLLED_BACK}" if status == "rolled_back" else f"releasegate: {status}"
+    def finish_deployment(
+        self, deployment: Deployment, status: str, *, vouch: str | None = None
+    ) -> Deployment:
+        description = (
+            f"releasegate: {ROLLED_BACK}" if status == "rolled_back" else f"releasegate: {status}"
+        )
         if vouch and vouch.startswith(FORCED):  # a payload cannot change; the status keeps it
             description = f"{description} ({vouch})"[:140]  # GitHub's limit on descriptions
-        self.api.create_status(deployment.id, TO_GITHUB[status], description=description,
-                               target_url=self._context.run_url, environment=deployment.environment)
+        self.api.create_status(
+            deployment.id,
+            TO_GITHUB[status],
+            description=description,
+            target_url=self._context.run_url,
+            environment=deployment.environment,
+        )
         now = self.now()
-        return Deployment(id=deployment.id, environment=deployment.environment, sha=deployment.sha,
-                          status=status, created_at=deployment.created_at, updated_at=now,
-                          version=deployment.version, digest=deployment.digest, actor=deployment.actor,
-                          url=self._context.run_url, vouch=vouch or deployment.vouch)
+        return Deployment(
+            id=deployment.id,
+            environment=deployment.environment,
+            sha=deployment.sha,
+            status=status,
+            created_at=deployment.created_at,
+            updated_at=now,
+            version=deployment.version,
+            digest=deployment.digest,
+            actor=deployment.actor,
+            url=self._context.run_url,
+            vouch=vouch or deployment.vouch,
+        )
 
     def rollback(self, environment: str, target: Deployment) -> str:
         """Create a deployment of ``target``'s commit; the user's ``deployment`` workflow ships it."""
-        payload = {"releasegate": {"rollback": True, **{k: v for k, v in
-                                                        (("version", target.version),
-                                                         ("digest", target.digest)) if v}}}
-        created = self.api.create_deployment(target.sha, environment, production=False,
-                                             description=f"releasegate: roll back to {target.sha[:12]}",
-                                             payload=payload)
-        return (f"created deployment {created['id']} of {target.sha[:12]} to {environment}; "
-                "a workflow on the `deployment` event redeploys it")
+        payload = {
+            "releasegate": {
+                "rollback": True,
+                **{k: v for k, v in (("version", target.version), ("digest", target.digest)) if v},
+            }
+        }
+        created = self.api.create_deployment(
+            target.sha,
+            environment,
+            production=False,
+            description=f"releasegate: roll back to {target.sha[:12]}",
+            payload=payload,
+        )
+        return (
+            f"created deployment {created['id']} of {target.sha[:12]} to {environment}; "
+            "a workflow on the `deployment` event redeploys it"
+        )
 
     def rollback_access(self) -> tuple[str, str]:
         """Whether the token may create the rollback's deployment: ``GET /repos/{repo}``'s
         ``permissions`` (read-only); a ``GITHUB_TOKEN`` gets none back, so it is unverified."""
-        repo = self.api.call(f"GET {self.api.prefix}", "metadata: read", lambda: self.api.repo.raw_data)
+        repo = self.api.call(
+            f"GET {self.api.prefix}", "metadata: read", lambda: self.api.repo.raw_data
+        )
         permissions = repo.get("permissions") if isinstance(repo, dict) else None
         if not isinstance(permissions, dict):
-            return ("unverified", "GitHub does not report this token's permissions; give the job "
-                    "`deployments: write` so a rollback can create a deployment")
+            return (
+                "unverified",
+                "GitHub does not report this token's permissions; give the job "
+                "`deployments: write` so a rollback can create a deployment",
+            )
         if any(permissions.get(k) for k in ("admin", "maintain", "push")):
-            return "pass", f"the token can write to {self.api.repository}: it may create a deployment"
-        return ("fail", f"the token can only read {self.api.repository}; a rollback creates a "
-                "deployment and needs `deployments: write`")
+            return (
+                "pass",
+                f"the token can write to {self.api.repository}: it may create a deployment",
+            )
+        return (
+            "fail",
+            f"the token can only read {self.api.repository}; a rollback creates a "
+            "deployment and needs `deployments: write`",
+        )
 
     # ---------------------------------------------------------------- publishing
 
@@ -367,12 +512,17 @@ class GitHubActionsPlatform(Platform):
             values["deployment-id"] = decision.outputs["deployment"]
             if self.env.get("RELEASEGATE_ENVIRONMENT_URL"):
                 values["environment-url"] = self.env["RELEASEGATE_ENVIRONMENT_URL"]
-        values["decision"] = json.dumps(decision_to_dict(decision), separators=(",", ":"), default=str)
+        values["decision"] = json.dumps(
+            decision_to_dict(decision), separators=(",", ":"), default=str
+        )
         self.publish_outputs(values)
         markdown = render(decision, "markdown")
         if self._flag("RELEASEGATE_GITHUB_SUMMARY"):
-            publish.append_file(self.env.get("GITHUB_STEP_SUMMARY"), publish.summary_text(markdown),
-                                "GITHUB_STEP_SUMMARY")
+            publish.append_file(
+                self.env.get("GITHUB_STEP_SUMMARY"),
+                publish.summary_text(markdown),
+                "GITHUB_STEP_SUMMARY",
+            )
         if self._flag("RELEASEGATE_GITHUB_CHECK_RUN"):
             self._check_run(decision, file, markdown)
 
@@ -398,7 +548,9 @@ class GitHubActionsPlatform(Platform):
 
     def publish_outputs(self, values: dict[str, str]) -> None:
         named = {key.replace("_", "-"): str(value) for key, value in values.items()}
-        publish.append_file(self.env.get("GITHUB_OUTPUT"), publish.output_lines(named), "GITHUB_OUTPUT")
+        publish.append_file(
+            self.env.get("GITHUB_OUTPUT"), publish.output_lines(named), "GITHUB_OUTPUT"
+        )
 
     def _check_run(self, decision: Decision, file: str | None, markdown: str) -> None:
         sha = decision.subject.sha or self._context.sha
@@ -406,20 +558,35 @@ class GitHubActionsPlatform(Platform):
             return
         conclusion = self.conclusion(decision.outcome)
         where = decision.subject.environment or decision.subject.gate
-        notes = [{"path": file, "start_line": r.location[0], "end_line": r.location[0],
-                  "annotation_level": "warning" if r.status == "inconclusive" else "failure",
-                  "title": r.name[:255], "message": r.reason}
-                 for r in decision.requirements
-                 if r.location and file and r.status in publish.ERROR_STATUSES | publish.WARNING_STATUSES]
+        notes = [
+            {
+                "path": file,
+                "start_line": r.location[0],
+                "end_line": r.location[0],
+                "annotation_level": "warning" if r.status == "inconclusive" else "failure",
+                "title": r.name[:255],
+                "message": r.reason,
+            }
+            for r in decision.requirements
+            if r.location and file and r.status in publish.ERROR_STATUSES | publish.WARNING_STATUSES
+        ]
         try:
-            self.api.create_check_run(f"releasegate {decision.kind}" + (f" ({where})" if where else ""),
-                                      sha, conclusion=conclusion,
-                                      title=f"{decision.outcome}: {decision.reason}", summary=markdown,
-                                      annotations=notes, details_url=self._context.run_url)
+            self.api.create_check_run(
+                f"releasegate {decision.kind}" + (f" ({where})" if where else ""),
+                sha,
+                conclusion=conclusion,
+                title=f"{decision.outcome}: {decision.reason}",
+                summary=markdown,
+                annotations=notes,
+                details_url=self._context.run_url,
+            )
         except PlatformError as exc:  # the check run only mirrors the decision: never change it
-            why = (f"no check run: a pull request from a fork gets a read-only token, whatever the "
-                   f"workflow's permissions say; the decision is in the step summary and outputs ({exc})"
-                   if self._context.fork else f"no check run: {exc}")
+            why = (
+                f"no check run: a pull request from a fork gets a read-only token, whatever the "
+                f"workflow's permissions say; the decision is in the step summary and outputs ({exc})"
+                if self._context.fork
+                else f"no check run: {exc}"
+            )
             self.stdout.write(publish.command("notice", why, title="releasegate") + "\n")
 
 
@@ -427,16 +594,20 @@ class GitHubActionsPlatform(Platform):
 CANARY_PREFIX = "canary/"
 #: GitHub keeps at most 140 characters of a deployment status's description.
 MAX_DESCRIPTION = 140
-_CANARY = re.compile(r"^releasegate canary step=(\d+) weight=([0-9.]+) started=(-|\d+(?:\.\d+)?) "
-                     r"passed=([0-9,]*)$")
+_CANARY = re.compile(
+    r"^releasegate canary step=(\d+) weight=([0-9.]+) started=(-|\d+(?:\.\d+)?) "
+    r"passed=([0-9,]*)$"
+)
 
 
 def encode_canary(state: Mapping[str, Any]) -> str:
     """A canary's position as a deployment status description (GitHub's limit: 140 characters)."""
     started = state.get("step_started_at")
     passed = ",".join(str(int(i)) for i in state.get("passed") or ())
-    return (f"releasegate canary step={int(state.get('step') or 0)} weight={float(state.get('weight') or 0):g} "
-            f"started={'-' if started is None else f'{float(started):.0f}'} passed={passed}")
+    return (
+        f"releasegate canary step={int(state.get('step') or 0)} weight={float(state.get('weight') or 0):g} "
+        f"started={'-' if started is None else f'{float(started):.0f}'} passed={passed}"
+    )
 
 
 def decode_canary(description: str) -> dict[str, Any] | None:
@@ -445,9 +616,13 @@ def decode_canary(description: str) -> dict[str, Any] | None:
     if match is None:
         return None
     step, weight, started, passed = match.groups()
-    return {"step": int(step), "weight": float(weight), "status": "running",
-            "step_started_at": None if started == "-" else float(started),
-            "passed": [int(i) for i in passed.split(",") if i]}
+    return {
+        "step": int(step),
+        "weight": float(weight),
+        "status": "running",
+        "step_started_at": None if started == "-" else float(started),
+        "passed": [int(i) for i in passed.split(",") if i],
+    }
 
 
 def _aware(moment: datetime | None) -> datetime:
@@ -456,8 +631,9 @@ def _aware(moment: datetime | None) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _deployment(data: Mapping[str, Any], status: Mapping[str, Any] | None,
-                environment: str) -> Deployment:
+def _deployment(
+    data: Mapping[str, Any], status: Mapping[str, Any] | None, environment: str
+) -> Deployment:
     """A GitHub deployment and its newest status (see :meth:`GitHubAPI.deployments`) as a record."""
     state = FROM_GITHUB.get(status["state"], "promoting") if status is not None else "promoting"
     if state == "failure" and status is not None and ROLLED_BACK in status["description"]:
@@ -470,13 +646,19 @@ def _deployment(data: Mapping[str, Any], status: Mapping[str, Any] | None,
     vouch = ours.get("vouch") if isinstance(raw, dict) else PLATFORM
     forced = (status or {}).get("description") or ""
     if f"({FORCED}" in forced:
-        vouch = forced[forced.index(f"({FORCED}") + 1:].removesuffix(")")
+        vouch = forced[forced.index(f"({FORCED}") + 1 :].removesuffix(")")
     return Deployment(
-        id=data["id"], environment=data["environment"] or environment, sha=data["sha"], status=state,
+        id=data["id"],
+        environment=data["environment"] or environment,
+        sha=data["sha"],
+        status=state,
         created_at=data["created_at"],
         updated_at=status["created_at"] if status is not None else data["created_at"],
-        version=ours.get("version"), digest=ours.get("digest"), actor=data["creator"],
-        url=status["url"] if status is not None else None, vouch=vouch if isinstance(vouch, str) else None,
+        version=ours.get("version"),
+        digest=ours.get("digest"),
+        actor=data["creator"],
+        url=status["url"] if status is not None else None,
+        vouch=vouch if isinstance(vouch, str) else None,
     )
 
 

@@ -38,8 +38,11 @@ def escape_property(text: str) -> str:
 
 def command(name: str, message: str = "", **properties: str | int | None) -> str:
     """One workflow command line: ``::name key=value,...::message``."""
-    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items()
-                     if value is not None)
+    props = ",".join(
+        f"{key}={escape_property(str(value))}"
+        for key, value in properties.items()
+        if value is not None
+    )
     return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
 
 
@@ -125,8 +128,14 @@ def policy_file(decision: Decision, workspace: str | None) -> str | None:
 
 def _annotation(level: str, requirement: Requirement, file: str | None) -> str:
     line, col = requirement.location if requirement.location and file else (None, None)
-    return command(level, requirement.reason, title=f"releasegate: {requirement.name}",
-                   file=file if line else None, line=line, col=col)
+    return command(
+        level,
+        requirement.reason,
+        title=f"releasegate: {requirement.name}",
+        file=file if line else None,
+        line=line,
+        col=col,
+    )
 
 
 def annotation_lines(decision: Decision, file: str | None) -> list[str]:
@@ -137,15 +146,27 @@ def annotation_lines(decision: Decision, file: str | None) -> list[str]:
     lines += [_annotation("warning", r, file) for r in warnings[:MAX_ANNOTATIONS]]
     hidden = max(len(errors) - MAX_ANNOTATIONS, 0) + max(len(warnings) - MAX_ANNOTATIONS, 0)
     if hidden:
-        lines.append(command("notice", f"{hidden} more requirement(s) not met: see the step summary",
-                             title="releasegate"))
+        lines.append(
+            command(
+                "notice",
+                f"{hidden} more requirement(s) not met: see the step summary",
+                title="releasegate",
+            )
+        )
     return lines
 
 
 #: Requirement names (their start) and the key under ``requires:`` that states them.
-REQUIRES_KEYS = (("from ", "from"), ("soak", "soak"), ("approvals", "approvals"), ("deploy window", "window"),
-                 ("freeze ", "freeze"), ("break-glass", "break_glass"), ("drift", "drift"),
-                 ("no promotion in progress", "stale_after"))
+REQUIRES_KEYS = (
+    ("from ", "from"),
+    ("soak", "soak"),
+    ("approvals", "approvals"),
+    ("deploy window", "window"),
+    ("freeze ", "freeze"),
+    ("break-glass", "break_glass"),
+    ("drift", "drift"),
+    ("no promotion in progress", "stale_after"),
+)
 
 
 def locate_requirements(decision: Decision) -> Decision:
@@ -178,21 +199,30 @@ def locate_requirements(decision: Decision) -> Decision:
 
     raw_envs, raw_gates = data.get("environments"), data.get("gates")
     environments: list[Any] = raw_envs if isinstance(raw_envs, list) else []
-    env_index = next((i for i, e in enumerate(environments) if isinstance(e, dict)
-                      and e.get("name") == decision.subject.environment), None)
+    env_index = next(
+        (
+            i
+            for i, e in enumerate(environments)
+            if isinstance(e, dict) and e.get("name") == decision.subject.environment
+        ),
+        None,
+    )
     gates: dict[str, Any] = raw_gates if isinstance(raw_gates, dict) else {}
 
     def where(name: str) -> tuple[int, int] | None:
         if name.startswith("metric "):
-            metric = name[len("metric "):]
+            metric = name[len("metric ") :]
             for gate, spec in gates.items():
                 metrics = spec.get("metrics") if isinstance(spec, dict) else None
                 for j, m in enumerate(metrics if isinstance(metrics, list) else []):
-                    if isinstance(m, dict) and m.get("name") == metric and (
-                            decision.subject.gate in (None, gate)):
+                    if (
+                        isinstance(m, dict)
+                        and m.get("name") == metric
+                        and (decision.subject.gate in (None, gate))
+                    ):
                         return mark("gates", gate, "metrics", j)
         if name.startswith("gate "):
-            gate = name[len("gate "):].split(" ")[0]
+            gate = name[len("gate ") :].split(" ")[0]
             if gate in gates:
                 return mark("gates", gate)
         if env_index is not None:
@@ -204,5 +234,7 @@ def locate_requirements(decision: Decision) -> Decision:
             return mark("gates", str(decision.subject.gate))
         return None
 
-    located = tuple(r if r.location else replace(r, location=where(r.name)) for r in decision.requirements)
+    located = tuple(
+        r if r.location else replace(r, location=where(r.name)) for r in decision.requirements
+    )
     return replace(decision, requirements=located)

@@ -36,7 +36,8 @@ def _python_gitlab(what: str) -> Any:
     except ImportError as exc:
         raise PlatformError(
             f"cannot {what}: python-gitlab is not installed; install releasegate[gitlab] "
-            "(the component's image has it)") from exc
+            "(the component's image has it)"
+        ) from exc
     return gitlab
 
 

@@ -138,7 +138,8 @@ def cache_outputs(values: Mapping[str, str], *, merge_request: bool) -> dict[str
         "cache-fallback-key": str(first.get("fallback-key") or ""),
         "cache-paths": " ".join(first.get("project-path") or []),
         "cache-policy": "pull-push" if write else "pull",
-        "cache-write-reason": "merge request pipelines only read caches" if merge_request
+        "cache-write-reason": "merge request pipelines only read caches"
+        if merge_request
         else values.get("cache-write-reason", ""),
     }
     group = values.get("concurrency-group", "")

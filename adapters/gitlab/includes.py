@@ -19,7 +19,8 @@ import yaml
 __all__ = ["duplicate_jobs", "load_pipeline"]
 
 _TEMPLATE = re.compile(
-    r"(?:^|/)(?P<name>check|promote|analyze|canary|cache|drill|record)(?:\.yml)?(?:@[^/]*)?$")
+    r"(?:^|/)(?P<name>check|promote|analyze|canary|cache|drill|record)(?:\.yml)?(?:@[^/]*)?$"
+)
 #: GitLab stops at 150 nested includes (doc/ci/yaml/includes.md, "Use nested includes").
 MAX_FILES = 150
 
@@ -65,7 +66,9 @@ def _location(entry: dict[str, Any]) -> str | None:
     return None
 
 
-def duplicate_jobs(pipeline: Any, marker: str = "releasegate", read: Reader | None = None) -> list[str]:
+def duplicate_jobs(
+    pipeline: Any, marker: str = "releasegate", read: Reader | None = None
+) -> list[str]:
     """One line per job name that two includes of releasegate templates would both define.
 
     :param marker: a text every releasegate include location contains (its project path).
@@ -92,8 +95,10 @@ def duplicate_jobs(pipeline: Any, marker: str = "releasegate", read: Reader | No
                 continue
             shown = f"{where} (in {source})" if source else where
             if job in seen:
-                problems.append(f"{shown} and {seen[job]} both define job {job}: GitLab keeps "
-                                "only the later one; give each include its own job-prefix input")
+                problems.append(
+                    f"{shown} and {seen[job]} both define job {job}: GitLab keeps "
+                    "only the later one; give each include its own job-prefix input"
+                )
             else:
                 seen[job] = shown
     return problems

@@ -40,18 +40,24 @@ def check_inputs(env: Mapping[str, str]) -> None:
         if name.startswith(RAW):
             _check_raw(name, value, env)
             continue
-        if (not name.startswith("RELEASEGATE_") or name.endswith(_SECRETS)
-                or name.startswith(_OUTPUTS) or value == ""):
+        if (
+            not name.startswith("RELEASEGATE_")
+            or name.endswith(_SECRETS)
+            or name.startswith(_OUTPUTS)
+            or value == ""
+        ):
             continue
         if not value.strip():
-            raise UsageError(f"{name} holds only blanks: leave the input empty to unset it, "
-                             "or give a value")
+            raise UsageError(
+                f"{name} holds only blanks: leave the input empty to unset it, or give a value"
+            )
         found = UNEXPANDED.search(value)
         if found:
             raise UsageError(
                 f"{name} holds {found.group(0)!r}, a variable GitLab did not expand (it is not "
                 f"defined in this pipeline): define it, or leave the input empty; write $$ for a "
-                "literal dollar sign")
+                "literal dollar sign"
+            )
 
 
 def _expand(raw: str, env: Mapping[str, str]) -> str:
@@ -64,12 +70,13 @@ def _check_raw(name: str, raw: str, env: Mapping[str, str]) -> None:
     # silently turn `break-glass: $TYPO` into "no input", and `break-glass: INC-$TYPO` into the
     # reason "INC-": the input as written says otherwise. A value that is not the input's
     # expansion came from elsewhere (a pipeline variable of a manual run outranks the job's).
-    expanded = env.get("RELEASEGATE_" + name[len(RAW):], "")
+    expanded = env.get("RELEASEGATE_" + name[len(RAW) :], "")
     missing = [m.group(0) for m in UNEXPANDED.finditer(raw) if not env.get(m.group(1).strip("{}"))]
     made_here = expanded == _expand(raw, env) or UNEXPANDED.search(expanded) is not None
     if missing and (not expanded.strip() or made_here):
-        input_name = name[len(RAW):].lower().replace("_", "-")
+        input_name = name[len(RAW) :].lower().replace("_", "-")
         raise UsageError(
             f"{input_name}: {missing[0]} is not defined in this pipeline, so it names no "
             f"value: define it, or leave the input empty (for one run only, set "
-            f"RELEASEGATE_{name[len(RAW):]} as a variable of a manually run pipeline)")
+            f"RELEASEGATE_{name[len(RAW) :]} as a variable of a manually run pipeline)"
+        )

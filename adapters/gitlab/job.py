@@ -22,19 +22,31 @@ from releasegate.adapters.gitlab.dotenv import dotenv_text
 __all__ = ["COMMANDS", "main", "run"]
 
 #: ``RELEASEGATE_GITLAB_COMMAND`` values (the analyze template's ``mode`` included).
-COMMANDS = {"promote": "promote", "gate": "analyze", "analyze": "analyze", "watch": "watch",
-            "canary": "canary", "drill": "drill", "record": "record", "cache": "cache",
-            "check": "check"}
+COMMANDS = {
+    "promote": "promote",
+    "gate": "analyze",
+    "analyze": "analyze",
+    "watch": "watch",
+    "canary": "canary",
+    "drill": "drill",
+    "record": "record",
+    "cache": "cache",
+    "check": "check",
+}
 _PREFIX = "releasegate: error: "
-_NOT_GITLAB = ("releasegate: notice: GitLab CI not detected (GITLAB_CI is not 'true'): records "
-               "go to the local ledger ({ledger}), not to GitLab, and no dotenv or JUnit "
-               "report is written for GitLab")
+_NOT_GITLAB = (
+    "releasegate: notice: GitLab CI not detected (GITLAB_CI is not 'true'): records "
+    "go to the local ledger ({ledger}), not to GitLab, and no dotenv or JUnit "
+    "report is written for GitLab"
+)
 
 
 #: What the cache job leaves when the plan fails: a hidden job with no cache, which jobs can
 #: still ``extends:`` (nothing is read or written until the policy is fixed).
-_READ_ONLY_CACHE = ("# releasegate cache: the plan failed; no cache (see the cache job's log)\n"
-                    ".releasegate-cache:\n  cache: []\n")
+_READ_ONLY_CACHE = (
+    "# releasegate cache: the plan failed; no cache (see the cache job's log)\n"
+    ".releasegate-cache:\n  cache: []\n"
+)
 
 
 class _Tee:
@@ -79,10 +91,14 @@ def _junit(command: str, environment: str, message: str) -> str:
     suites = ET.Element("testsuites", name="releasegate", tests="1", failures="0", errors="1")
     name = f"releasegate {command}" + (f" {environment}" if environment else "")
     suite = ET.SubElement(suites, "testsuite", name=name, tests="1", failures="0", errors="1")
-    case = ET.SubElement(suite, "testcase", name=f"{command} ran", classname=f"releasegate.{command}")
+    case = ET.SubElement(
+        suite, "testcase", name=f"{command} ran", classname=f"releasegate.{command}"
+    )
     ET.SubElement(case, "error", message=message, type="error").text = message
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    )
 
 
 def _published(path: str | None) -> dict[str, str]:
@@ -96,8 +112,13 @@ def _published(path: str | None) -> dict[str, str]:
 
 def _evidence(env: Mapping[str, str], command: str, code: int, message: str) -> None:
     # A command that failed after naming a rollback target keeps it beside the error.
-    values = {**_published(env.get("RELEASEGATE_GITLAB_DOTENV")), "RELEASEGATE_OUTCOME": "error",
-              "RELEASEGATE_REASON": message, "RELEASEGATE_KIND": command, "RELEASEGATE_EXIT_CODE": str(code)}
+    values = {
+        **_published(env.get("RELEASEGATE_GITLAB_DOTENV")),
+        "RELEASEGATE_OUTCOME": "error",
+        "RELEASEGATE_REASON": message,
+        "RELEASEGATE_KIND": command,
+        "RELEASEGATE_EXIT_CODE": str(code),
+    }
     if command == "cache":  # never write a cache on a plan that could not be made
         values["RELEASEGATE_CACHE_POLICY"] = "pull"
     environment = env.get("RELEASEGATE_ENVIRONMENT") or env.get("RELEASEGATE_TO") or ""
@@ -107,8 +128,10 @@ def _evidence(env: Mapping[str, str], command: str, code: int, message: str) -> 
         if env.get("RELEASEGATE_GITLAB_JUNIT"):
             _write(env["RELEASEGATE_GITLAB_JUNIT"], _junit(command, environment, message))
         if env.get("RELEASEGATE_GITLAB_REPORT"):
-            _write(env["RELEASEGATE_GITLAB_REPORT"],
-                   f"## releasegate {command}: error (exit {code})\n\n{message}\n")
+            _write(
+                env["RELEASEGATE_GITLAB_REPORT"],
+                f"## releasegate {command}: error (exit {code})\n\n{message}\n",
+            )
     except OSError as exc:
         sys.stderr.write(f"releasegate: warning: cannot write the error evidence: {exc.strerror}\n")
 
@@ -179,8 +202,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     if not args:
         wanted = environ.get("RELEASEGATE_GITLAB_COMMAND", "")
         if wanted not in COMMANDS:
-            sys.stderr.write(f"releasegate: error: RELEASEGATE_GITLAB_COMMAND={wanted!r}: expected one "
-                             f"of {', '.join(sorted(COMMANDS))}\n")
+            sys.stderr.write(
+                f"releasegate: error: RELEASEGATE_GITLAB_COMMAND={wanted!r}: expected one "
+                f"of {', '.join(sorted(COMMANDS))}\n"
+            )
             return 2
         args = [COMMANDS[wanted]]
     command = args[0]
@@ -192,8 +217,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             return 2
     _template_inputs(command, environ)
     if environ.get("GITLAB_CI") != "true":
-        sys.stderr.write(_NOT_GITLAB.format(ledger=environ.get("RELEASEGATE_LEDGER")
-                                            or ".releasegate/ledger.db") + "\n")
+        sys.stderr.write(
+            _NOT_GITLAB.format(ledger=environ.get("RELEASEGATE_LEDGER") or ".releasegate/ledger.db")
+            + "\n"
+        )
     dotenv = environ.get("RELEASEGATE_GITLAB_DOTENV")
     if dotenv and os.path.exists(dotenv):  # an earlier job's report, downloaded as an artifact
         os.remove(dotenv)
@@ -218,12 +245,16 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if command == "cache":
             if cache_file:
                 _write(cache_file, _READ_ONLY_CACHE)
-            sys.stderr.write("releasegate: warning: the cache plan failed; later jobs only read "
-                             "caches (RELEASEGATE_CACHE_POLICY=pull): fix releasegate.yml\n")
+            sys.stderr.write(
+                "releasegate: warning: the cache plan failed; later jobs only read "
+                "caches (RELEASEGATE_CACHE_POLICY=pull): fix releasegate.yml\n"
+            )
             return 0
     if command == "record" and code == 0 and environ.get("RELEASEGATE_STATUS") == "failure":
-        sys.stderr.write("releasegate: the deployment was recorded as failed, so this deploy job "
-                         "fails too (GitLab sets the deployment's status from the job's)\n")
+        sys.stderr.write(
+            "releasegate: the deployment was recorded as failed, so this deploy job "
+            "fails too (GitLab sets the deployment's status from the job's)\n"
+        )
         return 1
     return code
 

@@ -32,9 +32,11 @@ def merge_request_pipeline(env: Mapping[str, str]) -> bool:
     ``CI_EXTERNAL_PULL_REQUEST_IID`` and ``CI_PIPELINE_SOURCE=external_pull_request_event``,
     never ``CI_MERGE_REQUEST_IID`` (doc/ci/variables/predefined_variables.md).
     """
-    return bool(env.get("CI_MERGE_REQUEST_IID") or env.get("CI_EXTERNAL_PULL_REQUEST_IID")
-                or env.get("CI_PIPELINE_SOURCE") in ("merge_request_event",
-                                                      "external_pull_request_event"))
+    return bool(
+        env.get("CI_MERGE_REQUEST_IID")
+        or env.get("CI_EXTERNAL_PULL_REQUEST_IID")
+        or env.get("CI_PIPELINE_SOURCE") in ("merge_request_event", "external_pull_request_event")
+    )
 
 
 def _time(value: str | None) -> datetime:
@@ -46,32 +48,43 @@ def _time(value: str | None) -> datetime:
 
 def _missing_token(env: Mapping[str, str]) -> PlatformError:
     if env.get("CI_MERGE_REQUEST_IID") and env.get("CI_COMMIT_REF_PROTECTED") != "true":
-        where = (f"this merge request pipeline runs for the unprotected branch "
-                 f"{env.get('CI_MERGE_REQUEST_SOURCE_BRANCH_NAME') or env.get('CI_COMMIT_REF_NAME') or '?'}"
-                 f", and GitLab passes protected variables such as {PRIVATE_TOKEN} only to "
-                 "protected branches and tags: run the promote job in the default-branch "
-                 "pipeline after merge, where the merge request's approvals are read too")
+        where = (
+            f"this merge request pipeline runs for the unprotected branch "
+            f"{env.get('CI_MERGE_REQUEST_SOURCE_BRANCH_NAME') or env.get('CI_COMMIT_REF_NAME') or '?'}"
+            f", and GitLab passes protected variables such as {PRIVATE_TOKEN} only to "
+            "protected branches and tags: run the promote job in the default-branch "
+            "pipeline after merge, where the merge request's approvals are read too"
+        )
     else:
-        where = (f"set {PRIVATE_TOKEN} (read_api scope, Reporter role) as a masked, protected "
-                 "variable and run the job on a protected branch or tag")
-    return PlatformError(f"merge-request-approvals needs {PRIVATE_TOKEN} to read merge request "
-                         f"approvals ({JOB_TOKEN} cannot): {where}")
+        where = (
+            f"set {PRIVATE_TOKEN} (read_api scope, Reporter role) as a masked, protected "
+            "variable and run the job on a protected branch or tag"
+        )
+    return PlatformError(
+        f"merge-request-approvals needs {PRIVATE_TOKEN} to read merge request "
+        f"approvals ({JOB_TOKEN} cannot): {where}"
+    )
 
 
 def _merged_iid(api: GitlabApi, sha: str) -> int | None:
     rows: list[dict[str, Any]] = api.call(
-        f"list the merge requests of {sha[:12]}", _READ,
+        f"list the merge requests of {sha[:12]}",
+        _READ,
         lambda c: list(api.project(c).commits.get(sha, lazy=True).merge_requests(get_all=True)),
     )
     for row in rows:
         if row.get("state") == "merged" and sha in (
-                row.get("merge_commit_sha"), row.get("squash_commit_sha"), row.get("sha")):
+            row.get("merge_commit_sha"),
+            row.get("squash_commit_sha"),
+            row.get("sha"),
+        ):
             return int(row["iid"])
     return None
 
 
-def merge_request_approvals(api: GitlabApi, env: Mapping[str, str], environment: str,
-                            sha: str) -> list[Approval]:
+def merge_request_approvals(
+    api: GitlabApi, env: Mapping[str, str], environment: str, sha: str
+) -> list[Approval]:
     """The approvals of the merge request that brought ``sha``, as ``Approval`` records.
 
     :raises PlatformError: when ``RELEASEGATE_GITLAB_TOKEN`` is not set (one line saying why it
@@ -79,11 +92,16 @@ def merge_request_approvals(api: GitlabApi, env: Mapping[str, str], environment:
     """
     if not api.has_private_token:
         raise _missing_token(env)
-    iid = int(env["CI_MERGE_REQUEST_IID"]) if env.get("CI_MERGE_REQUEST_IID") else _merged_iid(api, sha)
+    iid = (
+        int(env["CI_MERGE_REQUEST_IID"])
+        if env.get("CI_MERGE_REQUEST_IID")
+        else _merged_iid(api, sha)
+    )
     if iid is None:
         return []
     state: dict[str, Any] = api.call(
-        f"read the approvals of merge request !{iid}", _READ,
+        f"read the approvals of merge request !{iid}",
+        _READ,
         lambda c: api.project(c).mergerequests.get(iid, lazy=True).approvals.get().asdict(),
         private=True,
     )

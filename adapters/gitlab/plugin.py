@@ -191,10 +191,14 @@ class GitlabPlatform(Platform):
                 continue
 
             def read(client: Any, deployment_id: Any = raw["id"]) -> dict[str, Any]:
-                data: dict[str, Any] = self.api.project(client).deployments.get(deployment_id).asdict()
+                data: dict[str, Any] = (
+                    self.api.project(client).deployments.get(deployment_id).asdict()
+                )
                 return data
 
-            detail = self.api.call(f"read deployment {raw['id']} of {environment}", _READ_DEPLOYMENTS, read)
+            detail = self.api.call(
+                f"read deployment {raw['id']} of {environment}", _READ_DEPLOYMENTS, read
+            )
             for item in detail.get("approvals") or []:
                 if item.get("status") == "approved" and (item.get("user") or {}).get("username"):
                     found.append(
@@ -206,7 +210,12 @@ class GitlabPlatform(Platform):
                             VOUCHED,
                         )
                     )
-        if self.env.get("RELEASEGATE_GITLAB_MR_APPROVALS", "").lower() in ("1", "true", "yes", "on"):
+        if self.env.get("RELEASEGATE_GITLAB_MR_APPROVALS", "").lower() in (
+            "1",
+            "true",
+            "yes",
+            "on",
+        ):
             found += merge_request_approvals(self.api, self.env, environment, sha)
         return found
 
@@ -292,8 +301,12 @@ class GitlabPlatform(Platform):
         for raw in self._raw_deployments(environment):
             deployable = (raw.get("deployable") or {}).get("id")
             mine = job is not None and deployable == job
-            adopted = job is None and deployable and raw.get("sha") == sha and raw.get("status") in (
-                "running", "success")
+            adopted = (
+                job is None
+                and deployable
+                and raw.get("sha") == sha
+                and raw.get("status") in ("running", "success")
+            )
             if mine or adopted:
                 deployment = self._deployment(raw, environment)
                 return replace(deployment, version=version or deployment.version, digest=digest)
@@ -346,7 +359,9 @@ class GitlabPlatform(Platform):
             if status != "success":
                 self.ledger.set_state(
                     _VERDICT.format(env=deployment.environment, id=deployment.id),
-                    {"status": status, "sha": deployment.sha}, at=self.now())
+                    {"status": status, "sha": deployment.sha},
+                    at=self.now(),
+                )
             return replace(deployment, status=status, updated_at=self.now())
 
         def update(client: Any) -> dict[str, Any]:
@@ -376,17 +391,23 @@ class GitlabPlatform(Platform):
         """
         history = self.deployments(environment)
         bad = {
-            d.id for d in history
-            if (self.ledger.get_state(_VERDICT.format(env=environment, id=d.id)) or {}).get("status")
+            d.id
+            for d in history
+            if (self.ledger.get_state(_VERDICT.format(env=environment, id=d.id)) or {}).get(
+                "status"
+            )
             in ("rolled_back", "failure")
         }
         for index, deployment in enumerate(history):
             if deployment.status == "failure":
-                bad |= {d.id for d in history[index + 1:] if d.sha == deployment.sha}
+                bad |= {d.id for d in history[index + 1 :] if d.sha == deployment.sha}
         current = next((d for d in history if d.status in ("success", "promoting")), None)
         for deployment in history:
-            if (deployment.status == "success" and deployment.id not in bad
-                    and (current is None or deployment.sha != current.sha)):
+            if (
+                deployment.status == "success"
+                and deployment.id not in bad
+                and (current is None or deployment.sha != current.sha)
+            ):
                 return deployment
         return None
 
@@ -422,18 +443,25 @@ class GitlabPlatform(Platform):
         self._write_dotenv(
             {
                 "RELEASEGATE_ROLLBACK_TO": target.sha,
-                **({"RELEASEGATE_ROLLBACK_JOB": str(job)} if job and target.id not in self._recorded
-                   else {}),
+                **(
+                    {"RELEASEGATE_ROLLBACK_JOB": str(job)}
+                    if job and target.id not in self._recorded
+                    else {}
+                ),
             }
         )
         where = f"roll back {environment} to {target.sha[:12]}"
         if job is None:
-            return (f"{where}: deployment {target.id} has no job to retry; redeploy that "
-                    "commit with your own job (RELEASEGATE_ROLLBACK_TO)")
+            return (
+                f"{where}: deployment {target.id} has no job to retry; redeploy that "
+                "commit with your own job (RELEASEGATE_ROLLBACK_TO)"
+            )
         if target.id in self._recorded:
-            return (f"{where}: not retried: job {job} ({self._recorded[target.id]}) only recorded "
-                    "that deployment (the record template); redeploy that commit with the tool "
-                    "that deployed it, then record it")
+            return (
+                f"{where}: not retried: job {job} ({self._recorded[target.id]}) only recorded "
+                "that deployment (the record template); redeploy that commit with the tool "
+                "that deployed it, then record it"
+            )
         if not self.api.has_private_token:
             return (
                 f"{where}: retry job {job}; not done because {PRIVATE_TOKEN} is not set "
@@ -452,8 +480,10 @@ class GitlabPlatform(Platform):
         except PlatformError as exc:
             if "not retryable" not in str(exc):
                 raise
-            raise PlatformError(f"{exc}; enable Settings > CI/CD > General pipelines > Allow job "
-                                "retries for rollback deployments") from exc
+            raise PlatformError(
+                f"{exc}; enable Settings > CI/CD > General pipelines > Allow job "
+                "retries for rollback deployments"
+            ) from exc
         if new.get("id"):
             self._write_dotenv({"RELEASEGATE_ROLLBACK_RETRY": str(new["id"])})
         url = new.get("web_url")
@@ -465,17 +495,32 @@ class GitlabPlatform(Platform):
         """Whether a rollback could retry a deploy job, read from ``GET /projects/:id``'s
         ``permissions`` with ``RELEASEGATE_GITLAB_TOKEN`` (read-only)."""
         if not self.api.has_private_token:
-            return "fail", f"{PRIVATE_TOKEN} is not set and {JOB_TOKEN} cannot retry jobs (it needs {_RETRY})"
-        raw = self.api.call("read the project's permissions", "the Guest role",
-                            lambda c: c.projects.get(self.api.project_id).asdict(), private=True)
+            return (
+                "fail",
+                f"{PRIVATE_TOKEN} is not set and {JOB_TOKEN} cannot retry jobs (it needs {_RETRY})",
+            )
+        raw = self.api.call(
+            "read the project's permissions",
+            "the Guest role",
+            lambda c: c.projects.get(self.api.project_id).asdict(),
+            private=True,
+        )
         permissions = raw.get("permissions") or {}
-        level = max(int((permissions.get(k) or {}).get("access_level") or 0)
-                    for k in ("project_access", "group_access"))
+        level = max(
+            int((permissions.get(k) or {}).get("access_level") or 0)
+            for k in ("project_access", "group_access")
+        )
         if not level:
-            return ("unverified", f"GitLab does not report {PRIVATE_TOKEN}'s access level on this "
-                    f"project; a rollback needs {_RETRY}")
+            return (
+                "unverified",
+                f"GitLab does not report {PRIVATE_TOKEN}'s access level on this "
+                f"project; a rollback needs {_RETRY}",
+            )
         if level >= 30:
-            return "pass", f"{PRIVATE_TOKEN} has access level {level} (Developer or above): it may retry deploy jobs"
+            return (
+                "pass",
+                f"{PRIVATE_TOKEN} has access level {level} (Developer or above): it may retry deploy jobs",
+            )
         return "fail", f"{PRIVATE_TOKEN} has access level {level}; a rollback needs {_RETRY}"
 
     # -- publishing -----------------------------------------------------------------------

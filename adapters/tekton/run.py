@@ -38,7 +38,9 @@ PARAM_ENV: tuple[str, ...] = (
 REPORT_DIR = ".releasegate/tekton"
 #: Every outcome the ``outcome`` result can hold, hence every name ``fail-on`` may list.
 OUTCOMES: tuple[str, ...] = tuple(
-    sorted({*PROMOTION_OUTCOMES, *ANALYSIS_OUTCOMES, *CANARY_OUTCOMES, "clean", "drift", "ok", "error"})
+    sorted(
+        {*PROMOTION_OUTCOMES, *ANALYSIS_OUTCOMES, *CANARY_OUTCOMES, "clean", "drift", "ok", "error"}
+    )
 )
 
 

@@ -21,7 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scenario import GATE, gate_policy, replay_csv  # noqa: E402
 
 #: releasegate's outcomes in the runner's vocabulary: an inconclusive interval does not stop it.
-DECISIONS = {"rollback": "rollback", "promote": "promote", "continue": "continue", "inconclusive": "continue"}
+DECISIONS = {
+    "rollback": "rollback",
+    "promote": "promote",
+    "continue": "continue",
+    "inconclusive": "continue",
+}
 
 
 def releasegate_command() -> list[str]:
@@ -45,15 +50,36 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RELEASEGATE_")}
         env["RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         # Each interval's line is passed on as replay prints it (replay streams its verdicts).
-        with open(Path(tmp, "stderr.txt"), "w+") as errors, subprocess.Popen(
-            [*releasegate_command(), "replay", "--gate", GATE, "--metrics", "metrics.csv", "--format", "jsonl"],
-            cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=errors, text=True,
-        ) as proc:
+        with (
+            open(Path(tmp, "stderr.txt"), "w+") as errors,
+            subprocess.Popen(
+                [
+                    *releasegate_command(),
+                    "replay",
+                    "--gate",
+                    GATE,
+                    "--metrics",
+                    "metrics.csv",
+                    "--format",
+                    "jsonl",
+                ],
+                cwd=tmp,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                text=True,
+            ) as proc,
+        ):
             assert proc.stdout is not None
             for line in proc.stdout:
                 row = json.loads(line)
                 reason = "; ".join(row["reasons"][:1])
-                print(json.dumps({"t": row["t"], "decision": DECISIONS[row["outcome"]], "reason": reason}), flush=True)
+                print(
+                    json.dumps(
+                        {"t": row["t"], "decision": DECISIONS[row["outcome"]], "reason": reason}
+                    ),
+                    flush=True,
+                )
             code = proc.wait()
             if code not in (0, 1, 3):
                 errors.seek(0)

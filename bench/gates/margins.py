@@ -37,7 +37,9 @@ Charts = dict[str, list[float]]
 def charts(scenario: dict[str, Any]) -> Charts:
     """Every chart of the scenario's gate, interval by interval, as a share of its threshold."""
     gate = parse_policy(gate_policy(scenario).encode(), "releasegate.yml", {}).gates[GATE]
-    replay = build_replay(parse_rows(io.StringIO(replay_csv(scenario)), "scenario.csv"), "scenario.csv")
+    replay = build_replay(
+        parse_rows(io.StringIO(replay_csv(scenario)), "scenario.csv"), "scenario.csv"
+    )
     out: Charts = {}
     combined: dict[float, float] = {}
     times: list[float] = []
@@ -47,7 +49,9 @@ def charts(scenario: dict[str, Any]) -> Charts:
         h = sequential.default_threshold(metric.alpha, sequential.metric_kind(metric))
         h_sprt = sequential.sprt_threshold(metric.alpha)
         out[f"{metric.name} cusum"] = [float(m.statistic.get("cusum", 0.0)) / h for m in measured]
-        out[f"{metric.name} sprt"] = [float(m.statistic.get("sprt", 0.0)) / h_sprt for m in measured]
+        out[f"{metric.name} sprt"] = [
+            float(m.statistic.get("sprt", 0.0)) / h_sprt for m in measured
+        ]
         for m in measured:
             increment = m.statistic.get("llr combined")
             if isinstance(increment, float):
@@ -62,12 +66,17 @@ def charts(scenario: dict[str, Any]) -> Charts:
 
 def first_alarm(chart_set: Charts, scale: float = 1.0) -> int | None:
     """The first interval at which any chart reaches ``scale`` times its threshold."""
-    hits = [next((i for i, share in enumerate(c) if share >= scale - 1e-6), None) for c in chart_set.values()]
+    hits = [
+        next((i for i, share in enumerate(c) if share >= scale - 1e-6), None)
+        for c in chart_set.values()
+    ]
     found = [i for i in hits if i is not None]
     return min(found) if found else None
 
 
-def score(all_charts: dict[str, Charts], truth: dict[str, Any], ids: list[str], scale: float = 1.0) -> str:
+def score(
+    all_charts: dict[str, Charts], truth: dict[str, Any], ids: list[str], scale: float = 1.0
+) -> str:
     false_rollbacks = healthy = 0
     delays = []
     for sid in ids:
@@ -79,29 +88,53 @@ def score(all_charts: dict[str, Charts], truth: dict[str, Any], ids: list[str], 
             delays.append(t - truth[sid]["onset"])
     bad = len(ids) - healthy
     median = statistics.median(delays) if delays else None
-    return (f"FR {false_rollbacks}/{healthy}  detection {len(delays)}/{bad}  "
-            f"within5 {sum(d <= 5 for d in delays)}  median delay {median}")
+    return (
+        f"FR {false_rollbacks}/{healthy}  detection {len(delays)}/{bad}  "
+        f"within5 {sum(d <= 5 for d in delays)}  median delay {median}"
+    )
 
 
 def main() -> int:
     default = Path(__file__).resolve().parents[3] / "shared" / "gatebench" / "corpus" / "dev"
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--corpus", default=str(default))
-    ap.add_argument("--set", action="append", default=[], help="NAME=VALUE on releasegate.analysis.sequential")
-    ap.add_argument("--top", type=int, default=10, help="how many of the closest healthy rollouts to list")
-    ap.add_argument("--sweep", action="store_true", help="also score uniform threshold scales 0.95 .. 0.7")
+    ap.add_argument(
+        "--set", action="append", default=[], help="NAME=VALUE on releasegate.analysis.sequential"
+    )
+    ap.add_argument(
+        "--top", type=int, default=10, help="how many of the closest healthy rollouts to list"
+    )
+    ap.add_argument(
+        "--sweep", action="store_true", help="also score uniform threshold scales 0.95 .. 0.7"
+    )
     args = ap.parse_args()
     override(args.set)
     corpus = Path(args.corpus)
     truth, ids = split(corpus)
-    all_charts = {sid: charts(json.loads((corpus / "scenarios" / f"{sid}.json").read_text())) for sid in ids}
+    all_charts = {
+        sid: charts(json.loads((corpus / "scenarios" / f"{sid}.json").read_text())) for sid in ids
+    }
     for name, part in (("odd", ids[0::2]), ("even", ids[1::2]), ("all", ids)):
         print(f"{name:4s} {score(all_charts, truth, part)}")
-    peaks = sorted(((max(max(c, default=0.0) for c in all_charts[sid].values()), sid,
-                     max(all_charts[sid], key=lambda k: max(all_charts[sid][k], default=0.0)), truth[sid]["category"])
-                    for sid in ids if truth[sid]["label"] == "healthy"), reverse=True)
-    print(f"healthy rollouts within 0.9 of a threshold: {sum(p[0] >= 0.9 for p in peaks)}, "
-          f"within 0.8: {sum(p[0] >= 0.8 for p in peaks)}")
+    peaks = sorted(
+        (
+            (
+                max(max(c, default=0.0) for c in all_charts[sid].values()),
+                sid,
+                max(all_charts[sid], key=lambda k: max(all_charts[sid][k], default=0.0)),
+                truth[sid]["category"],
+            )
+            for sid in ids
+            if truth[sid]["label"] == "healthy"
+        ),
+        reverse=True,
+    )
+    print(
+        f"healthy rollouts within 0.9 of a threshold: {sum(p[0] >= 0.9 for p in peaks)}, "
+        f"within 0.8: {sum(p[0] >= 0.8 for p in peaks)}"
+    )
     for share, sid, chart, category in peaks[: args.top]:
         print(f"  {share:.3f} {sid} {chart:22s} {category}")
     if args.sweep:

@@ -43,11 +43,18 @@ def naive(intervals: list[Interval], planned: int) -> Iterator[tuple[str, str]]:
         errors = [_value(x, "error_rate", "canary") for x in intervals[max(0, t - 2) : t + 1]]
         errors_known = [e for e in errors if e is not None]
         p99 = _value(iv, "latency_p99_ms", "canary")
-        conv_c, conv_b = _value(iv, "conversion_rate", "canary"), _value(iv, "conversion_rate", "baseline")
+        conv_c, conv_b = (
+            _value(iv, "conversion_rate", "canary"),
+            _value(iv, "conversion_rate", "baseline"),
+        )
         if errors_known and statistics.fmean(errors_known) > 0.05:
             yield "rollback", "mean canary error rate of the last 3 intervals > 5%"
             return
-        if p99 is not None and len(p99s) >= 5 and p99 > statistics.fmean(p99s) + 2 * statistics.stdev(p99s):
+        if (
+            p99 is not None
+            and len(p99s) >= 5
+            and p99 > statistics.fmean(p99s) + 2 * statistics.stdev(p99s)
+        ):
             yield "rollback", "canary p99 > mean + 2 sd of its past"
             return
         if conv_c is not None and conv_b is not None and conv_c < 0.8 * conv_b:
@@ -65,8 +72,9 @@ ARGO_RULES: dict[str, Callable[[float, float], bool]] = {
 }
 
 
-def argo(intervals: list[Interval], planned: int, failure_limit: int = 2,
-         error_limit: int = 4) -> Iterator[tuple[str, str]]:
+def argo(
+    intervals: list[Interval], planned: int, failure_limit: int = 2, error_limit: int = 4
+) -> Iterator[tuple[str, str]]:
     failed = dict.fromkeys(ARGO_RULES, 0)
     errors = dict.fromkeys(ARGO_RULES, 0)
     for t, iv in enumerate(intervals):
@@ -84,7 +92,11 @@ def argo(intervals: list[Interval], planned: int, failure_limit: int = 2,
         yield ("promote" if t == planned - 1 else "continue"), ""
 
 
-KAYENTA_DIRECTIONS = {"error_rate": "increase", "latency_p99_ms": "increase", "conversion_rate": "decrease"}
+KAYENTA_DIRECTIONS = {
+    "error_rate": "increase",
+    "latency_p99_ms": "increase",
+    "conversion_rate": "decrease",
+}
 
 
 def _classify(canary: list[float], baseline: list[float], direction: str) -> str:
@@ -115,7 +127,11 @@ def kayenta(intervals: list[Interval], planned: int) -> Iterator[tuple[str, str]
                 classes.append(_classify(canary, baseline, direction))
             nodata = classes.count("Nodata")
             judged = [c for c in classes if c != "Nodata"]
-            score = 0.0 if nodata * 2 >= len(classes) else 100.0 * judged.count("Pass") / max(len(judged), 1)
+            score = (
+                0.0
+                if nodata * 2 >= len(classes)
+                else 100.0 * judged.count("Pass") / max(len(judged), 1)
+            )
             if score <= 75:
                 yield "rollback", f"score {score:.0f} <= 75 ({', '.join(classes)})"
                 return
@@ -126,7 +142,9 @@ JUDGES = {"naive": naive, "argo": argo, "kayenta": kayenta}
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--judge", choices=sorted(JUDGES), required=True)
     ap.add_argument("scenario")
     args = ap.parse_args()

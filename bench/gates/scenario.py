@@ -32,16 +32,21 @@ def replay_csv(scenario: dict[str, Any]) -> str:
             for variant in ("canary", "baseline"):
                 value = values.get(variant)
                 count = counts.get(variant)
-                writer.writerow([
-                    interval["timestamp"], name, variant,
-                    "" if value is None else repr(float(value)),
-                    "" if count is None else repr(float(count)),
-                ])
+                writer.writerow(
+                    [
+                        interval["timestamp"],
+                        name,
+                        variant,
+                        "" if value is None else repr(float(value)),
+                        "" if count is None else repr(float(count)),
+                    ]
+                )
     return out.getvalue()
 
 
-def gate_policy(scenario: dict[str, Any], judge: str = "sequential", extra: str = "",
-                alpha: float | None = None) -> str:
+def gate_policy(
+    scenario: dict[str, Any], judge: str = "sequential", extra: str = "", alpha: float | None = None
+) -> str:
     """A ``releasegate.yml`` with one gate over the scenario's metrics, every option default
     except the interval (and ``alpha`` on every metric when given, for a trade-off curve);
     rates carry a ``count_query`` so the judge reads them as counts."""
@@ -57,7 +62,7 @@ def gate_policy(scenario: dict[str, Any], judge: str = "sequential", extra: str 
     for source, (name, denominator, direction) in METRICS.items():
         lines += [
             f"      - name: {name}",
-            f"        query: {source}{{track=\"{{variant}}\"}}",
+            f'        query: {source}{{track="{{variant}}"}}',
             f"        judge: {judge}",
             f"        direction: {direction}",
         ]
@@ -66,5 +71,5 @@ def gate_policy(scenario: dict[str, Any], judge: str = "sequential", extra: str 
         if source == "latency_p99_ms":
             lines.append("        quantile: 0.99")  # the scenario's p99 is a nearest-rank p99
         else:
-            lines.append(f"        count_query: {denominator}{{track=\"{{variant}}\"}}")
+            lines.append(f'        count_query: {denominator}{{track="{{variant}}"}}')
     return "\n".join(lines) + "\n"

@@ -31,11 +31,17 @@ from releasegate.policy import parse_policy  # noqa: E402
 from releasegate.providers.file import build_replay, parse_rows  # noqa: E402
 
 
-def decide(scenario: dict, judge: str, extra: str, alpha: float | None = None) -> tuple[int | None, str, str]:
+def decide(
+    scenario: dict, judge: str, extra: str, alpha: float | None = None
+) -> tuple[int | None, str, str]:
     """First rollback interval (or None), the last outcome and its reason."""
-    policy = parse_policy(gate_policy(scenario, judge, extra, alpha).encode(), "releasegate.yml", {})
+    policy = parse_policy(
+        gate_policy(scenario, judge, extra, alpha).encode(), "releasegate.yml", {}
+    )
     gate = policy.gates[GATE]
-    replay = build_replay(parse_rows(io.StringIO(replay_csv(scenario)), "scenario.csv"), "scenario.csv")
+    replay = build_replay(
+        parse_rows(io.StringIO(replay_csv(scenario)), "scenario.csv"), "scenario.csv"
+    )
     last = "continue"
     run = GateRun(gate, replay.metrics)
     for t, now in enumerate(replay.times):
@@ -78,16 +84,26 @@ def split(corpus: Path) -> tuple[dict, list[str]]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--judge", default="sequential")
-    ap.add_argument("--gate-extra", default="", help="extra gate YAML lines (e.g. 'min_samples: 3')")
-    ap.add_argument("--alpha", type=float, help="alpha on every metric (default: the policy default)")
+    ap.add_argument(
+        "--gate-extra", default="", help="extra gate YAML lines (e.g. 'min_samples: 3')"
+    )
+    ap.add_argument(
+        "--alpha", type=float, help="alpha on every metric (default: the policy default)"
+    )
     ap.add_argument("--half", choices=("odd", "even"), help="only every other scenario")
     ap.add_argument("--every", type=int, default=1, help="only every k-th scenario")
-    ap.add_argument("--set", action="append", default=[], help="NAME=VALUE on releasegate.analysis.sequential")
+    ap.add_argument(
+        "--set", action="append", default=[], help="NAME=VALUE on releasegate.analysis.sequential"
+    )
     ap.add_argument("--categories", action="store_true", help="print per-category rates")
-    ap.add_argument("--dump", help="write one JSON line per scenario (id, category, onset, rollback t) here")
+    ap.add_argument(
+        "--dump", help="write one JSON line per scenario (id, category, onset, rollback t) here"
+    )
     args = ap.parse_args()
     override(args.set)
     corpus = Path(args.corpus)
@@ -106,8 +122,17 @@ def main() -> int:
         t, last, reason = decide(scenario, args.judge, args.gate_extra, args.alpha)
         info = truth[sid]
         cat = f"{info['label']}/{info['category']}"
-        dump.append({"id": sid, "category": cat, "onset": info["onset"], "t": t, "last": last, "reason": reason,
-                     "info_bound_delay": info.get("info_bound_delay")})
+        dump.append(
+            {
+                "id": sid,
+                "category": cat,
+                "onset": info["onset"],
+                "t": t,
+                "last": last,
+                "reason": reason,
+                "info_bound_delay": info.get("info_bound_delay"),
+            }
+        )
         per[cat][1] += 1
         if info["label"] == "healthy":
             n_h += 1
@@ -129,15 +154,23 @@ def main() -> int:
         Path(args.dump).write_text("".join(json.dumps(row) + "\n" for row in dump))
     med, p90 = pct(delays, 50), pct(delays, 90)
     lo, hi = wilson(fr, n_h)
-    print(f"scenarios {len(ids)} in {seconds:.1f}s  FR {fr}/{n_h} = {100 * fr / max(n_h, 1):.2f}% "
-          f"(95% CI {100 * lo:.2f}-{100 * hi:.2f}%)  detection {det}/{n_b} = {100 * det / max(n_b, 1):.1f}%  "
-          f"pre-onset {pre}  median delay {med} (p90 {p90}, within 5: {sum(d <= 5 for d in delays)})  "
-          f"exposure {harm / max(harm_all, 1e-9):.3f}  promoted healthy {100 * promoted / max(n_h, 1):.0f}%")
+    print(
+        f"scenarios {len(ids)} in {seconds:.1f}s  FR {fr}/{n_h} = {100 * fr / max(n_h, 1):.2f}% "
+        f"(95% CI {100 * lo:.2f}-{100 * hi:.2f}%)  detection {det}/{n_b} = {100 * det / max(n_b, 1):.1f}%  "
+        f"pre-onset {pre}  median delay {med} (p90 {p90}, within 5: {sum(d <= 5 for d in delays)})  "
+        f"exposure {harm / max(harm_all, 1e-9):.3f}  promoted healthy {100 * promoted / max(n_h, 1):.0f}%"
+    )
     if args.categories:
         for cat in sorted(per):
             k, n = per[cat]
-            cat_delays = [r["t"] - r["onset"] for r in dump if r["category"] == cat and r["onset"] is not None
-                          and r["t"] is not None and r["t"] >= r["onset"]]
+            cat_delays = [
+                r["t"] - r["onset"]
+                for r in dump
+                if r["category"] == cat
+                and r["onset"] is not None
+                and r["t"] is not None
+                and r["t"] >= r["onset"]
+            ]
             med_cat = statistics.median(cat_delays) if cat_delays else "-"
             print(f"  {cat:28s} {k:3d}/{n:3d} = {100 * k / n:5.1f}%  median delay {med_cat}")
     return 0

@@ -55,7 +55,11 @@ BUILTIN_JUDGES: Mapping[str, Judge] = {**JUDGES, "sequential": judge_sequential}
 
 def _expected(metric: Metric) -> str | None:
     if metric.judge == "sequential":
-        h = metric.threshold if metric.threshold is not None else default_threshold(metric.alpha, metric_kind(metric))
+        h = (
+            metric.threshold
+            if metric.threshold is not None
+            else default_threshold(metric.alpha, metric_kind(metric))
+        )
         return f"CUSUM < {h:.2f}"
     if metric.judge == "threshold" and metric.fail_if:
         return f"not {metric.fail_if[0]} {metric.fail_if[1]:g}"
@@ -102,7 +106,16 @@ SERIES_POINTS = 240
 class _Tally:
     """What the gate's limits read from a metric's measurements, kept as running counts."""
 
-    __slots__ = ("count", "failures", "last_failure", "errors", "gap", "conclusive", "last_conclusive", "last")
+    __slots__ = (
+        "count",
+        "failures",
+        "last_failure",
+        "errors",
+        "gap",
+        "conclusive",
+        "last_conclusive",
+        "last",
+    )
 
     def __init__(self) -> None:
         self.count = self.failures = self.errors = self.gap = self.conclusive = 0
@@ -131,7 +144,9 @@ class _Tally:
         return other
 
 
-def _assess(gate: Gate, metric: Metric, tally: _Tally, requests: float | None) -> tuple[str, str, str]:
+def _assess(
+    gate: Gate, metric: Metric, tally: _Tally, requests: float | None
+) -> tuple[str, str, str]:
     """``(status, reason, state)`` of one metric; ``state`` is ``stop`` (roll back), ``gap``
     (no usable data now), ``building`` (waiting for more evidence) or ``ok``.
 
@@ -141,24 +156,48 @@ def _assess(gate: Gate, metric: Metric, tally: _Tally, requests: float | None) -
     name = metric.name
     if tally.failures > gate.failure_limit and tally.last_failure is not None:
         reason = tally.last_failure.reason
-        return "fail", f"{name} failed {tally.failures} > failure_limit {gate.failure_limit}: {reason}", "stop"
+        return (
+            "fail",
+            f"{name} failed {tally.failures} > failure_limit {gate.failure_limit}: {reason}",
+            "stop",
+        )
     if tally.errors > gate.error_limit and tally.last is not None:
         cause = tally.last.reason
-        return "error", f"{name} had {tally.errors} consecutive provider errors > error_limit {gate.error_limit}: {cause}", "stop"
+        return (
+            "error",
+            f"{name} had {tally.errors} consecutive provider errors > error_limit {gate.error_limit}: {cause}",
+            "stop",
+        )
     if tally.last is None:
         return "inconclusive", f"{name} has no measurements yet", "building"
     if tally.gap > gate.inconclusive_limit:
         last = tally.last
         status = "error" if last.status == "error" else "inconclusive"
-        return status, f"{name} has no usable data for {tally.gap} interval(s): {last.reason}", "gap"
+        return (
+            status,
+            f"{name} has no usable data for {tally.gap} interval(s): {last.reason}",
+            "gap",
+        )
     if tally.conclusive < gate.min_samples:
-        return "inconclusive", f"{name} has {tally.conclusive} of min_samples {gate.min_samples} measurements", "building"
+        return (
+            "inconclusive",
+            f"{name} has {tally.conclusive} of min_samples {gate.min_samples} measurements",
+            "building",
+        )
     if gate.min_requests:
         if requests is None:
-            return ("inconclusive", f"{name}: min_requests {gate.min_requests} needs request counts "
-                    "(a count_query on one of the gate's metrics)", "building")
+            return (
+                "inconclusive",
+                f"{name}: min_requests {gate.min_requests} needs request counts "
+                "(a count_query on one of the gate's metrics)",
+                "building",
+            )
         if requests < gate.min_requests:
-            return "inconclusive", f"{name} saw {requests:g} canary requests, min_requests is {gate.min_requests}", "building"
+            return (
+                "inconclusive",
+                f"{name} saw {requests:g} canary requests, min_requests is {gate.min_requests}",
+                "building",
+            )
     last = tally.last_conclusive or tally.last
     return "pass", f"{name}: {last.reason}", "ok"
 
@@ -172,14 +211,18 @@ class _Fallback:
 
     def judge_upto(self, seen: int, now: float) -> list[Measurement]:
         history = tuple(p for p in self.data.history if p[0] <= now)
-        scoped = MetricData(self.data.metric, history, self.data.observations[:seen], self.data.error)
+        scoped = MetricData(
+            self.data.metric, history, self.data.observations[:seen], self.data.error
+        )
         return self.judge(self.metric, scoped, self.interval)
 
 
 class _MetricRun:
     """One metric of a gate run: its judge's state, the running tally and the series window."""
 
-    def __init__(self, gate: Gate, metric: Metric, data: MetricData | None, judges: Mapping[str, Judge]) -> None:
+    def __init__(
+        self, gate: Gate, metric: Metric, data: MetricData | None, judges: Mapping[str, Judge]
+    ) -> None:
         self.gate, self.metric, self.data = gate, metric, data
         self.judge = judges.get(metric.judge)
         self.seen = 0
@@ -196,7 +239,9 @@ class _MetricRun:
         # plugin replaced the judge of that name.
         self.combined: SequentialJudge | None = None
         if metric.judge == "sequential" and data is not None:
-            self.combined = self.step if isinstance(self.step, SequentialJudge) else SequentialJudge(metric)
+            self.combined = (
+                self.step if isinstance(self.step, SequentialJudge) else SequentialJudge(metric)
+            )
         self.requests = 0.0
         self.counted = False
         self.canary: deque[tuple[float, float | None]] = deque(maxlen=SERIES_POINTS)
@@ -236,10 +281,14 @@ class _MetricRun:
         metric = self.metric
         if self.data is None:
             reason = f"{metric.name} has no data: the provider returned nothing for it"
-            return MetricVerdict(metric.name, "error", reason, {}, judge=metric.judge, query=metric.query), "gap"
+            return MetricVerdict(
+                metric.name, "error", reason, {}, judge=metric.judge, query=metric.query
+            ), "gap"
         if self.judge is None:
             reason = f"{metric.name}: no judge called {metric.judge!r} is registered"
-            return MetricVerdict(metric.name, "error", reason, {}, judge=metric.judge, query=metric.query), "gap"
+            return MetricVerdict(
+                metric.name, "error", reason, {}, judge=metric.judge, query=metric.query
+            ), "gap"
         tally = self.tally
         if self.data.error:
             tally = tally.plus(Measurement(now, "error", f"provider error: {self.data.error}"))
@@ -257,8 +306,11 @@ class _MetricRun:
             query=metric.query,
             expected=_expected(metric),
             # What broke the rule, not the latest value: the last failing interval's value.
-            observed=(_observed(tally.last_failure, when=True)
-                      if status == "fail" and tally.last_failure is not None else _observed(last)),
+            observed=(
+                _observed(tally.last_failure, when=True)
+                if status == "fail" and tally.last_failure is not None
+                else _observed(last)
+            ),
             canary=tuple(self.canary),
             baseline=tuple(self.baseline),
         )
@@ -274,16 +326,28 @@ class GateRun:
     different threads (the gates of one analysis) never share state; they may share the
     gate and the data, which are read only."""
 
-    def __init__(self, gate: Gate, data: Mapping[str, MetricData], *,
-                 judges: Mapping[str, Judge] | None = None) -> None:
+    def __init__(
+        self,
+        gate: Gate,
+        data: Mapping[str, MetricData],
+        *,
+        judges: Mapping[str, Judge] | None = None,
+    ) -> None:
         self.gate = gate
         registry = BUILTIN_JUDGES if judges is None else judges
-        self._metrics = [_MetricRun(gate, metric, data.get(metric.name), registry) for metric in gate.metrics]
+        self._metrics = [
+            _MetricRun(gate, metric, data.get(metric.name), registry) for metric in gate.metrics
+        ]
         charted = [r for r in self._metrics if r.combined is not None]
         self._charted = charted if len(charted) >= 2 else []
         metrics = [r.metric for r in self._charted]
-        self._h = min((m.threshold if m.threshold is not None else default_threshold(m.alpha) for m in metrics),
-                      default=0.0)
+        self._h = min(
+            (
+                m.threshold if m.threshold is not None else default_threshold(m.alpha)
+                for m in metrics
+            ),
+            default=0.0,
+        )
         self._combined = 0.0
         self._alarms = 0
 
@@ -307,13 +371,25 @@ class GateRun:
         if self._charted and self._alarms > gate.failure_limit:
             names = ", ".join(r.metric.name for r in self._charted)
             value, h = self._combined, self._h
-            reason = (f"combined evidence of {names} failed {self._alarms} > failure_limit {gate.failure_limit}: "
-                      f"CUSUM {value:.2f} >= {h:.2f}: the canary is slightly worse on several metrics at once")
-            combined = MetricVerdict("combined", "fail", reason,
-                                     {"cusum": value, "threshold": h, "alarms": float(self._alarms)},
-                                     judge="sequential", expected=f"CUSUM < {h:.2f}", observed=f"CUSUM {value:.4g}")
+            reason = (
+                f"combined evidence of {names} failed {self._alarms} > failure_limit {gate.failure_limit}: "
+                f"CUSUM {value:.2f} >= {h:.2f}: the canary is slightly worse on several metrics at once"
+            )
+            combined = MetricVerdict(
+                "combined",
+                "fail",
+                reason,
+                {"cusum": value, "threshold": h, "alarms": float(self._alarms)},
+                judge="sequential",
+                expected=f"CUSUM < {h:.2f}",
+                observed=f"CUSUM {value:.4g}",
+            )
             return GateVerdict("rollback", combined.reason, (*verdicts, combined), now)
-        for state, outcome in (("stop", "rollback"), ("gap", "inconclusive"), ("building", "continue")):
+        for state, outcome in (
+            ("stop", "rollback"),
+            ("gap", "inconclusive"),
+            ("building", "continue"),
+        ):
             hits = [v for v, s in results if s == state]
             if hits:
                 return GateVerdict(outcome, hits[0].reason, verdicts, now)
@@ -328,15 +404,23 @@ def canary_requests(data: Mapping[str, MetricData], *, now: float) -> float | No
     count up to ``now``."""
     totals = []
     for d in data.values():
-        seen = [o.canary_count for o in d.observations if o.time <= now and o.canary_count is not None]
+        seen = [
+            o.canary_count for o in d.observations if o.time <= now and o.canary_count is not None
+        ]
         if seen:
             totals.append(sum(seen))
     return max(totals) if totals else None
 
 
-def evaluate_metric(gate: Gate, metric: Metric, data: MetricData | None, *, now: float,
-                    requests: float | None = None,
-                    judges: Mapping[str, Judge] | None = None) -> tuple[MetricVerdict, str]:
+def evaluate_metric(
+    gate: Gate,
+    metric: Metric,
+    data: MetricData | None,
+    *,
+    now: float,
+    requests: float | None = None,
+    judges: Mapping[str, Judge] | None = None,
+) -> tuple[MetricVerdict, str]:
     """Judge one metric of ``gate`` over its data up to ``now``.
 
     :param requests: the gate's canary requests so far (see :func:`canary_requests`), which
@@ -349,8 +433,13 @@ def evaluate_metric(gate: Gate, metric: Metric, data: MetricData | None, *, now:
     return run.verdict(now, requests)
 
 
-def evaluate_gate(gate: Gate, data: Mapping[str, MetricData], *, now: float,
-                  judges: Mapping[str, Judge] | None = None) -> GateVerdict:
+def evaluate_gate(
+    gate: Gate,
+    data: Mapping[str, MetricData],
+    *,
+    now: float,
+    judges: Mapping[str, Judge] | None = None,
+) -> GateVerdict:
     """The gate's outcome after everything observed up to ``now`` (unix seconds).
 
     Stateless: it judges the series from the deploy, in time linear in its length. A loop

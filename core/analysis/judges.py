@@ -81,9 +81,13 @@ class ThresholdJudge:
     """``fail_if`` on the canary (or post-deploy) value, held ``for`` a duration or applied to
     an ``aggregate`` over a trailing window (kept as that window's values only)."""
 
-    def __init__(self, metric: Metric, history: Sequence[tuple[float, float | None]], interval: float) -> None:
+    def __init__(
+        self, metric: Metric, history: Sequence[tuple[float, float | None]], interval: float
+    ) -> None:
         self.metric = metric
-        self.need = max(1, math.ceil((metric.hold_for or 0.0) / interval - 1e-9)) if metric.hold_for else 1
+        self.need = (
+            max(1, math.ceil((metric.hold_for or 0.0) / interval - 1e-9)) if metric.hold_for else 1
+        )
         self.streak = 0
         self.window: deque[tuple[float, float]] = deque()
 
@@ -113,7 +117,9 @@ class ThresholdJudge:
             reason += f" for {streak} intervals" if need > 1 else ""
             return Measurement(obs.time, "fail", reason, stat, obs.canary_count)
         if crossed:
-            reason = f"{label} {_fmt(value)} {op_text} {_fmt(limit)}, held {streak} of {need} intervals"
+            reason = (
+                f"{label} {_fmt(value)} {op_text} {_fmt(limit)}, held {streak} of {need} intervals"
+            )
             return Measurement(obs.time, "pass", reason, stat, obs.canary_count)
         reason = f"{label} {_fmt(value)} is not {op_text} {_fmt(limit)}"
         return Measurement(obs.time, "pass", reason, stat, obs.canary_count)
@@ -125,8 +131,9 @@ def judge_threshold(metric: Metric, data: MetricData, interval: float) -> list[M
     return steps(ThresholdJudge(metric, data.history, interval), data.observations)
 
 
-def _history(metric: Metric, history: Sequence[tuple[float, float | None]], start: float,
-             interval: float) -> list[float]:
+def _history(
+    metric: Metric, history: Sequence[tuple[float, float | None]], start: float, interval: float
+) -> list[float]:
     """The history values within ``metric.history`` before the deploy, one interval before
     ``start`` (the end of the first observed interval): ``history: N intervals`` is N points,
     at ``deploy - N*interval`` up to ``deploy - interval``."""
@@ -150,7 +157,9 @@ class AnomalyJudge:
     """The value against mean + k·σ of the service before the deploy (read once, at the
     first interval)."""
 
-    def __init__(self, metric: Metric, history: Sequence[tuple[float, float | None]], interval: float) -> None:
+    def __init__(
+        self, metric: Metric, history: Sequence[tuple[float, float | None]], interval: float
+    ) -> None:
         self.metric = metric
         self.history = history
         self.interval = interval
@@ -177,10 +186,19 @@ class AnomalyJudge:
         mean, sd, scale = self.baseline
         value = float(obs.canary)  # type: ignore[arg-type]
         z = (value - mean) / scale
-        stat: dict[str, float | str] = {"value": value, "mean": mean, "sd": sd, "z": z, "sigma": metric.sigma}
+        stat: dict[str, float | str] = {
+            "value": value,
+            "mean": mean,
+            "sd": sd,
+            "z": z,
+            "sigma": metric.sigma,
+        }
         side = {"increase": "above", "decrease": "below"}.get(metric.direction, "beyond")
         if _bad(metric.direction, z, metric.sigma):
-            reason = f"value {_fmt(value)} is {abs(z):.2f} sd {side} the pre-deploy mean {_fmt(mean)} (limit {metric.sigma:g} sd)"
+            reason = (
+                f"value {_fmt(value)} is {abs(z):.2f} sd {side} the pre-deploy mean {_fmt(mean)}"
+                f" (limit {metric.sigma:g} sd)"
+            )
             return Measurement(obs.time, "fail", reason, stat, obs.canary_count)
         reason = f"value {_fmt(value)} is within {metric.sigma:g} sd of the pre-deploy mean {_fmt(mean)} (z {z:.2f})"
         return Measurement(obs.time, "pass", reason, stat, obs.canary_count)
@@ -195,7 +213,9 @@ def judge_anomaly(metric: Metric, data: MetricData, interval: float) -> list[Mea
 class RatioJudge:
     """Canary over baseline (or over the pre-deploy mean, read once, at the first interval)."""
 
-    def __init__(self, metric: Metric, history: Sequence[tuple[float, float | None]], interval: float) -> None:
+    def __init__(
+        self, metric: Metric, history: Sequence[tuple[float, float | None]], interval: float
+    ) -> None:
         self.metric = metric
         self.history = history
         self.interval = interval
@@ -203,7 +223,11 @@ class RatioJudge:
         self.started = False
         low, high = metric.min_ratio, metric.max_ratio
         if low is None and high is None:
-            low, high = (DEFAULT_MIN_RATIO, None) if metric.direction == "decrease" else (None, DEFAULT_MAX_RATIO)
+            low, high = (
+                (DEFAULT_MIN_RATIO, None)
+                if metric.direction == "decrease"
+                else (None, DEFAULT_MAX_RATIO)
+            )
         self.low, self.high = low, high
 
     def step(self, obs: Observation) -> Measurement:
@@ -241,7 +265,9 @@ class CompareJudge:
     """Kayenta's Mann-Whitney classifier over the last ``lookback`` intervals (kept as those
     intervals only)."""
 
-    def __init__(self, metric: Metric, history: Sequence[tuple[float, float | None]], interval: float) -> None:
+    def __init__(
+        self, metric: Metric, history: Sequence[tuple[float, float | None]], interval: float
+    ) -> None:
         self.metric = metric
         self.window: deque[Observation] = deque(maxlen=max(1, metric.lookback))
 
@@ -263,8 +289,14 @@ class CompareJudge:
         mc, mb = statistics.fmean(canary), statistics.fmean(baseline)
         mean_ratio = mc / mb if mc and mb else math.nan
         stat: dict[str, float | str] = {
-            "u": test.u, "p": test.p_two_sided, "low": lo, "estimate": estimate, "high": hi,
-            "mean_ratio": mean_ratio, "n_canary": len(canary), "n_baseline": len(baseline),
+            "u": test.u,
+            "p": test.p_two_sided,
+            "low": lo,
+            "estimate": estimate,
+            "high": hi,
+            "mean_ratio": mean_ratio,
+            "n_canary": len(canary),
+            "n_baseline": len(baseline),
         }
         high = lo > metric.tolerance * abs(estimate) and not (mean_ratio < allowed_up)
         low = hi < -metric.tolerance * abs(estimate) and not (mean_ratio > allowed_down)
@@ -272,7 +304,10 @@ class CompareJudge:
         ci = f"[{_fmt(lo)}, {_fmt(hi)}]"
         if bad:
             side = "higher" if high else "lower"
-            reason = f"canary is {side} than baseline: shift {_fmt(estimate)}, {metric.confidence:.0%} CI {ci}, U {test.u:g}, p {test.p_two_sided:.3g}"
+            reason = (
+                f"canary is {side} than baseline: shift {_fmt(estimate)}, {metric.confidence:.0%} CI {ci},"
+                f" U {test.u:g}, p {test.p_two_sided:.3g}"
+            )
             return Measurement(obs.time, "fail", reason, stat, obs.canary_count)
         reason = f"no significant shift: {_fmt(estimate)}, {metric.confidence:.0%} CI {ci}, p {test.p_two_sided:.3g}"
         return Measurement(obs.time, "pass", reason, stat, obs.canary_count)

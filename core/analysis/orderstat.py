@@ -39,7 +39,10 @@ def moments(n: int, q: float = 0.99) -> tuple[float, float]:
         var = p * (1.0 - p) / ((n + 2.0) * d * d)
         return z + 0.5 * var * z - zq, var
     logc = math.lgamma(n + 1.0) - math.lgamma(k) - math.lgamma(n - k + 1.0)
-    logs = [logc + (k - 1) * a + (n - k) * b + c for a, b, c in zip(_LOG_PHI, _LOG_SF, _LOG_PDF, strict=True)]
+    logs = [
+        logc + (k - 1) * a + (n - k) * b + c
+        for a, b, c in zip(_LOG_PHI, _LOG_SF, _LOG_PDF, strict=True)
+    ]
     top = max(logs)
     w = [math.exp(v - top) for v in logs]
     s0 = sum(w)

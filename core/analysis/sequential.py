@@ -136,7 +136,9 @@ def metric_kind(metric: Metric) -> str:
 #: counts as a ``chi-square(1)`` value of at most 4 (its 95th percentile), not its size.
 HUBER_C = 4.0
 #: E[min(X, HUBER_C)] for X ~ chi-square(1): the integral of its survival function up to c.
-_HUBER_MEAN = sum(math.erfc(math.sqrt((i + 0.5) * HUBER_C / 800.0)) for i in range(400)) * HUBER_C / 400.0
+_HUBER_MEAN = (
+    sum(math.erfc(math.sqrt((i + 0.5) * HUBER_C / 800.0)) for i in range(400)) * HUBER_C / 400.0
+)
 #: The values of ``tau2`` the rate over-dispersion estimate keeps its running sums at: 0, then
 #: 1e-4 to 10 in steps of x1.2 (a log-ratio sd of 0.01 to 3). Between two of them the estimate
 #: interpolates, so each interval costs a fixed number of steps whatever the rollout's length.
@@ -312,7 +314,9 @@ def _rate_step(state: _State, metric: Metric, obs: Observation, h: float) -> dic
             r, q = BURST_DESIGN
             burst = math.log1p(q * math.expm1(min(llr(r), 50.0)))
             increments[f"burst x{r:g}"] = bound(burst)
-    increments[COMBINED] = max(max(-cap, min(cap, llr(COMBINED_RATE_DESIGN[sign]))) for sign in _signs(metric.direction))
+    increments[COMBINED] = max(
+        max(-cap, min(cap, llr(COMBINED_RATE_DESIGN[sign]))) for sign in _signs(metric.direction)
+    )
     return increments
 
 
@@ -389,14 +393,19 @@ def _level_step(state: _State, metric: Metric, obs: Observation) -> dict[str, fl
         if n_c <= 0 or n_b <= 0:
             return "no canary or baseline traffic in this interval"
         if metric.quantile is not None:
-            (m_c, v_c), (m_b, v_b) = moments(round(n_c), metric.quantile), moments(round(n_b), metric.quantile)
+            (m_c, v_c), (m_b, v_b) = (
+                moments(round(n_c), metric.quantile),
+                moments(round(n_b), metric.quantile),
+            )
             d, v = m_c - m_b, v_c + v_b
         else:  # a mean-like level: no small-sample bias, a spread of sigma^2 / n
             d, v = 0.0, 1.0 / n_c + 1.0 / n_b
         share = n_c / (n_c + n_b)
         if state.share is not None and share > SHARE_STEP * state.share:
             state.grace = max(state.grace or 0, 1)
-            state.allowance = [max(STEP_EXCESS, state.allowance[0]) if state.allowance else STEP_EXCESS]
+            state.allowance = [
+                max(STEP_EXCESS, state.allowance[0]) if state.allowance else STEP_EXCESS
+            ]
         state.share = share if state.share is None else max(share, state.share)
     _grid_update(state, y, d, v)
     bias, s2 = _grid_null(state, d, v)
@@ -411,15 +420,20 @@ def _level_step(state: _State, metric: Metric, obs: Observation) -> dict[str, fl
             return {}
         beyond = y - math.log(excess)
         null = _residual_logpdf(beyond, s2)
-        return {f"x{ratio:.3g}": max(0.0, _residual_logpdf(beyond - math.log(ratio), s2) - null) for ratio in LEVEL_DESIGNS}
+        return {
+            f"x{ratio:.3g}": max(0.0, _residual_logpdf(beyond - math.log(ratio), s2) - null)
+            for ratio in LEVEL_DESIGNS
+        }
     null = _residual_logpdf(y, s2)
     increments: dict[str, float] = {}
     for sign in _signs(metric.direction):
         for ratio in LEVEL_DESIGNS:
             mu = sign * math.log(ratio)
             increments[f"x{math.exp(mu):.3g}"] = _residual_logpdf(y - mu, s2) - null
-    increments[COMBINED] = max(_residual_logpdf(y - sign * math.log(COMBINED_LEVEL_DESIGN), s2) - null
-                               for sign in _signs(metric.direction))
+    increments[COMBINED] = max(
+        _residual_logpdf(y - sign * math.log(COMBINED_LEVEL_DESIGN), s2) - null
+        for sign in _signs(metric.direction)
+    )
     return increments
 
 
@@ -441,8 +455,12 @@ STUDENT_SCALE = 0.8
 def _step(state: _State, metric: Metric, kind: str, h: float, obs: Observation) -> Measurement:
     if not (is_number(obs.canary) and is_number(obs.baseline)):
         side = "canary" if not is_number(obs.canary) else "baseline"
-        return Measurement(obs.time, "inconclusive", f"no {side} value for this interval, no evidence taken")
-    result = _rate_step(state, metric, obs, h) if kind == "rate" else _level_step(state, metric, obs)
+        return Measurement(
+            obs.time, "inconclusive", f"no {side} value for this interval, no evidence taken"
+        )
+    result = (
+        _rate_step(state, metric, obs, h) if kind == "rate" else _level_step(state, metric, obs)
+    )
     if isinstance(result, str):
         return Measurement(obs.time, "inconclusive", result)
     if kind == "level":
@@ -458,9 +476,15 @@ def _step(state: _State, metric: Metric, kind: str, h: float, obs: Observation) 
     if kind == "level" and LEVEL_PENALTY:
         name, value = _penalised(state, result)
     else:
-        name, value = max(state.charts.items(), key=lambda item: item[1]) if state.charts else ("-", 0.0)
+        name, value = (
+            max(state.charts.items(), key=lambda item: item[1]) if state.charts else ("-", 0.0)
+        )
     state.peak = max(state.peak, value)
-    stat: dict[str, float | str] = {"cusum": round(value, 6), "threshold": round(h, 6), "design": name}
+    stat: dict[str, float | str] = {
+        "cusum": round(value, 6),
+        "threshold": round(h, 6),
+        "design": name,
+    }
     stat.update({f"llr {k}": round(v, 6) for k, v in result.items()})
     if combined is not None:
         stat["llr combined"] = combined
@@ -472,12 +496,23 @@ def _step(state: _State, metric: Metric, kind: str, h: float, obs: Observation) 
         stat["sprt"] = round(sprt, 6)
         stat["sprt threshold"] = round(h_s, 6)
         if sprt >= h_s and value < h:
-            reason = f"SPRT since the deploy {sprt:.2f} >= {h_s:.2f}: the canary has been worse than the baseline from the start"
+            reason = (
+                f"SPRT since the deploy {sprt:.2f} >= {h_s:.2f}:"
+                " the canary has been worse than the baseline from the start"
+            )
             return Measurement(obs.time, "fail", reason, stat, obs.canary_count)
     if kind == "level" and not result:
-        return Measurement(obs.time, "pass", "warm-up interval after a traffic increase, no latency evidence taken", stat, obs.canary_count)
+        return Measurement(
+            obs.time,
+            "pass",
+            "warm-up interval after a traffic increase, no latency evidence taken",
+            stat,
+            obs.canary_count,
+        )
     if value >= h:
-        reason = f"CUSUM {value:.2f} >= {h:.2f}: the canary is worse than the baseline (design {name})"
+        reason = (
+            f"CUSUM {value:.2f} >= {h:.2f}: the canary is worse than the baseline (design {name})"
+        )
         return Measurement(obs.time, "fail", reason, stat, obs.canary_count)
     reason = f"CUSUM {value:.2f} < {h:.2f} (design {name})"
     return Measurement(obs.time, "pass", reason, stat, obs.canary_count)
@@ -492,7 +527,11 @@ class SequentialJudge:
     def __init__(self, metric: Metric) -> None:
         self.metric = metric
         self.kind = metric_kind(metric)
-        self.h = metric.threshold if metric.threshold is not None else default_threshold(metric.alpha, self.kind)
+        self.h = (
+            metric.threshold
+            if metric.threshold is not None
+            else default_threshold(metric.alpha, self.kind)
+        )
         self.state = _State()
 
     def step(self, obs: Observation) -> Measurement:

@@ -28,9 +28,27 @@ from releasegate.cache.trust import Ref, Trust, decide, parse_ref
 TARGETS = ("github", "gitlab", "tekton", "bazel", "buildkit", "kaniko", "env")
 
 __all__ = [
-    "ECOSYSTEMS", "OSES", "TARGETS", "CachePlan", "DependencyEntry", "LineEndingHasher", "LockGroup",
-    "Ref", "Rendered", "Trust", "build_plan", "cache_key", "combine", "decide", "detect", "digest_bytes",
-    "github_outputs", "parse_ref", "render", "restore_prefixes", "select_groups",
+    "ECOSYSTEMS",
+    "OSES",
+    "TARGETS",
+    "CachePlan",
+    "DependencyEntry",
+    "LineEndingHasher",
+    "LockGroup",
+    "Ref",
+    "Rendered",
+    "Trust",
+    "build_plan",
+    "cache_key",
+    "combine",
+    "decide",
+    "detect",
+    "digest_bytes",
+    "github_outputs",
+    "parse_ref",
+    "render",
+    "restore_prefixes",
+    "select_groups",
 ]
 
 

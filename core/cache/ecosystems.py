@@ -14,11 +14,29 @@ from fnmatch import fnmatchcase
 OSES = ("linux", "macos", "windows")
 
 #: Directory names never searched for lockfiles: VCS metadata, vendored code, virtualenvs.
-SKIP_DIRS = frozenset({
-    ".git", ".hg", ".svn", ".bzr", ".releasegate", "node_modules", "bower_components", "vendor",
-    ".venv", "venv", "__pycache__", ".tox", ".nox", ".mypy_cache", ".cache", "target", ".gradle",
-    ".yarn", ".pnpm-store",
-})
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".bzr",
+        ".releasegate",
+        "node_modules",
+        "bower_components",
+        "vendor",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".cache",
+        "target",
+        ".gradle",
+        ".yarn",
+        ".pnpm-store",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -46,71 +64,175 @@ def _same(*paths: str) -> dict[str, tuple[str, ...]]:
     return {os_name: tuple(paths) for os_name in OSES}
 
 
-ECOSYSTEMS: dict[str, Ecosystem] = {e.name: e for e in (
-    Ecosystem("pip", ("requirements*.txt", "constraints*.txt"),
-              {"linux": ("~/.cache/pip",), "macos": ("~/Library/Caches/pip",),
-               "windows": ("~\\AppData\\Local\\pip\\Cache",)},
-              (".cache/pip",), (("PIP_CACHE_DIR", "{root}/.cache/pip"),), (".venv",)),
-    Ecosystem("uv", ("uv.lock",),
-              {"linux": ("~/.cache/uv",), "macos": ("~/.cache/uv",),
-               "windows": ("~\\AppData\\Local\\uv\\cache",)},
-              (".cache/uv",), (("UV_CACHE_DIR", "{root}/.cache/uv"),), (".venv",)),
-    Ecosystem("poetry", ("poetry.lock",),
-              {"linux": ("~/.cache/pypoetry",), "macos": ("~/Library/Caches/pypoetry",),
-               "windows": ("~\\AppData\\Local\\pypoetry\\Cache",)},
-              (".cache/pypoetry",), (("POETRY_CACHE_DIR", "{root}/.cache/pypoetry"),), (".venv",)),
-    Ecosystem("pipenv", ("Pipfile.lock",),
-              {"linux": ("~/.cache/pipenv",), "macos": ("~/Library/Caches/pipenv",),
-               "windows": ("~\\AppData\\Local\\pipenv\\pipenv\\Cache",)},
-              (".cache/pipenv",), (("PIPENV_CACHE_DIR", "{root}/.cache/pipenv"),), (".venv",)),
-    Ecosystem("npm", ("package-lock.json", "npm-shrinkwrap.json"),
-              {"linux": ("~/.npm",), "macos": ("~/.npm",), "windows": ("~\\AppData\\Local\\npm-cache",)},
-              (".cache/npm",), (("npm_config_cache", "{root}/.cache/npm"),), ("node_modules",)),
-    Ecosystem("yarn", ("yarn.lock",),
-              {"linux": ("~/.cache/yarn",), "macos": ("~/Library/Caches/Yarn",),
-               "windows": ("~\\AppData\\Local\\Yarn\\Cache",)},
-              (".cache/yarn",), (("YARN_CACHE_FOLDER", "{root}/.cache/yarn"),), ("node_modules",)),
-    Ecosystem("pnpm", ("pnpm-lock.yaml",),
-              {"linux": ("~/.local/share/pnpm/store",), "macos": ("~/Library/pnpm/store",),
-               "windows": ("~\\AppData\\Local\\pnpm\\store",)},
-              (".cache/pnpm-store",), (("npm_config_store_dir", "{root}/.cache/pnpm-store"),),
-              ("node_modules",)),
-    Ecosystem("go", ("go.sum",),
-              {"linux": ("~/go/pkg/mod", "~/.cache/go-build"),
-               "macos": ("~/go/pkg/mod", "~/Library/Caches/go-build"),
-               "windows": ("~\\go\\pkg\\mod", "~\\AppData\\Local\\go-build")},
-              (".cache/go/mod", ".cache/go/build"),
-              (("GOMODCACHE", "{root}/.cache/go/mod"), ("GOCACHE", "{root}/.cache/go/build"))),
-    Ecosystem("cargo", ("Cargo.lock",),
-              {"linux": ("~/.cargo/registry/index", "~/.cargo/registry/cache", "~/.cargo/git/db"),
-               "macos": ("~/.cargo/registry/index", "~/.cargo/registry/cache", "~/.cargo/git/db"),
-               "windows": ("~\\.cargo\\registry\\index", "~\\.cargo\\registry\\cache", "~\\.cargo\\git\\db")},
-              (".cache/cargo/registry", ".cache/cargo/git"), (("CARGO_HOME", "{root}/.cache/cargo"),),
-              ("target",)),
-    Ecosystem("maven", ("pom.xml",),
-              {"linux": ("~/.m2/repository",), "macos": ("~/.m2/repository",),
-               "windows": ("~\\.m2\\repository",)},
-              (".cache/maven",), (("MAVEN_OPTS", "-Dmaven.repo.local={root}/.cache/maven"),)),
-    Ecosystem("gradle", ("*.gradle", "*.gradle.kts", "gradle-wrapper.properties", "libs.versions.toml"),
-              {"linux": ("~/.gradle/caches", "~/.gradle/wrapper"),
-               "macos": ("~/.gradle/caches", "~/.gradle/wrapper"),
-               "windows": ("~\\.gradle\\caches", "~\\.gradle\\wrapper")},
-              (".cache/gradle/caches", ".cache/gradle/wrapper"),
-              (("GRADLE_USER_HOME", "{root}/.cache/gradle"),)),
-    Ecosystem("bundler", ("Gemfile.lock",), _same("vendor/bundle"), ("vendor/bundle",),
-              (("BUNDLE_PATH", "{root}/vendor/bundle"),), ("vendor/bundle",)),
-    Ecosystem("composer", ("composer.lock",),
-              {"linux": ("~/.cache/composer",), "macos": ("~/Library/Caches/composer",),
-               "windows": ("~\\AppData\\Local\\Composer",)},
-              (".cache/composer",), (("COMPOSER_CACHE_DIR", "{root}/.cache/composer"),), ("vendor",)),
-)}
+ECOSYSTEMS: dict[str, Ecosystem] = {
+    e.name: e
+    for e in (
+        Ecosystem(
+            "pip",
+            ("requirements*.txt", "constraints*.txt"),
+            {
+                "linux": ("~/.cache/pip",),
+                "macos": ("~/Library/Caches/pip",),
+                "windows": ("~\\AppData\\Local\\pip\\Cache",),
+            },
+            (".cache/pip",),
+            (("PIP_CACHE_DIR", "{root}/.cache/pip"),),
+            (".venv",),
+        ),
+        Ecosystem(
+            "uv",
+            ("uv.lock",),
+            {
+                "linux": ("~/.cache/uv",),
+                "macos": ("~/.cache/uv",),
+                "windows": ("~\\AppData\\Local\\uv\\cache",),
+            },
+            (".cache/uv",),
+            (("UV_CACHE_DIR", "{root}/.cache/uv"),),
+            (".venv",),
+        ),
+        Ecosystem(
+            "poetry",
+            ("poetry.lock",),
+            {
+                "linux": ("~/.cache/pypoetry",),
+                "macos": ("~/Library/Caches/pypoetry",),
+                "windows": ("~\\AppData\\Local\\pypoetry\\Cache",),
+            },
+            (".cache/pypoetry",),
+            (("POETRY_CACHE_DIR", "{root}/.cache/pypoetry"),),
+            (".venv",),
+        ),
+        Ecosystem(
+            "pipenv",
+            ("Pipfile.lock",),
+            {
+                "linux": ("~/.cache/pipenv",),
+                "macos": ("~/Library/Caches/pipenv",),
+                "windows": ("~\\AppData\\Local\\pipenv\\pipenv\\Cache",),
+            },
+            (".cache/pipenv",),
+            (("PIPENV_CACHE_DIR", "{root}/.cache/pipenv"),),
+            (".venv",),
+        ),
+        Ecosystem(
+            "npm",
+            ("package-lock.json", "npm-shrinkwrap.json"),
+            {
+                "linux": ("~/.npm",),
+                "macos": ("~/.npm",),
+                "windows": ("~\\AppData\\Local\\npm-cache",),
+            },
+            (".cache/npm",),
+            (("npm_config_cache", "{root}/.cache/npm"),),
+            ("node_modules",),
+        ),
+        Ecosystem(
+            "yarn",
+            ("yarn.lock",),
+            {
+                "linux": ("~/.cache/yarn",),
+                "macos": ("~/Library/Caches/Yarn",),
+                "windows": ("~\\AppData\\Local\\Yarn\\Cache",),
+            },
+            (".cache/yarn",),
+            (("YARN_CACHE_FOLDER", "{root}/.cache/yarn"),),
+            ("node_modules",),
+        ),
+        Ecosystem(
+            "pnpm",
+            ("pnpm-lock.yaml",),
+            {
+                "linux": ("~/.local/share/pnpm/store",),
+                "macos": ("~/Library/pnpm/store",),
+                "windows": ("~\\AppData\\Local\\pnpm\\store",),
+            },
+            (".cache/pnpm-store",),
+            (("npm_config_store_dir", "{root}/.cache/pnpm-store"),),
+            ("node_modules",),
+        ),
+        Ecosystem(
+            "go",
+            ("go.sum",),
+            {
+                "linux": ("~/go/pkg/mod", "~/.cache/go-build"),
+                "macos": ("~/go/pkg/mod", "~/Library/Caches/go-build"),
+                "windows": ("~\\go\\pkg\\mod", "~\\AppData\\Local\\go-build"),
+            },
+            (".cache/go/mod", ".cache/go/build"),
+            (("GOMODCACHE", "{root}/.cache/go/mod"), ("GOCACHE", "{root}/.cache/go/build")),
+        ),
+        Ecosystem(
+            "cargo",
+            ("Cargo.lock",),
+            {
+                "linux": ("~/.cargo/registry/index", "~/.cargo/registry/cache", "~/.cargo/git/db"),
+                "macos": ("~/.cargo/registry/index", "~/.cargo/registry/cache", "~/.cargo/git/db"),
+                "windows": (
+                    "~\\.cargo\\registry\\index",
+                    "~\\.cargo\\registry\\cache",
+                    "~\\.cargo\\git\\db",
+                ),
+            },
+            (".cache/cargo/registry", ".cache/cargo/git"),
+            (("CARGO_HOME", "{root}/.cache/cargo"),),
+            ("target",),
+        ),
+        Ecosystem(
+            "maven",
+            ("pom.xml",),
+            {
+                "linux": ("~/.m2/repository",),
+                "macos": ("~/.m2/repository",),
+                "windows": ("~\\.m2\\repository",),
+            },
+            (".cache/maven",),
+            (("MAVEN_OPTS", "-Dmaven.repo.local={root}/.cache/maven"),),
+        ),
+        Ecosystem(
+            "gradle",
+            ("*.gradle", "*.gradle.kts", "gradle-wrapper.properties", "libs.versions.toml"),
+            {
+                "linux": ("~/.gradle/caches", "~/.gradle/wrapper"),
+                "macos": ("~/.gradle/caches", "~/.gradle/wrapper"),
+                "windows": ("~\\.gradle\\caches", "~\\.gradle\\wrapper"),
+            },
+            (".cache/gradle/caches", ".cache/gradle/wrapper"),
+            (("GRADLE_USER_HOME", "{root}/.cache/gradle"),),
+        ),
+        Ecosystem(
+            "bundler",
+            ("Gemfile.lock",),
+            _same("vendor/bundle"),
+            ("vendor/bundle",),
+            (("BUNDLE_PATH", "{root}/vendor/bundle"),),
+            ("vendor/bundle",),
+        ),
+        Ecosystem(
+            "composer",
+            ("composer.lock",),
+            {
+                "linux": ("~/.cache/composer",),
+                "macos": ("~/Library/Caches/composer",),
+                "windows": ("~\\AppData\\Local\\Composer",),
+            },
+            (".cache/composer",),
+            (("COMPOSER_CACHE_DIR", "{root}/.cache/composer"),),
+            ("vendor",),
+        ),
+    )
+}
 
 #: A Python directory with one of these locks gets no pip entry: its requirements are an export.
 _PYTHON_LOCKS = ("uv", "poetry", "pipenv")
 #: Builds whose modules nest: every file belongs to the outermost build directory above it.
 _NESTED = ("maven", "gradle")
-_EXACT = {pattern: eco.name for eco in ECOSYSTEMS.values() for pattern in eco.lockfiles
-          if not any(c in pattern for c in "*?[")}
+_EXACT = {
+    pattern: eco.name
+    for eco in ECOSYSTEMS.values()
+    for pattern in eco.lockfiles
+    if not any(c in pattern for c in "*?[")
+}
 
 
 @dataclass(frozen=True)
@@ -179,8 +301,14 @@ def detect(paths: Iterable[str]) -> list[LockGroup]:
             if root != directory and (eco, directory) in found:
                 found.setdefault((eco, root), set()).update(found.pop((eco, directory)))
     python_dirs = {d for e, d in found if e in _PYTHON_LOCKS}
-    return sorted((LockGroup(e, d, tuple(sorted(files))) for (e, d), files in found.items()
-                   if not (e == "pip" and d in python_dirs)), key=lambda g: (g.ecosystem, g.directory))
+    return sorted(
+        (
+            LockGroup(e, d, tuple(sorted(files)))
+            for (e, d), files in found.items()
+            if not (e == "pip" and d in python_dirs)
+        ),
+        key=lambda g: (g.ecosystem, g.directory),
+    )
 
 
 def _outermost(directory: str, dirs: list[str]) -> str:

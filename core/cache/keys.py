@@ -76,7 +76,9 @@ def cache_key(prefix: str, os_name: str, ecosystem: str, directory: str | None, 
     return f"{key_base(prefix, os_name, ecosystem, directory)}-{digest}"
 
 
-def restore_prefixes(prefix: str, os_name: str, ecosystem: str, directory: str | None) -> tuple[str, ...]:
+def restore_prefixes(
+    prefix: str, os_name: str, ecosystem: str, directory: str | None
+) -> tuple[str, ...]:
     """Prefixes to restore from when the exact key misses, most specific first.
 
     They never go wider than the ecosystem: another ecosystem's files would not help.

@@ -98,15 +98,22 @@ def select_groups(cache: Cache, paths: Sequence[str]) -> tuple[list[LockGroup], 
             files = _listed_files(dep.ecosystem, dep.lockfiles, paths)
             if not files:
                 shown = ", ".join(dep.lockfiles) or f"the {dep.ecosystem} lockfiles"
-                warnings.append(f"cache.dependencies[{index}]: no file matches {shown}; "
-                                f"no {dep.ecosystem} cache (fix the glob or remove the entry)")
+                warnings.append(
+                    f"cache.dependencies[{index}]: no file matches {shown}; "
+                    f"no {dep.ecosystem} cache (fix the glob or remove the entry)"
+                )
                 continue
             by_dir: dict[str, list[str]] = {}
             for path in files:
                 hit = classify(path)
-                directory = hit[1] if hit and hit[0] == dep.ecosystem else posixpath.dirname(path) or "."
+                directory = (
+                    hit[1] if hit and hit[0] == dep.ecosystem else posixpath.dirname(path) or "."
+                )
                 by_dir.setdefault(directory, []).append(path)
-            groups += [LockGroup(dep.ecosystem, d, tuple(sorted(f)), dep.paths) for d, f in sorted(by_dir.items())]
+            groups += [
+                LockGroup(dep.ecosystem, d, tuple(sorted(f)), dep.paths)
+                for d, f in sorted(by_dir.items())
+            ]
         if not cache.per_directory:
             groups = _merge(groups)
         return groups, warnings
@@ -116,7 +123,9 @@ def select_groups(cache: Cache, paths: Sequence[str]) -> tuple[list[LockGroup], 
 def _listed_files(ecosystem: str, patterns: Sequence[str], paths: Sequence[str]) -> list[str]:
     if patterns:
         return sorted({p for p in paths for g in patterns if not skipped(p) and glob_matches(g, p)})
-    return sorted(p for p in paths if not skipped(p) and (hit := classify(p)) and hit[0] == ecosystem)
+    return sorted(
+        p for p in paths if not skipped(p) and (hit := classify(p)) and hit[0] == ecosystem
+    )
 
 
 def _merge(groups: Sequence[LockGroup]) -> list[LockGroup]:
@@ -129,7 +138,9 @@ def _merge(groups: Sequence[LockGroup]) -> list[LockGroup]:
     return [merged[name] for name in sorted(merged)]
 
 
-def _entry(prefix: str, os_name: str, group: LockGroup, digest: str, per_directory: bool) -> DependencyEntry:
+def _entry(
+    prefix: str, os_name: str, group: LockGroup, digest: str, per_directory: bool
+) -> DependencyEntry:
     eco = ECOSYSTEMS[group.ecosystem]
     directory = group.directory if per_directory else None
     env: tuple[tuple[str, str], ...] = ()
@@ -140,32 +151,53 @@ def _entry(prefix: str, os_name: str, group: LockGroup, digest: str, per_directo
     else:
         paths, project, env = eco.paths[os_name], eco.project, eco.env
     return DependencyEntry(
-        ecosystem=group.ecosystem, directory=directory,
+        ecosystem=group.ecosystem,
+        directory=directory,
         key=cache_key(prefix, os_name, group.ecosystem, directory, digest),
         restore_keys=restore_prefixes(prefix, os_name, group.ecosystem, directory),
-        rolling_key=rolling_key(prefix, os_name, group.ecosystem, directory), digest=digest,
-        lockfiles=group.lockfiles, paths=paths, project_paths=project, env=env)
+        rolling_key=rolling_key(prefix, os_name, group.ecosystem, directory),
+        digest=digest,
+        lockfiles=group.lockfiles,
+        paths=paths,
+        project_paths=project,
+        env=env,
+    )
 
 
-def combine_entries(prefix: str, os_name: str, entries: Sequence[DependencyEntry]) -> DependencyEntry | None:
+def combine_entries(
+    prefix: str, os_name: str, entries: Sequence[DependencyEntry]
+) -> DependencyEntry | None:
     """All entries as one (``ecosystem`` ``deps``) for a single actions/cache step."""
     if len(entries) <= 1:
         return entries[0] if entries else None
     digest = combine({e.key: e.digest for e in entries})
     env = tuple({name: (name, value) for e in reversed(entries) for name, value in e.env}.values())
     return DependencyEntry(
-        ecosystem="deps", directory=None, key=cache_key(prefix, os_name, "deps", None, digest),
+        ecosystem="deps",
+        directory=None,
+        key=cache_key(prefix, os_name, "deps", None, digest),
         restore_keys=restore_prefixes(prefix, os_name, "deps", None),
-        rolling_key=rolling_key(prefix, os_name, "deps", None), digest=digest,
+        rolling_key=rolling_key(prefix, os_name, "deps", None),
+        digest=digest,
         lockfiles=tuple(sorted({f for e in entries for f in e.lockfiles})),
         paths=tuple(dict.fromkeys(p for e in entries for p in e.paths)),
         project_paths=tuple(dict.fromkeys(p for e in entries for p in e.project_paths)),
-        env=tuple(sorted(env)))
+        env=tuple(sorted(env)),
+    )
 
 
-def build_plan(cache: Cache, groups: Sequence[LockGroup], digests: Mapping[str, str], *, os_name: str,
-               trust: Trust, service: str | None = None, environment: str | None = None,
-               docker_size: float | None = None, warnings: Sequence[str] = ()) -> CachePlan:
+def build_plan(
+    cache: Cache,
+    groups: Sequence[LockGroup],
+    digests: Mapping[str, str],
+    *,
+    os_name: str,
+    trust: Trust,
+    service: str | None = None,
+    environment: str | None = None,
+    docker_size: float | None = None,
+    warnings: Sequence[str] = (),
+) -> CachePlan:
     """Plan every cache the policy asks for.
 
     :param digests: ``{lockfile path: line-ending independent sha256}`` for the groups' files;
@@ -179,35 +211,53 @@ def build_plan(cache: Cache, groups: Sequence[LockGroup], digests: Mapping[str, 
         present = {p: digests[p] for p in group.lockfiles if p in digests}
         missing = [p for p in group.lockfiles if p not in digests]
         if missing:
-            warned.append(f"could not read {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}; "
-                          f"left out of the {group.ecosystem} key")
+            warned.append(
+                f"could not read {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}; "
+                f"left out of the {group.ecosystem} key"
+            )
         if not present:
             continue
         entry = _entry(cache.prefix, os_name, group, combine(present), cache.per_directory)
         entries.append(entry)
-        shown = ", ".join(entry.lockfiles[:8]) + (f" and {len(entry.lockfiles) - 8} more"
-                                                   if len(entry.lockfiles) > 8 else "")
+        shown = ", ".join(entry.lockfiles[:8]) + (
+            f" and {len(entry.lockfiles) - 8} more" if len(entry.lockfiles) > 8 else ""
+        )
         notes.append(f"{entry.key}: from {len(entry.lockfiles)} file(s): {shown}")
     if not entries and cache.dependencies != "none":
         notes.append("no lockfile found: no dependency cache")
     buildkit = kaniko = bazel = None
     if cache.docker is not None:
-        buildkit = plan_buildkit(cache.docker, write=trust.write, default_scope=service or "buildkit",
-                                 measured_size=docker_size)
+        buildkit = plan_buildkit(
+            cache.docker,
+            write=trust.write,
+            default_scope=service or "buildkit",
+            measured_size=docker_size,
+        )
         notes += buildkit.notes
         warned += buildkit.warnings
     if cache.kaniko is not None:
         kaniko = plan_kaniko(cache.kaniko, write=trust.write)
         if not trust.write:
-            notes.append("kaniko: --no-push-cache keeps cache layers local; also give this job "
-                         "pull-only registry credentials")
+            notes.append(
+                "kaniko: --no-push-cache keeps cache layers local; also give this job "
+                "pull-only registry credentials"
+            )
     if cache.bazel is not None:
         bazel = plan_bazel(cache.bazel, write=trust.write, reason=trust.reason)
     concurrency = None
     if cache.concurrency is not None:
         group_name = render_group(cache.concurrency.group, {"env": environment, "service": service})
         concurrency = ConcurrencyPlan(group_name, cache.concurrency.max_parallel)
-    return CachePlan(os=os_name, prefix=cache.prefix, trust=trust, entries=tuple(entries),
-                     combined=combine_entries(cache.prefix, os_name, entries), buildkit=buildkit,
-                     kaniko=kaniko, bazel=bazel, concurrency=concurrency, warnings=tuple(warned),
-                     explain=tuple(notes))
+    return CachePlan(
+        os=os_name,
+        prefix=cache.prefix,
+        trust=trust,
+        entries=tuple(entries),
+        combined=combine_entries(cache.prefix, os_name, entries),
+        buildkit=buildkit,
+        kaniko=kaniko,
+        bazel=bazel,
+        concurrency=concurrency,
+        warnings=tuple(warned),
+        explain=tuple(notes),
+    )

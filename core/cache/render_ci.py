@@ -30,7 +30,9 @@ class _PlainDumper(yaml.SafeDumper):
 
 def dump_yaml(data: Any) -> str:
     """Block-style YAML in insertion order, without anchors or line wrapping."""
-    return yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, default_flow_style=False, width=10_000)
+    return yaml.dump(
+        data, Dumper=_PlainDumper, sort_keys=False, default_flow_style=False, width=10_000
+    )
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,16 @@ class Rendered:
 
 
 def _entry_dict(entry: DependencyEntry) -> dict[str, Any]:
-    return {"ecosystem": entry.ecosystem, "directory": entry.directory, "key": entry.key,
-            "restore-keys": list(entry.restore_keys), "path": list(entry.paths),
-            "project-path": list(entry.project_paths), "fallback-key": entry.rolling_key,
-            "lockfiles": list(entry.lockfiles)}
+    return {
+        "ecosystem": entry.ecosystem,
+        "directory": entry.directory,
+        "key": entry.key,
+        "restore-keys": list(entry.restore_keys),
+        "path": list(entry.paths),
+        "project-path": list(entry.project_paths),
+        "fallback-key": entry.rolling_key,
+        "lockfiles": list(entry.lockfiles),
+    }
 
 
 def github_outputs(plan: CachePlan) -> dict[str, str]:
@@ -67,7 +75,9 @@ def github_outputs(plan: CachePlan) -> dict[str, str]:
         "cache-action": "actions/cache" if plan.write else "actions/cache/restore",
         "cache-write-reason": plan.trust.reason,
         "buildx-cache-from": "\n".join(plan.buildkit.cache_from) if plan.buildkit else "",
-        "buildx-cache-to": "\n".join(plan.buildkit.cache_to) if plan.buildkit and plan.write else "",
+        "buildx-cache-to": "\n".join(plan.buildkit.cache_to)
+        if plan.buildkit and plan.write
+        else "",
     }
     if plan.concurrency and not plan.concurrency.unfilled:
         out["concurrency-group"] = plan.concurrency.group
@@ -95,20 +105,27 @@ def render_github(plan: CachePlan) -> Rendered:
     outputs = github_outputs(plan)
     steps: list[dict[str, Any]] = []
     if plan.combined:
-        with_ = {"key": outputs["cache-key"], "restore-keys": outputs["cache-restore-keys"],
-                 "path": outputs["cache-paths"]}
+        with_ = {
+            "key": outputs["cache-key"],
+            "restore-keys": outputs["cache-restore-keys"],
+            "path": outputs["cache-paths"],
+        }
         steps.append({"uses": f"{outputs['cache-action']}@v4", "with": with_})
     notes = []
     if not plan.write and plan.combined:
         notes.append("github: restore only (actions/cache/restore); this run never saves a cache")
     data: dict[str, Any] = {"outputs": outputs, "steps": steps}
     if plan.concurrency and plan.concurrency.unfilled:
-        notes.append(_left_out("github: concurrency", plan.concurrency.group, plan.concurrency.unfilled))
+        notes.append(
+            _left_out("github: concurrency", plan.concurrency.group, plan.concurrency.unfilled)
+        )
     elif plan.concurrency:
         data["concurrency"] = {"group": plan.concurrency.group, "cancel-in-progress": False}
         if plan.concurrency.max_parallel > 1:
-            notes.append(f"github: a concurrency group runs one job at a time; max_parallel "
-                         f"{plan.concurrency.max_parallel} maps to strategy.max-parallel in a matrix")
+            notes.append(
+                f"github: a concurrency group runs one job at a time; max_parallel "
+                f"{plan.concurrency.max_parallel} maps to strategy.max-parallel in a matrix"
+            )
     return Rendered("github", github_output_file(outputs), data, tuple(notes))
 
 
@@ -131,9 +148,11 @@ def render_gitlab(plan: CachePlan) -> Rendered:
     """
     entries = plan.entries
     if len(entries) > GITLAB_MAX_CACHES:
-        raise UsageError(f"gitlab: {len(entries)} dependency caches but GitLab allows "
-                         f"{GITLAB_MAX_CACHES} per job; set cache.per_directory: false or pick "
-                         "directories with --directory")
+        raise UsageError(
+            f"gitlab: {len(entries)} dependency caches but GitLab allows "
+            f"{GITLAB_MAX_CACHES} per job; set cache.per_directory: false or pick "
+            "directories with --directory"
+        )
     # GitLab's fallback_keys are exact keys, so an entry names one only when a trusted job
     # also pushes it; the same count decides it on every ref, so readers and writers agree.
     with_fallback = GITLAB_MAX_CACHES - len(entries)
@@ -146,13 +165,23 @@ def render_gitlab(plan: CachePlan) -> Rendered:
         if index < with_fallback:
             cache["fallback_keys"] = [entry.rolling_key]
             if plan.write:
-                rolling.append({"key": entry.rolling_key, "paths": paths, "policy": "push",
-                                "when": "on_success"})
-        cache.update({"paths": paths, "policy": "pull-push" if plan.write else "pull", "when": "on_success"})
+                rolling.append(
+                    {
+                        "key": entry.rolling_key,
+                        "paths": paths,
+                        "policy": "push",
+                        "when": "on_success",
+                    }
+                )
+        cache.update(
+            {"paths": paths, "policy": "pull-push" if plan.write else "pull", "when": "on_success"}
+        )
         caches.append(cache)
     if len(entries) > with_fallback:
-        notes.append(f"gitlab: {len(entries) - max(with_fallback, 0)} cache(s) without fallback_keys: "
-                     f"a job holds {GITLAB_MAX_CACHES} caches and each fallback needs its own pushed key")
+        notes.append(
+            f"gitlab: {len(entries) - max(with_fallback, 0)} cache(s) without fallback_keys: "
+            f"a job holds {GITLAB_MAX_CACHES} caches and each fallback needs its own pushed key"
+        )
     caches += rolling
     variables = {name: _gitlab_value(value) for e in entries for name, value in e.env}
     job: dict[str, Any] = {}
@@ -160,22 +189,33 @@ def render_gitlab(plan: CachePlan) -> Rendered:
         job["variables"] = dict(sorted(variables.items()))
     job["cache"] = caches
     if plan.concurrency and plan.concurrency.unfilled:
-        notes.append(_left_out("gitlab: resource_group", plan.concurrency.group, plan.concurrency.unfilled))
+        notes.append(
+            _left_out("gitlab: resource_group", plan.concurrency.group, plan.concurrency.unfilled)
+        )
     elif plan.concurrency:
         problem = gitlab_group_problem(plan.concurrency.group)
         if problem:
-            raise UsageError(f"gitlab: cache.concurrency.group {problem}; change the group in the policy")
+            raise UsageError(
+                f"gitlab: cache.concurrency.group {problem}; change the group in the policy"
+            )
         job["resource_group"] = plan.concurrency.group
         if plan.concurrency.max_parallel > 1:
-            notes.append(f"gitlab: resource_group runs one job at a time; it has no limit of "
-                         f"{plan.concurrency.max_parallel}")
+            notes.append(
+                f"gitlab: resource_group runs one job at a time; it has no limit of "
+                f"{plan.concurrency.max_parallel}"
+            )
     if caches:
-        notes.append("gitlab: keys get -protected or -non_protected appended by GitLab; while "
-                     "'Use separate caches for protected branches' is on, unprotected refs "
-                     "cannot read protected caches (releasegate never sets unprotect: true)")
+        notes.append(
+            "gitlab: keys get -protected or -non_protected appended by GitLab; while "
+            "'Use separate caches for protected branches' is on, unprotected refs "
+            "cannot read protected caches (releasegate never sets unprotect: true)"
+        )
     document = {".releasegate-cache": job}
-    header = ("# releasegate cache --target gitlab: "
-              + ("writes" if plan.write else "read-only") + f" ({plan.trust.reason})\n")
+    header = (
+        "# releasegate cache --target gitlab: "
+        + ("writes" if plan.write else "read-only")
+        + f" ({plan.trust.reason})\n"
+    )
     text = header + dump_yaml(document)
     return Rendered("gitlab", text, document, tuple(notes))
 
@@ -189,20 +229,32 @@ def render_tekton(plan: CachePlan) -> Rendered:
         data["kaniko-args"] = list(plan.kaniko)
     if plan.buildkit is not None:
         data["buildkit-args"] = list(plan.buildkit.buildctl_flags())
-    env = {name: value.replace("{root}", "$(workspaces.cache.path)")
-           for e in plan.entries for name, value in e.env}
+    env = {
+        name: value.replace("{root}", "$(workspaces.cache.path)")
+        for e in plan.entries
+        for name, value in e.env
+    }
     data["workspace"] = {
-        "name": "cache", "readOnly": not plan.write,
+        "name": "cache",
+        "readOnly": not plan.write,
         "paths": sorted({p for e in plan.entries for p in e.project_paths}),
         "env": [{"name": k, "value": v} for k, v in sorted(env.items())],
     }
-    notes = [f"tekton: mount the cache workspace {'read-write' if plan.write else 'readOnly: true'} "
-             f"on this ref; bind it with subPath set to the cache-key result to keep keys apart"]
+    notes = [
+        f"tekton: mount the cache workspace {'read-write' if plan.write else 'readOnly: true'} "
+        f"on this ref; bind it with subPath set to the cache-key result to keep keys apart"
+    ]
     if plan.concurrency and plan.concurrency.unfilled:
-        notes.append(_left_out("tekton: concurrency group", plan.concurrency.group, plan.concurrency.unfilled))
+        notes.append(
+            _left_out(
+                "tekton: concurrency group", plan.concurrency.group, plan.concurrency.unfilled
+            )
+        )
     elif plan.concurrency:
-        notes.append(f"tekton: no native concurrency limit; queue PipelineRuns of group "
-                     f"{plan.concurrency.group} (at most {plan.concurrency.max_parallel} at a time) "
-                     "with a pipeline queue or a lease")
+        notes.append(
+            f"tekton: no native concurrency limit; queue PipelineRuns of group "
+            f"{plan.concurrency.group} (at most {plan.concurrency.max_parallel} at a time) "
+            "with a pipeline queue or a lease"
+        )
     text = dump_yaml(data)
     return Rendered("tekton", text, data, tuple(notes))

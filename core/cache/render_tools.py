@@ -13,13 +13,17 @@ from releasegate.cache.plan import CachePlan
 from releasegate.cache.render_ci import Rendered, github_outputs
 from releasegate.errors import UsageError
 
-KANIKO_ARCHIVED = ("kaniko's upstream (GoogleContainerTools/kaniko) is archived; the same flags "
-                   "work with its maintained forks (set cache.kaniko.fork to say which you run)")
+KANIKO_ARCHIVED = (
+    "kaniko's upstream (GoogleContainerTools/kaniko) is archived; the same flags "
+    "work with its maintained forks (set cache.kaniko.fork to say which you run)"
+)
 
 
 def _missing(section: str, target: str) -> UsageError:
-    return UsageError(f"--target {target}: the policy has no cache.{section} section; "
-                      f"add one to releasegate.yml or choose another target")
+    return UsageError(
+        f"--target {target}: the policy has no cache.{section} section; "
+        f"add one to releasegate.yml or choose another target"
+    )
 
 
 def render_bazel(plan: CachePlan) -> Rendered:
@@ -35,8 +39,12 @@ def render_buildkit(plan: CachePlan) -> Rendered:
     if plan.buildkit is None:
         raise _missing("docker", "buildkit")
     flags = plan.buildkit.buildx_flags()
-    data = {"buildx": list(flags), "buildctl": list(plan.buildkit.buildctl_flags()),
-            "cache-from": list(plan.buildkit.cache_from), "cache-to": list(plan.buildkit.cache_to)}
+    data = {
+        "buildx": list(flags),
+        "buildctl": list(plan.buildkit.buildctl_flags()),
+        "cache-from": list(plan.buildkit.cache_from),
+        "cache-to": list(plan.buildkit.cache_to),
+    }
     return Rendered("buildkit", "".join(f + "\n" for f in flags), data)
 
 
@@ -45,11 +53,16 @@ def render_kaniko(plan: CachePlan, fork: str | None = None) -> Rendered:
     if plan.kaniko is None:
         raise _missing("kaniko", "kaniko")
     notes = () if fork else (KANIKO_ARCHIVED,)
-    return Rendered("kaniko", "".join(f + "\n" for f in plan.kaniko), {"args": list(plan.kaniko)}, notes)
+    return Rendered(
+        "kaniko", "".join(f + "\n" for f in plan.kaniko), {"args": list(plan.kaniko)}, notes
+    )
 
 
 #: What a build tool gets when the policy has no section for it: no cache at all, never a write.
-NO_CACHE: dict[str, tuple[str, ...]] = {"kaniko-args": ("--cache=false",), "buildkit-args": ("--no-cache",)}
+NO_CACHE: dict[str, tuple[str, ...]] = {
+    "kaniko-args": ("--cache=false",),
+    "buildkit-args": ("--no-cache",),
+}
 
 
 def tool_args(plan: CachePlan) -> dict[str, tuple[str, ...]]:
@@ -73,7 +86,9 @@ def render_env(plan: CachePlan) -> Rendered:
         "RELEASEGATE_CACHE_WRITE_REASON": outputs["cache-write-reason"],
     }
     if plan.buildkit is not None:
-        values["RELEASEGATE_BUILDX_CACHE_FLAGS"] = " ".join(shlex.quote(f) for f in plan.buildkit.buildx_flags())
+        values["RELEASEGATE_BUILDX_CACHE_FLAGS"] = " ".join(
+            shlex.quote(f) for f in plan.buildkit.buildx_flags()
+        )
     if plan.kaniko is not None:
         values["RELEASEGATE_KANIKO_ARGS"] = " ".join(shlex.quote(f) for f in plan.kaniko)
     if plan.bazel is not None:
@@ -85,6 +100,8 @@ def render_env(plan: CachePlan) -> Rendered:
     if plan.bazel is not None and plan.bazel.header_env:
         # double quotes on purpose: the shell that evals this expands the variable; the secret
         # itself never passes through releasegate (the name is checked by the schema)
-        lines.append(f'export RELEASEGATE_BAZEL_HEADER_FLAG="--remote_header=${{{plan.bazel.header_env}}}"')
+        lines.append(
+            f'export RELEASEGATE_BAZEL_HEADER_FLAG="--remote_header=${{{plan.bazel.header_env}}}"'
+        )
     data: dict[str, Any] = dict(values)
     return Rendered("env", "\n".join(lines) + "\n", data)

@@ -32,8 +32,22 @@ def list_files(root: Path) -> tuple[list[str], str]:
 
 def _git_files(root: Path) -> list[str] | None:
     try:
-        out = subprocess.run(["git", "-c", "core.quotePath=off", "ls-files", "-z", "--cached", "--others",
-                              "--exclude-standard"], cwd=root, capture_output=True, timeout=120, check=False)
+        out = subprocess.run(
+            [
+                "git",
+                "-c",
+                "core.quotePath=off",
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ],
+            cwd=root,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if out.returncode != 0:
@@ -75,8 +89,14 @@ def digest_files(root: Path, paths: Iterable[str]) -> dict[str, str]:
 def default_branch(root: Path) -> str | None:
     """The default branch as the clone knows it (``origin/HEAD``), or ``None``."""
     try:
-        out = subprocess.run(["git", "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"],
-                             cwd=root, capture_output=True, text=True, timeout=10, check=False)
+        out = subprocess.run(
+            ["git", "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     name = out.stdout.strip()

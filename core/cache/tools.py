@@ -14,11 +14,30 @@ from releasegate.policy.model import BazelCache, DockerCache, KanikoCache
 #: The GitHub Actions cache quota per repository, in bytes (10 GB, shared with every other cache).
 GHA_QUOTA = 10 * 10**9
 #: Options that only make sense on the export side (``--cache-to``).
-_EXPORT_ONLY = frozenset({"mode", "image-manifest", "oci-mediatypes", "compression", "compression-level",
-                          "force-compression", "ignore-error"})
+_EXPORT_ONLY = frozenset(
+    {
+        "mode",
+        "image-manifest",
+        "oci-mediatypes",
+        "compression",
+        "compression-level",
+        "force-compression",
+        "ignore-error",
+    }
+)
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)?\s*$", re.IGNORECASE)
-_UNITS = {"": 1.0, "b": 1.0, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
-          "kib": 2.0**10, "mib": 2.0**20, "gib": 2.0**30, "tib": 2.0**40}
+_UNITS = {
+    "": 1.0,
+    "b": 1.0,
+    "kb": 1e3,
+    "mb": 1e6,
+    "gb": 1e9,
+    "tb": 1e12,
+    "kib": 2.0**10,
+    "mib": 2.0**20,
+    "gib": 2.0**30,
+    "tib": 2.0**40,
+}
 
 
 def parse_size(text: str) -> float:
@@ -48,8 +67,9 @@ class BuildkitPlan:
 
     def buildx_flags(self) -> tuple[str, ...]:
         """``docker buildx build`` flags."""
-        return (tuple(f"--cache-from={v}" for v in self.cache_from)
-                + tuple(f"--cache-to={v}" for v in self.cache_to))
+        return tuple(f"--cache-from={v}" for v in self.cache_from) + tuple(
+            f"--cache-to={v}" for v in self.cache_to
+        )
 
     def buildctl_flags(self) -> tuple[str, ...]:
         """``buildctl build`` flags (what Tekton's BuildKit tasks run)."""
@@ -65,8 +85,9 @@ def _attrs(pairs: list[tuple[str, str]]) -> str:
     return ",".join(f"{k}={v}" for k, v in pairs)
 
 
-def plan_buildkit(docker: DockerCache, *, write: bool, default_scope: str,
-                  measured_size: float | None = None) -> BuildkitPlan:
+def plan_buildkit(
+    docker: DockerCache, *, write: bool, default_scope: str, measured_size: float | None = None
+) -> BuildkitPlan:
     """Cache flags for one image; ``default_scope`` names the gha scope when the policy has none."""
     options = sorted(docker.options.items())
     shared = [(k, v) for k, v in options if k not in _EXPORT_ONLY]
@@ -84,15 +105,19 @@ def plan_buildkit(docker: DockerCache, *, write: bool, default_scope: str,
         if warning:
             warnings.append(warning)
         elif docker.mode == "max" and size is None:
-            notes.append("gha with mode=max and no size estimate: set cache.docker.size_estimate "
-                         "(or --docker-cache-size) to check it against the 10 GB repository quota")
+            notes.append(
+                "gha with mode=max and no size estimate: set cache.docker.size_estimate "
+                "(or --docker-cache-size) to check it against the 10 GB repository quota"
+            )
     elif backend == "local":
         where = docker.ref or ".buildx-cache"
         source = [("type", "local"), ("src", where), *shared]
         sink = [("type", "local"), ("dest", f"{where}-new"), *mode, *shared, *export]
         if write:
-            notes.append(f"type=local grows without bound: after the build replace {where} "
-                         f"with {where}-new (rm -rf {where} && mv {where}-new {where})")
+            notes.append(
+                f"type=local grows without bound: after the build replace {where} "
+                f"with {where}-new (rm -rf {where} && mv {where}-new {where})"
+            )
     elif backend == "s3":
         name = [("name", docker.ref)] if docker.ref else []
         source = [("type", "s3"), *name, *shared]
@@ -101,11 +126,15 @@ def plan_buildkit(docker: DockerCache, *, write: bool, default_scope: str,
         source = [("type", "registry"), ("ref", docker.ref)] if docker.ref else []
         sink = [("type", "inline")]
         if docker.mode == "max":
-            warnings.append("type=inline supports only mode=min; the intermediate stages of "
-                            "mode=max need type=registry or type=gha")
+            warnings.append(
+                "type=inline supports only mode=min; the intermediate stages of "
+                "mode=max need type=registry or type=gha"
+            )
         if not docker.ref:
-            notes.append("type=inline reads from the pushed image: set cache.docker.ref to it, or "
-                         "pass --cache-from type=registry,ref=IMAGE yourself")
+            notes.append(
+                "type=inline reads from the pushed image: set cache.docker.ref to it, or "
+                "pass --cache-from type=registry,ref=IMAGE yourself"
+            )
     else:  # registry
         ref = [("ref", docker.ref or "")]
         source = [("type", "registry"), *ref, *shared]
@@ -125,9 +154,11 @@ def gha_quota_warning(mode: str, size: float | None) -> str | None:
     """
     if mode != "max" or size is None or 2 * size <= GHA_QUOTA:
         return None
-    return (f"gha cache mode=max is estimated at {format_size(size)}: two generations "
-            f"({format_size(2 * size)}) exceed the {format_size(GHA_QUOTA)} GitHub Actions "
-            "repository quota and will evict other caches; use mode=min or type=registry")
+    return (
+        f"gha cache mode=max is estimated at {format_size(size)}: two generations "
+        f"({format_size(2 * size)}) exceed the {format_size(GHA_QUOTA)} GitHub Actions "
+        "repository quota and will evict other caches; use mode=min or type=registry"
+    )
 
 
 def go_duration(seconds: float) -> str:
@@ -176,6 +207,8 @@ def plan_bazel(bazel: BazelCache, *, write: bool, reason: str) -> BazelPlan:
     header_flag = None
     if bazel.header_env:
         header_flag = f'--remote_header="${{{bazel.header_env}}}"'
-        lines.append(f"# credentials: .bazelrc cannot read the environment; pass {header_flag} "
-                     f"on the bazel command line ({bazel.header_env} holds NAME=VALUE)")
+        lines.append(
+            f"# credentials: .bazelrc cannot read the environment; pass {header_flag} "
+            f"on the bazel command line ({bazel.header_env} holds NAME=VALUE)"
+        )
     return BazelPlan(tuple(lines), header_flag, bazel.header_env)

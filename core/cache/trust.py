@@ -46,7 +46,9 @@ class Trust:
     rule: str | None = None
 
 
-def parse_ref(text: str | None, context_ref: str | None = None, context_kind: str | None = None) -> Ref:
+def parse_ref(
+    text: str | None, context_ref: str | None = None, context_kind: str | None = None
+) -> Ref:
     """Read ``--ref`` or the platform's ref.
 
     ``refs/heads/X`` is a branch, ``refs/tags/X`` a tag, ``refs/pull/N/...`` and
@@ -61,7 +63,7 @@ def parse_ref(text: str | None, context_ref: str | None = None, context_kind: st
         return Ref(_BAD_REF.sub("?", text), "unknown")
     for prefix, kind in (("refs/heads/", "branch"), ("refs/tags/", "tag")):
         if text.startswith(prefix) and len(text) > len(prefix):
-            return Ref(text[len(prefix):], kind)  # type: ignore[arg-type]
+            return Ref(text[len(prefix) :], kind)  # type: ignore[arg-type]
     if text.startswith(("refs/pull/", "refs/merge-requests/")):
         return Ref(text, "pull")
     if text.startswith("refs/") or text == "HEAD":
@@ -103,8 +105,16 @@ def glob_matches(pattern: str, text: str) -> bool:
 branch_matches = glob_matches
 
 
-def decide(write_on: Sequence[str], ref: Ref, *, pull_request: bool = False, fork: bool = False,
-           default_branch: str | None = None, trigger: str | None = None, workstation: bool = False) -> Trust:
+def decide(
+    write_on: Sequence[str],
+    ref: Ref,
+    *,
+    pull_request: bool = False,
+    fork: bool = False,
+    default_branch: str | None = None,
+    trigger: str | None = None,
+    workstation: bool = False,
+) -> Trust:
     """Decide whether this run may write caches.
 
     :param write_on: the policy's entries: branch globs, ``default``, ``tags``, ``pull_requests``.
@@ -118,20 +128,31 @@ def decide(write_on: Sequence[str], ref: Ref, *, pull_request: bool = False, for
     if fork:
         return Trust(False, "a pull request from a fork never writes caches")
     if workstation:
-        return Trust(False, "no CI platform detected, and a workstation reads only "
-                            "(pass --ref to judge a ref)")
+        return Trust(
+            False,
+            "no CI platform detected, and a workstation reads only (pass --ref to judge a ref)",
+        )
     if trigger in UNTRUSTED_TRIGGERS:
-        return Trust(False, f"a {trigger} run acts for untrusted code with the default branch's "
-                            "cache scope, so it reads only")
+        return Trust(
+            False,
+            f"a {trigger} run acts for untrusted code with the default branch's "
+            "cache scope, so it reads only",
+        )
     if pull_request or ref.kind == "pull":
         if "pull_requests" in write_on:
-            return Trust(True, "a same-repository pull request, allowed by write_on: pull_requests",
-                         "pull_requests")
+            return Trust(
+                True,
+                "a same-repository pull request, allowed by write_on: pull_requests",
+                "pull_requests",
+            )
         return Trust(False, "pull requests read only (write_on does not list pull_requests)")
     if ref.kind == "unknown" or not ref.name:
         shown = f" {ref.name!r}" if ref.name else ""
-        return Trust(False, f"the ref{shown} is not a known branch or tag, so it reads only "
-                            "(pass --ref refs/heads/NAME or refs/tags/NAME)")
+        return Trust(
+            False,
+            f"the ref{shown} is not a known branch or tag, so it reads only "
+            "(pass --ref refs/heads/NAME or refs/tags/NAME)",
+        )
     if ref.kind == "tag":
         if "tags" in write_on:
             return Trust(True, f"tag {ref.name} is allowed by write_on: tags", "tags")
@@ -139,8 +160,14 @@ def decide(write_on: Sequence[str], ref: Ref, *, pull_request: bool = False, for
     for entry in write_on:
         if entry == "default":
             if default_branch and ref.name == default_branch:
-                return Trust(True, f"branch {ref.name} is the default branch (write_on: default)", entry)
+                return Trust(
+                    True, f"branch {ref.name} is the default branch (write_on: default)", entry
+                )
         elif entry not in SPECIAL_ENTRIES and branch_matches(entry, ref.name):
             return Trust(True, f"branch {ref.name} matches write_on entry {entry!r}", entry)
-    unknown = "; the default branch is unknown" if "default" in write_on and not default_branch else ""
-    return Trust(False, f"branch {ref.name} matches no write_on entry ({listed}){unknown}, so it reads only")
+    unknown = (
+        "; the default branch is unknown" if "default" in write_on and not default_branch else ""
+    )
+    return Trust(
+        False, f"branch {ref.name} matches no write_on entry ({listed}){unknown}, so it reads only"
+    )

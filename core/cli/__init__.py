@@ -51,14 +51,20 @@ def build_parser(env: Mapping[str, str], command: str | None = None) -> argparse
     full, the others are listed by name and help."""
     from releasegate.cli.common import shared_parser
 
-    parser = _Parser(prog="releasegate", description="Promotion rules, build-cache configuration "
-                     "and rollback gates from one policy file, releasegate.yml.")
+    parser = _Parser(
+        prog="releasegate",
+        description="Promotion rules, build-cache configuration "
+        "and rollback gates from one policy file, releasegate.yml.",
+    )
     parser.add_argument("--version", action="store_true", help="print versions and exit")
     for action in shared_parser(env)._actions:
         if action.option_strings and action.dest != "help":
             # the same options before the command name, kept apart and merged in _merge_shared
-            kwargs: dict[str, Any] = {"dest": PRE + action.dest, "default": argparse.SUPPRESS,
-                                      "help": argparse.SUPPRESS}
+            kwargs: dict[str, Any] = {
+                "dest": PRE + action.dest,
+                "default": argparse.SUPPRESS,
+                "help": argparse.SUPPRESS,
+            }
             if action.nargs == 0:
                 kwargs["action"] = "store_true"
             else:
@@ -73,7 +79,9 @@ def build_parser(env: Mapping[str, str], command: str | None = None) -> argparse
             subparsers.add_parser(name, help=help_text, add_help=False)
         elif name not in registered:
             before = set(subparsers.choices)
-            importlib.import_module(f"releasegate.cli.{module_name}").register(subparsers, parents, env)
+            importlib.import_module(f"releasegate.cli.{module_name}").register(
+                subparsers, parents, env
+            )
             registered |= set(subparsers.choices) - before
     return parser
 
@@ -82,22 +90,30 @@ def build_parser(env: Mapping[str, str], command: str | None = None) -> argparse
 PRE = "before_command_"
 
 
-def _merge_shared(parser: argparse.ArgumentParser, args: argparse.Namespace,
-                  args_list: Sequence[str]) -> None:
+def _merge_shared(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, args_list: Sequence[str]
+) -> None:
     """Shared options given before the command count as if given after it; when an option is
     given on both sides, the one after the command wins."""
     from releasegate.cli.common import shared_parser
 
-    after = list(args_list)[list(args_list).index(args.command) + 1:]
+    after = list(args_list)[list(args_list).index(args.command) + 1 :]
     flags = {action.dest: action.option_strings for action in shared_parser({})._actions}
     for name in [key for key in vars(args) if key.startswith(PRE)]:
-        dest = name[len(PRE):]
+        dest = name[len(PRE) :]
         value = getattr(args, name)
         delattr(args, name)
-        given_after = any(arg == flag or arg.startswith(flag + "=") for arg in after
-                          for flag in flags.get(dest, ()) if flag.startswith("--")) or \
-            any(arg.startswith(flag) for arg in after for flag in flags.get(dest, ())
-                if not flag.startswith("--"))
+        given_after = any(
+            arg == flag or arg.startswith(flag + "=")
+            for arg in after
+            for flag in flags.get(dest, ())
+            if flag.startswith("--")
+        ) or any(
+            arg.startswith(flag)
+            for arg in after
+            for flag in flags.get(dest, ())
+            if not flag.startswith("--")
+        )
         if not given_after:
             setattr(args, dest, value)
 
@@ -127,13 +143,17 @@ def _version_text(env: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None, **context: Any) -> int:
+def main(
+    argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None, **context: Any
+) -> int:
     """Run one command; returns the exit code (0 pass, 1 blocked, 2 usage, 3 inconclusive, 4 failure)."""
     from releasegate.cli.common import TRUE_WORDS, Context, validate_shared
 
     environ = dict(os.environ if env is None else env)
     args_list = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args_list or environ.get("RELEASEGATE_DEBUG", "").strip().lower() in TRUE_WORDS
+    debug = (
+        "--debug" in args_list or environ.get("RELEASEGATE_DEBUG", "").strip().lower() in TRUE_WORDS
+    )
     ctx = None
     try:
         parser = build_parser(environ, command_of(args_list))
@@ -169,8 +189,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except Exception as exc:  # a bug: still one line, never a pass
         if debug:
             traceback.print_exc()
-        sys.stderr.write(f"releasegate: internal error: {type(exc).__name__}: {_line(exc)} "
-                         "(run with --debug for the traceback)\n")
+        sys.stderr.write(
+            f"releasegate: internal error: {type(exc).__name__}: {_line(exc)} "
+            "(run with --debug for the traceback)\n"
+        )
         return EXIT_PROVIDER
     finally:
         if ctx is not None:

@@ -24,11 +24,18 @@ from releasegate.rollout.runner import AnalysisRun, analysis_decision, run_side_
 class _RefuseOnArgv(argparse.Action):
     """Refuses a secret on the command line, where every local user sees it in ``ps``."""
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: Any, option_string: str | None = None) -> None:
-        parser.error(f"{option_string} is not accepted on the command line (every local user can"
-                     " read it in ps); set RELEASEGATE_PROMETHEUS_TOKEN or pass"
-                     " --prometheus-token-file PATH")
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        parser.error(
+            f"{option_string} is not accepted on the command line (every local user can"
+            " read it in ps); set RELEASEGATE_PROMETHEUS_TOKEN or pass"
+            " --prometheus-token-file PATH"
+        )
 
 
 def add_provider_options(parser: argparse.ArgumentParser, env: Mapping[str, str]) -> None:
@@ -36,17 +43,30 @@ def add_provider_options(parser: argparse.ArgumentParser, env: Mapping[str, str]
 
     The bearer token comes from ``RELEASEGATE_PROMETHEUS_TOKEN`` or a file, never from argv.
     """
-    parser.add_argument("--prometheus-url", default=env_default(env, "prometheus-url"), metavar="URL",
-                        help="metrics server address, instead of the gate's address (credentials "
-                        "in it are sent as basic auth and never printed)")
-    parser.add_argument("--prometheus-token-file", default=env_default(env, "prometheus-token-file"),
-                        metavar="PATH", help="file holding the metrics server's bearer token "
-                        "(or set RELEASEGATE_PROMETHEUS_TOKEN; never on the command line)")
+    parser.add_argument(
+        "--prometheus-url",
+        default=env_default(env, "prometheus-url"),
+        metavar="URL",
+        help="metrics server address, instead of the gate's address (credentials "
+        "in it are sent as basic auth and never printed)",
+    )
+    parser.add_argument(
+        "--prometheus-token-file",
+        default=env_default(env, "prometheus-token-file"),
+        metavar="PATH",
+        help="file holding the metrics server's bearer token "
+        "(or set RELEASEGATE_PROMETHEUS_TOKEN; never on the command line)",
+    )
     parser.add_argument("--prometheus-token", action=_RefuseOnArgv, help=argparse.SUPPRESS)
     parser.set_defaults(prometheus_token=env_default(env, "prometheus-token"))
-    parser.add_argument("--service", default=env_default(env, "service"),
-                        help="value of {service} (default: the policy's service)")
-    parser.add_argument("--sha", default=env_default(env, "sha"), help="commit (default: the CI commit)")
+    parser.add_argument(
+        "--service",
+        default=env_default(env, "service"),
+        help="value of {service} (default: the policy's service)",
+    )
+    parser.add_argument(
+        "--sha", default=env_default(env, "sha"), help="commit (default: the CI commit)"
+    )
 
 
 def prometheus_token(args: argparse.Namespace) -> str | None:
@@ -71,24 +91,49 @@ def prometheus_token(args: argparse.Namespace) -> str | None:
     return token
 
 
-def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+def register(
+    subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]
+) -> None:
     parser = subparsers.add_parser(
-        "analyze", parents=parents, help="run a metric gate live",
+        "analyze",
+        parents=parents,
+        help="run a metric gate live",
         description="Run gate NAME every interval for DURATION (or once) and decide pass, fail "
-        "or inconclusive. Exit 0 pass, 1 fail, 3 inconclusive, 4 provider failure.")
-    parser.add_argument("--gate", required=env_default(env, "gate") is None,
-                        default=env_default(env, "gate"), metavar="NAME", help="the gate to run")
+        "or inconclusive. Exit 0 pass, 1 fail, 3 inconclusive, 4 provider failure.",
+    )
+    parser.add_argument(
+        "--gate",
+        required=env_default(env, "gate") is None,
+        default=env_default(env, "gate"),
+        metavar="NAME",
+        help="the gate to run",
+    )
     add_env_option(parser, env, required=False, help="value of {env} in queries")
     when = parser.add_mutually_exclusive_group()
-    when.add_argument("--duration", default=env_default(env, "duration", "15m"),
-                      help="how long to analyse (default 15m)")
-    when.add_argument("--once", action="store_true", default=env_flag(env, "once"),
-                      help="evaluate one interval now and stop")
-    parser.add_argument("--deployed-at", default=env_default(env, "deployed-at"), metavar="TIME",
-                        help="when the rollout started, ISO 8601 or unix seconds (default: now; "
-                        "with --once, one interval ago)")
-    parser.add_argument("--at", default=env_default(env, "at"), metavar="TIME",
-                        help="with --once: evaluate as of this past time instead of now")
+    when.add_argument(
+        "--duration",
+        default=env_default(env, "duration", "15m"),
+        help="how long to analyse (default 15m)",
+    )
+    when.add_argument(
+        "--once",
+        action="store_true",
+        default=env_flag(env, "once"),
+        help="evaluate one interval now and stop",
+    )
+    parser.add_argument(
+        "--deployed-at",
+        default=env_default(env, "deployed-at"),
+        metavar="TIME",
+        help="when the rollout started, ISO 8601 or unix seconds (default: now; "
+        "with --once, one interval ago)",
+    )
+    parser.add_argument(
+        "--at",
+        default=env_default(env, "at"),
+        metavar="TIME",
+        help="with --once: evaluate as of this past time instead of now",
+    )
     add_provider_options(parser, env)
     parser.set_defaults(handler=handle)
 
@@ -120,7 +165,9 @@ def find_gate(policy: Policy, name: str, where: str = "--gate") -> Gate:
         return policy.gates[name]
     except KeyError:
         known = ", ".join(sorted(policy.gates)) or "none"
-        raise UsageError(f"{where} {name!r}: no such gate in {policy.path} (gates: {known})") from None
+        raise UsageError(
+            f"{where} {name!r}: no such gate in {policy.path} (gates: {known})"
+        ) from None
 
 
 def build_provider(gate: Gate, args: argparse.Namespace, ctx: Context) -> Any:
@@ -167,9 +214,20 @@ def run_gates(
     providers = [build_provider(gate, args, ctx) for gate in gates]
     evaluate = partial(evaluate_gate, judges=ctx.judges())
 
-    return run_side_by_side(gates, providers, service=service, env=env, deployed_at=deployed_at,
-                            duration=seconds, clock=tick, sleep=ctx.sleep, progress=progress_line,
-                            once=once, label=label, evaluate=evaluate)
+    return run_side_by_side(
+        gates,
+        providers,
+        service=service,
+        env=env,
+        deployed_at=deployed_at,
+        duration=seconds,
+        clock=tick,
+        sleep=ctx.sleep,
+        progress=progress_line,
+        once=once,
+        label=label,
+        evaluate=evaluate,
+    )
 
 
 def handle(args: argparse.Namespace, ctx: Context) -> int:
@@ -184,11 +242,21 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         deployed_at = now - gate.interval if args.once else now
     seconds = 0.0 if args.once else duration(args.duration, "--duration")
     service = args.service or policy.service or ""
-    runs = run_gates([gate], args, ctx, service=service, env=args.environment or "",
-                     deployed_at=deployed_at, seconds=seconds, label="analyze",
-                     clock=(lambda: now) if args.at else None, once=args.once)
+    runs = run_gates(
+        [gate],
+        args,
+        ctx,
+        service=service,
+        env=args.environment or "",
+        deployed_at=deployed_at,
+        seconds=seconds,
+        label="analyze",
+        clock=(lambda: now) if args.at else None,
+        once=args.once,
+    )
     run = runs[0]
     subject = Subject(environment=args.environment, sha=args.sha, gate=gate.name)
-    decision = analysis_decision(run, subject=subject, time=ctx.now(), policy_sha256=policy.sha256,
-                                 policy_path=policy.path)
+    decision = analysis_decision(
+        run, subject=subject, time=ctx.now(), policy_sha256=policy.sha256, policy_path=policy.path
+    )
     return ctx.emit(decision)

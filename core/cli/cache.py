@@ -26,40 +26,82 @@ def _parents(env: Mapping[str, str]) -> list[argparse.ArgumentParser]:
             given = env_default(env, "format", "text")
             action.choices = FORMATS
             action.default = given  # an unknown one is refused by validate_shared
-            action.help = ("text: the target's native form; json: the whole plan with warnings "
-                           "(and --explain); yaml: the target's output as YAML (default: text)")
+            action.help = (
+                "text: the target's native form; json: the whole plan with warnings "
+                "(and --explain); yaml: the target's output as YAML (default: text)"
+            )
     return [parent]
 
 
-def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+def register(
+    subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]
+) -> None:
     from releasegate.cache import TARGETS
     from releasegate.cache.ecosystems import OSES
 
     parser = subparsers.add_parser(
-        "cache", parents=_parents(env), help="print build-cache configuration for a CI system or tool",
+        "cache",
+        parents=_parents(env),
+        help="print build-cache configuration for a CI system or tool",
         description="Compute dependency cache keys from the repository's lockfiles and render the "
         "policy's cache section for one target. Writes are allowed only on the refs in "
-        "cache.write_on; pull requests, forks and every other ref get read-only configuration.")
-    parser.add_argument("--target", choices=TARGETS, default=env_default(env, "target"),
-                        required=env_default(env, "target") is None, help="what to render")
-    parser.add_argument("--ref", default=env_default(env, "ref"), metavar="REF",
-                        help="the ref to judge (main, refs/heads/main, refs/tags/v1, refs/pull/7/merge); "
-                        "default: the CI platform's")
-    parser.add_argument("--explain", action="store_true", default=env_flag(env, "explain"),
-                        help="say which files fed each key and why writes are allowed or refused")
-    parser.add_argument("--os", dest="os_name", choices=OSES, default=env_default(env, "os"),
-                        help="the OS the cache is for (default: RUNNER_OS, else this machine's)")
-    parser.add_argument("--root", default=env_default(env, "root", "."), metavar="DIR",
-                        help="the repository checkout to scan (default: .)")
+        "cache.write_on; pull requests, forks and every other ref get read-only configuration.",
+    )
+    parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        default=env_default(env, "target"),
+        required=env_default(env, "target") is None,
+        help="what to render",
+    )
+    parser.add_argument(
+        "--ref",
+        default=env_default(env, "ref"),
+        metavar="REF",
+        help="the ref to judge (main, refs/heads/main, refs/tags/v1, refs/pull/7/merge); "
+        "default: the CI platform's",
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        default=env_flag(env, "explain"),
+        help="say which files fed each key and why writes are allowed or refused",
+    )
+    parser.add_argument(
+        "--os",
+        dest="os_name",
+        choices=OSES,
+        default=env_default(env, "os"),
+        help="the OS the cache is for (default: RUNNER_OS, else this machine's)",
+    )
+    parser.add_argument(
+        "--root",
+        default=env_default(env, "root", "."),
+        metavar="DIR",
+        help="the repository checkout to scan (default: .)",
+    )
     directories = env_default(env, "directory")
-    parser.add_argument("--directory", action="append", metavar="DIR",
-                        default=[d.strip() for d in directories.split(",") if d.strip()] if directories else None,
-                        help="with per_directory: only the entries of DIR (repeatable) "
-                        "[RELEASEGATE_DIRECTORY, comma-separated]")
-    parser.add_argument("--docker-cache-size", default=env_default(env, "docker_cache_size"), metavar="SIZE",
-                        help="measured BuildKit cache size (e.g. 7GB), preferred to size_estimate")
-    parser.add_argument("--env", dest="environment", default=env_default(env, "environment"),
-                        metavar="ENV", help="fills {env} in the concurrency group")
+    parser.add_argument(
+        "--directory",
+        action="append",
+        metavar="DIR",
+        default=[d.strip() for d in directories.split(",") if d.strip()] if directories else None,
+        help="with per_directory: only the entries of DIR (repeatable) "
+        "[RELEASEGATE_DIRECTORY, comma-separated]",
+    )
+    parser.add_argument(
+        "--docker-cache-size",
+        default=env_default(env, "docker_cache_size"),
+        metavar="SIZE",
+        help="measured BuildKit cache size (e.g. 7GB), preferred to size_estimate",
+    )
+    parser.add_argument(
+        "--env",
+        dest="environment",
+        default=env_default(env, "environment"),
+        metavar="ENV",
+        help="fills {env} in the concurrency group",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -93,8 +135,10 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         wanted = {d.strip("/") or "." for d in args.directory}
         groups = [g for g in groups if g.directory in wanted]
         if not groups:
-            raise UsageError(f"--directory {', '.join(sorted(wanted))}: no lockfile group there "
-                             "(with per_directory: true, use a directory that holds a lockfile)")
+            raise UsageError(
+                f"--directory {', '.join(sorted(wanted))}: no lockfile group there "
+                "(with per_directory: true, use a directory that holds a lockfile)"
+            )
     digests = scan.digest_files(root, sorted({f for g in groups for f in g.lockfiles}))
     size = None
     if args.docker_cache_size:
@@ -104,21 +148,38 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
             raise UsageError(f"--docker-cache-size: {exc}") from exc
     ci = ctx.ci
     ref = parse_ref(args.ref or ci.ref, ci.ref, ci.ref_type)
-    trust = decide(cache.write_on, ref, pull_request=ci.pull_request, fork=ci.fork,
-                   default_branch=ci.default_branch or scan.default_branch(root),
-                   trigger=ctx.env.get("GITHUB_EVENT_NAME"),
-                   workstation=ci.platform == "local" and not args.ref)
-    plan = build_plan(cache, groups, digests, os_name=_os_name(args.os_name, ctx.env), trust=trust,
-                      service=policy.service, environment=args.environment, docker_size=size,
-                      warnings=warnings)
+    trust = decide(
+        cache.write_on,
+        ref,
+        pull_request=ci.pull_request,
+        fork=ci.fork,
+        default_branch=ci.default_branch or scan.default_branch(root),
+        trigger=ctx.env.get("GITHUB_EVENT_NAME"),
+        workstation=ci.platform == "local" and not args.ref,
+    )
+    plan = build_plan(
+        cache,
+        groups,
+        digests,
+        os_name=_os_name(args.os_name, ctx.env),
+        trust=trust,
+        service=policy.service,
+        environment=args.environment,
+        docker_size=size,
+        warnings=warnings,
+    )
     rendered = render(plan, args.target, kaniko_fork=cache.kaniko.fork if cache.kaniko else None)
     ctx.platform.publish_outputs(github_outputs(plan))
     ctx.platform.publish_lists(tool_args(plan))
     explain = [*plan.explain, f"lockfiles found with {discovery}", *rendered.notes]
     if ci.protected is False and trust.write:
-        explain.append(f"the platform reports {ref.name} as unprotected: anyone who can push to it "
-                       "can write these caches")
-    document = _document(plan, rendered.data, args.target, ref.name, ref.kind, explain if args.explain else None)
+        explain.append(
+            f"the platform reports {ref.name} as unprotected: anyone who can push to it "
+            "can write these caches"
+        )
+    document = _document(
+        plan, rendered.data, args.target, ref.name, ref.kind, explain if args.explain else None
+    )
     if args.output:
         _write(args.output, json.dumps(document, indent=2))
     if args.format == "json":
@@ -141,15 +202,34 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _document(plan: Any, data: dict[str, Any], target: str, ref: str | None, kind: str,
-              explain: list[str] | None) -> dict[str, Any]:
+def _document(
+    plan: Any,
+    data: dict[str, Any],
+    target: str,
+    ref: str | None,
+    kind: str,
+    explain: list[str] | None,
+) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "target": target, "os": plan.os, "ref": {"name": ref, "kind": kind},
-        "write": plan.write, "reason": plan.trust.reason, "rule": plan.trust.rule,
-        "entries": [{"ecosystem": e.ecosystem, "directory": e.directory, "key": e.key,
-                     "restore-keys": list(e.restore_keys), "paths": list(e.paths),
-                     "lockfiles": list(e.lockfiles)} for e in plan.entries],
-        "output": data, "warnings": list(plan.warnings),
+        "target": target,
+        "os": plan.os,
+        "ref": {"name": ref, "kind": kind},
+        "write": plan.write,
+        "reason": plan.trust.reason,
+        "rule": plan.trust.rule,
+        "entries": [
+            {
+                "ecosystem": e.ecosystem,
+                "directory": e.directory,
+                "key": e.key,
+                "restore-keys": list(e.restore_keys),
+                "paths": list(e.paths),
+                "lockfiles": list(e.lockfiles),
+            }
+            for e in plan.entries
+        ],
+        "output": data,
+        "warnings": list(plan.warnings),
     }
     if explain is not None:
         doc["explain"] = explain

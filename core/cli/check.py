@@ -9,12 +9,23 @@ from typing import Any
 from releasegate.cli.common import Context, env_flag
 
 
-def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
-    parser = subparsers.add_parser("check", parents=parents, help="validate the policy file",
-                                   description="Validate releasegate.yml against the schema and its "
-                                   "cross-references; print every problem as file:line:col.")
-    parser.add_argument("--quiet", "-q", action="store_true", default=env_flag(env, "quiet"),
-                        help="print nothing when valid [RELEASEGATE_QUIET]")
+def register(
+    subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]
+) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        parents=parents,
+        help="validate the policy file",
+        description="Validate releasegate.yml against the schema and its "
+        "cross-references; print every problem as file:line:col.",
+    )
+    parser.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        default=env_flag(env, "quiet"),
+        help="print nothing when valid [RELEASEGATE_QUIET]",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -25,13 +36,25 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     if args.format == "json":
         import json
 
-        ctx.print(json.dumps({"valid": True, "path": policy.path, "sha256": policy.sha256,
-                              "environments": [e.name for e in policy.environments],
-                              "gates": sorted(policy.gates), "notes": notes}, indent=2))
+        ctx.print(
+            json.dumps(
+                {
+                    "valid": True,
+                    "path": policy.path,
+                    "sha256": policy.sha256,
+                    "environments": [e.name for e in policy.environments],
+                    "gates": sorted(policy.gates),
+                    "notes": notes,
+                },
+                indent=2,
+            )
+        )
     elif not args.quiet:
         envs = " -> ".join(e.name for e in policy.environments) or "no environments"
-        ctx.print(f"{policy.path}: valid (version {policy.version}; {envs}; "
-                  f"{len(policy.validations)} validations, {len(policy.gates)} gates)")
+        ctx.print(
+            f"{policy.path}: valid (version {policy.version}; {envs}; "
+            f"{len(policy.validations)} validations, {len(policy.gates)} gates)"
+        )
         for note in notes:
             ctx.print(f"{policy.path}: note: {note}")
     return 0
@@ -58,9 +81,11 @@ def _notes(policy: Any) -> list[str]:
     notes = []
     cache = policy.cache
     if cache and cache.kaniko and not cache.kaniko.fork:
-        notes.append("kaniko's upstream repository (GoogleContainerTools/kaniko) is archived "
-                     "(June 2025); the same cache flags, including --no-push-cache for read-only "
-                     "refs, work with its maintained forks (set cache.kaniko.fork)")
+        notes.append(
+            "kaniko's upstream repository (GoogleContainerTools/kaniko) is archived "
+            "(June 2025); the same cache flags, including --no-push-cache for read-only "
+            "refs, work with its maintained forks (set cache.kaniko.fork)"
+        )
     if cache and cache.docker and cache.docker.backend == "gha":
         from releasegate.cache.tools import gha_quota_warning
 

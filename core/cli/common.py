@@ -61,35 +61,71 @@ def env_flag(env: Mapping[str, str], option: str) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise UsageError(f"{env_name(option)}={value!r}: not a boolean; use one of "
-                     f"{', '.join(TRUE_WORDS)} or {', '.join(FALSE_WORDS)}")
+    raise UsageError(
+        f"{env_name(option)}={value!r}: not a boolean; use one of "
+        f"{', '.join(TRUE_WORDS)} or {', '.join(FALSE_WORDS)}"
+    )
 
 
 def shared_parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     """Options every command takes (also accepted before the command name)."""
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("-c", "--config", default=env_default(env, "config"), metavar="PATH",
-                        help="policy file (default: releasegate.yml or .releasegate.yml here)")
-    parser.add_argument("--ledger", default=env_default(env, "ledger", ".releasegate/ledger.db"),
-                        metavar="PATH", help="local ledger (default: .releasegate/ledger.db)")
-    parser.add_argument("--format", choices=FORMATS, default=env_default(env, "format", "text"),
-                        help="output format (default: text)")
-    parser.add_argument("--output", default=env_default(env, "output"), metavar="FILE",
-                        help="also write the decision as JSON to FILE")
-    parser.add_argument("--fail-on", default=env_default(env, "fail_on"), metavar="OUTCOMES",
-                        help="comma-separated outcomes that make the exit code 1 (e.g. block,fail,"
-                        "rollback), others exit 0; 'none' for no outcome; error always exits 4. "
-                        "Default: the exit code of each outcome")
-    parser.add_argument("--debug", action="store_true", default=env_flag(env, "debug"),
-                        help="show tracebacks")
+    parser.add_argument(
+        "-c",
+        "--config",
+        default=env_default(env, "config"),
+        metavar="PATH",
+        help="policy file (default: releasegate.yml or .releasegate.yml here)",
+    )
+    parser.add_argument(
+        "--ledger",
+        default=env_default(env, "ledger", ".releasegate/ledger.db"),
+        metavar="PATH",
+        help="local ledger (default: .releasegate/ledger.db)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=env_default(env, "format", "text"),
+        help="output format (default: text)",
+    )
+    parser.add_argument(
+        "--output",
+        default=env_default(env, "output"),
+        metavar="FILE",
+        help="also write the decision as JSON to FILE",
+    )
+    parser.add_argument(
+        "--fail-on",
+        default=env_default(env, "fail_on"),
+        metavar="OUTCOMES",
+        help="comma-separated outcomes that make the exit code 1 (e.g. block,fail,"
+        "rollback), others exit 0; 'none' for no outcome; error always exits 4. "
+        "Default: the exit code of each outcome",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", default=env_flag(env, "debug"), help="show tracebacks"
+    )
     return parser
 
 
-def add_env_option(parser: argparse.ArgumentParser, env: Mapping[str, str], *, required: bool,
-                   flags: tuple[str, ...] = ("--env",), help: str = "environment name") -> None:
+def add_env_option(
+    parser: argparse.ArgumentParser,
+    env: Mapping[str, str],
+    *,
+    required: bool,
+    flags: tuple[str, ...] = ("--env",),
+    help: str = "environment name",
+) -> None:
     default = env_default(env, "environment") or env_default(env, "env")
-    parser.add_argument(*flags, dest="environment", default=default,
-                        required=required and default is None, metavar="ENV", help=help)
+    parser.add_argument(
+        *flags,
+        dest="environment",
+        default=default,
+        required=required and default is None,
+        metavar="ENV",
+        help=help,
+    )
 
 
 class Context:
@@ -99,8 +135,15 @@ class Context:
     :param sleep: waits a number of seconds (injected in tests).
     """
 
-    def __init__(self, args: argparse.Namespace, env: Mapping[str, str], *,
-                 clock: Any = None, sleep: Any = None, stdout: Any = None) -> None:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        env: Mapping[str, str],
+        *,
+        clock: Any = None,
+        sleep: Any = None,
+        stdout: Any = None,
+    ) -> None:
         self.args = args
         self.env = dict(env)
         self._clock = clock or (lambda: datetime.now(timezone.utc))
@@ -126,8 +169,10 @@ class Context:
             return policy.environment(name)
         except KeyError:
             known = [e.name for e in policy.environments]
-            raise UsageError(f"{flag} {name}: no such environment in {policy.path}; known: "
-                             f"{', '.join(known) or 'none'}{did_you_mean(name, known)}") from None
+            raise UsageError(
+                f"{flag} {name}: no such environment in {policy.path}; known: "
+                f"{', '.join(known) or 'none'}{did_you_mean(name, known)}"
+            ) from None
 
     def judges(self) -> dict[str, Any]:
         """Every registered judge by name, built-in and from plugins."""
@@ -139,8 +184,9 @@ class Context:
         if self._ledger is None:
             from releasegate.ledger import Ledger
 
-            self._ledger = Ledger.open(self.args.ledger,
-                                       read_only=getattr(self.args, "command", None) in READ_ONLY)
+            self._ledger = Ledger.open(
+                self.args.ledger, read_only=getattr(self.args, "command", None) in READ_ONLY
+            )
         return self._ledger
 
     @cached_property
@@ -191,10 +237,18 @@ class Context:
                 with open(self.args.output, "w", encoding="utf-8") as handle:
                     handle.write(render_json(decision))
             except OSError as exc:
-                raise UsageError(f"{self.args.output}: cannot write the decision: {exc.strerror}") from exc
+                raise UsageError(
+                    f"{self.args.output}: cannot write the decision: {exc.strerror}"
+                ) from exc
         if record:
-            self.ledger.record_decision(decision.kind, decision.outcome, body, at=decision.time,
-                                        environment=decision.subject.environment, sha=decision.subject.sha)
+            self.ledger.record_decision(
+                decision.kind,
+                decision.outcome,
+                body,
+                at=decision.time,
+                environment=decision.subject.environment,
+                sha=decision.subject.sha,
+            )
         self.platform.publish(decision)
         for warning in self.hooks.notify(decision):
             sys.stderr.write(f"releasegate: warning: {_line(warning)}\n")
@@ -208,8 +262,9 @@ class Context:
         return exit_code(decision.outcome, parse_fail_on(getattr(self.args, "fail_on", None)))
 
 
-def validate_shared(parser: argparse.ArgumentParser, args: argparse.Namespace,
-                    env: Mapping[str, str]) -> None:
+def validate_shared(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, env: Mapping[str, str]
+) -> None:
     """Check what argparse leaves unchecked, before any command runs (so before any side effect):
     environment defaults against the option's ``choices``, ``--fail-on``,
     ``RELEASEGATE_DISABLE_PLUGINS``, and that ``--output`` can be written.
@@ -223,8 +278,10 @@ def validate_shared(parser: argparse.ArgumentParser, args: argparse.Namespace,
         if action.choices is not None and value is not None and value not in action.choices:
             # argparse checked the command line; an invalid value here came from the environment
             option = action.option_strings[-1] if action.option_strings else action.dest
-            raise UsageError(f"{env_name(option.lstrip('-'))}={value!r} (default of {option}): "
-                             f"invalid choice; choose from {', '.join(map(str, action.choices))}")
+            raise UsageError(
+                f"{env_name(option.lstrip('-'))}={value!r} (default of {option}): "
+                f"invalid choice; choose from {', '.join(map(str, action.choices))}"
+            )
     from releasegate.plugins.manager import blocked_plugins
 
     blocked_plugins(env)
@@ -235,12 +292,15 @@ def validate_shared(parser: argparse.ArgumentParser, args: argparse.Namespace,
 
         folder = os.path.dirname(os.path.abspath(output))
         if not os.path.isdir(folder) or not os.access(folder, os.W_OK) or os.path.isdir(output):
-            raise UsageError(f"--output {output}: cannot write there (no such writable directory "
-                             f"{folder}, or it is a directory)")
+            raise UsageError(
+                f"--output {output}: cannot write there (no such writable directory "
+                f"{folder}, or it is a directory)"
+            )
 
 
-def command_parser(parser: argparse.ArgumentParser,
-                   args: argparse.Namespace) -> argparse.ArgumentParser | None:
+def command_parser(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> argparse.ArgumentParser | None:
     """The subparser of the command in ``args`` (argparse keeps no public handle on it)."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction) and getattr(args, "command", None):
@@ -249,7 +309,9 @@ def command_parser(parser: argparse.ArgumentParser,
     return None
 
 
-def _command_actions(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[argparse.Action]:
+def _command_actions(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> list[argparse.Action]:
     sub = command_parser(parser, args)
     return list(parser._actions) + (list(sub._actions) if sub is not None else [])
 

@@ -18,21 +18,32 @@ from releasegate.cli.common import Context, add_env_option, env_default, env_fla
 from releasegate.errors import UsageError
 
 
-def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+def register(
+    subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]
+) -> None:
     parser = subparsers.add_parser(
-        "drill", parents=parents, help="rehearse a rollback without touching traffic",
+        "drill",
+        parents=parents,
+        help="rehearse a rollback without touching traffic",
         description="Check that a rollback of ENV would work now: a rollback target naming an "
         "artifact, every gate answering for each selector, the router and rollback commands "
         "present (their command lines shown), and the platform token's access. One line per "
-        "check; exit 0 when all pass, 1 otherwise.")
+        "check; exit 0 when all pass, 1 otherwise.",
+    )
     add_env_option(parser, env, required=True)
-    parser.add_argument("--execute", action="store_true",
-                        default=env_flag(env, "execute"),
-                        help="also run the router and rollback commands against --target "
-                        "[RELEASEGATE_EXECUTE]")
-    parser.add_argument("--target", default=env_default(env, "target"), metavar="NAME",
-                        help="the test target --execute runs the commands against: it replaces "
-                        "{service} (or a patch router's resource name) [RELEASEGATE_TARGET]")
+    parser.add_argument(
+        "--execute",
+        action="store_true",
+        default=env_flag(env, "execute"),
+        help="also run the router and rollback commands against --target [RELEASEGATE_EXECUTE]",
+    )
+    parser.add_argument(
+        "--target",
+        default=env_default(env, "target"),
+        metavar="NAME",
+        help="the test target --execute runs the commands against: it replaces "
+        "{service} (or a patch router's resource name) [RELEASEGATE_TARGET]",
+    )
     add_provider_options(parser, env)
     parser.set_defaults(handler=handle)
 
@@ -44,8 +55,10 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     policy = ctx.policy
     environment = ctx.environment(args.environment)
     if args.execute and not (args.target or "").strip():
-        raise UsageError("--execute needs --target NAME: a test target to run the commands "
-                         "against, never the live service")
+        raise UsageError(
+            "--execute needs --target NAME: a test target to run the commands "
+            "against, never the live service"
+        )
     path = ctx.env.get("PATH")
     tools = DrillTools(
         platform=ctx.platform,
@@ -54,8 +67,15 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         run=subprocess.run,
         router=lambda router, values: router_for(router, values, registry=ctx.hooks.routers()),
     )
-    requirements, target = run_drill(policy, environment, tools, now=ctx.now().timestamp(),
-                                     service=args.service or policy.service or "",
-                                     target=args.target if args.execute else None)
-    decision = drill_decision(environment, requirements, time=ctx.now(), policy=policy, target=target)
+    requirements, target = run_drill(
+        policy,
+        environment,
+        tools,
+        now=ctx.now().timestamp(),
+        service=args.service or policy.service or "",
+        target=args.target if args.execute else None,
+    )
+    decision = drill_decision(
+        environment, requirements, time=ctx.now(), policy=policy, target=target
+    )
     return ctx.emit(decision)

@@ -10,10 +10,16 @@ from typing import Any
 from releasegate.cli.common import Context
 
 
-def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
-    parser = subparsers.add_parser("plugins", parents=parents, help="list loaded plugins",
-                                   description="List built-in and third-party plugins, their versions, "
-                                   "the hooks they implement and what they register.")
+def register(
+    subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]
+) -> None:
+    parser = subparsers.add_parser(
+        "plugins",
+        parents=parents,
+        help="list loaded plugins",
+        description="List built-in and third-party plugins, their versions, "
+        "the hooks they implement and what they register.",
+    )
     parser.set_defaults(handler=handle)
 
 

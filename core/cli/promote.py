@@ -19,35 +19,75 @@ from releasegate.cli.common import Context, env_default, env_flag
 from releasegate.errors import EvidenceError, PlatformError, UsageError
 
 
-def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+def register(
+    subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]
+) -> None:
     parser = subparsers.add_parser(
-        "promote", parents=parents, help="decide whether a build may enter an environment",
+        "promote",
+        parents=parents,
+        help="decide whether a build may enter an environment",
         description="Evaluate every requirement of ENV for a commit and print the decision; "
         "exit 0 when allowed, 1 when blocked. Without --dry-run an allowed promotion is "
-        "recorded as 'promoting'; mark its end with `releasegate record`.")
+        "recorded as 'promoting'; mark its end with `releasegate record`.",
+    )
     target = env_default(env, "to") or env_default(env, "environment")
-    parser.add_argument("--to", dest="environment", default=target, required=target is None,
-                        metavar="ENV", help="target environment [RELEASEGATE_TO, else "
-                        "RELEASEGATE_ENVIRONMENT]")
-    parser.add_argument("--sha", default=env_default(env, "sha"),
-                        help="commit (default: the CI commit, then git rev-parse HEAD) [RELEASEGATE_SHA]")
-    parser.add_argument("--version", dest="artifact_version", default=env_default(env, "version"),
-                        help="artifact version [RELEASEGATE_VERSION]")
-    parser.add_argument("--digest", default=env_default(env, "digest"),
-                        help="image digest, sha256:... [RELEASEGATE_DIGEST]")
-    parser.add_argument("--dry-run", action="store_true", default=env_flag(env, "dry_run"),
-                        help="decide and print, record nothing [RELEASEGATE_DRY_RUN]")
-    parser.add_argument("--break-glass", default=env_default(env, "break_glass"), metavar="REASON",
-                        help="promote through a window or freeze, for this reason [RELEASEGATE_BREAK_GLASS]")
-    parser.add_argument("--author", default=env_default(env, "author"), metavar="NAME",
-                        help="one more author of the change, who cannot approve it (the commit's author and "
-                        "committer, the pull/merge request's author and who triggered the run are "
-                        "excluded anyway) [RELEASEGATE_AUTHOR]")
-    parser.add_argument("--at", default=env_default(env, "at"), metavar="TIME",
-                        help="with --dry-run only: decide as of this ISO time [RELEASEGATE_AT]")
-    parser.add_argument("--wait-for-checks", default=env_default(env, "wait_for_checks"), metavar="DURATION",
-                        help="wait this long for `check:` validations whose check is still running "
-                        "(a validation's own `wait:` may be longer) [RELEASEGATE_WAIT_FOR_CHECKS]")
+    parser.add_argument(
+        "--to",
+        dest="environment",
+        default=target,
+        required=target is None,
+        metavar="ENV",
+        help="target environment [RELEASEGATE_TO, else RELEASEGATE_ENVIRONMENT]",
+    )
+    parser.add_argument(
+        "--sha",
+        default=env_default(env, "sha"),
+        help="commit (default: the CI commit, then git rev-parse HEAD) [RELEASEGATE_SHA]",
+    )
+    parser.add_argument(
+        "--version",
+        dest="artifact_version",
+        default=env_default(env, "version"),
+        help="artifact version [RELEASEGATE_VERSION]",
+    )
+    parser.add_argument(
+        "--digest",
+        default=env_default(env, "digest"),
+        help="image digest, sha256:... [RELEASEGATE_DIGEST]",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        default=env_flag(env, "dry_run"),
+        help="decide and print, record nothing [RELEASEGATE_DRY_RUN]",
+    )
+    parser.add_argument(
+        "--break-glass",
+        default=env_default(env, "break_glass"),
+        metavar="REASON",
+        help="promote through a window or freeze, for this reason [RELEASEGATE_BREAK_GLASS]",
+    )
+    parser.add_argument(
+        "--author",
+        default=env_default(env, "author"),
+        metavar="NAME",
+        help="one more author of the change, who cannot approve it (the commit's author and "
+        "committer, the pull/merge request's author and who triggered the run are "
+        "excluded anyway) [RELEASEGATE_AUTHOR]",
+    )
+    parser.add_argument(
+        "--at",
+        default=env_default(env, "at"),
+        metavar="TIME",
+        help="with --dry-run only: decide as of this ISO time [RELEASEGATE_AT]",
+    )
+    parser.add_argument(
+        "--wait-for-checks",
+        default=env_default(env, "wait_for_checks"),
+        metavar="DURATION",
+        help="wait this long for `check:` validations whose check is still running "
+        "(a validation's own `wait:` may be longer) [RELEASEGATE_WAIT_FOR_CHECKS]",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -61,10 +101,12 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     policy = ctx.policy
     env = ctx.environment(args.environment, "--to")
     if args.break_glass is not None and not args.break_glass.strip():
-        raise UsageError("--break-glass needs a reason, e.g. --break-glass \"hotfix for INC-123\"")
+        raise UsageError('--break-glass needs a reason, e.g. --break-glass "hotfix for INC-123"')
     now = _now(args, ctx)
     sha = require_sha(ctx.ci, args.sha)
-    subject = Subject(environment=env.name, sha=sha, version=args.artifact_version, digest=args.digest)
+    subject = Subject(
+        environment=env.name, sha=sha, version=args.artifact_version, digest=args.digest
+    )
     platform = ctx.platform
 
     base = Path(policy.path).resolve().parent
@@ -95,18 +137,33 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     actor = ctx.ci.actor
     drift = _drift(policy, env) if env.requires.drift else None
     decision = evaluate_promotion(
-        policy, env.name, subject,
-        evidence=evidence, evidence_errors=errors, history=history,
+        policy,
+        env.name,
+        subject,
+        evidence=evidence,
+        evidence_errors=errors,
+        history=history,
         approvals=platform.approvals(env.name, sha) if env.requires.approvals else [],
-        checks=_checks(args, ctx, policy, env, sha) if _needs_checks(policy, env) else [], now=now,
-        author=args.author, break_glass=args.break_glass, actor=actor, teams=teams,
-        drift=drift, excluded=platform.change_authors(sha) if env.requires.approvals else {},
+        checks=_checks(args, ctx, policy, env, sha) if _needs_checks(policy, env) else [],
+        now=now,
+        author=args.author,
+        break_glass=args.break_glass,
+        actor=actor,
+        teams=teams,
+        drift=drift,
+        excluded=platform.change_authors(sha) if env.requires.approvals else {},
     )
     if decision.outcome == "allow" and not args.dry_run:
         try:
-            deployment = platform.start_deployment(env.name, sha, version=args.artifact_version,
-                                                   digest=args.digest, production=env.production,
-                                                   actor=actor, vouch=ALLOWED)
+            deployment = platform.start_deployment(
+                env.name,
+                sha,
+                version=args.artifact_version,
+                digest=args.digest,
+                production=env.production,
+                actor=actor,
+                vouch=ALLOWED,
+            )
         except PlatformError as exc:
             # Allowed but not recorded: published as a block (nothing may deploy unrecorded),
             # so outputs and summary say why, and the run still ends as the platform error it is.
@@ -114,11 +171,21 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
 
             from releasegate.model import Requirement
 
-            failed = Requirement(name="record the promotion", status="error", reason=str(exc),
-                                 expected="a deployment recorded on the platform")
-            ctx.emit(replace(decision, outcome="block", requirements=(*decision.requirements, failed),
-                             outputs={**decision.outputs, "outcome": "block"},
-                             reason=f"allowed by the policy, but the promotion could not be recorded: {exc}"))
+            failed = Requirement(
+                name="record the promotion",
+                status="error",
+                reason=str(exc),
+                expected="a deployment recorded on the platform",
+            )
+            ctx.emit(
+                replace(
+                    decision,
+                    outcome="block",
+                    requirements=(*decision.requirements, failed),
+                    outputs={**decision.outputs, "outcome": "block"},
+                    reason=f"allowed by the policy, but the promotion could not be recorded: {exc}",
+                )
+            )
             raise
         decision = decision.with_outputs(deployment=str(deployment.id))
     return ctx.emit(decision)
@@ -144,8 +211,11 @@ def _drift(policy: Any, env: Any) -> Any:
 
     source = policy.previous(env.name)
     if source is None:
-        return DriftReport(left="(none)", right=env.name,
-                           error=f"{env.name} requires drift clean but no environment comes before it")
+        return DriftReport(
+            left="(none)",
+            right=env.name,
+            error=f"{env.name} requires drift clean but no environment comes before it",
+        )
     return drift_report(policy, source.name, env.name, capture=True)
 
 
@@ -172,25 +242,36 @@ def _checks(args: argparse.Namespace, ctx: Context, policy: Any, env: Any, sha: 
         given = parse_duration(args.wait_for_checks) if args.wait_for_checks else 0.0
     except DurationError as exc:
         raise UsageError(f"--wait-for-checks {args.wait_for_checks}: {exc}") from None
-    waits = {v.source: max(v.wait, given) for v in (policy.validations.get(n) for n in env.requires.validations)
-             if v is not None and v.kind == "check"}
+    waits = {
+        v.source: max(v.wait, given)
+        for v in (policy.validations.get(n) for n in env.requires.validations)
+        if v is not None and v.kind == "check"
+    }
     started = time.monotonic()
     while True:
         checks = ctx.platform.checks(sha)
         elapsed = time.monotonic() - started
-        running = sorted(name for name, wait in waits.items()
-                         if elapsed < wait and (runs := check_runs_named(name, checks))
-                         and max(runs, key=lambda c: c.created_at).status == "running")
+        running = sorted(
+            name
+            for name, wait in waits.items()
+            if elapsed < wait
+            and (runs := check_runs_named(name, checks))
+            and max(runs, key=lambda c: c.created_at).status == "running"
+        )
         if not running:
             return checks
         left = max(waits[name] for name in running) - elapsed
-        sys.stderr.write(f"promote {env.name}: waiting for {', '.join(running)} (still running; "
-                         f"{format_duration(max(left, 0.0))} left)\n")
+        sys.stderr.write(
+            f"promote {env.name}: waiting for {', '.join(running)} (still running; "
+            f"{format_duration(max(left, 0.0))} left)\n"
+        )
         sys.stderr.flush()
         time.sleep(max(0.0, min(POLL_SECONDS, left)))
 
 
 def _needs_checks(policy: Any, env: Any) -> bool:
     """Whether a validation of ``env`` is a CI check (only then is the platform asked for jobs)."""
-    return any(getattr(policy.validations.get(name), "kind", None) == "check"
-               for name in env.requires.validations)
+    return any(
+        getattr(policy.validations.get(name), "kind", None) == "check"
+        for name in env.requires.validations
+    )

@@ -15,17 +15,29 @@ from releasegate.cli.common import Context, env_default
 from releasegate.errors import UsageError
 
 
-def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+def register(
+    subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]
+) -> None:
     parser = subparsers.add_parser(
-        "record-check", parents=parents, help="record a CI check's result on a commit",
+        "record-check",
+        parents=parents,
+        help="record a CI check's result on a commit",
         description="Record that the check NAME passed or failed on SHA, for validations "
-        "written as `check: NAME`.")
+        "written as `check: NAME`.",
+    )
     parser.add_argument("name", metavar="NAME", help="the check or job name, e.g. lint")
-    parser.add_argument("--sha", default=env_default(env, "sha"),
-                        help="commit (default: the CI commit, then git rev-parse HEAD) [RELEASEGATE_SHA]")
-    parser.add_argument("--status", default=env_default(env, "status"),
-                        required=env_default(env, "status") is None, choices=("passed", "failed"),
-                        help="the check's result [RELEASEGATE_STATUS]")
+    parser.add_argument(
+        "--sha",
+        default=env_default(env, "sha"),
+        help="commit (default: the CI commit, then git rev-parse HEAD) [RELEASEGATE_SHA]",
+    )
+    parser.add_argument(
+        "--status",
+        default=env_default(env, "status"),
+        required=env_default(env, "status") is None,
+        choices=("passed", "failed"),
+        help="the check's result [RELEASEGATE_STATUS]",
+    )
     parser.set_defaults(handler=handle)
 
 

@@ -25,7 +25,9 @@ from releasegate.model import Decision, Subject
 FORMATS = ("jsonl", "text", "json", "markdown", "junit")
 
 
-def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+def register(
+    subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]
+) -> None:
     """Add ``replay``; its ``--format`` also takes ``jsonl`` (its default)."""
     own = [copy.deepcopy(parent) for parent in parents]
     for parent in own:
@@ -33,20 +35,38 @@ def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mappi
             if action.dest == "format":
                 action.choices = FORMATS
                 action.default = env_default(env, "format", "jsonl")
-                action.help = "jsonl: one JSON line per interval (default); text: one line per interval; " \
+                action.help = (
+                    "jsonl: one JSON line per interval (default); text: one line per interval; "
                     "json/markdown/junit: the deciding verdict"
+                )
     parser = subparsers.add_parser(
-        "replay", parents=own, help="run a gate over recorded metrics",
+        "replay",
+        parents=own,
+        help="run a gate over recorded metrics",
         description="Run gate NAME over a recorded metrics CSV (time,metric,variant,value,count) as it "
         "would have run live, one verdict per interval. Exit 1 if any interval rolls back, 3 if the "
-        "last is inconclusive, else 0.")
-    parser.add_argument("--gate", default=env_default(env, "gate"), required=env_default(env, "gate") is None,
-                        metavar="NAME", help="the policy gate to run (env RELEASEGATE_GATE)")
-    parser.add_argument("--metrics", default=env_default(env, "metrics"),
-                        required=env_default(env, "metrics") is None, metavar="FILE.csv",
-                        help="the recorded metrics (env RELEASEGATE_METRICS)")
-    parser.add_argument("--deployed-at", default=env_default(env, "deployed_at"), metavar="TIME",
-                        help="ISO 8601 or unix seconds; earlier rows are history (default: the first canary row)")
+        "last is inconclusive, else 0.",
+    )
+    parser.add_argument(
+        "--gate",
+        default=env_default(env, "gate"),
+        required=env_default(env, "gate") is None,
+        metavar="NAME",
+        help="the policy gate to run (env RELEASEGATE_GATE)",
+    )
+    parser.add_argument(
+        "--metrics",
+        default=env_default(env, "metrics"),
+        required=env_default(env, "metrics") is None,
+        metavar="FILE.csv",
+        help="the recorded metrics (env RELEASEGATE_METRICS)",
+    )
+    parser.add_argument(
+        "--deployed-at",
+        default=env_default(env, "deployed_at"),
+        metavar="TIME",
+        help="ISO 8601 or unix seconds; earlier rows are history (default: the first canary row)",
+    )
     parser.set_defaults(handler=handle_replay)
 
 
@@ -54,8 +74,12 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, timezone.utc).isoformat().replace("+00:00", "Z")
 
 
-def replay_verdicts(gate: Any, metrics: Mapping[str, Any], times: Sequence[float],
-                    judges: Mapping[str, Any] | None = None) -> Iterator[GateVerdict]:
+def replay_verdicts(
+    gate: Any,
+    metrics: Mapping[str, Any],
+    times: Sequence[float],
+    judges: Mapping[str, Any] | None = None,
+) -> Iterator[GateVerdict]:
     """The gate's verdict at each recorded interval, as the live loop would have seen it, each
     as soon as it is decided (one :class:`GateRun`, each interval judged once)."""
     run = GateRun(gate, metrics, judges=judges)
@@ -87,14 +111,18 @@ class Summary:
         if self.rollback is not None or self.peak is None:
             return None
         share, t, metric, when = self.peak
-        return f"closest to a rollback: {metric} at {share:.2f} of its threshold at [{t}] {_iso(when)}"
+        return (
+            f"closest to a rollback: {metric} at {share:.2f} of its threshold at [{t}] {_iso(when)}"
+        )
 
     def exit_code(self) -> int:
         """1 if any interval rolled back; when the replay ended without enough evidence
         (``inconclusive``, or still ``continue``), the gate's ``on_inconclusive`` decides, as
         in ``analyze``, ``canary`` and ``watch``: 1 for ``fail``, 3 for ``pause``, 0 only for
         an explicit ``pass``; else 0."""
-        return {"rollback": EXIT_BLOCKED, "inconclusive": EXIT_INCONCLUSIVE}.get(self.outcome(), EXIT_OK)
+        return {"rollback": EXIT_BLOCKED, "inconclusive": EXIT_INCONCLUSIVE}.get(
+            self.outcome(), EXIT_OK
+        )
 
     def outcome(self) -> str:
         """The replay's outcome: ``rollback``, ``inconclusive`` or ``promote`` (see :meth:`exit_code`)."""
@@ -113,15 +141,21 @@ def handle_replay(args: argparse.Namespace, ctx: Context) -> int:
         try:
             deployed_at = parse_time(args.deployed_at)
         except ValueError:
-            raise UsageError(f"--deployed-at {args.deployed_at!r} is neither ISO 8601 nor unix seconds") from None
+            raise UsageError(
+                f"--deployed-at {args.deployed_at!r} is neither ISO 8601 nor unix seconds"
+            ) from None
     policy = ctx.policy
     gate = policy.gates.get(args.gate)
     if gate is None:
         known = ", ".join(sorted(policy.gates)) or "none"
-        raise UsageError(f"{policy.path}: no gate named {args.gate!r} (gates: {known}); pass one with --gate")
+        raise UsageError(
+            f"{policy.path}: no gate named {args.gate!r} (gates: {known}); pass one with --gate"
+        )
     replay = read_replay(args.metrics, deployed_at=deployed_at)
     if not replay.times:
-        raise UsageError(f"{args.metrics}: no rows at or after the deploy time; check --deployed-at")
+        raise UsageError(
+            f"{args.metrics}: no rows at or after the deploy time; check --deployed-at"
+        )
     # The recorded series stay alive to the end: the cyclic garbage collector need not walk
     # them again at every collection (which would make a long replay's intervals dearer).
     gc.freeze()
@@ -135,9 +169,14 @@ def handle_replay(args: argparse.Namespace, ctx: Context) -> int:
         deciding = summary.rollback or summary.last
         assert deciding is not None  # replay.times is not empty
         decision = Decision(
-            kind="canary", outcome=summary.outcome(), reason=deciding.reason,
-            subject=Subject(gate=gate.name), time=datetime.fromtimestamp(deciding.time, timezone.utc),
-            requirements=deciding.to_requirements(), policy_sha256=policy.sha256, policy_path=policy.path,
+            kind="canary",
+            outcome=summary.outcome(),
+            reason=deciding.reason,
+            subject=Subject(gate=gate.name),
+            time=datetime.fromtimestamp(deciding.time, timezone.utc),
+            requirements=deciding.to_requirements(),
+            policy_sha256=policy.sha256,
+            policy_path=policy.path,
         )
         ctx.print(render(decision, args.format))
     return summary.exit_code()
@@ -149,8 +188,12 @@ def _stream(args: argparse.Namespace, ctx: Context, gate: Any, replay: Any) -> S
     for t, verdict in enumerate(replay_verdicts(gate, replay.metrics, replay.times, ctx.judges())):
         summary.add(t, verdict)
         if args.format == "jsonl":
-            line: dict[str, Any] = {"t": t, "time": _iso(verdict.time), "outcome": verdict.outcome,
-                                    "reasons": verdict.reasons}
+            line: dict[str, Any] = {
+                "t": t,
+                "time": _iso(verdict.time),
+                "outcome": verdict.outcome,
+                "reasons": verdict.reasons,
+            }
             evidence = {m.metric: m.evidence for m in verdict.metrics if m.evidence is not None}
             if evidence:
                 line["evidence"] = evidence

@@ -28,17 +28,26 @@ from releasegate.rollout.runner import AnalysisRun, gate_result
 from releasegate.rollout.verdict import rollback_plan, watch_verdict
 
 
-def register(subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]) -> None:
+def register(
+    subparsers: Any, parents: list[argparse.ArgumentParser], env: Mapping[str, str]
+) -> None:
     parser = subparsers.add_parser(
-        "watch", parents=parents, help="watch an environment's rollback gates after rollout",
+        "watch",
+        parents=parents,
+        help="watch an environment's rollback gates after rollout",
         description="Run the environment's rollback.gates for rollback.window (or --duration); "
         "on failure run the rollback (rollback.command, then the platform's rollback) and name "
         "the rollback target. Exit 0 healthy, 1 rolled back, 3 inconclusive, 4 provider or "
-        "rollback failure.")
+        "rollback failure.",
+    )
     add_env_option(parser, env, required=True)
-    parser.add_argument("--duration", "--window", dest="window",
-                        default=env_default(env, "duration") or env_default(env, "window"),
-                        help="how long to watch (default: rollback.window)")
+    parser.add_argument(
+        "--duration",
+        "--window",
+        dest="window",
+        default=env_default(env, "duration") or env_default(env, "window"),
+        help="how long to watch (default: rollback.window)",
+    )
     add_provider_options(parser, env)
     parser.set_defaults(handler=handle)
 
@@ -64,8 +73,10 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     environment = ctx.environment(args.environment)
     rollback = environment.rollback
     if rollback is None or not rollback.gates:
-        raise UsageError(f"--env {environment.name}: the policy sets no rollback.gates to watch;"
-                         f" add environments[{environment.name}].rollback.gates")
+        raise UsageError(
+            f"--env {environment.name}: the policy sets no rollback.gates to watch;"
+            f" add environments[{environment.name}].rollback.gates"
+        )
     seconds = duration(args.window, "--duration") if args.window else rollback.window
     if not seconds:
         raise UsageError(f"--env {environment.name}: set rollback.window or pass --duration")
@@ -87,10 +98,23 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         cause = str(saved.get("reason") or "an earlier watch rolled back")
     else:
         started = ctx.now().timestamp()
-        runs = run_gates(gates, args, ctx, service=service, env=environment.name,
-                         deployed_at=started, seconds=seconds, label="watch")
-        verdict = watch_verdict([gate_result(run) for run in runs], gates=rollback.gates,
-                                remaining=0.0, environment=environment.name, window=seconds)
+        runs = run_gates(
+            gates,
+            args,
+            ctx,
+            service=service,
+            env=environment.name,
+            deployed_at=started,
+            seconds=seconds,
+            label="watch",
+        )
+        verdict = watch_verdict(
+            [gate_result(run) for run in runs],
+            gates=rollback.gates,
+            remaining=0.0,
+            environment=environment.name,
+            window=seconds,
+        )
         if verdict.action != "rollback":
             outcome = {"advance": "pass", "error": "error"}.get(verdict.action, "inconclusive")
             return _emit(ctx, outcome, verdict.reason, subject, runs, outputs)
@@ -98,11 +122,20 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         ctx.platform.set_state(key, {"reason": cause, "rollback": {}}, at=ctx.now())
 
     def record(results: Any) -> None:
-        ctx.platform.set_state(key, {"reason": cause, "rollback": steps_to_dict(results)}, at=ctx.now())
+        ctx.platform.set_state(
+            key, {"reason": cause, "rollback": steps_to_dict(results)}, at=ctx.now()
+        )
 
-    result = run_rollback(environment=environment.name, service=service, router=None,
-                          command=rollback.command, deploy=deploy, platform=ctx.platform,
-                          done=done, record=record)
+    result = run_rollback(
+        environment=environment.name,
+        service=service,
+        router=None,
+        command=rollback.command,
+        deploy=deploy,
+        platform=ctx.platform,
+        done=done,
+        record=record,
+    )
     outputs.update(result.outputs)
     reason = f"{cause}; {result.verdict.reason}" if result.planned else cause
     if result.target is None:
@@ -116,10 +149,25 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
     return _emit(ctx, "rollback", reason, subject, runs, outputs, rollback_requirements(result))
 
 
-def _emit(ctx: Context, outcome: str, reason: str, subject: Subject, runs: Sequence[AnalysisRun],
-          outputs: dict[str, str], extra: tuple[Requirement, ...] = ()) -> int:
+def _emit(
+    ctx: Context,
+    outcome: str,
+    reason: str,
+    subject: Subject,
+    runs: Sequence[AnalysisRun],
+    outputs: dict[str, str],
+    extra: tuple[Requirement, ...] = (),
+) -> int:
     policy = ctx.policy
-    decision = Decision(kind="watch", outcome=outcome, reason=reason, subject=subject, time=ctx.now(),
-                        requirements=(*gate_requirements(runs), *extra),
-                        policy_sha256=policy.sha256, policy_path=policy.path, outputs=outputs)
+    decision = Decision(
+        kind="watch",
+        outcome=outcome,
+        reason=reason,
+        subject=subject,
+        time=ctx.now(),
+        requirements=(*gate_requirements(runs), *extra),
+        policy_sha256=policy.sha256,
+        policy_path=policy.path,
+        outputs=outputs,
+    )
     return ctx.emit(decision)

@@ -44,38 +44,59 @@ def drift_pairs(policy: Policy, names: Sequence[str] = ()) -> list[tuple[str, st
     """
     files = policy.drift.files if policy.drift else {}
     if not files:
-        raise UsageError(f"{policy.path}: no drift.files; name each environment's configuration, "
-                         "e.g. drift: {files: {staging: deploy/staging/values.yaml, ...}}")
+        raise UsageError(
+            f"{policy.path}: no drift.files; name each environment's configuration, "
+            "e.g. drift: {files: {staging: deploy/staging/values.yaml, ...}}"
+        )
     known = [e.name for e in policy.environments]
     along = [name for name in known if name in files]
     for name in names:
         if name not in known:
-            raise UsageError(f"--env {name}: no such environment in {policy.path}; known: "
-                             f"{', '.join(known) or 'none'}")
+            raise UsageError(
+                f"--env {name}: no such environment in {policy.path}; known: "
+                f"{', '.join(known) or 'none'}"
+            )
         if name not in files:
-            raise UsageError(f"--env {name}: {policy.path} has no drift.files for {name}; "
-                             f"it has: {', '.join(files)}")
+            raise UsageError(
+                f"--env {name}: {policy.path} has no drift.files for {name}; "
+                f"it has: {', '.join(files)}"
+            )
     if len(names) > 2 or (len(names) == 2 and names[0] == names[1]):
-        raise UsageError(f"--env: give one environment (compared with the one before it) or two "
-                         f"different ones, got {', '.join(names)}")
+        raise UsageError(
+            f"--env: give one environment (compared with the one before it) or two "
+            f"different ones, got {', '.join(names)}"
+        )
     if len(names) == 2:
         return [(names[0], names[1])]
     if len(names) == 1:
         index = along.index(names[0])
         if index == 0:
-            raise UsageError(f"--env {names[0]}: no environment before it on the promotion path "
-                             "has drift.files; name the other one with a second --env")
+            raise UsageError(
+                f"--env {names[0]}: no environment before it on the promotion path "
+                "has drift.files; name the other one with a second --env"
+            )
         return [(along[index - 1], names[0])]
     if len(along) < 2:
-        raise UsageError(f"{policy.path}: drift.files names {len(along)} environment(s) of the "
-                         "promotion path; at least two are needed to compare")
+        raise UsageError(
+            f"{policy.path}: drift.files names {len(along)} environment(s) of the "
+            "promotion path; at least two are needed to compare"
+        )
     return [(along[i], along[i + 1]) for i in range(len(along) - 1)]
 
 
-def compare(policy: Policy, left: str, right: str, left_units: Sequence[ConfigUnit],
-            right_units: Sequence[ConfigUnit]) -> DriftReport:
+def compare(
+    policy: Policy,
+    left: str,
+    right: str,
+    left_units: Sequence[ConfigUnit],
+    right_units: Sequence[ConfigUnit],
+) -> DriftReport:
     """Compare two environments' units under the policy's ``drift.allow``."""
     allow = policy.drift.allow if policy.drift else ()
     findings = compare_units(left, right, left_units, right_units, allow)
-    return DriftReport(left=left, right=right, findings=tuple(findings),
-                       units=max(len(left_units), len(right_units)))
+    return DriftReport(
+        left=left,
+        right=right,
+        findings=tuple(findings),
+        units=max(len(left_units), len(right_units)),
+    )

@@ -63,17 +63,22 @@ def _named(items: list[Any]) -> bool:
     return len(set(names)) == len(names)
 
 
-def _walk(a: Any, b: Any, path: tuple[PathPart, ...], ra: RawPath, rb: RawPath,
-          out: list[_Diff]) -> None:
+def _walk(
+    a: Any, b: Any, path: tuple[PathPart, ...], ra: RawPath, rb: RawPath, out: list[_Diff]
+) -> None:
     ca, cb = _category(a), _category(b)
     if ca != cb:
         out.append(_Diff("type", path, ra, rb, a, b))
     elif ca == "mapping":
         for key in [*a, *(k for k in b if k not in a)]:
             if key not in b:
-                out.append(_Diff("only", (*path, key), (*ra, key), rb, a[key], None, right_present=False))
+                out.append(
+                    _Diff("only", (*path, key), (*ra, key), rb, a[key], None, right_present=False)
+                )
             elif key not in a:
-                out.append(_Diff("only", (*path, key), ra, (*rb, key), None, b[key], left_present=False))
+                out.append(
+                    _Diff("only", (*path, key), ra, (*rb, key), None, b[key], left_present=False)
+                )
             else:
                 _walk(a[key], b[key], (*path, key), (*ra, key), (*rb, key), out)
     elif ca == "list":
@@ -82,8 +87,14 @@ def _walk(a: Any, b: Any, path: tuple[PathPart, ...], ra: RawPath, rb: RawPath,
         out.append(_Diff("value", path, ra, rb, a, b))
 
 
-def _lists(a: list[Any], b: list[Any], path: tuple[PathPart, ...], ra: RawPath, rb: RawPath,
-           out: list[_Diff]) -> None:
+def _lists(
+    a: list[Any],
+    b: list[Any],
+    path: tuple[PathPart, ...],
+    ra: RawPath,
+    rb: RawPath,
+    out: list[_Diff],
+) -> None:
     if a == b:
         return
     if (a or b) and _named(a) and _named(b):
@@ -92,13 +103,35 @@ def _lists(a: list[Any], b: list[Any], path: tuple[PathPart, ...], ra: RawPath, 
         for name in [*left, *(n for n in right if n not in left)]:
             where = (*path, Named(name))
             if name not in right:
-                out.append(_Diff("only", where, (*ra, left[name]), rb, a[left[name]], None,
-                                 right_present=False, item=True))
+                out.append(
+                    _Diff(
+                        "only",
+                        where,
+                        (*ra, left[name]),
+                        rb,
+                        a[left[name]],
+                        None,
+                        right_present=False,
+                        item=True,
+                    )
+                )
             elif name not in left:
-                out.append(_Diff("only", where, ra, (*rb, right[name]), None, b[right[name]],
-                                 left_present=False, item=True))
+                out.append(
+                    _Diff(
+                        "only",
+                        where,
+                        ra,
+                        (*rb, right[name]),
+                        None,
+                        b[right[name]],
+                        left_present=False,
+                        item=True,
+                    )
+                )
             else:
-                _walk(a[left[name]], b[right[name]], where, (*ra, left[name]), (*rb, right[name]), out)
+                _walk(
+                    a[left[name]], b[right[name]], where, (*ra, left[name]), (*rb, right[name]), out
+                )
         return
     plain = all(_category(v) not in ("mapping", "list") for v in (*a, *b))
     if plain:
@@ -110,23 +143,43 @@ def _lists(a: list[Any], b: list[Any], path: tuple[PathPart, ...], ra: RawPath, 
         for i, value in enumerate(a):
             if extra_a[repr(value)] > 0:
                 extra_a[repr(value)] -= 1
-                out.append(_Diff("only", (*path, i), (*ra, i), rb, value, None, right_present=False, item=True))
+                out.append(
+                    _Diff(
+                        "only",
+                        (*path, i),
+                        (*ra, i),
+                        rb,
+                        value,
+                        None,
+                        right_present=False,
+                        item=True,
+                    )
+                )
         for i, value in enumerate(b):
             if extra_b[repr(value)] > 0:
                 extra_b[repr(value)] -= 1
-                out.append(_Diff("only", (*path, i), ra, (*rb, i), None, value, left_present=False, item=True))
+                out.append(
+                    _Diff(
+                        "only", (*path, i), ra, (*rb, i), None, value, left_present=False, item=True
+                    )
+                )
         return
     for i in range(max(len(a), len(b))):
         if i >= len(b):
-            out.append(_Diff("only", (*path, i), (*ra, i), rb, a[i], None, right_present=False, item=True))
+            out.append(
+                _Diff("only", (*path, i), (*ra, i), rb, a[i], None, right_present=False, item=True)
+            )
         elif i >= len(a):
-            out.append(_Diff("only", (*path, i), ra, (*rb, i), None, b[i], left_present=False, item=True))
+            out.append(
+                _Diff("only", (*path, i), ra, (*rb, i), None, b[i], left_present=False, item=True)
+            )
         else:
             _walk(a[i], b[i], (*path, i), (*ra, i), (*rb, i), out)
 
 
-def match_units(left: Sequence[ConfigUnit], right: Sequence[ConfigUnit]
-                ) -> list[tuple[ConfigUnit | None, ConfigUnit | None]]:
+def match_units(
+    left: Sequence[ConfigUnit], right: Sequence[ConfigUnit]
+) -> list[tuple[ConfigUnit | None, ConfigUnit | None]]:
     """Pair units by key; Kubernetes resources left over are paired by kind and name when
     that is unambiguous (the same resource in another namespace per environment)."""
     by_key = {u.key: u for u in right}
@@ -157,8 +210,13 @@ def match_units(left: Sequence[ConfigUnit], right: Sequence[ConfigUnit]
     return pairs
 
 
-def compare_units(left_env: str, right_env: str, left: Sequence[ConfigUnit],
-                  right: Sequence[ConfigUnit], allow: Iterable[DriftAllow] = ()) -> list[Finding]:
+def compare_units(
+    left_env: str,
+    right_env: str,
+    left: Sequence[ConfigUnit],
+    right: Sequence[ConfigUnit],
+    allow: Iterable[DriftAllow] = (),
+) -> list[Finding]:
     """Every difference between two environments' units, allowed ones marked with their reason."""
     rules = tuple(allow)
     findings: list[Finding] = []
@@ -168,8 +226,15 @@ def compare_units(left_env: str, right_env: str, left: Sequence[ConfigUnit],
             assert unit is not None
             present = Side(left_env if a else right_env, unit.file, unit.line(()), True)
             missing = Side(right_env if a else left_env, None, None, False)
-            findings.append(Finding("only", "", present if a else missing, missing if a else present,
-                                    unit=unit.label or unit.file))
+            findings.append(
+                Finding(
+                    "only",
+                    "",
+                    present if a else missing,
+                    missing if a else present,
+                    unit=unit.label or unit.file,
+                )
+            )
             continue
         diffs: list[_Diff] = []
         _walk(a.data, b.data, (), (), (), diffs)
@@ -178,13 +243,33 @@ def compare_units(left_env: str, right_env: str, left: Sequence[ConfigUnit],
             label = f"{a.resource[0]} {a.resource[2]}"
         for diff in diffs:
             path = format_path(diff.path)
-            secret = (path_is_secret(diff.path) or value_is_secret(diff.left)
-                      or value_is_secret(diff.right))
-            findings.append(Finding(
-                kind=diff.kind, path=path, unit=label, item=diff.item, secret=secret,
-                left=Side(left_env, a.file, a.line(diff.left_raw), diff.left_present,
-                          None if secret else diff.left),
-                right=Side(right_env, b.file, b.line(diff.right_raw), diff.right_present,
-                           None if secret else diff.right),
-                allowed=allowed_reason(path, rules)))
+            secret = (
+                path_is_secret(diff.path)
+                or value_is_secret(diff.left)
+                or value_is_secret(diff.right)
+            )
+            findings.append(
+                Finding(
+                    kind=diff.kind,
+                    path=path,
+                    unit=label,
+                    item=diff.item,
+                    secret=secret,
+                    left=Side(
+                        left_env,
+                        a.file,
+                        a.line(diff.left_raw),
+                        diff.left_present,
+                        None if secret else diff.left,
+                    ),
+                    right=Side(
+                        right_env,
+                        b.file,
+                        b.line(diff.right_raw),
+                        diff.right_present,
+                        None if secret else diff.right,
+                    ),
+                    allowed=allowed_reason(path, rules),
+                )
+            )
     return findings

@@ -23,7 +23,7 @@ def show_value(value: Any) -> str:
         return f"[{len(value)} item{'s' if len(value) != 1 else ''}]"
     text = json.dumps(value, ensure_ascii=False, default=str)
     text = " ".join(text.split())
-    return text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN - 1] + "…"
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
 
 
 def _type(value: Any) -> str:
@@ -73,26 +73,43 @@ def finding_requirement(finding: Finding, *, pair: bool = False) -> Requirement:
     else:
         status, reason = "fail", f"{_what(finding)}; {where}"
     details = {
-        "kind": finding.kind, "path": finding.path, "secret": finding.secret,
+        "kind": finding.kind,
+        "path": finding.path,
+        "secret": finding.secret,
         **({"unit": finding.unit} if finding.unit else {}),
         **({"allowed": finding.allowed} if finding.allowed is not None else {}),
-        "sides": [{"environment": s.environment, "file": s.file, "line": s.line, "present": s.present}
-                  for s in (finding.left, finding.right)],
+        "sides": [
+            {"environment": s.environment, "file": s.file, "line": s.line, "present": s.present}
+            for s in (finding.left, finding.right)
+        ],
     }
     prefix = f"{finding.left.environment}/{finding.right.environment} " if pair else ""
-    return Requirement(name=f"drift {prefix}{finding.where}", status=status, reason=reason,
-                       observed=_side_text(finding, finding.right),
-                       expected=_side_text(finding, finding.left), details=details)
+    return Requirement(
+        name=f"drift {prefix}{finding.where}",
+        status=status,
+        reason=reason,
+        observed=_side_text(finding, finding.right),
+        expected=_side_text(finding, finding.left),
+        details=details,
+    )
 
 
 def _pair_requirement(report: DriftReport) -> Requirement | None:
     pair = f"{report.left} vs {report.right}"
     if report.error is not None:
-        return Requirement(name=f"drift {pair}", status="error", reason=report.error,
-                           expected="configuration that can be compared")
+        return Requirement(
+            name=f"drift {pair}",
+            status="error",
+            reason=report.error,
+            expected="configuration that can be compared",
+        )
     if not report.findings:
-        return Requirement(name=f"drift {pair}", status="pass", observed="alike",
-                           reason=f"{report.units} unit(s) compared, no differences")
+        return Requirement(
+            name=f"drift {pair}",
+            status="pass",
+            observed="alike",
+            reason=f"{report.units} unit(s) compared, no differences",
+        )
     return None
 
 
@@ -100,25 +117,45 @@ def drift_requirement(report: DriftReport | None, environment: str) -> Requireme
     """``requires: {drift: clean}`` as one promotion requirement (``missing`` without a report)."""
     name = "drift clean"
     if report is None:
-        return Requirement(name=name, status="missing", expected="clean",
-                           reason=f"no drift comparison was made for {environment}")
+        return Requirement(
+            name=name,
+            status="missing",
+            expected="clean",
+            reason=f"no drift comparison was made for {environment}",
+        )
     if report.error is not None:
         return Requirement(name=name, status="error", expected="clean", reason=report.error)
     unexpected = report.unexpected
     allowed = len(report.findings) - len(unexpected)
     note = f"; {allowed} allowed difference(s)" if allowed else ""
     if unexpected:
-        listed = ", ".join(f.where for f in unexpected[:3]) + (" ..." if len(unexpected) > 3 else "")
-        return Requirement(name=name, status="fail", expected="clean",
-                           observed=f"{len(unexpected)} unexpected difference(s)",
-                           reason=f"{report.left} and {report.right} differ unexpectedly: {listed}{note}; "
-                           "run releasegate drift")
-    return Requirement(name=name, status="pass", expected="clean", observed="clean",
-                       reason=f"{report.left} and {report.right} are configured alike{note}")
+        listed = ", ".join(f.where for f in unexpected[:3]) + (
+            " ..." if len(unexpected) > 3 else ""
+        )
+        return Requirement(
+            name=name,
+            status="fail",
+            expected="clean",
+            observed=f"{len(unexpected)} unexpected difference(s)",
+            reason=f"{report.left} and {report.right} differ unexpectedly: {listed}{note}; "
+            "run releasegate drift",
+        )
+    return Requirement(
+        name=name,
+        status="pass",
+        expected="clean",
+        observed="clean",
+        reason=f"{report.left} and {report.right} are configured alike{note}",
+    )
 
 
-def drift_decision(reports: Sequence[DriftReport], *, time: datetime, policy_sha256: str | None = None,
-                   policy_path: str | None = None) -> Decision:
+def drift_decision(
+    reports: Sequence[DriftReport],
+    *,
+    time: datetime,
+    policy_sha256: str | None = None,
+    policy_path: str | None = None,
+) -> Decision:
     """The Decision of ``releasegate drift``: ``clean`` (exit 0) or ``drift`` (exit 1)."""
     requirements: list[Requirement] = []
     for report in reports:
@@ -132,13 +169,23 @@ def drift_decision(reports: Sequence[DriftReport], *, time: datetime, policy_sha
     pairs = ", ".join(f"{r.left} vs {r.right}" for r in reports)
     note = f" ({allowed} allowed difference(s))" if allowed else ""
     if errors:
-        outcome, reason = "drift", f"could not compare {errors[0].left} vs {errors[0].right}: {errors[0].error}"
+        outcome, reason = (
+            "drift",
+            f"could not compare {errors[0].left} vs {errors[0].right}: {errors[0].error}",
+        )
     elif unexpected:
         outcome, reason = "drift", f"{unexpected} unexpected difference(s) in {pairs}{note}"
     else:
         outcome, reason = "clean", f"{pairs}: configured alike{note}"
     environment = reports[-1].right if len(reports) == 1 else None
-    return Decision(kind="drift", outcome=outcome, reason=reason, subject=Subject(environment=environment),
-                    time=time, requirements=tuple(requirements), policy_sha256=policy_sha256,
-                    policy_path=policy_path,
-                    outputs={"outcome": outcome, "unexpected": str(unexpected), "allowed": str(allowed)})
+    return Decision(
+        kind="drift",
+        outcome=outcome,
+        reason=reason,
+        subject=Subject(environment=environment),
+        time=time,
+        requirements=tuple(requirements),
+        policy_sha256=policy_sha256,
+        policy_path=policy_path,
+        outputs={"outcome": outcome, "unexpected": str(unexpected), "allowed": str(allowed)},
+    )

@@ -21,11 +21,34 @@ from releasegate.policy.model import DriftAllow
 __all__ = ["allowed_reason", "looks_secret", "path_is_secret", "pattern_regex", "value_is_secret"]
 
 #: Parts of a key that make its value secret wherever they appear in the key.
-_SECRET_FRAGMENTS = ("password", "passwd", "passphrase", "secret", "token", "credential",
-                     "apikey", "privatekey", "accesskey", "authorization")
+_SECRET_FRAGMENTS = (
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "credential",
+    "apikey",
+    "privatekey",
+    "accesskey",
+    "authorization",
+)
 #: Whole words that make a key secret (``key`` alone, but not ``keyspace`` or ``monkey``).
-_SECRET_WORDS = frozenset({"key", "keys", "pwd", "pass", "auth", "cookie", "salt", "dsn",
-                           "private", "signature", "bearer"})
+_SECRET_WORDS = frozenset(
+    {
+        "key",
+        "keys",
+        "pwd",
+        "pass",
+        "auth",
+        "cookie",
+        "salt",
+        "dsn",
+        "private",
+        "signature",
+        "bearer",
+    }
+)
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _REFERENCES = re.compile(
     r"^\s*vault:|vault://|ref\+[a-z0-9]+://|\$\{\{\s*secrets\.|^\s*secret://|^\s*ENC\[|"
@@ -57,11 +80,15 @@ def value_is_secret(value: Any) -> bool:
     if isinstance(value, str):
         return bool(_REFERENCES.search(value))
     if isinstance(value, dict):
-        return any((isinstance(k, str) and looks_secret(k)) or value_is_secret(v)
-                   for k, v in value.items())
+        return any(
+            (isinstance(k, str) and looks_secret(k)) or value_is_secret(v) for k, v in value.items()
+        )
     if isinstance(value, list):
-        return any(value_is_secret(v) or (isinstance(v, dict) and isinstance(v.get("name"), str)
-                                          and looks_secret(v["name"])) for v in value)
+        return any(
+            value_is_secret(v)
+            or (isinstance(v, dict) and isinstance(v.get("name"), str) and looks_secret(v["name"]))
+            for v in value
+        )
     return False
 
 

@@ -85,8 +85,15 @@ def read_validation(
         return reader().read(paths)
     except EvidenceError:
         raise
-    except (AttributeError, KeyError, IndexError, TypeError, ValueError, OverflowError,
-            RecursionError) as exc:
+    except (
+        AttributeError,
+        KeyError,
+        IndexError,
+        TypeError,
+        ValueError,
+        OverflowError,
+        RecursionError,
+    ) as exc:
         # A reader's blind spot must block, not crash: name the file, never its content.
         raise EvidenceError(
             f"{', '.join(map(str, paths))}: not a {validation.kind} report this reader understands "

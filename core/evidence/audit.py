@@ -28,8 +28,14 @@ from releasegate.evidence.sarif import score_severity
 
 __all__ = ["AuditReader"]
 
-_NPM = {"info": "none", "low": "low", "moderate": "medium", "medium": "medium", "high": "high",
-        "critical": "critical"}
+_NPM = {
+    "info": "none",
+    "low": "low",
+    "moderate": "medium",
+    "medium": "medium",
+    "high": "high",
+    "critical": "critical",
+}
 
 
 class AuditReader:
@@ -71,7 +77,9 @@ class AuditReader:
 
 
 class _Audit:
-    def __init__(self, tool: str, findings: list[Finding], audited: int, skipped: list[str]) -> None:
+    def __init__(
+        self, tool: str, findings: list[Finding], audited: int, skipped: list[str]
+    ) -> None:
         self.tool, self.findings, self.audited, self.skipped = tool, findings, audited, skipped
 
 
@@ -101,10 +109,15 @@ def _npm_total(report: dict[str, Any]) -> int | None:
 
 
 def _read(path: Path, report: Any) -> _Audit:
-    if isinstance(report, dict) and isinstance(report.get("dependencies"), list) and (
-            "auditReportVersion" in report or "advisories" in report):
-        raise EvidenceError(f"{path}: the report is shaped as both npm audit and pip-audit JSON, so "
-                            f"which findings count is ambiguous; write one tool's report per file")
+    if (
+        isinstance(report, dict)
+        and isinstance(report.get("dependencies"), list)
+        and ("auditReportVersion" in report or "advisories" in report)
+    ):
+        raise EvidenceError(
+            f"{path}: the report is shaped as both npm audit and pip-audit JSON, so "
+            f"which findings count is ambiguous; write one tool's report per file"
+        )
     if isinstance(report, dict) and report.get("auditReportVersion") == 2:
         vulns = _object(path, report.get("vulnerabilities"), "vulnerabilities")
         findings = []
@@ -119,7 +132,11 @@ def _read(path: Path, report: Any) -> _Audit:
             entry = _object(path, advisory, f"advisories.{_text(key)}")
             severity = _npm_severity(entry.get("severity"))
             ident = entry.get("github_advisory_id") or entry.get("id") or key
-            shown = str(ident)[:100] if isinstance(ident, (str, int)) and not isinstance(ident, bool) else "?"
+            shown = (
+                str(ident)[:100]
+                if isinstance(ident, (str, int)) and not isinstance(ident, bool)
+                else "?"
+            )
             findings.append(Finding(shown, severity, _text(entry.get("module_name"))))
         return _npm(path, "npm audit v1", report, findings)
     dependencies = report.get("dependencies") if isinstance(report, dict) else report
@@ -134,15 +151,23 @@ def _read(path: Path, report: Any) -> _Audit:
 def _npm(path: Path, tool: str, report: dict[str, Any], findings: list[Finding]) -> _Audit:
     total = _npm_total(report)
     if total is None:
-        where = "metadata.dependencies.total" if tool == "npm audit" else "metadata.totalDependencies"
-        raise EvidenceError(f"{path}: npm audit report without {where}: it does not say what it "
-                            f"audited; write it with `npm audit --json`")
+        where = (
+            "metadata.dependencies.total" if tool == "npm audit" else "metadata.totalDependencies"
+        )
+        raise EvidenceError(
+            f"{path}: npm audit report without {where}: it does not say what it "
+            f"audited; write it with `npm audit --json`"
+        )
     if total < 0:
-        raise EvidenceError(f"{path}: npm audit metadata counts {total} dependencies: a count is never "
-                            f"negative, so the report is corrupt")
+        raise EvidenceError(
+            f"{path}: npm audit metadata counts {total} dependencies: a count is never "
+            f"negative, so the report is corrupt"
+        )
     if total == 0 and not findings:
-        raise EvidenceError(f"{path}: npm audited no dependencies (metadata counts 0): the report "
-                            f"proves nothing; run npm audit where the lockfile is")
+        raise EvidenceError(
+            f"{path}: npm audited no dependencies (metadata counts 0): the report "
+            f"proves nothing; run npm audit where the lockfile is"
+        )
     return _Audit(tool, findings, total, [])
 
 
@@ -154,23 +179,31 @@ def _pip_audit(path: Path, dependencies: list[Any]) -> _Audit:
         dep = _object(path, raw, f"dependencies[{index}]")
         name = dep.get("name")
         if not isinstance(name, str) or not name:
-            raise EvidenceError(f"{path}: dependencies[{index}] has no name; expected pip-audit JSON")
+            raise EvidenceError(
+                f"{path}: dependencies[{index}] has no name; expected pip-audit JSON"
+            )
         if "skip_reason" in dep:
             skipped.append(name[:100])
             continue
         vulns = dep.get("vulns")
         if not isinstance(vulns, list):
-            raise EvidenceError(f"{path}: dependencies[{index}].vulns is not an array; expected pip-audit JSON")
+            raise EvidenceError(
+                f"{path}: dependencies[{index}].vulns is not an array; expected pip-audit JSON"
+            )
         audited += 1
         version = dep.get("version")
         where = f"{name[:100]} {_text(version)}".strip()
         for number, raw_vuln in enumerate(vulns):
             vuln = _object(path, raw_vuln, f"dependencies[{index}].vulns[{number}]")
-            findings.append(Finding(_text(vuln.get("id")) or "?", _pip_severity(vuln.get("severity")), where))
+            findings.append(
+                Finding(_text(vuln.get("id")) or "?", _pip_severity(vuln.get("severity")), where)
+            )
     if not audited:
         what = f"all {len(skipped)} dependencies were skipped" if skipped else "the list is empty"
-        raise EvidenceError(f"{path}: pip-audit audited no dependency ({what}): the report proves "
-                            f"nothing; audit the environment or requirements that ship")
+        raise EvidenceError(
+            f"{path}: pip-audit audited no dependency ({what}): the report proves "
+            f"nothing; audit the environment or requirements that ship"
+        )
     return _Audit("pip-audit", findings, audited, skipped)
 
 

@@ -95,17 +95,23 @@ def read_counts(path: Path) -> Counts:
     text_head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text_head.startswith(b"{"):
         return _json_counts(path, load_json(path, _FORMATS))
-    if text_head.startswith(b"<") or head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00<", b"<\x00")):
+    if text_head.startswith(b"<") or head.startswith(
+        (b"\xff\xfe", b"\xfe\xff", b"\x00<", b"<\x00")
+    ):
         return _xml_counts(path)
     return _lcov(path, load_text(path))
 
 
 def _consistent(path: Path, counts: Counts) -> None:
-    for what, covered, total in (("lines", counts.lines_covered, counts.lines_total),
-                                 ("branches", counts.branches_covered, counts.branches_total)):
+    for what, covered, total in (
+        ("lines", counts.lines_covered, counts.lines_total),
+        ("branches", counts.branches_covered, counts.branches_total),
+    ):
         if covered > total:
-            raise EvidenceError(f"{path}: {covered} {what} covered out of {total}: more covered than "
-                                f"exist; the report is corrupt")
+            raise EvidenceError(
+                f"{path}: {covered} {what} covered out of {total}: more covered than "
+                f"exist; the report is corrupt"
+            )
 
 
 def _int(path: Path, value: Any, what: str) -> int:
@@ -149,7 +155,9 @@ def _json_counts(path: Path, data: Any) -> Counts:
         return Counts(
             lines_covered=_int(path, totals["covered_lines"], "totals.covered_lines"),
             lines_total=_int(path, totals["num_statements"], "totals.num_statements"),
-            branches_covered=_int(path, totals.get("covered_branches", 0), "totals.covered_branches"),
+            branches_covered=_int(
+                path, totals.get("covered_branches", 0), "totals.covered_branches"
+            ),
             branches_total=_int(path, totals.get("num_branches", 0), "totals.num_branches"),
             format="coverage.py JSON",
         )
@@ -157,7 +165,9 @@ def _json_counts(path: Path, data: Any) -> Counts:
         lines = data["total"].get("lines")
         branches = data["total"].get("branches") or {}
         if not isinstance(lines, dict) or not isinstance(branches, dict):
-            raise EvidenceError(f"{path}: Istanbul summary without total.lines and total.branches objects")
+            raise EvidenceError(
+                f"{path}: Istanbul summary without total.lines and total.branches objects"
+            )
         _percent(path, lines.get("pct"), "total.lines.pct")
         _percent(path, branches.get("pct"), "total.branches.pct")
         return Counts(
@@ -193,15 +203,19 @@ class _CoverageXml(XmlEvents):
             elif tag == "report":
                 self.format = "JaCoCo"
             else:
-                raise EvidenceError(f"{self.path}: the root element is not <coverage> (Cobertura) or "
-                                    f"<report> (JaCoCo); expected {_FORMATS}")
+                raise EvidenceError(
+                    f"{self.path}: the root element is not <coverage> (Cobertura) or "
+                    f"<report> (JaCoCo); expected {_FORMATS}"
+                )
         elif self.format == "JaCoCo" and depth == 2 and tag == "counter":
             # The report's own <counter> children are the totals; nested ones belong to packages.
             kind = attributes.get("type", "")
             if kind in ("LINE", "BRANCH") and kind in self.counters:
                 # JaCoCo writes one total per type; with two, which one counts is anyone's guess.
-                raise EvidenceError(f"{self.path}: two top-level {kind} counters; JaCoCo writes one "
-                                    f"total per counter type, so the report is corrupt")
+                raise EvidenceError(
+                    f"{self.path}: two top-level {kind} counters; JaCoCo writes one "
+                    f"total per counter type, so the report is corrupt"
+                )
             covered = _int(self.path, attributes.get("covered"), f"{kind} covered")
             missed = _int(self.path, attributes.get("missed"), f"{kind} missed")
             self.counters[kind] = (covered, covered + missed)
@@ -217,7 +231,9 @@ class _CoverageXml(XmlEvents):
         path, root = self.path, self.root
         if self.format == "JaCoCo":
             if "LINE" not in self.counters:
-                raise EvidenceError(f"{path}: JaCoCo report without a LINE counter at the top level")
+                raise EvidenceError(
+                    f"{path}: JaCoCo report without a LINE counter at the top level"
+                )
             lines_covered, lines_total = self.counters["LINE"]
             branches_covered, branches_total = self.counters.get("BRANCH", (0, 0))
             return Counts(lines_covered, lines_total, branches_covered, branches_total, "JaCoCo")

@@ -24,7 +24,7 @@ from xml.parsers import expat
 from releasegate.errors import EvidenceError
 
 __all__ = [
-        "MAX_REPORT_BYTES",
+    "MAX_REPORT_BYTES",
     "XmlEvents",
     "expand",
     "load_json",
@@ -145,8 +145,12 @@ def load_json(path: Path, what: str) -> Any:
     """
     text = load_text(path)
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float,
-                          object_pairs_hook=_unique_keys)
+        return json.loads(
+            text,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
+        )
     except json.JSONDecodeError as exc:
         raise EvidenceError(
             f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg}); expected {what}"
@@ -156,11 +160,14 @@ def load_json(path: Path, what: str) -> Any:
     except _DuplicateKey as exc:
         key = str(exc)  # shown only when it is a plain name: errors never quote the report
         shown = f'the key "{key}"' if _NAME.fullmatch(key) else "a key"
-        raise EvidenceError(f"{path}: an object names {shown} twice, so readers disagree on "
-                            f"its value; expected {what}") from None
+        raise EvidenceError(
+            f"{path}: an object names {shown} twice, so readers disagree on "
+            f"its value; expected {what}"
+        ) from None
     except ValueError as exc:
-        raise EvidenceError(f"{path}: not valid JSON (NaN, Infinity or a number out of range); "
-                            f"expected {what}") from exc
+        raise EvidenceError(
+            f"{path}: not valid JSON (NaN, Infinity or a number out of range); expected {what}"
+        ) from exc
 
 
 class _Refused(Exception):
@@ -201,6 +208,7 @@ def stream_xml(path: Path, what: str, events: XmlEvents, *, want_text: bool = Fa
         def handler(*_args: Any) -> None:
             refused.append(reason)
             raise _Refused
+
         return handler
 
     def doctype(_name: str, _system: str | None, _public: str | None, internal: int) -> None:
@@ -244,10 +252,10 @@ def stream_xml(path: Path, what: str, events: XmlEvents, *, want_text: bool = Fa
         parser.Parse(b"", True)
     except _Refused:
         raise EvidenceError(
-                f"{path}:{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}: refusing XML "
-                f"with entity declarations or an inline DTD ({refused[0]}); write the {what} report "
-                f"without them"
-            ) from None
+            f"{path}:{parser.CurrentLineNumber}:{parser.CurrentColumnNumber + 1}: refusing XML "
+            f"with entity declarations or an inline DTD ({refused[0]}); write the {what} report "
+            f"without them"
+        ) from None
     except expat.ExpatError as exc:
         raise EvidenceError(
             f"{path}:{exc.lineno}:{exc.offset + 1}: not well-formed XML "

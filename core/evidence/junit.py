@@ -52,13 +52,17 @@ class _Counts(XmlEvents):
 
     def start(self, tag: str, attributes: dict[str, str], depth: int) -> None:
         if depth == 1 and tag not in _SUITES:
-            raise EvidenceError(f"{self.path}: the root element is not <testsuites> or <testsuite>; "
-                                f"is this a JUnit XML report?")
+            raise EvidenceError(
+                f"{self.path}: the root element is not <testsuites> or <testsuite>; "
+                f"is this a JUnit XML report?"
+            )
         if self.case is not None:
             if depth == self.case_depth + 1:
                 self.case.add(tag)
         elif tag in _SUITES:
-            self.suites.append(_Suite(self._count(attributes, "failures"), self._count(attributes, "errors")))
+            self.suites.append(
+                _Suite(self._count(attributes, "failures"), self._count(attributes, "errors"))
+            )
         elif tag == "testcase":
             self.case, self.case_depth = set(), depth
         elif tag in ("failure", "error") and self.suites:
@@ -98,7 +102,10 @@ class _Counts(XmlEvents):
             self.case = None
         elif self.case is None and tag in _SUITES and self.suites:
             suite = self.suites.pop()
-            failed, errors = max(suite.failed, suite.said_failed), max(suite.errors, suite.said_errors)
+            failed, errors = (
+                max(suite.failed, suite.said_failed),
+                max(suite.errors, suite.said_errors),
+            )
             if self.suites:
                 self.suites[-1].failed += failed
                 self.suites[-1].errors += errors
@@ -138,9 +145,14 @@ class JUnitReader:
             skipped += counts.skipped
             commits += [c for c in counts.commits if c not in commits]
         run = total - skipped
-        facts = {"tests.total": float(total), "tests.failed": float(failed), "tests.errors": float(errors),
-                 "tests.skipped": float(skipped), "tests.run": float(run),
-                 "tests.passed": float(max(0, run - failed - errors))}
+        facts = {
+            "tests.total": float(total),
+            "tests.failed": float(failed),
+            "tests.errors": float(errors),
+            "tests.skipped": float(skipped),
+            "tests.run": float(run),
+            "tests.passed": float(max(0, run - failed - errors)),
+        }
         summary = f"{total} tests, {failed} failed, {errors} errors, {skipped} skipped"
         return Evidence(
             kind=self.name,

@@ -16,14 +16,29 @@ __all__ = ["FACTS", "SEVERITY_ORDER", "Evidence", "Finding", "severity_rank", "w
 SEVERITY_ORDER = ("none", "low", "medium", "high", "critical", "unknown")
 
 
-_SEVERITY_FACTS = tuple(f"vulnerabilities.{name}" for name in SEVERITY_ORDER[1:]) + ("vulnerabilities.total",)
+_SEVERITY_FACTS = tuple(f"vulnerabilities.{name}" for name in SEVERITY_ORDER[1:]) + (
+    "vulnerabilities.total",
+)
 
 #: The facts each validation kind's report can provide, for criteria to read (``check`` gives none).
 #: ``coverage.branch*`` exist only when the report measured branches.
 FACTS: dict[str, tuple[str, ...]] = {
-    "junit": ("tests.total", "tests.failed", "tests.errors", "tests.skipped", "tests.run", "tests.passed"),
-    "coverage": ("coverage", "coverage.lines.covered", "coverage.lines.total", "coverage.branch",
-                 "coverage.branches.covered", "coverage.branches.total"),
+    "junit": (
+        "tests.total",
+        "tests.failed",
+        "tests.errors",
+        "tests.skipped",
+        "tests.run",
+        "tests.passed",
+    ),
+    "coverage": (
+        "coverage",
+        "coverage.lines.covered",
+        "coverage.lines.total",
+        "coverage.branch",
+        "coverage.branches.covered",
+        "coverage.branches.total",
+    ),
     "sarif": _SEVERITY_FACTS,
     "trivy": _SEVERITY_FACTS,
     "audit": (*_SEVERITY_FACTS, "dependencies.skipped"),

@@ -80,7 +80,9 @@ class SarifReader:
                     tools.append(tool)
                 provenances = run.get("versionControlProvenance") or []
                 for provenance in provenances if isinstance(provenances, list) else []:
-                    revision = provenance.get("revisionId") if isinstance(provenance, dict) else None
+                    revision = (
+                        provenance.get("revisionId") if isinstance(provenance, dict) else None
+                    )
                     if isinstance(revision, str) and revision and revision not in commits:
                         commits.append(revision)
                 findings.extend(_run_findings(path, index, run))
@@ -147,7 +149,9 @@ def _run_findings(path: Path, index: int, run: dict[str, Any]) -> list[Finding]:
         severity = _severity(result, rule)
         if severity == "none":
             continue
-        rule_id = result.get("ruleId") or _dig(result, "rule", "id") or (rule or {}).get("id") or "?"
+        rule_id = (
+            result.get("ruleId") or _dig(result, "rule", "id") or (rule or {}).get("id") or "?"
+        )
         where = _dig(result, "locations", 0, "physicalLocation", "artifactLocation", "uri") or ""
         findings.append(Finding(id=_text(rule_id), severity=severity, where=_text(where)))
     return findings

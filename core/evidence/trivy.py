@@ -44,12 +44,16 @@ class TrivyReader:
                     f"{path}: no SchemaVersion; expected `trivy --format json` output"
                 )
             if report["SchemaVersion"] != 2:
-                raise EvidenceError(f"{path}: SchemaVersion is not 2; expected `trivy --format json` "
-                                    f"output of a Trivy that writes schema 2")
+                raise EvidenceError(
+                    f"{path}: SchemaVersion is not 2; expected `trivy --format json` "
+                    f"output of a Trivy that writes schema 2"
+                )
             metadata = _typed(path, report.get("Metadata"), dict, "Metadata")
             for digest in _typed(path, metadata.get("RepoDigests"), list, "Metadata.RepoDigests"):
                 if not isinstance(digest, str):
-                    raise EvidenceError(f"{path}: Metadata.RepoDigests holds a value that is not text")
+                    raise EvidenceError(
+                        f"{path}: Metadata.RepoDigests holds a value that is not text"
+                    )
                 value = digest.rpartition("@")[2]
                 if value and value not in digests:
                     digests.append(value)
@@ -109,18 +113,31 @@ def _result_findings(path: Path, index: int, result: Any) -> list[Finding]:
         raise EvidenceError(f"{path}: {where} is not an object")
     target = _text(result.get("Target"))
     if not target:
-        raise EvidenceError(f"{path}: {where} has no Target: Trivy names what every result scanned, "
-                            f"so this one proves nothing")
+        raise EvidenceError(
+            f"{path}: {where} has no Target: Trivy names what every result scanned, "
+            f"so this one proves nothing"
+        )
     findings = []
     for vuln in _entries(path, result, "Vulnerabilities", where):
-        package = f"{_text(vuln.get('PkgName'))} {_text(vuln.get('InstalledVersion'))}".strip() or target
-        findings.append(Finding(_text(vuln.get("VulnerabilityID")) or "?", _severity(vuln.get("Severity")),
-                                package))
+        package = (
+            f"{_text(vuln.get('PkgName'))} {_text(vuln.get('InstalledVersion'))}".strip() or target
+        )
+        findings.append(
+            Finding(
+                _text(vuln.get("VulnerabilityID")) or "?", _severity(vuln.get("Severity")), package
+            )
+        )
     for misconfig in _entries(path, result, "Misconfigurations", where):
         if misconfig.get("Status", "FAIL") not in ("PASS", "EXCEPTION"):
-            findings.append(Finding(_text(misconfig.get("ID")) or "?", _severity(misconfig.get("Severity")),
-                                    target))
+            findings.append(
+                Finding(
+                    _text(misconfig.get("ID")) or "?", _severity(misconfig.get("Severity")), target
+                )
+            )
     for secret in _entries(path, result, "Secrets", where):
-        findings.append(Finding(_text(secret.get("RuleID")) or "secret", _severity(secret.get("Severity")),
-                                target))
+        findings.append(
+            Finding(
+                _text(secret.get("RuleID")) or "secret", _severity(secret.get("Severity")), target
+            )
+        )
     return findings

@@ -88,16 +88,22 @@ class Hooks:
                 continue
             dist = dists.get(id(plugin))
             hooks = sorted(h.name for h in self.pm.get_hookcallers(plugin) or [])
-            registered = {kind: [n for n in self.registry(kind).names() if self.registry(kind).owner(n) == name]
-                          for kind in _KINDS}
-            rows.append({
-                "name": name,
-                "builtin": name.startswith("releasegate."),
-                "distribution": dist.project_name if dist else "releasegate",
-                "version": dist.version if dist else _own_version(),
-                "hooks": hooks,
-                "registers": {k: v for k, v in registered.items() if v},
-            })
+            registered = {
+                kind: [
+                    n for n in self.registry(kind).names() if self.registry(kind).owner(n) == name
+                ]
+                for kind in _KINDS
+            }
+            rows.append(
+                {
+                    "name": name,
+                    "builtin": name.startswith("releasegate."),
+                    "distribution": dist.project_name if dist else "releasegate",
+                    "version": dist.version if dist else _own_version(),
+                    "hooks": hooks,
+                    "registers": {k: v for k, v in registered.items() if v},
+                }
+            )
         return rows
 
 
@@ -109,8 +115,11 @@ def _own_version() -> str:
 
 def plugin_versions(hooks: Hooks) -> list[str]:
     """``name version`` for each third-party plugin, for ``--version``."""
-    return [f"{row['distribution']} {row['version']} ({row['name']})"
-            for row in hooks.describe() if not row["builtin"]]
+    return [
+        f"{row['distribution']} {row['version']} ({row['name']})"
+        for row in hooks.describe()
+        if not row["builtin"]
+    ]
 
 
 def python_version() -> str:

@@ -25,8 +25,7 @@ __all__ = ["REQUIRED", "Judge", "Notifier", "TrafficRouter", "conformance_proble
 class Judge(Protocol):
     """Judges one metric: one measurement per observed interval of ``data`` (pure)."""
 
-    def __call__(self, metric: Metric, data: MetricData, interval: float) -> list[Measurement]:
-        ...
+    def __call__(self, metric: Metric, data: MetricData, interval: float) -> list[Measurement]: ...
 
 
 @runtime_checkable
@@ -37,7 +36,9 @@ class TrafficRouter(Protocol):
     name: str
 
     @classmethod
-    def from_policy(cls, router: Router, values: Mapping[str, str], *, run: Any = ...) -> TrafficRouter:
+    def from_policy(
+        cls, router: Router, values: Mapping[str, str], *, run: Any = ...
+    ) -> TrafficRouter:
         """Build from the policy's ``strategy.canary.router`` and ``service``/``env`` values."""
         ...
 
@@ -52,23 +53,31 @@ class TrafficRouter(Protocol):
 class Notifier(Protocol):
     """The ``releasegate_notify`` hook: told every final decision, never able to change it."""
 
-    def __call__(self, decision: Decision) -> object:
-        ...
+    def __call__(self, decision: Decision) -> object: ...
 
 
 #: What a registered object of each kind must have: ``(attribute, what it is for)``.
 REQUIRED: dict[str, tuple[tuple[str, str], ...]] = {
-    "provider": (("query", "query(query, at)"), ("query_range", "query_range(query, start, end, step)")),
+    "provider": (
+        ("query", "query(query, at)"),
+        ("query_range", "query_range(query, start, end, step)"),
+    ),
     "reader": (("read", "read(paths) -> Evidence"),),
     "judge": (("__call__", "judge(metric, data, interval) -> list[Measurement]"),),
-    "router": (("from_policy", "from_policy(router, values, run=...)"),
-               ("set_weight", "set_weight(weight) -> str")),
+    "router": (
+        ("from_policy", "from_policy(router, values, run=...)"),
+        ("set_weight", "set_weight(weight) -> str"),
+    ),
 }
 
 
 def conformance_problem(kind: str, obj: object) -> str | None:
     """Why ``obj`` does not fit the interface of ``kind``, or ``None`` when it does."""
-    missing = [what for attribute, what in REQUIRED.get(kind, ()) if not callable(getattr(obj, attribute, None))]
+    missing = [
+        what
+        for attribute, what in REQUIRED.get(kind, ())
+        if not callable(getattr(obj, attribute, None))
+    ]
     if kind in ("provider", "reader", "router") and not isinstance(obj, type):
         return f"is not a class (a {kind} is registered as a class)"
     return f"lacks {', '.join(missing)}" if missing else None

@@ -35,12 +35,20 @@ def blocked_plugins(env: Mapping[str, str]) -> list[str]:
 
     :raises UsageError: when it names a built-in plugin.
     """
-    blocked = [name.strip() for name in env.get("RELEASEGATE_DISABLE_PLUGINS", "").split(",") if name.strip()]
-    builtin = [name for name in blocked if name in BUILTIN_PLUGINS or name.startswith("releasegate.")]
+    blocked = [
+        name.strip()
+        for name in env.get("RELEASEGATE_DISABLE_PLUGINS", "").split(",")
+        if name.strip()
+    ]
+    builtin = [
+        name for name in blocked if name in BUILTIN_PLUGINS or name.startswith("releasegate.")
+    ]
     if builtin:
-        raise UsageError(f"RELEASEGATE_DISABLE_PLUGINS: {', '.join(builtin)} is built in and cannot be "
-                         "blocked; block third-party plugins by their entry-point name (see "
-                         "`releasegate plugins`)")
+        raise UsageError(
+            f"RELEASEGATE_DISABLE_PLUGINS: {', '.join(builtin)} is built in and cannot be "
+            "blocked; block third-party plugins by their entry-point name (see "
+            "`releasegate plugins`)"
+        )
     return blocked
 
 
@@ -57,7 +65,9 @@ def build_manager(env: Mapping[str, str]) -> pluggy.PluginManager:
         try:
             pm.load_setuptools_entrypoints("releasegate")
         except Exception as exc:  # a broken third-party plugin must not look like our bug
-            raise UsageError(f"cannot load a plugin from the 'releasegate' entry points: {exc}") from exc
+            raise UsageError(
+                f"cannot load a plugin from the 'releasegate' entry points: {exc}"
+            ) from exc
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:

@@ -25,14 +25,20 @@ class Registry:
 
         key = name or getattr(cls, "name", None)
         if not key:
-            raise UsageError(f"plugin {self.current_plugin}: {self.kind} class {cls!r} has no 'name'")
+            raise UsageError(
+                f"plugin {self.current_plugin}: {self.kind} class {cls!r} has no 'name'"
+            )
         problem = conformance_problem(self.kind, cls)
         if problem is not None:
-            raise UsageError(f"plugin {self.current_plugin}: {self.kind} {key!r} {problem}; see "
-                             "releasegate.plugins.hookspecs")
+            raise UsageError(
+                f"plugin {self.current_plugin}: {self.kind} {key!r} {problem}; see "
+                "releasegate.plugins.hookspecs"
+            )
         if key in self._classes and self._classes[key] is not cls:
-            raise UsageError(f"{self.kind} {key!r} is registered twice: by plugin "
-                             f"{self._owners[key]} and by plugin {self.current_plugin}")
+            raise UsageError(
+                f"{self.kind} {key!r} is registered twice: by plugin "
+                f"{self._owners[key]} and by plugin {self.current_plugin}"
+            )
         self._classes[key] = cls
         self._owners[key] = self.current_plugin
 

@@ -33,13 +33,19 @@ def find_policy(path: str | None = None, cwd: str | os.PathLike[str] = ".") -> P
         candidate = Path(cwd) / name
         if candidate.is_file():
             return candidate
-    raise UsageError(f"no policy file: none of {', '.join(POLICY_NAMES[:2])} in "
-                     f"{Path(cwd).resolve()}; pass -c PATH")
+    raise UsageError(
+        f"no policy file: none of {', '.join(POLICY_NAMES[:2])} in "
+        f"{Path(cwd).resolve()}; pass -c PATH"
+    )
 
 
-def load_policy(path: str | None = None, env: Mapping[str, str] | None = None,
-                cwd: str | os.PathLike[str] = ".", *,
-                judges: Callable[[], Iterable[str]] | None = None) -> Policy:
+def load_policy(
+    path: str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | os.PathLike[str] = ".",
+    *,
+    judges: Callable[[], Iterable[str]] | None = None,
+) -> Policy:
     """Find, read, validate and type the policy.
 
     :param env: where ``${VAR}`` is looked up (default: the process environment).
@@ -55,8 +61,13 @@ def load_policy(path: str | None = None, env: Mapping[str, str] | None = None,
     return parse_policy(raw, str(location), os.environ if env is None else env, judges=judges)
 
 
-def parse_policy(raw: bytes, filename: str, env: Mapping[str, str], *,
-                 judges: Callable[[], Iterable[str]] | None = None) -> Policy:
+def parse_policy(
+    raw: bytes,
+    filename: str,
+    env: Mapping[str, str],
+    *,
+    judges: Callable[[], Iterable[str]] | None = None,
+) -> Policy:
     """Validate and type policy bytes read from ``filename`` (used in messages)."""
     from releasegate.policy import schema
     from releasegate.policy.build import Builder
@@ -65,7 +76,9 @@ def parse_policy(raw: bytes, filename: str, env: Mapping[str, str], *,
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise PolicyError([f"{filename}:1:1: the policy must be UTF-8 text ({exc.reason})"]) from exc
+        raise PolicyError(
+            [f"{filename}:1:1: the policy must be UTF-8 text ({exc.reason})"]
+        ) from exc
     reader = YamlReader(env, filename)
     data = reader.read(text)
     problems = [(where, path, message) for where, path, message in reader.problems]
@@ -82,8 +95,11 @@ def parse_policy(raw: bytes, filename: str, env: Mapping[str, str], *,
     elif syntax_ok:
         # A value the YAML reader already rejected (bad tag, unset variable) is not reported twice.
         rejected = {path for _where, path, _message in reader.problems}
-        schema_problems = [(mark(p), p, message) for p, _at_key, message in schema.problems(data)
-                           if p not in rejected]
+        schema_problems = [
+            (mark(p), p, message)
+            for p, _at_key, message in schema.problems(data)
+            if p not in rejected
+        ]
         problems += schema_problems
         # Semantic checks run even on a schema-invalid document, so one run reports everything;
         # the builder skips the elements the schema already rejected.

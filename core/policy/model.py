@@ -244,7 +244,9 @@ class Gate:
     metrics: tuple[Metric, ...]
     address: str | None = None
     interval: float = 60.0
-    variants: dict[str, str] = field(default_factory=lambda: {"canary": "canary", "baseline": "stable"})
+    variants: dict[str, str] = field(
+        default_factory=lambda: {"canary": "canary", "baseline": "stable"}
+    )
     failure_limit: int = 0
     inconclusive_limit: int = 0
     min_samples: int = 1

@@ -17,15 +17,22 @@ from typing import Any
 Path = tuple[str | int, ...]
 
 _TYPE_NAMES = {
-    "object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
-    "number": "a number", "boolean": "true or false", "null": "nothing",
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "nothing",
 }
 
 
 @lru_cache(maxsize=1)
 def schema() -> dict[str, Any]:
     """The policy JSON Schema shipped in the package."""
-    text = resources.files("releasegate.policy").joinpath("releasegate.schema.json").read_text("utf-8")
+    text = (
+        resources.files("releasegate.policy").joinpath("releasegate.schema.json").read_text("utf-8")
+    )
     return dict(json.loads(text))
 
 
@@ -87,26 +94,48 @@ def _explain(error: Any) -> Iterator[tuple[Path, bool, str]]:
         for key in missing:
             yield path, False, f"missing required key {key!r}"
     elif kind == "type":
-        yield path, False, f"expected {_expected_types(error.validator_value)}, got {_kind(instance)}"
+        yield (
+            path,
+            False,
+            f"expected {_expected_types(error.validator_value)}, got {_kind(instance)}",
+        )
     elif kind == "enum":
         options = [str(o) for o in error.validator_value]
-        yield path, False, (f"expected one of {', '.join(options)}, got {_kind(instance)}"
-                            f"{did_you_mean(str(instance), options)}")
+        yield (
+            path,
+            False,
+            (
+                f"expected one of {', '.join(options)}, got {_kind(instance)}"
+                f"{did_you_mean(str(instance), options)}"
+            ),
+        )
     elif kind == "const":
         yield path, False, f"expected {error.validator_value!r}, got {_kind(instance)}"
     elif kind in ("anyOf", "oneOf"):
         yield from _explain_alternatives(error, path)
     elif kind in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
-        symbol = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+        symbol = {
+            "minimum": ">=",
+            "exclusiveMinimum": ">",
+            "maximum": "<=",
+            "exclusiveMaximum": "<",
+        }
         yield path, False, f"must be {symbol[kind]} {error.validator_value}, got {instance!r}"
     elif kind == "minItems":
         yield path, False, f"needs at least {error.validator_value} item(s)"
     elif kind == "minLength":
         yield path, False, "must not be empty"
     elif kind == "pattern":
-        yield path, False, (f"{instance!r} is not a valid name (letters, digits, '_', '.', '-'; "
-                            "starting with a letter or digit)" if "A-Za-z0-9]" in error.validator_value
-                            else f"{instance!r} does not match {error.validator_value}")
+        yield (
+            path,
+            False,
+            (
+                f"{instance!r} is not a valid name (letters, digits, '_', '.', '-'; "
+                "starting with a letter or digit)"
+                if "A-Za-z0-9]" in error.validator_value
+                else f"{instance!r} does not match {error.validator_value}"
+            ),
+        )
     else:
         yield path, False, error.message
 
@@ -135,7 +164,11 @@ def _explain_alternatives(error: Any, path: Path) -> Iterator[tuple[Path, bool, 
             types.append("one of " + ", ".join(map(str, option["enum"])))
         elif "const" in option:
             types.append(repr(option["const"]))
-    yield path, False, f"expected {' or '.join(types) or 'another value'}, got {_kind(error.instance)}"
+    yield (
+        path,
+        False,
+        f"expected {' or '.join(types) or 'another value'}, got {_kind(error.instance)}",
+    )
 
 
 def _resolve(option: dict[str, Any]) -> dict[str, Any]:

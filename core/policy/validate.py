@@ -17,10 +17,26 @@ from typing import Any
 #: Keywords that only annotate; they never make a document invalid.
 ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description", "default", "examples"})
 #: Keywords this validator implements.
-KEYWORDS = frozenset({
-    "type", "const", "enum", "properties", "additionalProperties", "required", "items", "minItems",
-    "minLength", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "anyOf", "$ref",
-})
+KEYWORDS = frozenset(
+    {
+        "type",
+        "const",
+        "enum",
+        "properties",
+        "additionalProperties",
+        "required",
+        "items",
+        "minItems",
+        "minLength",
+        "pattern",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "anyOf",
+        "$ref",
+    }
+)
 
 
 @dataclass
@@ -61,8 +77,10 @@ _TYPES = {
     "boolean": lambda v: isinstance(v, bool),
     "null": lambda v: v is None,
     "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool))
-    or (isinstance(v, float) and v.is_integer()),
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool))
+        or (isinstance(v, float) and v.is_integer())
+    ),
 }
 
 
@@ -84,7 +102,9 @@ class Validator:
     def __init__(self, root: dict[str, Any]) -> None:
         unknown = unsupported_keywords(root)
         if unknown:
-            raise ValueError(f"the policy schema uses keywords this validator lacks: {', '.join(sorted(unknown))}")
+            raise ValueError(
+                f"the policy schema uses keywords this validator lacks: {', '.join(sorted(unknown))}"
+            )
         self.root = root
 
     def iter_errors(self, instance: Any) -> Iterator[SchemaError]:
@@ -93,9 +113,11 @@ class Validator:
     def _resolve(self, ref: str) -> dict[str, Any]:
         if not ref.startswith("#/$defs/"):
             raise ValueError(f"only local $defs references are supported, not {ref!r}")
-        return dict(self.root["$defs"][ref[len("#/$defs/"):]])
+        return dict(self.root["$defs"][ref[len("#/$defs/") :]])
 
-    def _check(self, value: Any, schema: dict[str, Any], path: tuple[str | int, ...]) -> Iterator[SchemaError]:
+    def _check(
+        self, value: Any, schema: dict[str, Any], path: tuple[str | int, ...]
+    ) -> Iterator[SchemaError]:
         def error(keyword: str, **extra: Any) -> SchemaError:
             return SchemaError(keyword, schema[keyword], value, schema, path, **extra)
 
@@ -145,8 +167,9 @@ class Validator:
             if "exclusiveMaximum" in schema and value >= schema["exclusiveMaximum"]:
                 yield error("exclusiveMaximum")
 
-    def _object(self, value: dict[str, Any], schema: dict[str, Any], path: tuple[str | int, ...],
-                error: Any) -> Iterator[SchemaError]:
+    def _object(
+        self, value: dict[str, Any], schema: dict[str, Any], path: tuple[str | int, ...], error: Any
+    ) -> Iterator[SchemaError]:
         properties = schema.get("properties", {})
         if "required" in schema and any(key not in value for key in schema["required"]):
             yield error("required")

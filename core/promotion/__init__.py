@@ -84,25 +84,39 @@ def evaluate_promotion(
         concurrency_requirement(env.name, history.get(env.name, ()), requires.stale_after, now)
     ]
     if requires.from_env:
-        requirements.append(upstream_requirement(requires.from_env, history.get(requires.from_env, ()),
-                                                 subject))
+        requirements.append(
+            upstream_requirement(requires.from_env, history.get(requires.from_env, ()), subject)
+        )
     if requires.soak:
         source = requires.from_env or _previous(policy, env.name)
         if source is None:
-            requirements.append(Requirement(name="soak", status="error", reason=f"{env.name} has a soak "
-                                            "time but no environment before it to soak in"))
+            requirements.append(
+                Requirement(
+                    name="soak",
+                    status="error",
+                    reason=f"{env.name} has a soak time but no environment before it to soak in",
+                )
+            )
         else:
-            requirements.append(soak_requirement(source, requires.soak, history.get(source, ()),
-                                                 subject, now))
+            requirements.append(
+                soak_requirement(source, requires.soak, history.get(source, ()), subject, now)
+            )
     fresh: dict[str, Evidence] = {}
     for name in requires.validations:
         validation = policy.validations.get(name)
         if validation is None:
-            requirements.append(Requirement(name=f"validation {name}", status="error",
-                                            reason=f"no validation {name!r} in the policy"))
+            requirements.append(
+                Requirement(
+                    name=f"validation {name}",
+                    status="error",
+                    reason=f"no validation {name!r} in the policy",
+                )
+            )
             continue
         found = evidence.get(name)
-        requirements.append(validation_requirement(validation, subject, found, errors.get(name), checks))
+        requirements.append(
+            validation_requirement(validation, subject, found, errors.get(name), checks)
+        )
         if found is not None and name not in errors and stale_reason(found, subject) is None:
             fresh[name] = found
     if requires.criteria:
@@ -110,10 +124,14 @@ def evaluate_promotion(
         plain = sorted({key for e in fresh.values() for key in e.facts})
         requirements.extend(criterion_requirement(c, facts, plain) for c in requires.criteria)
     barred = {**({actor: "triggered this run"} if actor else {}), **(excluded or {})}
-    requirements.extend(approval_requirements(policy, requires, approvals, author=author, now=now,
-                                              teams=teams or {}, excluded=barred))
-    requirements.extend(timing_requirements(requires, env.name, now, break_glass=break_glass,
-                                            actor=actor))
+    requirements.extend(
+        approval_requirements(
+            policy, requires, approvals, author=author, now=now, teams=teams or {}, excluded=barred
+        )
+    )
+    requirements.extend(
+        timing_requirements(requires, env.name, now, break_glass=break_glass, actor=actor)
+    )
     if requires.drift:
         requirements.append(drift_requirement(drift, env.name))
     return _decide(policy, env.name, subject, now, requirements, break_glass)
@@ -124,8 +142,14 @@ def _previous(policy: Policy, name: str) -> str | None:
     return env.name if env else None
 
 
-def _decide(policy: Policy, environment: str, subject: Subject, now: datetime,
-            requirements: list[Requirement], break_glass: str | None) -> Decision:
+def _decide(
+    policy: Policy,
+    environment: str,
+    subject: Subject,
+    now: datetime,
+    requirements: list[Requirement],
+    break_glass: str | None,
+) -> Decision:
     blocking = [r for r in requirements if not r.ok]
     target = f"{(subject.sha or '?')[:12]} into {environment}"
     if blocking:
@@ -138,9 +162,17 @@ def _decide(policy: Policy, environment: str, subject: Subject, now: datetime,
         reason = f"allowed {target}: all {len(requirements)} requirements met"
         if break_glass:
             reason += f" (BREAK-GLASS: {break_glass})"
-    return Decision(kind="promotion", outcome=outcome, reason=reason,
-                    subject=Subject(environment=environment, sha=subject.sha, version=subject.version,
-                                    digest=subject.digest),
-                    time=now, requirements=tuple(requirements), policy_sha256=policy.sha256,
-                    policy_path=policy.path, break_glass=break_glass,
-                    outputs={"outcome": outcome, "environment": environment, "sha": subject.sha or ""})
+    return Decision(
+        kind="promotion",
+        outcome=outcome,
+        reason=reason,
+        subject=Subject(
+            environment=environment, sha=subject.sha, version=subject.version, digest=subject.digest
+        ),
+        time=now,
+        requirements=tuple(requirements),
+        policy_sha256=policy.sha256,
+        policy_path=policy.path,
+        break_glass=break_glass,
+        outputs={"outcome": outcome, "environment": environment, "sha": subject.sha or ""},
+    )

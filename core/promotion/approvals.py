@@ -49,8 +49,8 @@ def teams_of(policy: Policy, requires: Requires) -> tuple[str, ...]:
             continue
         entries = policy.groups.get(rule.group, (rule.group,))
         for entry in entries:
-            if entry.startswith(TEAM_PREFIX) and entry[len(TEAM_PREFIX):] not in teams:
-                teams.append(entry[len(TEAM_PREFIX):])
+            if entry.startswith(TEAM_PREFIX) and entry[len(TEAM_PREFIX) :] not in teams:
+                teams.append(entry[len(TEAM_PREFIX) :])
     return tuple(teams)
 
 
@@ -62,7 +62,7 @@ def group_members(
     unresolved: list[str] = []
     for entry in policy.groups.get(group, (group,)):
         if entry.startswith(TEAM_PREFIX):
-            team = entry[len(TEAM_PREFIX):]
+            team = entry[len(TEAM_PREFIX) :]
             people = teams.get(team)
             if people is None:
                 unresolved.append(team)
@@ -91,8 +91,9 @@ def approval_requirements(
     """
     if not requires.approvals:
         return []
-    barred = excluded_identities({**({author: "wrote the change"} if author else {}),
-                                  **(excluded or {})})
+    barred = excluded_identities(
+        {**({author: "wrote the change"} if author else {}), **(excluded or {})}
+    )
     valid: dict[str, Approval] = {}
     notes: list[str] = []
     for approval in sorted(approvals, key=lambda a: a.created_at, reverse=True):
@@ -103,22 +104,32 @@ def approval_requirements(
             notes.append(f"{approval.approver} cannot approve their own change ({barred[who]})")
             continue
         if requires.approvals_from == VOUCHED and approval.source != VOUCHED:
-            notes.append(f"{approval.approver}'s approval is self-asserted in the local ledger; "
-                         "approvals_from: platform counts only approvals the platform vouches for")
+            notes.append(
+                f"{approval.approver}'s approval is self-asserted in the local ledger; "
+                "approvals_from: platform counts only approvals the platform vouches for"
+            )
             continue
         if requires.approvals_expire is not None:
             age = (now - approval.created_at).total_seconds()
             if age > requires.approvals_expire:
-                notes.append(f"{approval.approver}'s approval expired "
-                             f"({format_duration(age)} old, limit {format_duration(requires.approvals_expire)})")
+                notes.append(
+                    f"{approval.approver}'s approval expired "
+                    f"({format_duration(age)} old, limit {format_duration(requires.approvals_expire)})"
+                )
                 continue
         valid[who] = approval
     shown = {} if requires.allow_self_approval else dict(barred)
     return [_rule(policy, rule, valid, notes, teams, shown) for rule in requires.approvals]
 
 
-def _rule(policy: Policy, rule: ApprovalRule, valid: Mapping[str, Approval], notes: list[str],
-          teams: Mapping[str, Sequence[str] | None], excluded: Mapping[str, str]) -> Requirement:
+def _rule(
+    policy: Policy,
+    rule: ApprovalRule,
+    valid: Mapping[str, Approval],
+    notes: list[str],
+    teams: Mapping[str, Sequence[str] | None],
+    excluded: Mapping[str, str],
+) -> Requirement:
     extra = list(dict.fromkeys(notes))
     if rule.group is None:
         name, expected = "approvals", f">= {rule.count} distinct approvers"
@@ -132,18 +143,33 @@ def _rule(policy: Policy, rule: ApprovalRule, valid: Mapping[str, Approval], not
             extra.append(f"{', '.join(outsiders)} not in {rule.group}")
         if unresolved:
             extra.append(f"team {', '.join(unresolved)} could not be resolved on this platform")
-    asserted = sorted(a.approver for a in valid.values() if a.approver in counted
-                      and a.source != VOUCHED)
+    asserted = sorted(
+        a.approver for a in valid.values() if a.approver in counted and a.source != VOUCHED
+    )
     if asserted:
-        extra.insert(0, f"SELF-ASSERTED: {', '.join(asserted)} only in the local ledger "
-                     "(`approve --by`), not vouched for by a platform")
+        extra.insert(
+            0,
+            f"SELF-ASSERTED: {', '.join(asserted)} only in the local ledger "
+            "(`approve --by`), not vouched for by a platform",
+        )
     observed = f"{len(counted)}" + (f": {', '.join(counted)}" if counted else "")
     tail = f" ({'; '.join(extra)})" if extra else ""
     details = {"approvers": counted, "excluded": dict(excluded), "self_asserted": asserted}
     if len(counted) >= rule.count:
-        return Requirement(name=name, status="pass", observed=observed, expected=expected,
-                           reason=f"approved by {', '.join(counted)}{tail}", details=details)
+        return Requirement(
+            name=name,
+            status="pass",
+            observed=observed,
+            expected=expected,
+            reason=f"approved by {', '.join(counted)}{tail}",
+            details=details,
+        )
     needed = rule.count - len(counted)
-    return Requirement(name=name, status="fail", observed=observed, expected=expected,
-                       reason=f"{needed} more approval{'s' if needed > 1 else ''} needed{tail}",
-                       details=details)
+    return Requirement(
+        name=name,
+        status="fail",
+        observed=observed,
+        expected=expected,
+        reason=f"{needed} more approval{'s' if needed > 1 else ''} needed{tail}",
+        details=details,
+    )

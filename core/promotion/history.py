@@ -19,8 +19,13 @@ from releasegate.model import Requirement, Subject
 from releasegate.promotion.validations import same_commit
 from releasegate.records import Deployment
 
-__all__ = ["concurrency_requirement", "forced_note", "soak_requirement", "upstream_requirement",
-           "verified_upstream"]
+__all__ = [
+    "concurrency_requirement",
+    "forced_note",
+    "soak_requirement",
+    "upstream_requirement",
+    "verified_upstream",
+]
 
 
 def _same_artifact(deployment: Deployment, subject: Subject) -> bool:
@@ -52,7 +57,9 @@ def success_time(deployment: Deployment) -> datetime:
     return deployment.updated_at if deployment.status == "success" else deployment.created_at
 
 
-def upstream_requirement(source: str, upstream: Sequence[Deployment], subject: Subject) -> Requirement:
+def upstream_requirement(
+    source: str, upstream: Sequence[Deployment], subject: Subject
+) -> Requirement:
     """``from: source``: the same artifact succeeded in ``source`` and was not rolled back since."""
     name = f"from {source}"
     expected = f"same artifact succeeded in {source}, not rolled back"
@@ -62,51 +69,79 @@ def upstream_requirement(source: str, upstream: Sequence[Deployment], subject: S
         same_sha = [d for d in upstream if subject.sha and same_commit(d.sha, subject.sha)]
         if same_sha and subject.digest:
             other = same_sha[0]
-            return Requirement(name=name, status="fail", expected=expected,
-                               observed=f"{source} ran {other.digest or 'an unrecorded image'}",
-                               reason=f"a different artifact: {source} verified "
-                               f"{other.digest or 'no recorded digest'} for this commit, "
-                               f"not {subject.digest}")
+            return Requirement(
+                name=name,
+                status="fail",
+                expected=expected,
+                observed=f"{source} ran {other.digest or 'an unrecorded image'}",
+                reason=f"a different artifact: {source} verified "
+                f"{other.digest or 'no recorded digest'} for this commit, "
+                f"not {subject.digest}",
+            )
         current = next((d for d in upstream if d.status == "success"), None)
         seen = f"; {source} runs {_artifact_of(current)}" if current else ""
-        return Requirement(name=name, status="missing", expected=expected,
-                           observed=_artifact_of(current) if current else None,
-                           reason=f"{what} was never deployed to {source}{seen}")
+        return Requirement(
+            name=name,
+            status="missing",
+            expected=expected,
+            observed=_artifact_of(current) if current else None,
+            reason=f"{what} was never deployed to {source}{seen}",
+        )
     newest = matches[0]
     observed = f"{newest.status} since {newest.updated_at.isoformat()}"
     if newest.status in ("success", "inactive") and not newest.vouched:
-        return Requirement(name=name, status="fail", expected=expected, observed=observed,
-                           reason=f"{what} was recorded as succeeded in {source} outside the gate "
-                           f"(deployment {newest.id}): no allowed promotion into {source} is on file; "
-                           f"promote it through releasegate, or record it with --force REASON",
-                           details={"deployment": newest.id, "vouch": None})
+        return Requirement(
+            name=name,
+            status="fail",
+            expected=expected,
+            observed=observed,
+            reason=f"{what} was recorded as succeeded in {source} outside the gate "
+            f"(deployment {newest.id}): no allowed promotion into {source} is on file; "
+            f"promote it through releasegate, or record it with --force REASON",
+            details={"deployment": newest.id, "vouch": None},
+        )
     if newest.status in ("success", "inactive"):
         details: dict[str, object] = {"deployment": newest.id, "vouch": newest.vouch}
         if newest.forced is not None:
             details["forced"] = newest.forced
-        return Requirement(name=name, status="pass", expected=expected, observed=observed,
-                           reason=f"{what} succeeded in {source} (deployment {newest.id})"
-                           f"{forced_note(newest)}", details=details)
+        return Requirement(
+            name=name,
+            status="pass",
+            expected=expected,
+            observed=observed,
+            reason=f"{what} succeeded in {source} (deployment {newest.id}){forced_note(newest)}",
+            details=details,
+        )
     reasons = {
         "promoting": f"{what} is still being deployed to {source}",
         "failure": f"{what} failed in {source}",
         "rolled_back": f"{what} was rolled back in {source} at {newest.updated_at.isoformat()}",
     }
-    return Requirement(name=name, status="fail", expected=expected, observed=observed,
-                       reason=reasons.get(newest.status, f"{what} is {newest.status} in {source}"),
-                       details={"deployment": newest.id})
+    return Requirement(
+        name=name,
+        status="fail",
+        expected=expected,
+        observed=observed,
+        reason=reasons.get(newest.status, f"{what} is {newest.status} in {source}"),
+        details={"deployment": newest.id},
+    )
 
 
-def soak_requirement(source: str, soak: float, upstream: Sequence[Deployment], subject: Subject,
-                     now: datetime) -> Requirement:
+def soak_requirement(
+    source: str, soak: float, upstream: Sequence[Deployment], subject: Subject, now: datetime
+) -> Requirement:
     """At least ``soak`` seconds since the artifact succeeded in ``source``."""
     name = f"soak {format_duration(soak)} in {source}"
     expected = f">= {format_duration(soak)}"
     deployment = verified_upstream(upstream, subject)
     if deployment is None:
-        return Requirement(name=name, status="missing", expected=expected,
-                           reason=f"{_artifact(subject)} has no successful deployment in {source} "
-                           "through the gate to soak")
+        return Requirement(
+            name=name,
+            status="missing",
+            expected=expected,
+            reason=f"{_artifact(subject)} has no successful deployment in {source} "
+            "through the gate to soak",
+        )
     since = success_time(deployment)
     if deployment.status == "inactive":
         elapsed = (deployment.updated_at - deployment.created_at).total_seconds()
@@ -116,15 +151,25 @@ def soak_requirement(source: str, soak: float, upstream: Sequence[Deployment], s
         where = f"since {since.isoformat()}"
     observed = format_duration(max(elapsed, 0.0))
     if elapsed >= soak:
-        return Requirement(name=name, status="pass", expected=expected, observed=observed,
-                           reason=f"{observed} in {source} {where}{forced_note(deployment)}")
-    return Requirement(name=name, status="fail", expected=expected, observed=observed,
-                       reason=f"only {observed} in {source} {where}; "
-                       f"{format_duration(soak - elapsed)} to go")
+        return Requirement(
+            name=name,
+            status="pass",
+            expected=expected,
+            observed=observed,
+            reason=f"{observed} in {source} {where}{forced_note(deployment)}",
+        )
+    return Requirement(
+        name=name,
+        status="fail",
+        expected=expected,
+        observed=observed,
+        reason=f"only {observed} in {source} {where}; {format_duration(soak - elapsed)} to go",
+    )
 
 
-def concurrency_requirement(environment: str, history: Sequence[Deployment], stale_after: float,
-                            now: datetime) -> Requirement:
+def concurrency_requirement(
+    environment: str, history: Sequence[Deployment], stale_after: float, now: datetime
+) -> Requirement:
     """No other promotion into ``environment`` in progress, unless older than ``stale_after``."""
     name = "no promotion in progress"
     expected = f"none promoting (stale after {format_duration(stale_after)})"
@@ -133,17 +178,32 @@ def concurrency_requirement(environment: str, history: Sequence[Deployment], sta
     if live:
         other = live[0]
         who = f" by {other.actor}" if other.actor else ""
-        return Requirement(name=name, status="fail", expected=expected,
-                           observed=f"{other.sha[:12]} promoting",
-                           reason=f"in progress: {other.sha[:12]} has been promoting into {environment} "
-                           f"since {other.created_at.isoformat()}{who}; wait, or record its result "
-                           f"with `releasegate record`", details={"deployment": other.id})
+        return Requirement(
+            name=name,
+            status="fail",
+            expected=expected,
+            observed=f"{other.sha[:12]} promoting",
+            reason=f"in progress: {other.sha[:12]} has been promoting into {environment} "
+            f"since {other.created_at.isoformat()}{who}; wait, or record its result "
+            f"with `releasegate record`",
+            details={"deployment": other.id},
+        )
     if running:
-        return Requirement(name=name, status="pass", expected=expected, observed="stale",
-                           reason=f"ignoring {len(running)} promotion(s) older than "
-                           f"{format_duration(stale_after)} (deployment {running[0].id})")
-    return Requirement(name=name, status="pass", expected=expected, observed="none",
-                       reason=f"nothing is promoting into {environment}")
+        return Requirement(
+            name=name,
+            status="pass",
+            expected=expected,
+            observed="stale",
+            reason=f"ignoring {len(running)} promotion(s) older than "
+            f"{format_duration(stale_after)} (deployment {running[0].id})",
+        )
+    return Requirement(
+        name=name,
+        status="pass",
+        expected=expected,
+        observed="none",
+        reason=f"nothing is promoting into {environment}",
+    )
 
 
 def _artifact(subject: Subject) -> str:

@@ -27,8 +27,14 @@ _SUMMED = ("tests.", "vulnerabilities.")
 class _Result(Protocol):
     """Builds the validation's requirement from a status, a reason and details."""
 
-    def __call__(self, status: Status, reason: str, observed: str | None = None,
-                 expected: str | None = None, **details: object) -> Requirement: ...
+    def __call__(
+        self,
+        status: Status,
+        reason: str,
+        observed: str | None = None,
+        expected: str | None = None,
+        **details: object,
+    ) -> Requirement: ...
 
 
 def same_commit(named: str, sha: str) -> bool:
@@ -59,24 +65,40 @@ def validation_requirement(
     """The requirement that ``validation`` holds for ``subject``."""
     name = f"validation {validation.name}"
 
-    def result(status: Status, reason: str, observed: str | None = None,
-               expected: str | None = None, **details: object) -> Requirement:
-        return Requirement(name=name, status=status, reason=reason, observed=observed,
-                           expected=expected, location=validation.location,
-                           details={"kind": validation.kind, "source": validation.source, **details})
+    def result(
+        status: Status,
+        reason: str,
+        observed: str | None = None,
+        expected: str | None = None,
+        **details: object,
+    ) -> Requirement:
+        return Requirement(
+            name=name,
+            status=status,
+            reason=reason,
+            observed=observed,
+            expected=expected,
+            location=validation.location,
+            details={"kind": validation.kind, "source": validation.source, **details},
+        )
 
     if validation.kind == "check":
         return _check(validation, subject, checks, result)
     if error is not None:
         return result("error", error, expected=_expected(validation))
     if evidence is None:
-        return result("missing", f"no report matches {validation.source}; the step that writes it "
-                      f"did not run or wrote elsewhere", expected=_expected(validation))
+        return result(
+            "missing",
+            f"no report matches {validation.source}; the step that writes it "
+            f"did not run or wrote elsewhere",
+            expected=_expected(validation),
+        )
     stale = stale_reason(evidence, subject)
     files = list(evidence.files)
     if stale:
-        return result("fail", f"stale evidence: {stale}", evidence.summary, _expected(validation),
-                      files=files)
+        return result(
+            "fail", f"stale evidence: {stale}", evidence.summary, _expected(validation), files=files
+        )
     facts = evidence.facts
     if validation.kind == "junit":
         least = max(1, validation.min_tests or 1)
@@ -87,8 +109,13 @@ def validation_requirement(
         if run < least:
             reason = f"{int(run)} tests ran, fewer than {least}"
             return result("fail", reason, evidence.summary, _expected(validation), files=files)
-        return result("pass", f"{int(run)} tests ran, none failed", evidence.summary,
-                      _expected(validation), files=files)
+        return result(
+            "pass",
+            f"{int(run)} tests ran, none failed",
+            evidence.summary,
+            _expected(validation),
+            files=files,
+        )
     if validation.kind == "coverage":
         return _coverage(validation, evidence, result)
     return _severity(validation, evidence, result)
@@ -98,7 +125,11 @@ def _expected(validation: Validation) -> str:
     if validation.kind == "junit":
         return f">= {max(1, validation.min_tests or 1)} tests, no failure or error"
     if validation.kind == "coverage":
-        parts = [f"lines >= {validation.min_coverage:g}%"] if validation.min_coverage is not None else []
+        parts = (
+            [f"lines >= {validation.min_coverage:g}%"]
+            if validation.min_coverage is not None
+            else []
+        )
         if validation.min_branch_coverage is not None:
             parts.append(f"branches >= {validation.min_branch_coverage:g}%")
         return ", ".join(parts) or "a coverage report"
@@ -121,24 +152,41 @@ def check_runs_named(wanted: str, checks: Sequence[CheckRun]) -> list[CheckRun]:
     return [c for c in checks if c.name.endswith(f" / {wanted}") or wanted.endswith(f" / {c.name}")]
 
 
-def _check(validation: Validation, subject: Subject, checks: Sequence[CheckRun], result: _Result) -> Requirement:
+def _check(
+    validation: Validation, subject: Subject, checks: Sequence[CheckRun], result: _Result
+) -> Requirement:
     on_commit = [c for c in checks if subject.sha and same_commit(c.sha, subject.sha)]
     runs = check_runs_named(validation.source, on_commit)
     if not runs:
         names = sorted({c.name for c in on_commit})
-        found = (f"; checks found: {', '.join(names[:10])}{' …' if len(names) > 10 else ''}" if names
-                 else "; no checks at all")
-        return result("missing", f"no check named {validation.source} ran on {(subject.sha or '?')[:12]}"
-                      f"{found}", expected=_expected(validation))
+        found = (
+            f"; checks found: {', '.join(names[:10])}{' …' if len(names) > 10 else ''}"
+            if names
+            else "; no checks at all"
+        )
+        return result(
+            "missing",
+            f"no check named {validation.source} ran on {(subject.sha or '?')[:12]}{found}",
+            expected=_expected(validation),
+        )
     if len({c.name for c in runs}) > 1:
         listed = ", ".join(sorted({c.name for c in runs}))
-        return result("missing", f"check {validation.source} is ambiguous: {listed}; name one of them",
-                      expected=_expected(validation))
+        return result(
+            "missing",
+            f"check {validation.source} is ambiguous: {listed}; name one of them",
+            expected=_expected(validation),
+        )
     latest = max(runs, key=lambda c: c.created_at)
     if latest.status == "running":
-        return result("missing", f"check {latest.name} is still running on {(subject.sha or '?')[:12]} "
-                      f"(since {latest.created_at.isoformat()}); it has no verdict yet",
-                      "running", _expected(validation), url=latest.url, running=True)
+        return result(
+            "missing",
+            f"check {latest.name} is still running on {(subject.sha or '?')[:12]} "
+            f"(since {latest.created_at.isoformat()}); it has no verdict yet",
+            "running",
+            _expected(validation),
+            url=latest.url,
+            running=True,
+        )
     passed = latest.status == "passed" or latest.status in validation.allow_conclusions
     status: Status = "pass" if passed else "fail"
     reason = f"check {latest.name} {latest.status} at {latest.created_at.isoformat()}"
@@ -153,19 +201,36 @@ def _coverage(validation: Validation, evidence: Evidence, result: _Result) -> Re
     files = list(evidence.files)
     line = facts["coverage"]
     if validation.min_coverage is not None and line < validation.min_coverage:
-        return result("fail", f"line coverage {line:.2f}% is below {validation.min_coverage:g}%",
-                      evidence.summary, expected, files=files, coverage=line)
+        return result(
+            "fail",
+            f"line coverage {line:.2f}% is below {validation.min_coverage:g}%",
+            evidence.summary,
+            expected,
+            files=files,
+            coverage=line,
+        )
     if validation.min_branch_coverage is not None:
         branch = facts.get("coverage.branch")
         if branch is None:
-            return result("missing", "the report has no branch coverage; measure branches "
-                          "(coverage run --branch, or the tool's branch option)",
-                          evidence.summary, expected, files=files)
+            return result(
+                "missing",
+                "the report has no branch coverage; measure branches "
+                "(coverage run --branch, or the tool's branch option)",
+                evidence.summary,
+                expected,
+                files=files,
+            )
         if branch < validation.min_branch_coverage:
-            return result("fail", f"branch coverage {branch:.2f}% is below "
-                          f"{validation.min_branch_coverage:g}%", evidence.summary, expected, files=files)
-    return result("pass", f"line coverage {line:.2f}%", evidence.summary, expected, files=files,
-                  coverage=line)
+            return result(
+                "fail",
+                f"branch coverage {branch:.2f}% is below {validation.min_branch_coverage:g}%",
+                evidence.summary,
+                expected,
+                files=files,
+            )
+    return result(
+        "pass", f"line coverage {line:.2f}%", evidence.summary, expected, files=files, coverage=line
+    )
 
 
 def _severity(validation: Validation, evidence: Evidence, result: _Result) -> Requirement:
@@ -173,26 +238,50 @@ def _severity(validation: Validation, evidence: Evidence, result: _Result) -> Re
     unknown = validation.unknown_severity or "unknown"
 
     def rank(severity: str) -> int:
-        return severity_rank(unknown if severity_rank(severity) == severity_rank("unknown") else severity)
+        return severity_rank(
+            unknown if severity_rank(severity) == severity_rank("unknown") else severity
+        )
 
     over = [f for f in evidence.findings if rank(f.severity) > severity_rank(ceiling)]
     expected = _expected(validation)
     files = list(evidence.files)
     if over:
-        shown = ", ".join(str(f) for f in over[:3]) + (f" and {len(over) - 3} more" if len(over) > 3 else "")
+        shown = ", ".join(str(f) for f in over[:3]) + (
+            f" and {len(over) - 3} more" if len(over) > 3 else ""
+        )
         noun = "finding exceeds" if len(over) == 1 else "findings exceed"
-        return result("fail", f"{len(over)} {noun} the {ceiling} ceiling: {shown}", evidence.summary,
-                      expected, files=files, findings=[str(f) for f in over[:20]])
+        return result(
+            "fail",
+            f"{len(over)} {noun} the {ceiling} ceiling: {shown}",
+            evidence.summary,
+            expected,
+            files=files,
+            findings=[str(f) for f in over[:20]],
+        )
     if evidence.skipped:
         skipped = len(evidence.skipped)
-        names = ", ".join(evidence.skipped[:5]) + (f" and {skipped - 5} more" if skipped > 5 else "")
+        names = ", ".join(evidence.skipped[:5]) + (
+            f" and {skipped - 5} more" if skipped > 5 else ""
+        )
         if not validation.allow_skipped:
-            return result("fail", f"{skipped} dependencies could not be audited ({names}); audit them, "
-                          f"or set allow_skipped: true to accept", evidence.summary, expected, files=files,
-                          skipped=list(evidence.skipped[:20]))
-        return result("pass", f"nothing above {ceiling}; {skipped} dependencies not audited, allowed "
-                      f"by allow_skipped ({names})", evidence.summary, expected, files=files,
-                      skipped=list(evidence.skipped[:20]))
+            return result(
+                "fail",
+                f"{skipped} dependencies could not be audited ({names}); audit them, "
+                f"or set allow_skipped: true to accept",
+                evidence.summary,
+                expected,
+                files=files,
+                skipped=list(evidence.skipped[:20]),
+            )
+        return result(
+            "pass",
+            f"nothing above {ceiling}; {skipped} dependencies not audited, allowed "
+            f"by allow_skipped ({names})",
+            evidence.summary,
+            expected,
+            files=files,
+            skipped=list(evidence.skipped[:20]),
+        )
     return result("pass", f"nothing above {ceiling}", evidence.summary, expected, files=files)
 
 
@@ -229,13 +318,28 @@ def criterion_requirement(
         verdict = expression.evaluate(facts)
     except MissingName as exc:
         names = ", ".join(sorted(available or facts))
-        return Requirement(name=name, status="missing", location=criterion.location,
-                           reason=f"no evidence provides {', '.join(exc.names)}; available: "
-                           f"{names or 'none (no report was read)'}", expected=criterion.text)
+        return Requirement(
+            name=name,
+            status="missing",
+            location=criterion.location,
+            reason=f"no evidence provides {', '.join(exc.names)}; available: "
+            f"{names or 'none (no report was read)'}",
+            expected=criterion.text,
+        )
     except CriteriaError as exc:
-        return Requirement(name=name, status="error", reason=str(exc), expected=criterion.text,
-                           location=criterion.location)
+        return Requirement(
+            name=name,
+            status="error",
+            reason=str(exc),
+            expected=criterion.text,
+            location=criterion.location,
+        )
     observed = ", ".join(f"{n} = {facts[n]:g}" for n in sorted(expression.names))
-    return Requirement(name=name, status="pass" if verdict else "fail", observed=observed,
-                       expected=criterion.text, location=criterion.location,
-                       reason=f"{observed}: {'holds' if verdict else 'does not hold'}")
+    return Requirement(
+        name=name,
+        status="pass" if verdict else "fail",
+        observed=observed,
+        expected=criterion.text,
+        location=criterion.location,
+        reason=f"{observed}: {'holds' if verdict else 'does not hold'}",
+    )

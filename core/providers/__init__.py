@@ -61,8 +61,11 @@ class ProviderOverrides:
         spec says, ``cls(gate=..., session=..., sleep=...)``, sees them."""
         from dataclasses import replace
 
-        return replace(gate, address=self.address or gate.address,
-                       bearer_token=self.bearer_token or gate.bearer_token)
+        return replace(
+            gate,
+            address=self.address or gate.address,
+            bearer_token=self.bearer_token or gate.bearer_token,
+        )
 
 
 @runtime_checkable

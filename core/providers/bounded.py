@@ -129,8 +129,15 @@ def bounded_get(
     return answer
 
 
-def _fetch(session: requests.Session, url: str, params: dict[str, str], deadline: float,
-           max_bytes: int, stop: threading.Event, box: dict[str, Any]) -> Answer:
+def _fetch(
+    session: requests.Session,
+    url: str,
+    params: dict[str, str],
+    deadline: float,
+    max_bytes: int,
+    stop: threading.Event,
+    box: dict[str, Any],
+) -> Answer:
     response = session.get(url, params=params, timeout=deadline, stream=True, allow_redirects=False)
     box["response"] = response
     try:

@@ -99,8 +99,13 @@ class PrometheusSettings:
         remember(self.bearer_token, self.basic_auth[1] if self.basic_auth else None)
         if self.basic_auth:  # as it travels in the Authorization header, should a server echo it
             remember(base64.b64encode(":".join(self.basic_auth).encode()).decode())
-        remember(*(value for name, value in self.headers.items()
-                   if any(word in name.lower() for word in _SECRET_HEADER)))
+        remember(
+            *(
+                value
+                for name, value in self.headers.items()
+                if any(word in name.lower() for word in _SECRET_HEADER)
+            )
+        )
 
     @property
     def shown(self) -> str:
@@ -254,7 +259,9 @@ class PrometheusProvider:
                 f" {data.get('resultType')!r} instead of a matrix; check the server version"
             )
         if len(result) > 1:
-            note: str | None = f"{len(result)} series where one was expected; aggregate the query (sum, max...)"
+            note: str | None = (
+                f"{len(result)} series where one was expected; aggregate the query (sum, max...)"
+            )
             return Points(tuple((t, None) for t in grid), note)
         seen: dict[int, float | None] = {}
         for raw_time, raw_value in result[0].get("values", []) if result else []:
@@ -290,8 +297,13 @@ class PrometheusProvider:
                     )
             last = attempt == attempts - 1
             try:
-                answer = bounded_get(self.session, url, params=params, deadline=deadline,
-                                     max_bytes=settings.max_response_bytes)
+                answer = bounded_get(
+                    self.session,
+                    url,
+                    params=params,
+                    deadline=deadline,
+                    max_bytes=settings.max_response_bytes,
+                )
             except (DeadlineExceeded, requests.Timeout) as exc:
                 if last or _out_of_budget(budget_end, clock()):
                     raise ProviderError(
@@ -377,8 +389,14 @@ def _slot(when: float, start: float, step: float) -> int:
 
 
 _CAUSE = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
-_CAUSES = ("Read timed out", "Connection reset by peer", "Connection aborted", "Name or service not known",
-           "certificate verify failed", "Remote end closed connection")
+_CAUSES = (
+    "Read timed out",
+    "Connection reset by peer",
+    "Connection aborted",
+    "Name or service not known",
+    "certificate verify failed",
+    "Remote end closed connection",
+)
 
 
 def _short(exc: BaseException) -> str:

@@ -8,7 +8,14 @@ from datetime import datetime, timezone
 from releasegate.model import Decision, Requirement, Series
 from releasegate.render.sanitize import code, markdown, one_line
 
-ICONS = {"pass": "✅", "fail": "❌", "missing": "⚠️", "skipped": "⏭️", "inconclusive": "❔", "error": "🛑"}
+ICONS = {
+    "pass": "✅",
+    "fail": "❌",
+    "missing": "⚠️",
+    "skipped": "⏭️",
+    "inconclusive": "❔",
+    "error": "🛑",
+}
 _MAX_POINTS = 60
 
 
@@ -23,12 +30,19 @@ def render_markdown(decision: Decision) -> str:
     icon = "✅" if decision.good else ("❔" if decision.outcome == "inconclusive" else "❌")
     subject = decision.subject
     about = ", ".join(
-        f"{label} {code(value)}" for label, value in (
-            ("environment", subject.environment), ("gate", subject.gate),
-            ("commit", subject.sha[:12] if subject.sha else None), ("version", subject.version),
-        ) if value
+        f"{label} {code(value)}"
+        for label, value in (
+            ("environment", subject.environment),
+            ("gate", subject.gate),
+            ("commit", subject.sha[:12] if subject.sha else None),
+            ("version", subject.version),
+        )
+        if value
     )
-    out = [f"### {icon} releasegate {markdown(decision.kind)}: **{markdown(decision.outcome)}**", ""]
+    out = [
+        f"### {icon} releasegate {markdown(decision.kind)}: **{markdown(decision.outcome)}**",
+        "",
+    ]
     if about:
         out += [about, ""]
     out += [f"> {markdown(decision.reason)}", ""]
@@ -39,8 +53,11 @@ def render_markdown(decision: Decision) -> str:
         out += [f"> [!CAUTION]\n> **BREAK-GLASS** used: {markdown(decision.break_glass)}", ""]
     if decision.requirements:
         out += ["| | Requirement | Observed | Expected | Reason |", "|---|---|---|---|---|"]
-        out += [f"| {_icon(r)} | {_cell(r.name)} | {_observed(r)} | "
-                f"{_cell(r.expected)} | {_cell(r.reason)} |" for r in decision.requirements]
+        out += [
+            f"| {_icon(r)} | {_cell(r.name)} | {_observed(r)} | "
+            f"{_cell(r.expected)} | {_cell(r.reason)} |"
+            for r in decision.requirements
+        ]
         out.append("")
     for requirement in decision.requirements:
         if requirement.series:
@@ -50,8 +67,10 @@ def render_markdown(decision: Decision) -> str:
         out += [f"- {code(key)}: {code(value)}" for key, value in decision.outputs.items()]
         out += ["", "</details>", ""]
     if decision.policy_sha256:
-        out.append(f"<sub>policy {code(decision.policy_path)} sha256 {code(decision.policy_sha256[:12])} · "
-                   f"{decision.time.isoformat(timespec='seconds')}</sub>")
+        out.append(
+            f"<sub>policy {code(decision.policy_path)} sha256 {code(decision.policy_sha256[:12])} · "
+            f"{decision.time.isoformat(timespec='seconds')}</sub>"
+        )
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -60,8 +79,11 @@ def _points(requirement: Requirement, label: str) -> list[tuple[float, float | N
     raw = requirement.details.get(label)
     if not isinstance(raw, list):
         return []
-    return [(float(p[0]), None if p[1] is None else float(p[1])) for p in raw
-            if isinstance(p, list | tuple) and len(p) == 2]
+    return [
+        (float(p[0]), None if p[1] is None else float(p[1]))
+        for p in raw
+        if isinstance(p, list | tuple) and len(p) == 2
+    ]
 
 
 def _is_metric(requirement: Requirement) -> bool:
@@ -117,8 +139,13 @@ def _span(seconds: float) -> str:
 
 
 #: Line colours readable on GitHub's light and dark themes: canary red, baseline blue, threshold grey.
-PALETTE = (("red", "#d62728"), ("blue", "#1f77b4"), ("grey", "#7f7f7f"), ("orange", "#ff7f0e"),
-           ("green", "#2ca02c"))
+PALETTE = (
+    ("red", "#d62728"),
+    ("blue", "#1f77b4"),
+    ("grey", "#7f7f7f"),
+    ("orange", "#ff7f0e"),
+    ("green", "#2ca02c"),
+)
 _THRESHOLD = re.compile(r"([<>]=?)\s*(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)")
 
 
@@ -135,7 +162,9 @@ def _means(requirement: Requirement) -> tuple[float | None, float | None]:
 def _worst_metric(requirements: tuple[Requirement, ...]) -> str:
     """A line naming the worst metric with its canary and baseline values and their ratio."""
     order = {"fail": 0, "error": 1, "inconclusive": 2}
-    charted = sorted((r for r in requirements if r.series and r.status in order), key=lambda r: order[r.status])
+    charted = sorted(
+        (r for r in requirements if r.series and r.status in order), key=lambda r: order[r.status]
+    )
     if not charted:
         return ""
     worst = charted[0]
@@ -172,8 +201,13 @@ def _chart(requirement: Requirement) -> list[str]:
         lines_of.append((f"threshold {_num(threshold)}", [threshold] * count))
     colours = [PALETTE[i % len(PALETTE)] for i in range(len(lines_of))]
     palette = ", ".join(colour for _, colour in colours)
-    lines = ["```mermaid", f'%%{{init: {{"themeVariables": {{"xyChart": {{"plotColorPalette": "{palette}"}}}}}}}}%%',
-             "xychart-beta", f'    title "{_quote(requirement.name)}"', f'    x-axis "interval" 1 --> {count}']
+    lines = [
+        "```mermaid",
+        f'%%{{init: {{"themeVariables": {{"xyChart": {{"plotColorPalette": "{palette}"}}}}}}}}%%',
+        "xychart-beta",
+        f'    title "{_quote(requirement.name)}"',
+        f'    x-axis "interval" 1 --> {count}',
+    ]
     values = [v for _, points in lines_of for v in points]
     low, high = min(values), max(values)
     if low >= 0:
@@ -183,8 +217,10 @@ def _chart(requirement: Requirement) -> list[str]:
     lines.append(f'    y-axis "value" {_num(low)} --> {_num(high)}')
     for _, points in lines_of:
         lines.append(f"    line [{', '.join(_num(v) for v in points)}]")
-    legend = " · ".join(f"{name}: {markdown(label)}"
-                        for (name, _), (label, _) in zip(colours, lines_of, strict=True))
+    legend = " · ".join(
+        f"{name}: {markdown(label)}"
+        for (name, _), (label, _) in zip(colours, lines_of, strict=True)
+    )
     return lines + ["```", f"<sub>{legend}</sub>", ""]
 
 
@@ -193,7 +229,7 @@ def _thin(series: Series, step: int) -> list[float]:
     out: list[float] = []
     last = next((v for v in points if v is not None), 0.0)
     for i in range(0, len(points), step):
-        chunk = [v for v in points[i:i + step] if v is not None]
+        chunk = [v for v in points[i : i + step] if v is not None]
         last = sum(chunk) / len(chunk) if chunk else last
         out.append(last)
     return out

@@ -47,7 +47,9 @@ def one_line(text: str) -> str:
     """``text`` as one inert line: breaks and tabs become spaces, controls go, and a leading
     ``::``/``##[`` is defused as ``: :``/``# #[``."""
     text = _DROP.sub("", _BREAKS.sub(" ", str(text))).replace("\t", " ")
-    return _COMMAND_START.sub(lambda m: m.group(1) + (": :" if m.group(2) == "::" else "# #["), text)
+    return _COMMAND_START.sub(
+        lambda m: m.group(1) + (": :" if m.group(2) == "::" else "# #["), text
+    )
 
 
 def sanitize(value: T) -> T:
@@ -66,8 +68,9 @@ def _walk(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(_walk(v) for v in value)
     if is_dataclass(value) and not isinstance(value, type):
-        return replace(value, **{f.name: _walk(getattr(value, f.name)) for f in fields(value)
-                                 if f.init})
+        return replace(
+            value, **{f.name: _walk(getattr(value, f.name)) for f in fields(value) if f.init}
+        )
     return value
 
 

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from releasegate.model import Decision
 
-ICONS = {"pass": "PASS", "fail": "FAIL", "missing": "MISS", "skipped": "SKIP",
-         "inconclusive": "INCO", "error": "ERR "}
-_COLORS = {"pass": "32", "fail": "31", "missing": "33", "skipped": "90", "inconclusive": "33", "error": "31"}
+ICONS = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "missing": "MISS",
+    "skipped": "SKIP",
+    "inconclusive": "INCO",
+    "error": "ERR ",
+}
+_COLORS = {
+    "pass": "32",
+    "fail": "31",
+    "missing": "33",
+    "skipped": "90",
+    "inconclusive": "33",
+    "error": "31",
+}
 _NAME_COLUMN = 36
 
 
@@ -16,16 +29,20 @@ def render_text(decision: Decision, *, color: bool = False) -> str:
 
     subject = decision.subject
     about = " ".join(
-        part for part in (
+        part
+        for part in (
             f"env={subject.environment}" if subject.environment else "",
             f"gate={subject.gate}" if subject.gate else "",
             f"sha={subject.sha[:12]}" if subject.sha else "",
             f"version={subject.version}" if subject.version else "",
-        ) if part
+        )
+        if part
     )
     headline = decision.outcome.upper()
-    lines = [f"{paint('32' if decision.good else '31', headline)} {decision.kind}"
-             f"{' (' + about + ')' if about else ''}: {decision.reason}"]
+    lines = [
+        f"{paint('32' if decision.good else '31', headline)} {decision.kind}"
+        f"{' (' + about + ')' if about else ''}: {decision.reason}"
+    ]
     if decision.break_glass:
         lines.append(paint("1;31", f"!!! BREAK-GLASS: {decision.break_glass} !!!"))
     # Names align in a column; one too long for it gets its reason on the next line.

@@ -77,18 +77,27 @@ def decide(rule: Advance, values: Mapping[str, float]) -> Choice:
         held = condition.evaluate(values)
     except MissingName as exc:
         seen = _shown(condition.names, values)
-        return Choice("otherwise", rule.otherwise,
-                      f"advance +{rule.otherwise:g}: no value for {', '.join(exc.names)} in"
-                      f" `{condition.text}`" + (f" ({seen})" if seen else "") + ", so the slow branch")
+        return Choice(
+            "otherwise",
+            rule.otherwise,
+            f"advance +{rule.otherwise:g}: no value for {', '.join(exc.names)} in"
+            f" `{condition.text}`" + (f" ({seen})" if seen else "") + ", so the slow branch",
+        )
     except CriteriaError as exc:
-        return Choice("otherwise", rule.otherwise,
-                      f"advance +{rule.otherwise:g}: `{condition.text}` cannot be evaluated ({exc})"
-                      f" ({_shown(condition.names, values)}), so the slow branch")
+        return Choice(
+            "otherwise",
+            rule.otherwise,
+            f"advance +{rule.otherwise:g}: `{condition.text}` cannot be evaluated ({exc})"
+            f" ({_shown(condition.names, values)}), so the slow branch",
+        )
     seen = _shown(condition.names, values)
     if held:
         return Choice("when", rule.by, f"advance +{rule.by:g}: `{condition.text}` holds ({seen})")
-    return Choice("otherwise", rule.otherwise,
-                  f"advance +{rule.otherwise:g}: `{condition.text}` is false ({seen})")
+    return Choice(
+        "otherwise",
+        rule.otherwise,
+        f"advance +{rule.otherwise:g}: `{condition.text}` is false ({seen})",
+    )
 
 
 def _grid(rule: Advance) -> float:

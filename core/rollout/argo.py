@@ -83,8 +83,9 @@ def parse_get(text: str) -> RolloutView:
         weight: float | None = float(fields.get("SetWeight", ""))
     except ValueError:
         weight = None
-    return RolloutView(fields["Status"].split()[-1], fields.get("Message", ""),
-                       fields.get("Step", ""), weight)
+    return RolloutView(
+        fields["Status"].split()[-1], fields.get("Message", ""), fields.get("Step", ""), weight
+    )
 
 
 class ArgoRolloutsRouter:
@@ -110,8 +111,12 @@ class ArgoRolloutsRouter:
         timeout: float = 120.0,
     ) -> None:
         if not options.get("name"):
-            raise PolicyError(["strategy.canary.router (argo-rollouts): set options.name to the"
-                               " Rollout (or the policy's service:)"])
+            raise PolicyError(
+                [
+                    "strategy.canary.router (argo-rollouts): set options.name to the"
+                    " Rollout (or the policy's service:)"
+                ]
+            )
         self.options = dict(options)
         self.wait = self._seconds("wait", 600.0)
         self.poll = self._seconds("poll", 5.0)
@@ -126,7 +131,9 @@ class ArgoRolloutsRouter:
         except ValueError as exc:
             raise PolicyError([f"strategy.canary.router.options.{key}: {exc}"]) from exc
         if seconds <= 0:
-            raise PolicyError([f"strategy.canary.router.options.{key}: must be above 0, got {text!r}"])
+            raise PolicyError(
+                [f"strategy.canary.router.options.{key}: must be above 0, got {text!r}"]
+            )
         return seconds
 
     @classmethod
@@ -134,7 +141,9 @@ class ArgoRolloutsRouter:
         cls, router: Router, values: Mapping[str, str], *, run: Runner = subprocess.run
     ) -> ArgoRolloutsRouter:
         """Build from the policy's ``router: {kind: argo-rollouts, options}``."""
-        options = {k: render_text(str(v), values, "router_options") for k, v in router.options.items()}
+        options = {
+            k: render_text(str(v), values, "router_options") for k, v in router.options.items()
+        }
         options.setdefault("name", values.get("service", ""))
         return cls(options, run=run)
 
@@ -154,8 +163,12 @@ class ArgoRolloutsRouter:
 
     def view(self) -> RolloutView:
         """Where the Rollout is, read with ``get rollout NAME --no-color``."""
-        out = _run(self._argv("get", "rollout", self.options["name"], "--no-color"), self._run,
-                   self.timeout, "argo-rollouts get")
+        out = _run(
+            self._argv("get", "rollout", self.options["name"], "--no-color"),
+            self._run,
+            self.timeout,
+            "argo-rollouts get",
+        )
         return parse_get(out)
 
     def set_weight(self, weight: float) -> str:
@@ -170,32 +183,49 @@ class ArgoRolloutsRouter:
         pct = _weight(weight)
         name = self.options["name"]
         if pct == 0:
-            return _run(self.argv(0), self._run, self.timeout, "router set weight 0 (argo-rollouts abort)")
+            return _run(
+                self.argv(0), self._run, self.timeout, "router set weight 0 (argo-rollouts abort)"
+            )
         deadline = self._clock() + self.wait
         promoted_from: str | None = None
         done: list[str] = []
         while True:
             view = self.view()
             if view.status == "Degraded":
-                raise PlatformError(f"argo-rollouts: Rollout {name} is Degraded ({view.message or 'no message'});"
-                                    f" it cannot go to {pct}%")
+                raise PlatformError(
+                    f"argo-rollouts: Rollout {name} is Degraded ({view.message or 'no message'});"
+                    f" it cannot go to {pct}%"
+                )
             if view.status == "Healthy" and pct == 100:
                 return "; ".join([*done, f"rollout '{name}' Healthy at 100%"])
             if view.status == "Healthy":
-                raise PlatformError(f"argo-rollouts: Rollout {name} is Healthy (fully promoted), not at a"
-                                    f" {pct}% step; deploy the new revision to the Rollout first")
+                raise PlatformError(
+                    f"argo-rollouts: Rollout {name} is Healthy (fully promoted), not at a"
+                    f" {pct}% step; deploy the new revision to the Rollout first"
+                )
             paused = view.status == "Paused" and view.step != promoted_from
             if paused and view.weight == pct:
                 return "; ".join([*done, f"rollout '{name}' paused at {pct}% (step {view.step})"])
             if paused and view.weight is not None and view.weight > pct:
-                raise PlatformError(f"argo-rollouts: Rollout {name} is paused at {view.weight:g}%, past the"
-                                    f" policy's {pct}%; its steps do not match the policy (see `releasegate plan`)")
+                raise PlatformError(
+                    f"argo-rollouts: Rollout {name} is paused at {view.weight:g}%, past the"
+                    f" policy's {pct}%; its steps do not match the policy (see `releasegate plan`)"
+                )
             if paused:
-                done.append(_run(self.argv(pct), self._run, self.timeout,
-                                 f"router set weight {pct} (argo-rollouts promote)").strip())
+                done.append(
+                    _run(
+                        self.argv(pct),
+                        self._run,
+                        self.timeout,
+                        f"router set weight {pct} (argo-rollouts promote)",
+                    ).strip()
+                )
                 promoted_from = view.step
                 continue
             if self._clock() >= deadline:
-                raise PlatformError(f"argo-rollouts: Rollout {name} did not reach {pct}% within"
-                                    f" {self.wait:g}s (last: {view.status} {view.message}".rstrip() + ")")
+                raise PlatformError(
+                    f"argo-rollouts: Rollout {name} did not reach {pct}% within"
+                    f" {self.wait:g}s (last: {view.status} {view.message}".rstrip()
+                    + ")"
+                )
             self._sleep(self.poll)

@@ -137,8 +137,9 @@ def minimum_window(gate: Gate) -> float:
     return needed
 
 
-def remaining_pause(state: CanaryState, steps: tuple[CanaryStep, ...], now: float,
-                    gates: Sequence[Gate] = ()) -> float:
+def remaining_pause(
+    state: CanaryState, steps: tuple[CanaryStep, ...], now: float, gates: Sequence[Gate] = ()
+) -> float:
     """Seconds of the current step's window still to go (all of it if the step has not started);
     see :func:`step_window` for a step whose gates need longer than its pause."""
     pause = step_window(steps[state.step], gates)

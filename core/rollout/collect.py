@@ -190,7 +190,9 @@ def collect(
     return Collected(data, errors, {(s.metric, s.role): s.query for s in specs})
 
 
-def _run(provider: MetricProvider, spec: QuerySpec, gate: Gate, until: float) -> Points | ProviderError:
+def _run(
+    provider: MetricProvider, spec: QuerySpec, gate: Gate, until: float
+) -> Points | ProviderError:
     if time.monotonic() >= until:  # queued behind queries that used up the interval
         return ProviderError(
             f"gate {gate.name}: query {spec.query!r} not run: the gate interval"

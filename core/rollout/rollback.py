@@ -23,8 +23,13 @@ from releasegate.placeholders import render_command
 from releasegate.records import Deployment
 from releasegate.rollout.verdict import RollbackStep, Verdict, rollback_plan, rollback_verdict
 
-__all__ = ["RollbackRun", "rollback_requirements", "run_rollback", "steps_from_dict",
-           "steps_to_dict"]
+__all__ = [
+    "RollbackRun",
+    "rollback_requirements",
+    "run_rollback",
+    "steps_from_dict",
+    "steps_to_dict",
+]
 
 #: Tokens of ``rollback.command`` that name the rollback target.
 _TARGET_TOKENS = ("{rollback_to}", "{sha}", "{version}")
@@ -90,8 +95,9 @@ def run_rollback(
                 detail = _command(command or "", environment, service, target, run, timeout)
             else:
                 if target is None:
-                    raise ReleasegateError(f"no earlier successful deployment of {environment} "
-                                           "to roll back to")
+                    raise ReleasegateError(
+                        f"no earlier successful deployment of {environment} to roll back to"
+                    )
                 detail = str(platform.rollback(environment, target))
             results[step] = RollbackStep(step, "done", detail)
         except (ReleasegateError, OSError, ValueError, subprocess.SubprocessError) as exc:
@@ -99,8 +105,11 @@ def run_rollback(
         record(results)
         if results[step].status == "failed":
             break
-    everything = tuple(s for s in ("traffic", "command", "platform")
-                       if s in results and (s in planned or s in done))
+    everything = tuple(
+        s
+        for s in ("traffic", "command", "platform")
+        if s in results and (s in planned or s in done)
+    )
     whole_plan = tuple(s for s in ("traffic", "command", "platform") if s in planned or s in done)
     shown = tuple(results[s] for s in everything)
     verdict = rollback_verdict(shown, whole_plan)
@@ -122,22 +131,39 @@ def _traffic(router: Any) -> str:
     return "canary weight set to 0"
 
 
-def _command(template: str, environment: str, service: str, target: Deployment | None,
-             run: Callable[..., subprocess.CompletedProcess[str]], timeout: float) -> str:
+def _command(
+    template: str,
+    environment: str,
+    service: str,
+    target: Deployment | None,
+    run: Callable[..., subprocess.CompletedProcess[str]],
+    timeout: float,
+) -> str:
     if target is None and any(token in template for token in _TARGET_TOKENS):
-        raise ReleasegateError("rollback.command names the rollback target, and there is no earlier "
-                               f"successful deployment of {environment}")
+        raise ReleasegateError(
+            "rollback.command names the rollback target, and there is no earlier "
+            f"successful deployment of {environment}"
+        )
     sha = target.sha if target else ""
-    values = {"service": service, "env": environment, "rollback_to": sha, "sha": sha,
-              "version": (target.version or "") if target else ""}
+    values = {
+        "service": service,
+        "env": environment,
+        "rollback_to": sha,
+        "sha": sha,
+        "version": (target.version or "") if target else "",
+    }
     argv = render_command(shlex.split(template), values, "rollback")
     shown = shlex.join(argv)
     try:
         done = run(argv, capture_output=True, text=True, check=False, timeout=timeout)
     except FileNotFoundError:
-        raise ReleasegateError(f"rollback.command: executable {argv[0]!r} not found on PATH") from None
+        raise ReleasegateError(
+            f"rollback.command: executable {argv[0]!r} not found on PATH"
+        ) from None
     except subprocess.TimeoutExpired:
-        raise ReleasegateError(f"rollback.command: {shown} did not finish in {timeout:g}s") from None
+        raise ReleasegateError(
+            f"rollback.command: {shown} did not finish in {timeout:g}s"
+        ) from None
     if done.returncode != 0:
         output = " ".join((done.stderr or done.stdout or "no output").split())[-300:]
         raise ReleasegateError(f"rollback.command: {shown} exited {done.returncode}: {output}")
@@ -147,11 +173,26 @@ def _command(template: str, environment: str, service: str, target: Deployment |
 def rollback_requirements(result: RollbackRun) -> tuple[Requirement, ...]:
     """One requirement line per rollback step, for every rendering of the Decision."""
     # A step that failed is the platform's or the command's failure: ``error``, like the outcome.
-    out = [Requirement(name=f"rollback {s.step}", status="pass" if s.status == "done" else "error",
-                       reason=s.detail, observed=s.status, expected="done")
-           for s in result.steps]
+    out = [
+        Requirement(
+            name=f"rollback {s.step}",
+            status="pass" if s.status == "done" else "error",
+            reason=s.detail,
+            observed=s.status,
+            expected="done",
+        )
+        for s in result.steps
+    ]
     ran = {s.step for s in result.steps}
-    out += [Requirement(name=f"rollback {step}", status="error", observed="not run", expected="done",
-                        reason="not run: an earlier rollback step failed")
-            for step in result.planned if step not in ran]
+    out += [
+        Requirement(
+            name=f"rollback {step}",
+            status="error",
+            observed="not run",
+            expected="done",
+            reason="not run: an earlier rollback step failed",
+        )
+        for step in result.planned
+        if step not in ran
+    ]
     return tuple(out)

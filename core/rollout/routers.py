@@ -102,8 +102,12 @@ class CommandRouter:
         :raises releasegate.errors.PolicyError: when ``command`` is not set.
         """
         if not router.command:
-            raise PolicyError(["strategy.canary.router: a command router needs 'command:'"
-                               " (e.g. rollout-cli weight {service} {weight})"])
+            raise PolicyError(
+                [
+                    "strategy.canary.router: a command router needs 'command:'"
+                    " (e.g. rollout-cli weight {service} {weight})"
+                ]
+            )
         return cls(router.command, values, run=run, allow_shell=router.allow_shell)
 
     def argv(self, weight: float) -> list[str]:
@@ -145,8 +149,12 @@ class _PatchRouter:
         cls, router: Router, values: Mapping[str, str], *, run: Runner = subprocess.run
     ) -> _PatchRouter:
         """Build from the policy's ``router: {kind, options}``; ``{service}`` in options expands."""
-        options = {k: render_argument(str(v), values, "router_options", f"strategy.canary.router.options.{k}")
-                   for k, v in router.options.items()}
+        options = {
+            k: render_argument(
+                str(v), values, "router_options", f"strategy.canary.router.options.{k}"
+            )
+            for k, v in router.options.items()
+        }
         return cls(options, run=run)
 
     def patch(self, weight: float) -> list[dict[str, Any]]:
@@ -217,7 +225,9 @@ def _builtin() -> dict[str, Any]:
     # Imported here: releasegate.rollout.argo builds on this module's helpers.
     from releasegate.rollout.argo import ArgoRolloutsRouter
 
-    return {cls.name: cls for cls in (ArgoRolloutsRouter, CommandRouter, IstioRouter, GatewayApiRouter)}
+    return {
+        cls.name: cls for cls in (ArgoRolloutsRouter, CommandRouter, IstioRouter, GatewayApiRouter)
+    }
 
 
 def router_for(

@@ -76,7 +76,9 @@ class AnalysisRun:
 
         if self.failed:
             return "fail"
-        if self.provider_failure or (self.verdict is not None and self.verdict.outcome == "rollback"):
+        if self.provider_failure or (
+            self.verdict is not None and self.verdict.outcome == "rollback"
+        ):
             return "inconclusive"
         # One rule for missing data in every command: on_inconclusive decides, as in a canary.
         settled = settle(gate_result(self))
@@ -157,8 +159,11 @@ def run_analysis(
         if verdict.outcome == "rollback" or once or failing > limit:
             break
         # Provider errors have their own limit (error_limit) before they end the analysis.
-        if (verdict.outcome == "inconclusive" and gate.on_inconclusive == "fail"
-                and not collected.provider_errors):
+        if (
+            verdict.outcome == "inconclusive"
+            and gate.on_inconclusive == "fail"
+            and not collected.provider_errors
+        ):
             break
         if now >= deadline:
             break
@@ -192,8 +197,10 @@ def run_side_by_side(
         return [run_analysis(gates[0], providers[0], **options)]
     stop = threading.Event()
     pool = ThreadPoolExecutor(max_workers=len(gates), thread_name_prefix="releasegate-gate")
-    futures = {pool.submit(run_analysis, gate, provider, stop=stop, **options): index
-               for index, (gate, provider) in enumerate(zip(gates, providers, strict=True))}
+    futures = {
+        pool.submit(run_analysis, gate, provider, stop=stop, **options): index
+        for index, (gate, provider) in enumerate(zip(gates, providers, strict=True))
+    }
     runs: dict[int, AnalysisRun] = {}
     try:
         for future in as_completed(futures):
@@ -207,8 +214,12 @@ def run_side_by_side(
     return [runs[index] for index in sorted(runs)]
 
 
-def _wait(until: float, clock: Callable[[], float], sleep: Callable[[float], None],
-          stop: threading.Event | None) -> bool:
+def _wait(
+    until: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+    stop: threading.Event | None,
+) -> bool:
     """Sleep until ``until``; ``True`` when ``stop`` was set meanwhile."""
     while True:
         if stop is not None and stop.is_set():
@@ -232,19 +243,26 @@ def gate_result(run: AnalysisRun, *, finished: bool = True) -> GateResult:
         reason = run.verdict.reason if run.verdict else "failed"
         return GateResult(run.gate.name, "fail", reason, run.gate.on_inconclusive, at)
     if run.provider_failure:
-        return GateResult(run.gate.name, "error", run.provider_failure, run.gate.on_inconclusive, at)
+        return GateResult(
+            run.gate.name, "error", run.provider_failure, run.gate.on_inconclusive, at
+        )
     if run.verdict is None:
         if not finished:
-            return GateResult(run.gate.name, "running", "no interval analysed yet",
-                              run.gate.on_inconclusive, at)
-        return GateResult(run.gate.name, "inconclusive", "no interval was analysed",
-                          run.gate.on_inconclusive, at)
+            return GateResult(
+                run.gate.name, "running", "no interval analysed yet", run.gate.on_inconclusive, at
+            )
+        return GateResult(
+            run.gate.name, "inconclusive", "no interval was analysed", run.gate.on_inconclusive, at
+        )
     outcome = run.verdict.outcome
     if outcome == "inconclusive" or (finished and outcome == "continue"):
-        return GateResult(run.gate.name, "inconclusive", run.verdict.reason,
-                          run.gate.on_inconclusive, at)
+        return GateResult(
+            run.gate.name, "inconclusive", run.verdict.reason, run.gate.on_inconclusive, at
+        )
     if not finished:
-        return GateResult(run.gate.name, "running", run.verdict.reason, run.gate.on_inconclusive, at)
+        return GateResult(
+            run.gate.name, "running", run.verdict.reason, run.gate.on_inconclusive, at
+        )
     return GateResult(run.gate.name, "pass", run.verdict.reason, run.gate.on_inconclusive, at)
 
 

@@ -87,29 +87,53 @@ def _judge(results: Sequence[GateResult], gates: Sequence[str], where: str) -> V
     failed = [r for r, s in settled if s == "fail"]
     if failed:
         first = min(failed, key=lambda r: (r.at is None, r.at or 0.0))
-        why = "was inconclusive (on_inconclusive: fail)" if first.status == "inconclusive" else "failed"
+        why = (
+            "was inconclusive (on_inconclusive: fail)"
+            if first.status == "inconclusive"
+            else "failed"
+        )
         return Verdict("rollback", f"{where}: gate {first.gate} {why}: {first.reason}", first.gate)
     running = [r for r, s in settled if s == "running"]
     if running:
-        return Verdict("wait", f"{where}: gate {running[0].gate} is still analysing", running[0].gate)
+        return Verdict(
+            "wait", f"{where}: gate {running[0].gate} is still analysing", running[0].gate
+        )
     broken = [r for r, s in settled if s == "error"]
     if broken:
-        return Verdict("error", f"{where}: no decision, gate {broken[0].gate}'s provider failed: "
-                       f"{broken[0].reason}", broken[0].gate)
+        return Verdict(
+            "error",
+            f"{where}: no decision, gate {broken[0].gate}'s provider failed: {broken[0].reason}",
+            broken[0].gate,
+        )
     paused = [r for r, s in settled if s == "pause"]
     if paused:
-        return Verdict("hold", f"{where}: gate {paused[0].gate} was inconclusive "
-                       f"(on_inconclusive: pause): {paused[0].reason}", paused[0].gate)
+        return Verdict(
+            "hold",
+            f"{where}: gate {paused[0].gate} was inconclusive "
+            f"(on_inconclusive: pause): {paused[0].reason}",
+            paused[0].gate,
+        )
     judged = {r.gate for r in results}
     missing = [g for g in gates if g not in judged]
     if missing:
-        return Verdict("hold", f"{where}: gate {missing[0]} judged nothing; a step with gates "
-                       "never passes without evidence", missing[0])
+        return Verdict(
+            "hold",
+            f"{where}: gate {missing[0]} judged nothing; a step with gates "
+            "never passes without evidence",
+            missing[0],
+        )
     return None
 
 
-def step_verdict(results: Sequence[GateResult], *, gates: Sequence[str], remaining: float,
-                 step: int, steps: int, weight: float) -> Verdict:
+def step_verdict(
+    results: Sequence[GateResult],
+    *,
+    gates: Sequence[str],
+    remaining: float,
+    step: int,
+    steps: int,
+    weight: float,
+) -> Verdict:
     """The verdict on canary step ``step`` (1-based) of ``steps`` at ``weight`` percent.
 
     :param results: the gates' results so far (any order; rule 1 takes the earliest failure).
@@ -127,8 +151,14 @@ def step_verdict(results: Sequence[GateResult], *, gates: Sequence[str], remaini
     return Verdict("advance", f"{where}: gates {', '.join(gates)} passed")
 
 
-def watch_verdict(results: Sequence[GateResult], *, gates: Sequence[str], remaining: float,
-                  environment: str, window: float) -> Verdict:
+def watch_verdict(
+    results: Sequence[GateResult],
+    *,
+    gates: Sequence[str],
+    remaining: float,
+    environment: str,
+    window: float,
+) -> Verdict:
     """The verdict on watching ``environment`` for ``window`` seconds after a full rollout.
 
     ``advance`` here means the window is over and the environment stayed healthy.
@@ -158,8 +188,9 @@ class RollbackStep:
     detail: str
 
 
-def rollback_plan(done: Mapping[str, RollbackStep], *, router: bool, command: bool,
-                  platform: bool) -> tuple[str, ...]:
+def rollback_plan(
+    done: Mapping[str, RollbackStep], *, router: bool, command: bool, platform: bool
+) -> tuple[str, ...]:
     """The rollback steps still to run, in order: those that apply and have not succeeded.
 
     :param done: the results recorded so far (by a run that stopped part way, too); a step
@@ -169,8 +200,9 @@ def rollback_plan(done: Mapping[str, RollbackStep], *, router: bool, command: bo
     :param platform: whether ``rollback.mode`` is ``deploy`` on this platform.
     """
     applies = {"traffic": router, "command": command, "platform": platform}
-    return tuple(s for s in ROLLBACK_STEPS
-                 if applies[s] and (s not in done or done[s].status != "done"))
+    return tuple(
+        s for s in ROLLBACK_STEPS if applies[s] and (s not in done or done[s].status != "done")
+    )
 
 
 def rollback_verdict(results: Sequence[RollbackStep], planned: Sequence[str]) -> Verdict:
@@ -179,11 +211,15 @@ def rollback_verdict(results: Sequence[RollbackStep], planned: Sequence[str]) ->
     if not planned:
         return Verdict("rollback", "no rollback step for releasegate to run")
     by_step = {r.step: r for r in results}
-    failed = next((by_step[s] for s in planned if s in by_step and by_step[s].status == "failed"), None)
+    failed = next(
+        (by_step[s] for s in planned if s in by_step and by_step[s].status == "failed"), None
+    )
     if failed is None and all(s in by_step for s in planned):
         done = "; ".join(by_step[s].detail for s in planned) or "nothing to undo"
         return Verdict("rollback", f"rolled back: {done}")
     left = [s for s in planned if s not in by_step or by_step[s].status != "done"]
     head = f"rollback step {failed.step} failed: {failed.detail}" if failed else "rollback stopped"
-    return Verdict("error", f"{head}; NOT rolled back, left to do: {', '.join(left)} "
-                   "(a rerun continues from there)")
+    return Verdict(
+        "error",
+        f"{head}; NOT rolled back, left to do: {', '.join(left)} (a rerun continues from there)",
+    )

@@ -18,7 +18,9 @@ def _threshold(**options: object) -> Metric:
     return Metric(name="err", query="q", judge="threshold", fail_if=(">", 0.05), **options)  # type: ignore[arg-type]
 
 
-def _data(values: list[float | None], counts: float | None = 100.0, error: str | None = None) -> dict[str, MetricData]:
+def _data(
+    values: list[float | None], counts: float | None = 100.0, error: str | None = None
+) -> dict[str, MetricData]:
     obs = tuple(Observation(60.0 * (i + 1), v, None, counts) for i, v in enumerate(values))
     return {"err": MetricData("err", (), obs, error)}
 
@@ -100,9 +102,14 @@ def test_min_requests_counts_the_gates_traffic_for_uncounted_metrics_too() -> No
 
 
 def test_min_requests_without_any_counts_never_passes() -> None:
-    verdict = evaluate_gate(_gate(_threshold(), min_requests=10), _data([0.01, 0.01], counts=None), now=1e9)
+    verdict = evaluate_gate(
+        _gate(_threshold(), min_requests=10), _data([0.01, 0.01], counts=None), now=1e9
+    )
     assert verdict.outcome == "continue"
-    assert verdict.reason == "err: min_requests 10 needs request counts (a count_query on one of the gate's metrics)"
+    assert (
+        verdict.reason
+        == "err: min_requests 10 needs request counts (a count_query on one of the gate's metrics)"
+    )
     assert (conclude(verdict, "fail"), conclude(verdict, "pause")) == ("fail", "inconclusive")
 
 
@@ -123,11 +130,16 @@ def test_observed_is_the_window_aggregate_that_broke_the_rule() -> None:
     assert (req.status, req.observed) == ("fail", "0.05333 at 00:05:00Z")
 
 
-@pytest.mark.parametrize(("history", "points", "outcome"), [
-    (180.0, 3, "promote"),  # history: 3m at a 1m interval is 3 points, enough for the judge
-    (120.0, 2, "inconclusive"),  # 2 points: fewer than the 3 the judge needs
-])
-def test_anomaly_history_of_n_intervals_is_n_points(history: float, points: int, outcome: str) -> None:
+@pytest.mark.parametrize(
+    ("history", "points", "outcome"),
+    [
+        (180.0, 3, "promote"),  # history: 3m at a 1m interval is 3 points, enough for the judge
+        (120.0, 2, "inconclusive"),  # 2 points: fewer than the 3 the judge needs
+    ],
+)
+def test_anomaly_history_of_n_intervals_is_n_points(
+    history: float, points: int, outcome: str
+) -> None:
     metric = Metric(name="err", query="q", judge="anomaly", history=history)
     deployed = 600.0
     # What the collector asks for: one point per interval from deploy - history to the deploy.

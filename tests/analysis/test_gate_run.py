@@ -26,14 +26,23 @@ ERRORS = Metric(name="err", query="q", count_query="c", judge="sequential", dire
 KPI = Metric(name="kpi", query="q", count_query="c", judge="sequential", direction="decrease")
 LATENCY = Metric(name="lat", query="q", judge="sequential", direction="increase", quantile=0.99)
 SEQUENTIAL = Gate(name="g", provider="file", metrics=(ERRORS, KPI, LATENCY))
-EVERY_JUDGE = Gate(name="all", provider="file", min_requests=500, metrics=(
-    ERRORS, KPI, LATENCY,
-    Metric(name="thr", query="q", judge="threshold", fail_if=(">", 0.05), aggregate=("mean", 180.0)),
-    Metric(name="held", query="q", judge="threshold", fail_if=(">", 0.03), hold_for=120.0),
-    Metric(name="anom", query="q", judge="anomaly", sigma=3.0, history=3600.0),
-    Metric(name="ratio", query="q", judge="ratio", max_ratio=1.5),
-    Metric(name="cmp", query="q", judge="compare", lookback=6),
-))
+EVERY_JUDGE = Gate(
+    name="all",
+    provider="file",
+    min_requests=500,
+    metrics=(
+        ERRORS,
+        KPI,
+        LATENCY,
+        Metric(
+            name="thr", query="q", judge="threshold", fail_if=(">", 0.05), aggregate=("mean", 180.0)
+        ),
+        Metric(name="held", query="q", judge="threshold", fail_if=(">", 0.03), hold_for=120.0),
+        Metric(name="anom", query="q", judge="anomaly", sigma=3.0, history=3600.0),
+        Metric(name="ratio", query="q", judge="ratio", max_ratio=1.5),
+        Metric(name="cmp", query="q", judge="compare", lookback=6),
+    ),
+)
 
 
 def _series(k: int, seed: int, regress_at: int | None = None) -> dict[str, MetricData]:
@@ -64,14 +73,20 @@ def _series(k: int, seed: int, regress_at: int | None = None) -> dict[str, Metri
 
 
 def _summary(verdict: GateVerdict) -> tuple[object, ...]:
-    return (verdict.outcome, verdict.reason,
-            tuple((m.metric, m.status, m.reason, tuple(sorted(m.statistic.items())), m.canary[-3:])
-                  for m in verdict.metrics))
+    return (
+        verdict.outcome,
+        verdict.reason,
+        tuple(
+            (m.metric, m.status, m.reason, tuple(sorted(m.statistic.items())), m.canary[-3:])
+            for m in verdict.metrics
+        ),
+    )
 
 
 @pytest.mark.parametrize(("seed", "regress_at"), [(1, None), (2, 12), (3, 0)])
 def test_a_run_gives_every_interval_the_verdict_evaluate_gate_gives_its_prefix(
-        seed: int, regress_at: int | None) -> None:
+    seed: int, regress_at: int | None
+) -> None:
     data = _series(40, seed, regress_at)
     run = GateRun(EVERY_JUDGE, data)
     for i in range(40):
@@ -79,12 +94,16 @@ def test_a_run_gives_every_interval_the_verdict_evaluate_gate_gives_its_prefix(
         assert _summary(run.advance(now)) == _summary(evaluate_gate(EVERY_JUDGE, data, now=now)), i
 
 
-def test_a_run_advanced_over_several_intervals_at_once_sums_the_combined_chart_by_interval() -> None:
+def test_a_run_advanced_over_several_intervals_at_once_sums_the_combined_chart_by_interval() -> (
+    None
+):
     data = _series(40, 4, regress_at=5)
     stepwise, jumps = GateRun(SEQUENTIAL, data), GateRun(SEQUENTIAL, data)
     for i in range(40):
         last = stepwise.advance(60.0 * (i + 1))
-    assert _summary(jumps.advance(60.0 * 13)) == _summary(evaluate_gate(SEQUENTIAL, data, now=60.0 * 13))
+    assert _summary(jumps.advance(60.0 * 13)) == _summary(
+        evaluate_gate(SEQUENTIAL, data, now=60.0 * 13)
+    )
     assert _summary(jumps.advance(60.0 * 40)) == _summary(last)
 
 
@@ -94,7 +113,10 @@ def _solved(pairs: list[tuple[float, float]]) -> float:
     prior = seq.TAU2_PRIOR["rate"]
 
     def score(t2: float) -> float:
-        return sum((min(d / (v + 2 * t2), seq.HUBER_C) - seq._HUBER_MEAN) / (v + 2 * prior) for d, v in pairs)
+        return sum(
+            (min(d / (v + 2 * t2), seq.HUBER_C) - seq._HUBER_MEAN) / (v + 2 * prior)
+            for d, v in pairs
+        )
 
     estimate, lo, hi = 0.0, 0.0, 16.0
     if score(0.0) > 0:
@@ -116,7 +138,10 @@ def test_the_over_dispersion_sums_give_the_estimate_solved_over_all_differences(
         prev = None
         for i in range(60):
             n_c, n_b = float(rng.integers(20, 3000)), 20000.0
-            rate_c, rate_b = 0.02 * math.exp(rng.normal(0, sigma)), 0.02 * math.exp(rng.normal(0, sigma))
+            rate_c, rate_b = (
+                0.02 * math.exp(rng.normal(0, sigma)),
+                0.02 * math.exp(rng.normal(0, sigma)),
+            )
             e_c, e_b = rng.binomial(int(n_c), rate_c), rng.binomial(int(n_b), rate_b)
             judge.step(Observation(60.0 * (i + 1), e_c / n_c, e_b / n_b, n_c, n_b))
             pi0 = n_c / (n_c + n_b)
@@ -125,7 +150,9 @@ def test_the_over_dispersion_sums_give_the_estimate_solved_over_all_differences(
             if prev is not None:
                 pairs.append(((y - prev[0]) ** 2, v + prev[1]))
             prev = (y, v)
-        assert seq._rate_tau2(judge.state) == pytest.approx(_solved(pairs), rel=0.01, abs=1e-4), sigma
+        assert seq._rate_tau2(judge.state) == pytest.approx(_solved(pairs), rel=0.01, abs=1e-4), (
+            sigma
+        )
 
 
 def test_a_long_cold_series_is_judged_without_recursion() -> None:
@@ -165,8 +192,11 @@ def _retained(intervals: int, data: dict[str, MetricData]) -> int:
 def test_a_run_holds_the_same_memory_after_300_or_1500_intervals() -> None:
     """The judges keep running sums and windows, and a verdict the last ``SERIES_POINTS``
     values, so five times the intervals hold no more memory (within a generous factor)."""
-    data = {name: MetricData(name, d.history, d.observations) for name, d in _series(1500, 6).items()
-            if name in ("err", "kpi", "lat")}
+    data = {
+        name: MetricData(name, d.history, d.observations)
+        for name, d in _series(1500, 6).items()
+        if name in ("err", "kpi", "lat")
+    }
     for d in data.values():  # the order-statistic moments of every count are cached beforehand
         for obs in d.observations:
             seq.moments(round(obs.canary_count or 1), 0.99)
@@ -180,7 +210,9 @@ def test_concurrent_runs_over_the_same_data_are_safe_under_forced_thread_switche
     with the interpreter switching threads every microsecond: each gets the verdicts a lone
     run gets (nothing is global or cached, so nothing is shared but the read-only data)."""
     data = _series(60, 7, regress_at=30)
-    expected = [_summary(v) for v in (GateRun(SEQUENTIAL, data).advance(60.0 * (i + 1)) for i in range(60))]
+    expected = [
+        _summary(v) for v in (GateRun(SEQUENTIAL, data).advance(60.0 * (i + 1)) for i in range(60))
+    ]
     errors: list[BaseException] = []
 
     def by_run() -> None:
@@ -194,7 +226,9 @@ def test_concurrent_runs_over_the_same_data_are_safe_under_forced_thread_switche
     def by_prefix() -> None:
         try:
             for i in range(0, 60, 7):
-                assert _summary(evaluate_gate(SEQUENTIAL, data, now=60.0 * (i + 1))) == expected[i], i
+                assert (
+                    _summary(evaluate_gate(SEQUENTIAL, data, now=60.0 * (i + 1))) == expected[i]
+                ), i
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
 
@@ -233,8 +267,13 @@ def test_replay_prints_each_interval_as_it_is_decided(tmp_path: Path) -> None:
     (tmp_path / "releasegate.yml").write_text(POLICY)
     (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
     script = Path(sys.executable).with_name("releasegate")
-    with subprocess.Popen([str(script), "replay", "--gate", "g", "--metrics", "m.csv"], cwd=tmp_path,
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as proc:
+    with subprocess.Popen(
+        [str(script), "replay", "--gate", "g", "--metrics", "m.csv"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as proc:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         running = proc.poll() is None

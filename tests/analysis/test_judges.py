@@ -17,29 +17,52 @@ from releasegate.analysis.judges import (
 from releasegate.policy.model import Gate, Metric
 
 
-def _obs(canary: list[float | None], baseline: list[float | None] | None = None) -> tuple[Observation, ...]:
+def _obs(
+    canary: list[float | None], baseline: list[float | None] | None = None
+) -> tuple[Observation, ...]:
     baseline = baseline or [None] * len(canary)
-    return tuple(Observation(60.0 * (i + 1), c, b) for i, (c, b) in enumerate(zip(canary, baseline, strict=False)))
+    return tuple(
+        Observation(60.0 * (i + 1), c, b)
+        for i, (c, b) in enumerate(zip(canary, baseline, strict=False))
+    )
 
 
 @pytest.mark.parametrize(
     ("name", "values", "expected"),
-    [("mean", [1, 2, 3, 10], 4.0), ("max", [1, 5, 2], 5.0), ("median", [3, 1, 2], 2.0), ("p50", [1, 2, 3, 4], 2.0),
-     ("p99", list(range(1, 101)), 99.0), ("sum", [1, 2], 3.0)],
+    [
+        ("mean", [1, 2, 3, 10], 4.0),
+        ("max", [1, 5, 2], 5.0),
+        ("median", [3, 1, 2], 2.0),
+        ("p50", [1, 2, 3, 4], 2.0),
+        ("p99", list(range(1, 101)), 99.0),
+        ("sum", [1, 2], 3.0),
+    ],
 )
 def test_aggregates(name: str, values: list[float], expected: float) -> None:
     assert aggregate(name, [float(v) for v in values]) == expected
 
 
 def test_threshold_aggregate_over_a_window() -> None:
-    metric = Metric(name="m", query="q", judge="threshold", fail_if=(">", 0.05), aggregate=("mean", 120.0))
-    statuses = [m.status for m in judge_threshold(metric, MetricData("m", (), _obs([0.01, 0.09, 0.09, 0.01])), 60.0)]
+    metric = Metric(
+        name="m", query="q", judge="threshold", fail_if=(">", 0.05), aggregate=("mean", 120.0)
+    )
+    statuses = [
+        m.status
+        for m in judge_threshold(metric, MetricData("m", (), _obs([0.01, 0.09, 0.09, 0.01])), 60.0)
+    ]
     assert statuses == ["pass", "pass", "fail", "pass"]
 
 
-@pytest.mark.parametrize(("direction", "value", "status"),
-                         [("increase", 130.0, "fail"), ("increase", 70.0, "pass"), ("decrease", 70.0, "fail"),
-                          ("either", 70.0, "fail"), ("either", 101.0, "pass")])
+@pytest.mark.parametrize(
+    ("direction", "value", "status"),
+    [
+        ("increase", 130.0, "fail"),
+        ("increase", 70.0, "pass"),
+        ("decrease", 70.0, "fail"),
+        ("either", 70.0, "fail"),
+        ("either", 101.0, "pass"),
+    ],
+)
 def test_anomaly_against_history(direction: str, value: float, status: str) -> None:
     history = tuple((-60.0 * (i + 1), 100.0 + (5.0 if i % 2 else -5.0)) for i in range(10))
     metric = Metric(name="m", query="q", judge="anomaly", sigma=2.0, direction=direction)  # type: ignore[arg-type]
@@ -52,11 +75,16 @@ def test_anomaly_without_history_is_inconclusive() -> None:
     assert judge_anomaly(metric, MetricData("m", (), _obs([1.0])), 60.0)[0].status == "inconclusive"
 
 
-@pytest.mark.parametrize(("canary", "baseline", "status"),
-                         [(0.7, 1.0, "fail"), (0.85, 1.0, "pass"), (0.0, 0.0, "pass"), (None, 1.0, "inconclusive")])
+@pytest.mark.parametrize(
+    ("canary", "baseline", "status"),
+    [(0.7, 1.0, "fail"), (0.85, 1.0, "pass"), (0.0, 0.0, "pass"), (None, 1.0, "inconclusive")],
+)
 def test_ratio_to_the_baseline(canary: float | None, baseline: float, status: str) -> None:
     metric = Metric(name="m", query="q", judge="ratio", min_ratio=0.8, direction="decrease")
-    assert judge_ratio(metric, MetricData("m", (), _obs([canary], [baseline])), 60.0)[0].status == status
+    assert (
+        judge_ratio(metric, MetricData("m", (), _obs([canary], [baseline])), 60.0)[0].status
+        == status
+    )
 
 
 def test_compare_flags_a_clear_shift_in_the_bad_direction_only() -> None:
@@ -109,7 +137,10 @@ def test_sequential_is_incremental_and_deterministic() -> None:
     obs = _rate_series(9, 2.0, 10)
     data = {"err": MetricData("err", (), obs)}
     stepwise = [evaluate_gate(GATE, data, now=o.time) for o in obs]
-    fresh = [evaluate_gate(GATE, {"err": MetricData("err", (), obs[: i + 1])}, now=o.time) for i, o in enumerate(obs)]
+    fresh = [
+        evaluate_gate(GATE, {"err": MetricData("err", (), obs[: i + 1])}, now=o.time)
+        for i, o in enumerate(obs)
+    ]
     assert [v.outcome for v in stepwise] == [v.outcome for v in fresh]
     assert [v.metrics[0].statistic for v in stepwise] == [v.metrics[0].statistic for v in fresh]
 

@@ -31,9 +31,13 @@ def _order_statistic_moments(n: int, q: float) -> tuple[float, float]:
     logc = sp_special.gammaln(n + 1) - sp_special.gammaln(k) - sp_special.gammaln(n - k + 1)
 
     def pdf(z: float) -> float:
-        return math.exp(logc + (k - 1) * sp.norm.logcdf(z) + (n - k) * sp.norm.logsf(z) + sp.norm.logpdf(z))
+        return math.exp(
+            logc + (k - 1) * sp.norm.logcdf(z) + (n - k) * sp.norm.logsf(z) + sp.norm.logpdf(z)
+        )
 
-    mean = integrate.quad(lambda z: z * pdf(z), -12, 12, limit=200, points=[sp.norm.ppf(k / (n + 1))])[0]
+    mean = integrate.quad(
+        lambda z: z * pdf(z), -12, 12, limit=200, points=[sp.norm.ppf(k / (n + 1))]
+    )[0]
     var = integrate.quad(lambda z: (z - mean) ** 2 * pdf(z), -12, 12, limit=200, points=[mean])[0]
     return mean - sp.norm.ppf(q), var
 
@@ -60,29 +64,41 @@ def test_student_t_log_likelihood_ratio_matches_scipy(a: float, b: float, s2: fl
     assert seq.STUDENT_NU > 0
     ours = seq._residual_logpdf(a, s2) - seq._residual_logpdf(b, s2)
     scale = math.sqrt(seq.STUDENT_SCALE * s2)
-    theirs = sp.t.logpdf(a, seq.STUDENT_NU, scale=scale) - sp.t.logpdf(b, seq.STUDENT_NU, scale=scale)
+    theirs = sp.t.logpdf(a, seq.STUDENT_NU, scale=scale) - sp.t.logpdf(
+        b, seq.STUDENT_NU, scale=scale
+    )
     assert ours == pytest.approx(theirs, rel=1e-9, abs=1e-9)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.integers(1, 2000), st.integers(1, 2000), st.integers(0, 30), st.integers(0, 30))
-def test_rate_increments_are_deflated_conditional_binomial_ratios(n_c: int, n_b: int, e_c: int, e_b: int) -> None:
+def test_rate_increments_are_deflated_conditional_binomial_ratios(
+    n_c: int, n_b: int, e_c: int, e_b: int
+) -> None:
     e_c, e_b = min(e_c, n_c), min(e_b, n_b)
     obs = Observation(60.0, e_c / n_c, e_b / n_b, float(n_c), float(n_b))
     for metric in (ERRORS, KPI):
-        increments = seq._rate_step(seq._State(), metric, obs, seq.CAP_AT)  # the cap is CAP at this h
+        increments = seq._rate_step(
+            seq._State(), metric, obs, seq.CAP_AT
+        )  # the cap is CAP at this h
         assert isinstance(increments, dict)
         total, pi0 = e_c + e_b, n_c / (n_c + n_b)
         phi = 1.0 + seq.TAU2_PRIOR["rate"] * total * pi0 * (1 - pi0)
         for design in seq.RATE_DESIGNS[1 if metric is ERRORS else -1]:
             pi1 = design * pi0 / (design * pi0 + 1 - pi0)
-            llr = (sp.binom.logpmf(e_c, total, pi1) - sp.binom.logpmf(e_c, total, pi0)) / phi if total else 0.0
+            llr = (
+                (sp.binom.logpmf(e_c, total, pi1) - sp.binom.logpmf(e_c, total, pi0)) / phi
+                if total
+                else 0.0
+            )
             cap = seq.CAP["rate"]
             expected = max(-cap, llr if llr <= cap else cap + (llr - cap) / seq.SURGE_SLOPE)
             assert increments[f"x{design:g}"] == pytest.approx(expected, rel=1e-7, abs=1e-9)
 
 
-def _latency(values: list[float], n_c: float = 500.0, n_b: float = 10000.0) -> tuple[Observation, ...]:
+def _latency(
+    values: list[float], n_c: float = 500.0, n_b: float = 10000.0
+) -> tuple[Observation, ...]:
     return tuple(Observation(60.0 * (i + 1), v, 100.0, n_c, n_b) for i, v in enumerate(values))
 
 
@@ -117,9 +133,13 @@ def test_latency_charts(case: str, canary: list[float], expected: int | None) ->
     assert _first_rollback(gate, {"lat": _latency(canary)}) == expected, case
 
 
-def _counts(rate_c: float, rate_b: float, n_c: float, n_b: float, k: int) -> tuple[Observation, ...]:
-    return tuple(Observation(60.0 * (i + 1), round(rate_c * n_c) / n_c, round(rate_b * n_b) / n_b, n_c, n_b)
-                 for i in range(k))
+def _counts(
+    rate_c: float, rate_b: float, n_c: float, n_b: float, k: int
+) -> tuple[Observation, ...]:
+    return tuple(
+        Observation(60.0 * (i + 1), round(rate_c * n_c) / n_c, round(rate_b * n_b) / n_b, n_c, n_b)
+        for i in range(k)
+    )
 
 
 def test_combined_chart_catches_several_small_regressions_that_no_metric_catches_alone() -> None:
@@ -128,26 +148,38 @@ def test_combined_chart_catches_several_small_regressions_that_no_metric_catches
     kpi = _counts(0.0475, 0.05, 400.0, 4000.0, k)  # -5 %
     latency = _latency([106.0] * k, 2000.0, 20000.0)  # +6 %
     data = {"err": errors, "kpi": kpi, "lat": latency}
-    alone = [_first_rollback(Gate(name="g", provider="file", metrics=(m,)), {m.name: data[m.name]})
-             for m in (ERRORS, KPI, LATENCY)]
+    alone = [
+        _first_rollback(Gate(name="g", provider="file", metrics=(m,)), {m.name: data[m.name]})
+        for m in (ERRORS, KPI, LATENCY)
+    ]
     assert alone == [None, None, None]
     gate = Gate(name="g", provider="file", metrics=(ERRORS, KPI, LATENCY))
     t = _first_rollback(gate, data)
     assert t is not None and t < k
-    verdict = evaluate_gate(gate, {n: MetricData(n, (), o) for n, o in data.items()}, now=60.0 * (t + 1))
-    assert verdict.reason.startswith("combined evidence of err, kpi, lat failed 1 > failure_limit 0: CUSUM ")
+    verdict = evaluate_gate(
+        gate, {n: MetricData(n, (), o) for n, o in data.items()}, now=60.0 * (t + 1)
+    )
+    assert verdict.reason.startswith(
+        "combined evidence of err, kpi, lat failed 1 > failure_limit 0: CUSUM "
+    )
 
 
 def test_combined_chart_is_causal() -> None:
     k = 40
-    data = {"err": _counts(0.0125, 0.01, 2000.0, 20000.0, k), "kpi": _counts(0.0475, 0.05, 400.0, 4000.0, k),
-            "lat": _latency([106.0] * k, 2000.0, 20000.0)}
+    data = {
+        "err": _counts(0.0125, 0.01, 2000.0, 20000.0, k),
+        "kpi": _counts(0.0475, 0.05, 400.0, 4000.0, k),
+        "lat": _latency([106.0] * k, 2000.0, 20000.0),
+    }
     gate = Gate(name="g", provider="file", metrics=(ERRORS, KPI, LATENCY))
     full = {n: MetricData(n, (), o) for n, o in data.items()}
     for i in range(k):
         now = 60.0 * (i + 1)
         prefix = {n: MetricData(n, (), o[: i + 1]) for n, o in data.items()}
-        assert evaluate_gate(gate, prefix, now=now).outcome == evaluate_gate(gate, full, now=now).outcome
+        assert (
+            evaluate_gate(gate, prefix, now=now).outcome
+            == evaluate_gate(gate, full, now=now).outcome
+        )
 
 
 @pytest.mark.parametrize(
@@ -159,10 +191,16 @@ def test_combined_chart_is_causal() -> None:
         ([[None, 4.0], [4.0, None]], 5.0, (8.0, 1)),
     ],
 )
-def test_combined_chart_sums_by_interval(increments: list[list[float | None]], h: float,
-                                         expected: tuple[float, int]) -> None:
-    series = [[Measurement(60.0 * (i + 1), "pass", "", {} if v is None else {"llr combined": v})
-               for i, v in enumerate(metric)] for metric in increments]
+def test_combined_chart_sums_by_interval(
+    increments: list[list[float | None]], h: float, expected: tuple[float, int]
+) -> None:
+    series = [
+        [
+            Measurement(60.0 * (i + 1), "pass", "", {} if v is None else {"llr combined": v})
+            for i, v in enumerate(metric)
+        ]
+        for metric in increments
+    ]
     assert seq.combined_chart(series, h) == expected
 
 
@@ -184,11 +222,15 @@ def test_sprt_mixes_the_designs_likelihood_ratios_with_equal_weights(llrs: list[
         (135.0, 5, "CUSUM"),
     ],
 )
-def test_from_deploy_sprt_catches_a_regression_present_from_the_start(canary: float, expected: int, by: str) -> None:
+def test_from_deploy_sprt_catches_a_regression_present_from_the_start(
+    canary: float, expected: int, by: str
+) -> None:
     gate = Gate(name="g", provider="file", metrics=(LATENCY,))
     data = {"lat": _latency([canary] * 30)}
     assert _first_rollback(gate, data) == expected
-    verdict = evaluate_gate(gate, {"lat": MetricData("lat", (), data["lat"])}, now=60.0 * (expected + 1))
+    verdict = evaluate_gate(
+        gate, {"lat": MetricData("lat", (), data["lat"])}, now=60.0 * (expected + 1)
+    )
     assert verdict.reason.startswith(f"lat failed 1 > failure_limit 0: {by} ")
 
 
@@ -200,19 +242,30 @@ def test_from_deploy_sprt_threshold_follows_alpha() -> None:
 # One row per case: the canary's error rate in interval 10 (1 % otherwise, as the baseline's) and
 # the first rollback interval: an interval beyond about twice the threshold rolls back on its own.
 @pytest.mark.parametrize(("burst", "expected"), [(0.03, None), (0.05, None), (0.07, 10), (0.2, 10)])
-def test_one_crash_burst_rolls_back_only_when_overwhelming(burst: float, expected: int | None) -> None:
-    obs = tuple(Observation(60.0 * (i + 1), burst if i == 10 else 0.01, 0.01, 500.0, 10000.0) for i in range(30))
+def test_one_crash_burst_rolls_back_only_when_overwhelming(
+    burst: float, expected: int | None
+) -> None:
+    obs = tuple(
+        Observation(60.0 * (i + 1), burst if i == 10 else 0.01, 0.01, 500.0, 10000.0)
+        for i in range(30)
+    )
     gate = Gate(name="g", provider="file", metrics=(ERRORS,))
     assert _first_rollback(gate, {"err": obs}) == expected
 
 
 @pytest.mark.parametrize(("quantile", "worse"), [(0.99, True), (0.5, False), (None, False)])
-def test_a_small_canary_is_judged_by_the_quantile_its_metric_measures(quantile: float | None, worse: bool) -> None:
+def test_a_small_canary_is_judged_by_the_quantile_its_metric_measures(
+    quantile: float | None, worse: bool
+) -> None:
     """A canary of 20 requests whose value equals the baseline's (10,000 requests): for a p99
     that is a canary worse than the baseline (the p99 of 20 requests is their maximum, biased
     low), for a median or a mean it is no evidence either way."""
-    metric = Metric(name="lat", query="q", judge="sequential", direction="increase", quantile=quantile)
-    measured = seq.judge_sequential(metric, MetricData("lat", (), _latency([100.0] * 12, 20.0, 10000.0)), 60.0)
+    metric = Metric(
+        name="lat", query="q", judge="sequential", direction="increase", quantile=quantile
+    )
+    measured = seq.judge_sequential(
+        metric, MetricData("lat", (), _latency([100.0] * 12, 20.0, 10000.0)), 60.0
+    )
     evidence = measured[-1].statistic["llr x1.1"]
     assert (evidence > 0.1) is worse, evidence
     assert evidence > -1.0

@@ -20,8 +20,14 @@ def test_mann_whitney_matches_scipy(x: list[float], y: list[float]) -> None:
     if len(set(x + y)) == 1:
         return
     ours = mann_whitney(x, y)
-    for alternative, p in (("greater", ours.p_greater), ("less", ours.p_less), ("two-sided", ours.p_two_sided)):
-        ref = sp.mannwhitneyu(x, y, alternative=alternative, method="asymptotic", use_continuity=True)
+    for alternative, p in (
+        ("greater", ours.p_greater),
+        ("less", ours.p_less),
+        ("two-sided", ours.p_two_sided),
+    ):
+        ref = sp.mannwhitneyu(
+            x, y, alternative=alternative, method="asymptotic", use_continuity=True
+        )
         assert ours.u == pytest.approx(ref.statistic)
         assert p == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-12)
 
@@ -39,8 +45,10 @@ def test_normal_matches_scipy(p: float) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.floats(0, 100), min_size=3, max_size=15, unique=True),
-       st.lists(st.floats(0, 100), min_size=3, max_size=15, unique=True))
+@given(
+    st.lists(st.floats(0, 100), min_size=3, max_size=15, unique=True),
+    st.lists(st.floats(0, 100), min_size=3, max_size=15, unique=True),
+)
 def test_hodges_lehmann_interval_brackets_the_median_shift(x: list[float], y: list[float]) -> None:
     low, estimate, high = location_shift(x, y, 0.98)
     shifts = sorted(a - b for a in x for b in y)

@@ -33,13 +33,27 @@ import re
 import sys
 
 CLI = "kubectl-argo-rollouts"
-GLOBAL = {"--namespace": "namespace", "-n": "namespace", "--context": "context", "--kubeconfig": "kubeconfig"}
+GLOBAL = {
+    "--namespace": "namespace",
+    "-n": "namespace",
+    "--context": "context",
+    "--kubeconfig": "kubeconfig",
+}
 BOOL = {
-    "promote": {"--full": "full", "--skip-current-step": "skip", "-c": "skip", "--skip-all-steps": "all", "-a": "all"},
+    "promote": {
+        "--full": "full",
+        "--skip-current-step": "skip",
+        "-c": "skip",
+        "--skip-all-steps": "all",
+        "-a": "all",
+    },
     "status": {"--watch": "watch", "-w": "watch"},
     "get": {"--watch": "watch", "-w": "watch", "--no-color": "no_color"},
 }
-VALUED = {"status": {"--timeout": "timeout", "-t": "timeout"}, "get": {"--timeout-seconds": "timeout"}}
+VALUED = {
+    "status": {"--timeout": "timeout", "-t": "timeout"},
+    "get": {"--timeout-seconds": "timeout"},
+}
 DURATION = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$|^0$")
 SET_USAGE = """Usage:
   kubectl-argo-rollouts set COMMAND [flags]
@@ -76,8 +90,10 @@ def parse(verb: str, words: list[str]) -> tuple[list[str], dict[str, object]]:
         name, eq, value = word.partition("=")
         if name in bools:
             if eq and value not in ("true", "false", "1", "0", "t", "f", "True", "False"):
-                fail(f'Error: invalid argument "{value}" for "{name}" flag: strconv.ParseBool: parsing'
-                     f' "{value}": invalid syntax')
+                fail(
+                    f'Error: invalid argument "{value}" for "{name}" flag: strconv.ParseBool: parsing'
+                    f' "{value}": invalid syntax'
+                )
             flags[bools[name]] = (value in ("true", "1", "t", "True")) if eq else True
         elif name in valued:
             if not eq:
@@ -128,7 +144,9 @@ def view(state: dict) -> tuple[str, str, str, int]:
 def rollout(state: dict, args: list[str], flags: dict) -> None:
     if len(args) != 1:
         fail(f"Error: accepts 1 arg(s), received {len(args)}")
-    if args[0] != state["name"] or flags.get("namespace", "default") != state.get("namespace", "default"):
+    if args[0] != state["name"] or flags.get("namespace", "default") != state.get(
+        "namespace", "default"
+    ):
         fail(f'Error: rollouts.argoproj.io "{args[0]}" not found')
 
 
@@ -165,14 +183,19 @@ def main(argv: list[str]) -> None:
         args, flags = parse(verb, rest)
         rollout(state, args, flags)
         if "timeout" in flags and not DURATION.match(str(flags["timeout"])):
-            fail(f'Error: invalid argument "{flags["timeout"]}" for "-t, --timeout" flag: time: invalid duration'
-                 f' "{flags["timeout"]}"')
+            fail(
+                f'Error: invalid argument "{flags["timeout"]}" for "-t, --timeout" flag: time: invalid duration'
+                f' "{flags["timeout"]}"'
+            )
         status, message, _, _ = view(state)
         if status == "Degraded":
             print(status if flags.get("watch", True) else f"{status} - {message}")
             fail(f"Error: The rollout is in a degraded state with message: {message}")
         if flags.get("watch", True) and status != "Healthy":
-            fail("stand-in: `status` without --watch=false would wait for the controller; not modelled", 97)
+            fail(
+                "stand-in: `status` without --watch=false would wait for the controller; not modelled",
+                97,
+            )
         print(status if status == "Healthy" else f"{status} - {message}")
     elif verb == "get":
         if not rest or rest[0] not in ("rollout", "ro", "rollouts"):
@@ -182,13 +205,20 @@ def main(argv: list[str]) -> None:
         if flags.get("watch"):
             fail("stand-in: `get rollout --watch` is not modelled", 97)
         status, message, icon, weight = view(state)
-        rows = [("Name:", state["name"]), ("Namespace:", state.get("namespace", "default")),
-                ("Status:", f"{icon} {status}")]
+        rows = [
+            ("Name:", state["name"]),
+            ("Namespace:", state.get("namespace", "default")),
+            ("Status:", f"{icon} {status}"),
+        ]
         if message:
             rows.append(("Message:", message))
         step = f"{min(state['index'], len(state['steps']))}/{len(state['steps'])}"
-        rows += [("Strategy:", "Canary"), ("  Step:", step),
-                 ("  SetWeight:", str(weight)), ("  ActualWeight:", str(weight))]
+        rows += [
+            ("Strategy:", "Canary"),
+            ("  Step:", step),
+            ("  SetWeight:", str(weight)),
+            ("  ActualWeight:", str(weight)),
+        ]
         sys.stdout.write("".join(f"{k:<17}{v}\n" for k, v in rows))
         sys.stdout.write("Replicas:\n  Desired:       10\n  Current:       10\n")
     elif verb == "set":
@@ -196,8 +226,21 @@ def main(argv: list[str]) -> None:
             sys.stderr.write(SET_USAGE)
             raise SystemExit(1)
         fail("stand-in: `set image` is not modelled", 97)
-    elif verb in ("create", "dashboard", "lint", "list", "pause", "restart", "retry", "terminate", "undo",
-                  "version", "completion", "help", "notifications"):
+    elif verb in (
+        "create",
+        "dashboard",
+        "lint",
+        "list",
+        "pause",
+        "restart",
+        "retry",
+        "terminate",
+        "undo",
+        "version",
+        "completion",
+        "help",
+        "notifications",
+    ):
         fail(f"stand-in: `{verb}` is not modelled", 97)
     else:
         fail(f'Error: unknown command "{verb}" for "{CLI}"\nRun \'{CLI} --help\' for usage.')

@@ -61,11 +61,28 @@ def canary(tmp_path: Path, prometheus, metrics_exporter, run_cli):
         cluster = make_cluster(tmp_path, _rollout()["spec"]["strategy"]["canary"]["steps"])
         (tmp_path / "releasegate.yml").write_text(POLICY)
         # A canary needs an allowed promotion of the commit into the environment first.
-        promoted = run_cli("promote", "--to", "production", "--sha", SHA, cwd=tmp_path,
-                           env={"PROMETHEUS_URL": server.url})
+        promoted = run_cli(
+            "promote",
+            "--to",
+            "production",
+            "--sha",
+            SHA,
+            cwd=tmp_path,
+            env={"PROMETHEUS_URL": server.url},
+        )
         assert promoted[0] == 0, promoted[2]
-        code, out, err = run_cli("canary", "--env", "production", "--sha", SHA, "--format", "json", cwd=tmp_path,
-                                 env={**cluster.env, "PROMETHEUS_URL": server.url}, timeout=240)
+        code, out, err = run_cli(
+            "canary",
+            "--env",
+            "production",
+            "--sha",
+            SHA,
+            "--format",
+            "json",
+            cwd=tmp_path,
+            env={**cluster.env, "PROMETHEUS_URL": server.url},
+            timeout=240,
+        )
         return code, json.loads(out) if out.strip() else {}, err, cluster.verbs()
 
     return run
@@ -81,10 +98,15 @@ def test_fast_and_busy_advances_by_20(canary) -> None:
     assert code == 0, err
     assert decision["outcome"] == "promote"
     assert _weights(err) == ["10%", "30%", "50%", "70%", "90%", "100%"]
-    assert verbs.count("promote") == 9 and "abort" not in verbs  # one per Rollout step, to completion
-    assert "advance +20: `latency_p99 < 0.5 and rps > 1000` holds (latency_p99=0.21, rps=1500)" in err
+    assert (
+        verbs.count("promote") == 9 and "abort" not in verbs
+    )  # one per Rollout step, to completion
+    assert (
+        "advance +20: `latency_p99 < 0.5 and rps > 1000` holds (latency_p99=0.21, rps=1500)" in err
+    )
     assert decision["outputs"]["advances"].startswith(
-        "10%: advance +20: `latency_p99 < 0.5 and rps > 1000` holds (latency_p99=0.21, rps=1500); 30%: ")
+        "10%: advance +20: `latency_p99 < 0.5 and rps > 1000` holds (latency_p99=0.21, rps=1500); 30%: "
+    )
 
 
 @pytest.mark.parametrize(("p99", "rps"), [(0.9, 1500), (0.21, 200)])
@@ -95,7 +117,10 @@ def test_slow_or_quiet_advances_by_10_and_never_rolls_back(canary, p99, rps) -> 
     assert decision["outcome"] == "promote"
     assert _weights(err) == [f"{w}%" for w in range(10, 101, 10)]
     assert "abort" not in verbs
-    assert f"advance +10: `latency_p99 < 0.5 and rps > 1000` is false (latency_p99={p99:g}, rps={rps:g})" in err
+    assert (
+        f"advance +10: `latency_p99 < 0.5 and rps > 1000` is false (latency_p99={p99:g}, rps={rps:g})"
+        in err
+    )
 
 
 def test_a_failing_gate_still_rolls_back_through_abort(canary) -> None:

@@ -37,8 +37,10 @@ TEMPLATE = SAMPLES / "analysistemplate.yaml"
 ROLLOUT = SAMPLES / "rollout-analysis.yaml"
 DOCKERFILE = ROOT / "adapters" / "tekton" / "Dockerfile"
 #: The shared folder sits beside the main checkout; a worktree sits one level deeper.
-SHARED = next((d / "shared" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared").is_dir()),
-              ROOT.parent / "shared")
+SHARED = next(
+    (d / "shared" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared").is_dir()),
+    ROOT.parent / "shared",
+)
 SCHEMAS = Path(os.environ.get("RELEASEGATE_ARGO_SCHEMAS", SHARED / "schemas/argo-rollouts"))
 
 
@@ -61,10 +63,15 @@ def _strict(schema: Any) -> Any:
 def _validate(document: dict[str, Any], name: str) -> list[str]:
     path = SCHEMAS / name
     if not path.is_file():
-        pytest.fail(f"Argo Rollouts schema missing: {path} (the shared schemas folder)", pytrace=False)
+        pytest.fail(
+            f"Argo Rollouts schema missing: {path} (the shared schemas folder)", pytrace=False
+        )
     schema = _strict(json.loads(path.read_text()))
     validator = jsonschema.Draft7Validator(schema)
-    return [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]
+    return [
+        f"{'.'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in validator.iter_errors(document)
+    ]
 
 
 def _container(template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -75,7 +82,9 @@ def _container(template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
 
 
 def _analysis_steps(rollout: dict[str, Any]) -> list[dict[str, Any]]:
-    return [s["analysis"] for s in rollout["spec"]["strategy"]["canary"]["steps"] if "analysis" in s]
+    return [
+        s["analysis"] for s in rollout["spec"]["strategy"]["canary"]["steps"] if "analysis" in s
+    ]
 
 
 def test_the_samples_validate_against_the_argo_rollouts_schemas() -> None:
@@ -150,7 +159,7 @@ def job_command(
         text = re.sub(r"\{\{args\.([a-z-]+)\}\}", lambda m: values[m.group(1)], text)
         for mount, host in mounts.items():
             if text == mount or text.startswith(mount + "/"):
-                text = str(host) + text[len(mount):]
+                text = str(host) + text[len(mount) :]
         return text
 
     argv = _entrypoint() + [fill(a) for a in container.get("args", [])]

@@ -47,11 +47,18 @@ class Cluster:
 
     @property
     def env(self) -> dict[str, str]:
-        return {"PATH": f"{self.bin_dir}{os.pathsep}{os.environ['PATH']}",
-                "ARGO_STANDIN_LOG": str(self.log), "ARGO_STANDIN_STATE": str(self.state_file)}
+        return {
+            "PATH": f"{self.bin_dir}{os.pathsep}{os.environ['PATH']}",
+            "ARGO_STANDIN_LOG": str(self.log),
+            "ARGO_STANDIN_STATE": str(self.state_file),
+        }
 
     def calls(self) -> list[list[str]]:
-        return [json.loads(line) for line in self.log.read_text().splitlines()] if self.log.exists() else []
+        return (
+            [json.loads(line) for line in self.log.read_text().splitlines()]
+            if self.log.exists()
+            else []
+        )
 
     def verbs(self) -> list[str]:
         return [" ".join(c[2:4] if c[2] == "get" else c[2:3]) for c in self.calls()]
@@ -69,8 +76,18 @@ def make_cluster(tmp_path: Path, steps: list[dict[str, Any]], **state: Any) -> C
     (bin_dir / "kubectl").chmod((bin_dir / "kubectl").stat().st_mode | stat.S_IXUSR)
     first_pause = next(i for i, s in enumerate(steps) if "pause" in s)
     state_file = tmp_path / "rollout.json"
-    state_file.write_text(json.dumps({"name": "checkout", "namespace": "shop", "steps": steps,
-                                      "index": first_pause, "aborted": False, **state}))
+    state_file.write_text(
+        json.dumps(
+            {
+                "name": "checkout",
+                "namespace": "shop",
+                "steps": steps,
+                "index": first_pause,
+                "aborted": False,
+                **state,
+            }
+        )
+    )
     cluster = Cluster(bin_dir, tmp_path / "calls.jsonl", state_file, subprocess.run)
     cluster.run = partial(subprocess.run, env={**os.environ, **cluster.env})
     return cluster
@@ -93,8 +110,9 @@ def test_the_sample_rollout_is_valid_for_argos_schema() -> None:
 
 def test_the_sample_rollout_pauses_at_every_weight_the_policy_can_reach() -> None:
     canary = load_policy(POLICY, {}).environment("production").canary
-    assert canary is not None and canary.router == Router(kind="argo-rollouts",
-                                                          options={"name": "{service}", "namespace": "shop"})
+    assert canary is not None and canary.router == Router(
+        kind="argo-rollouts", options={"name": "{service}", "namespace": "shop"}
+    )
 
     assert _rollout()["spec"]["strategy"]["canary"]["steps"] == rollout_steps(plan(canary))
     assert _rollout()["metadata"]["name"] == "checkout"
@@ -105,8 +123,10 @@ def test_promote_walks_the_rollout_from_pause_to_pause(cluster: Cluster) -> None
 
     assert router.set_weight(10) == "rollout 'checkout' paused at 10% (step 1/18)"  # already there
     assert cluster.verbs() == ["get rollout"]
-    assert router.set_weight(30) == ("rollout 'checkout' promoted; rollout 'checkout' promoted;"
-                                     " rollout 'checkout' paused at 30% (step 5/18)")
+    assert router.set_weight(30) == (
+        "rollout 'checkout' promoted; rollout 'checkout' promoted;"
+        " rollout 'checkout' paused at 30% (step 5/18)"
+    )
     assert router.set_weight(100).endswith("rollout 'checkout' Healthy at 100%")
 
     assert cluster.calls()[:3] == [
@@ -132,14 +152,20 @@ def test_a_slow_controller_gets_one_promote_per_step(tmp_path: Path) -> None:
 def test_a_rollout_that_never_gets_there_is_a_platform_error(tmp_path: Path) -> None:
     cluster = make_cluster(tmp_path, _rollout()["spec"]["strategy"]["canary"]["steps"], slow=1000)
     sleeps: list[float] = []
-    router = ArgoRolloutsRouter({"name": "checkout", "namespace": "shop", "wait": "30s", "poll": "10s"},
-                                run=cluster.run, sleep=sleeps.append, clock=lambda: 10.0 * len(sleeps))
+    router = ArgoRolloutsRouter(
+        {"name": "checkout", "namespace": "shop", "wait": "30s", "poll": "10s"},
+        run=cluster.run,
+        sleep=sleeps.append,
+        clock=lambda: 10.0 * len(sleeps),
+    )
 
     with pytest.raises(PlatformError) as caught:
         router.set_weight(20)
 
-    assert str(caught.value) == ("argo-rollouts: Rollout checkout did not reach 20% within 30s (last:"
-                                 " Progressing more replicas need to be updated)")
+    assert str(caught.value) == (
+        "argo-rollouts: Rollout checkout did not reach 20% within 30s (last:"
+        " Progressing more replicas need to be updated)"
+    )
     assert cluster.verbs().count("promote") == 1
 
 
@@ -150,18 +176,24 @@ def test_weight_zero_aborts_and_the_rollout_is_then_degraded(cluster: Cluster) -
     assert cluster.calls()[-1] == ["argo", "rollouts", "abort", "checkout", "--namespace", "shop"]
     with pytest.raises(PlatformError) as caught:
         router.set_weight(20)
-    assert str(caught.value) == ("argo-rollouts: Rollout checkout is Degraded (RolloutAborted: Rollout aborted"
-                                 " update to revision 2); it cannot go to 20%")
+    assert str(caught.value) == (
+        "argo-rollouts: Rollout checkout is Degraded (RolloutAborted: Rollout aborted"
+        " update to revision 2); it cannot go to 20%"
+    )
 
 
 def test_a_rollout_whose_steps_do_not_match_the_policy_is_not_pushed_on(tmp_path: Path) -> None:
-    cluster = make_cluster(tmp_path, [{"setWeight": 25}, {"pause": {}}, {"setWeight": 50}, {"pause": {}}])
+    cluster = make_cluster(
+        tmp_path, [{"setWeight": 25}, {"pause": {}}, {"setWeight": 50}, {"pause": {}}]
+    )
 
     with pytest.raises(PlatformError) as caught:
         _router(cluster).set_weight(10)
 
-    assert str(caught.value) == ("argo-rollouts: Rollout checkout is paused at 25%, past the policy's 10%; its"
-                                 " steps do not match the policy (see `releasegate plan`)")
+    assert str(caught.value) == (
+        "argo-rollouts: Rollout checkout is paused at 25%, past the policy's 10%; its"
+        " steps do not match the policy (see `releasegate plan`)"
+    )
     assert "promote" not in cluster.verbs()
 
 
@@ -171,23 +203,42 @@ def test_a_wrong_namespace_is_the_plugins_not_found(cluster: Cluster) -> None:
     with pytest.raises(PlatformError) as caught:
         router.set_weight(10)
 
-    assert str(caught.value) == ("argo-rollouts get: kubectl argo rollouts get rollout checkout --no-color"
-                                 ' --namespace default exited 1: Error: rollouts.argoproj.io "checkout" not found')
+    assert str(caught.value) == (
+        "argo-rollouts get: kubectl argo rollouts get rollout checkout --no-color"
+        ' --namespace default exited 1: Error: rollouts.argoproj.io "checkout" not found'
+    )
 
 
 @pytest.mark.parametrize(
     ("argv", "code", "err"),
     [
         # The old default: the plugin has only `set image`, so `set` prints its usage.
-        (["argo", "rollouts", "set", "weight", "checkout", "5"], 1, "Usage:\n  kubectl-argo-rollouts set COMMAND"),
-        (["argo", "rollouts", "get", "rollout", "checkout", "-o", "json", "-n", "shop"], 1,
-         "Error: unknown shorthand flag: 'o' in -o"),
-        (["argo", "rollouts", "status", "checkout", "--output=json", "-n", "shop"], 1,
-         "Error: unknown flag: --output"),
-        (["argo", "rollouts", "weight", "checkout"], 1, 'Error: unknown command "weight" for "kubectl-argo-rollouts"'),
+        (
+            ["argo", "rollouts", "set", "weight", "checkout", "5"],
+            1,
+            "Usage:\n  kubectl-argo-rollouts set COMMAND",
+        ),
+        (
+            ["argo", "rollouts", "get", "rollout", "checkout", "-o", "json", "-n", "shop"],
+            1,
+            "Error: unknown shorthand flag: 'o' in -o",
+        ),
+        (
+            ["argo", "rollouts", "status", "checkout", "--output=json", "-n", "shop"],
+            1,
+            "Error: unknown flag: --output",
+        ),
+        (
+            ["argo", "rollouts", "weight", "checkout"],
+            1,
+            'Error: unknown command "weight" for "kubectl-argo-rollouts"',
+        ),
         (["rollouts", "promote", "checkout"], 1, 'error: unknown command "rollouts" for "kubectl"'),
-        (["argo", "rollouts", "status", "checkout", "--watch=maybe", "-n", "shop"], 1,
-         'Error: invalid argument "maybe" for "--watch" flag'),
+        (
+            ["argo", "rollouts", "status", "checkout", "--watch=maybe", "-n", "shop"],
+            1,
+            'Error: invalid argument "maybe" for "--watch" flag',
+        ),
     ],
 )
 def test_the_standin_refuses_what_the_plugin_refuses(cluster: Cluster, argv, code, err) -> None:
@@ -198,18 +249,28 @@ def test_the_standin_refuses_what_the_plugin_refuses(cluster: Cluster, argv, cod
 
 def test_status_reads_as_the_plugin_prints_it(cluster: Cluster) -> None:
     status = ["kubectl", "argo", "rollouts", "status", "checkout", "--watch=false", "-n", "shop"]
-    assert cluster.run(status, capture_output=True, text=True).stdout == "Paused - CanaryPauseStep\n"
-    cluster.run(["kubectl", "argo", "rollouts", "abort", "checkout", "-n", "shop"], capture_output=True)
+    assert (
+        cluster.run(status, capture_output=True, text=True).stdout == "Paused - CanaryPauseStep\n"
+    )
+    cluster.run(
+        ["kubectl", "argo", "rollouts", "abort", "checkout", "-n", "shop"], capture_output=True
+    )
     done = cluster.run(status, capture_output=True, text=True)
     assert (done.returncode, done.stderr) == (
-        1, "Error: The rollout is in a degraded state with message: RolloutAborted: Rollout aborted update to"
-        " revision 2\n")
+        1,
+        "Error: The rollout is in a degraded state with message: RolloutAborted: Rollout aborted update to"
+        " revision 2\n",
+    )
 
 
 def test_the_old_default_command_fails_against_the_real_verbs(cluster: Cluster) -> None:
-    router = CommandRouter("kubectl argo rollouts set weight {service} {weight}", VALUES, run=cluster.run)
+    router = CommandRouter(
+        "kubectl argo rollouts set weight {service} {weight}", VALUES, run=cluster.run
+    )
 
-    with pytest.raises(PlatformError, match=r"set weight checkout 5 exited 1: .*Available Commands: image Update"):
+    with pytest.raises(
+        PlatformError, match=r"set weight checkout 5 exited 1: .*Available Commands: image Update"
+    ):
         router.set_weight(5)
 
 
@@ -223,9 +284,19 @@ def test_the_policy_default_is_this_router(cluster: Cluster) -> None:
 @pytest.mark.parametrize(
     ("text", "status", "step", "weight"),
     [
-        ("Name:            checkout\nStatus:          ॥ Paused\nMessage:         CanaryPauseStep\n"
-         "Strategy:        Canary\n  Step:          1/18\n  SetWeight:     10\n", "Paused", "1/18", 10.0),
-        ("Status:          ✔ Healthy\n  Step:          18/18\n  SetWeight:     100\n", "Healthy", "18/18", 100.0),
+        (
+            "Name:            checkout\nStatus:          ॥ Paused\nMessage:         CanaryPauseStep\n"
+            "Strategy:        Canary\n  Step:          1/18\n  SetWeight:     10\n",
+            "Paused",
+            "1/18",
+            10.0,
+        ),
+        (
+            "Status:          ✔ Healthy\n  Step:          18/18\n  SetWeight:     100\n",
+            "Healthy",
+            "18/18",
+            100.0,
+        ),
         ("Status:          ◌ Progressing\n  SetWeight:     \n", "Progressing", "", None),
     ],
 )

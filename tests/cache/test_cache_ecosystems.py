@@ -57,8 +57,13 @@ def test_detection_does_not_depend_on_order() -> None:
 
 
 def test_vendored_and_vcs_directories_are_skipped() -> None:
-    paths = ["node_modules/x/package-lock.json", "vendor/y/composer.lock", ".git/uv.lock",
-             "web/node_modules/z/yarn.lock", "web/yarn.lock"]
+    paths = [
+        "node_modules/x/package-lock.json",
+        "vendor/y/composer.lock",
+        ".git/uv.lock",
+        "web/node_modules/z/yarn.lock",
+        "web/yarn.lock",
+    ]
     assert detect(paths) == [LockGroup("yarn", "web", ("web/yarn.lock",))]
 
 
@@ -68,10 +73,23 @@ def test_requirements_beside_a_python_lock_are_an_export() -> None:
 
 
 def test_nested_builds_belong_to_the_outermost_build() -> None:
-    groups = detect(["java/pom.xml", "java/core/pom.xml", "java/web/pom.xml", "other/pom.xml",
-                     "build.gradle", "app/build.gradle", "gradle/wrapper/gradle-wrapper.properties"])
+    groups = detect(
+        [
+            "java/pom.xml",
+            "java/core/pom.xml",
+            "java/web/pom.xml",
+            "other/pom.xml",
+            "build.gradle",
+            "app/build.gradle",
+            "gradle/wrapper/gradle-wrapper.properties",
+        ]
+    )
     assert groups == [
-        LockGroup("gradle", ".", ("app/build.gradle", "build.gradle", "gradle/wrapper/gradle-wrapper.properties")),
+        LockGroup(
+            "gradle",
+            ".",
+            ("app/build.gradle", "build.gradle", "gradle/wrapper/gradle-wrapper.properties"),
+        ),
         LockGroup("maven", "java", ("java/core/pom.xml", "java/pom.xml", "java/web/pom.xml")),
         LockGroup("maven", "other", ("other/pom.xml",)),
     ]

@@ -22,7 +22,7 @@ def test_crlf_reads_as_lf_wherever_chunks_are_cut(chunk: int) -> None:
     crlf = CONTENT.replace(b"\n", b"\r\n")
     hasher = LineEndingHasher()
     for start in range(0, len(crlf), chunk):
-        hasher.update(crlf[start:start + chunk])
+        hasher.update(crlf[start : start + chunk])
     assert hasher.hexdigest() == digest_bytes(CONTENT)
 
 
@@ -51,7 +51,13 @@ def test_combine_ignores_mapping_order_but_not_paths() -> None:
 
 @pytest.mark.parametrize(
     ("directory", "expected"),
-    [(".", "root"), ("", "root"), ("services/web", "services_web"), ("a b/c", "a_b_c"), ("x.y", "x.y")],
+    [
+        (".", "root"),
+        ("", "root"),
+        ("services/web", "services_web"),
+        ("a b/c", "a_b_c"),
+        ("x.y", "x.y"),
+    ],
 )
 def test_directory_slug(directory: str, expected: str) -> None:
     assert slug(directory) == expected
@@ -61,7 +67,12 @@ def test_directory_slug(directory: str, expected: str) -> None:
     ("directory", "key", "prefixes", "rolling"),
     [
         (None, "rg-linux-npm-HASH", ("rg-linux-npm-",), "rg-linux-npm-latest"),
-        ("web", "rg-linux-npm-web-HASH", ("rg-linux-npm-web-", "rg-linux-npm-"), "rg-linux-npm-web-latest"),
+        (
+            "web",
+            "rg-linux-npm-web-HASH",
+            ("rg-linux-npm-web-", "rg-linux-npm-"),
+            "rg-linux-npm-web-latest",
+        ),
     ],
 )
 def test_key_and_restore_prefixes_most_specific_first(

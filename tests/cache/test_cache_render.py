@@ -36,11 +36,20 @@ def gitlab(trust: Trust, count: int = 2, **cache: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize("trust", [WRITE, READ], ids=["writes", "read-only"])
 @pytest.mark.parametrize("count", [1, 2, 3, 4])
-def test_gitlab_cache_list_is_valid_for_gitlab(tmp_path: Path, check_jsonschema: Any, trust: Trust, count: int) -> None:
+def test_gitlab_cache_list_is_valid_for_gitlab(
+    tmp_path: Path, check_jsonschema: Any, trust: Trust, count: int
+) -> None:
     document = gitlab(trust, count, concurrency=Concurrency("deploy-{env}"))
     job = document[".releasegate-cache"]
-    pipeline = {**document, "build": {"extends": ".releasegate-cache", "script": ["make"],
-                                      "cache": job["cache"], "variables": job.get("variables", {})}}
+    pipeline = {
+        **document,
+        "build": {
+            "extends": ".releasegate-cache",
+            "script": ["make"],
+            "cache": job["cache"],
+            "variables": job.get("variables", {}),
+        },
+    }
     ci = tmp_path / ".gitlab-ci.yml"
     ci.write_text(yaml.safe_dump(pipeline, sort_keys=False))
     result = check_jsonschema("--builtin-schema", "vendor.gitlab-ci", ci)
@@ -50,8 +59,11 @@ def test_gitlab_cache_list_is_valid_for_gitlab(tmp_path: Path, check_jsonschema:
 
 @pytest.mark.parametrize("count", [1, 2, 3, 4])
 def test_every_gitlab_fallback_key_is_pushed_by_a_trusted_job(count: int) -> None:
-    written = {c["key"] for c in gitlab(WRITE, count)[".releasegate-cache"]["cache"]
-               if c["policy"] in ("push", "pull-push")}
+    written = {
+        c["key"]
+        for c in gitlab(WRITE, count)[".releasegate-cache"]["cache"]
+        if c["policy"] in ("push", "pull-push")
+    }
     for document in (gitlab(WRITE, count), gitlab(READ, count)):
         for cache in document[".releasegate-cache"]["cache"]:
             assert set(cache.get("fallback_keys", [])) <= written
@@ -65,39 +77,75 @@ def test_gitlab_refuses_more_caches_than_a_job_holds() -> None:
 
 def test_gitlab_moves_tool_caches_into_the_project() -> None:
     job = gitlab(READ, 2)[".releasegate-cache"]
-    assert job["variables"] == {"UV_CACHE_DIR": "$CI_PROJECT_DIR/.cache/uv",
-                                "npm_config_cache": "$CI_PROJECT_DIR/.cache/npm"}
+    assert job["variables"] == {
+        "UV_CACHE_DIR": "$CI_PROJECT_DIR/.cache/uv",
+        "npm_config_cache": "$CI_PROJECT_DIR/.cache/npm",
+    }
     assert [c["paths"] for c in job["cache"]] == [[".cache/npm"], [".cache/uv"]]
 
 
 @pytest.mark.parametrize(("trust", "upload"), [(WRITE, "true"), (READ, "false")])
 def test_bazelrc(trust: Trust, upload: str) -> None:
-    bazel = BazelCache(remote_cache="grpcs://cache.example.com", instance_name="ci", disk_cache="/tmp/bd",
-                       header_env="BAZEL_REMOTE_HEADER")
-    text = render(build_plan(Cache(bazel=bazel), [], {}, os_name="linux", trust=trust), "bazel").text
+    bazel = BazelCache(
+        remote_cache="grpcs://cache.example.com",
+        instance_name="ci",
+        disk_cache="/tmp/bd",
+        header_env="BAZEL_REMOTE_HEADER",
+    )
+    text = render(
+        build_plan(Cache(bazel=bazel), [], {}, os_name="linux", trust=trust), "bazel"
+    ).text
     lines = [line for line in text.splitlines() if not line.startswith("#")]
-    assert lines == ["build --remote_cache=grpcs://cache.example.com", "build --remote_instance_name=ci",
-                     "build --disk_cache=/tmp/bd", f"build --remote_upload_local_results={upload}"]
+    assert lines == [
+        "build --remote_cache=grpcs://cache.example.com",
+        "build --remote_instance_name=ci",
+        "build --disk_cache=/tmp/bd",
+        f"build --remote_upload_local_results={upload}",
+    ]
     assert '--remote_header="${BAZEL_REMOTE_HEADER}"' in text  # named, never a value
 
 
 @pytest.mark.parametrize(
     ("docker", "write", "cache_from", "cache_to"),
     [
-        (DockerCache("registry", ref="ghcr.io/a/cache", mode="max", options={"image-manifest": "true"}), True,
-         ("type=registry,ref=ghcr.io/a/cache",), ("type=registry,ref=ghcr.io/a/cache,mode=max,image-manifest=true",)),
-        (DockerCache("gha", mode="min"), True, ("type=gha,scope=app",), ("type=gha,mode=min,scope=app",)),
+        (
+            DockerCache(
+                "registry", ref="ghcr.io/a/cache", mode="max", options={"image-manifest": "true"}
+            ),
+            True,
+            ("type=registry,ref=ghcr.io/a/cache",),
+            ("type=registry,ref=ghcr.io/a/cache,mode=max,image-manifest=true",),
+        ),
+        (
+            DockerCache("gha", mode="min"),
+            True,
+            ("type=gha,scope=app",),
+            ("type=gha,mode=min,scope=app",),
+        ),
         (DockerCache("gha", scope="img"), False, ("type=gha,scope=img",), ()),
-        (DockerCache("local", ref="/tmp/c"), True, ("type=local,src=/tmp/c",),
-         ("type=local,dest=/tmp/c-new,mode=min",)),
-        (DockerCache("s3", ref="app", options={"bucket": "b", "region": "r"}), True,
-         ("type=s3,name=app,bucket=b,region=r",), ("type=s3,mode=min,name=app,bucket=b,region=r",)),
-        (DockerCache("inline", ref="ghcr.io/a/app:main"), True, ("type=registry,ref=ghcr.io/a/app:main",),
-         ("type=inline",)),
+        (
+            DockerCache("local", ref="/tmp/c"),
+            True,
+            ("type=local,src=/tmp/c",),
+            ("type=local,dest=/tmp/c-new,mode=min",),
+        ),
+        (
+            DockerCache("s3", ref="app", options={"bucket": "b", "region": "r"}),
+            True,
+            ("type=s3,name=app,bucket=b,region=r",),
+            ("type=s3,mode=min,name=app,bucket=b,region=r",),
+        ),
+        (
+            DockerCache("inline", ref="ghcr.io/a/app:main"),
+            True,
+            ("type=registry,ref=ghcr.io/a/app:main",),
+            ("type=inline",),
+        ),
     ],
 )
-def test_buildkit_values(docker: DockerCache, write: bool, cache_from: tuple[str, ...],
-                         cache_to: tuple[str, ...]) -> None:
+def test_buildkit_values(
+    docker: DockerCache, write: bool, cache_from: tuple[str, ...], cache_to: tuple[str, ...]
+) -> None:
     plan = plan_buildkit(docker, write=write, default_scope="app")
     assert (plan.cache_from, plan.cache_to) == (cache_from, cache_to)
 
@@ -116,7 +164,9 @@ def test_measured_size_wins_over_the_estimate() -> None:
     assert not plan_buildkit(docker, write=True, default_scope="a").warnings
 
 
-@pytest.mark.parametrize(("text", "size"), [("800MB", 8e8), ("3GB", 3e9), ("1.5GiB", 1.5 * 2**30), ("42", 42.0)])
+@pytest.mark.parametrize(
+    ("text", "size"), [("800MB", 8e8), ("3GB", 3e9), ("1.5GiB", 1.5 * 2**30), ("42", 42.0)]
+)
 def test_parse_size(text: str, size: float) -> None:
     assert parse_size(text) == size
 
@@ -134,18 +184,38 @@ def test_github_output_file_uses_heredocs_for_lists() -> None:
 
 
 def test_listed_dependencies_use_their_globs_and_paths() -> None:
-    cache = Cache(dependencies=(DependencyCache("npm", ("**/package-lock.json",), ("~/.npm", ".next/cache")),
-                                DependencyCache("pip", ("requirements/*.txt",))))
-    found, warnings = select_groups(cache, ["package-lock.json", "web/package-lock.json", "x/requirements.txt"])
-    assert found == [LockGroup("npm", ".", ("package-lock.json", "web/package-lock.json"), ("~/.npm", ".next/cache"))]
-    assert warnings == ["cache.dependencies[1]: no file matches requirements/*.txt; no pip cache "
-                        "(fix the glob or remove the entry)"]
+    cache = Cache(
+        dependencies=(
+            DependencyCache("npm", ("**/package-lock.json",), ("~/.npm", ".next/cache")),
+            DependencyCache("pip", ("requirements/*.txt",)),
+        )
+    )
+    found, warnings = select_groups(
+        cache, ["package-lock.json", "web/package-lock.json", "x/requirements.txt"]
+    )
+    assert found == [
+        LockGroup(
+            "npm", ".", ("package-lock.json", "web/package-lock.json"), ("~/.npm", ".next/cache")
+        )
+    ]
+    assert warnings == [
+        "cache.dependencies[1]: no file matches requirements/*.txt; no pip cache "
+        "(fix the glob or remove the entry)"
+    ]
 
 
 def test_per_directory_entries_cache_their_own_directories() -> None:
-    found = [LockGroup("npm", "web", ("web/package-lock.json",)), LockGroup("go", "svc", ("svc/go.sum",))]
-    plan = build_plan(Cache(per_directory=True), found, {"web/package-lock.json": "1" * 64, "svc/go.sum": "2" * 64},
-                      os_name="macos", trust=READ)
+    found = [
+        LockGroup("npm", "web", ("web/package-lock.json",)),
+        LockGroup("go", "svc", ("svc/go.sum",)),
+    ]
+    plan = build_plan(
+        Cache(per_directory=True),
+        found,
+        {"web/package-lock.json": "1" * 64, "svc/go.sum": "2" * 64},
+        os_name="macos",
+        trust=READ,
+    )
     assert [(e.key.rsplit("-", 1)[0], e.paths) for e in plan.entries] == [
         ("releasegate-macos-npm-web", ("web/node_modules",)),
         ("releasegate-macos-go-svc", ("~/go/pkg/mod", "~/Library/Caches/go-build")),

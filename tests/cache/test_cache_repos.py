@@ -13,9 +13,15 @@ from releasegate.cache.scan import digest_files, list_files
 from releasegate.cache.trust import Trust
 from releasegate.policy.model import Cache
 
-GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
-           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_SYSTEM": os.devnull}
+GIT_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.com",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.com",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_SYSTEM": os.devnull,
+}
 FILES = {
     "web/package-lock.json": '{\n  "lockfileVersion": 3\n}\n',
     "api/uv.lock": 'version = 1\n[[package]]\nname = "a"\n',
@@ -28,8 +34,9 @@ FILES = {
 
 
 def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, env=GIT_ENV, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=GIT_ENV, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def make_repo(path: Path, files: dict[str, str | bytes], *, commit: bool = True) -> Path:
@@ -82,8 +89,9 @@ def test_two_clones_of_one_commit_give_the_same_keys(tmp_path: Path) -> None:
         ("api/requirements.txt", set()),  # an export beside uv.lock feeds no key
     ],
 )
-def test_a_key_changes_exactly_when_its_lockfile_changes(tmp_path: Path, path: str,
-                                                         changes: set[tuple[str, None]]) -> None:
+def test_a_key_changes_exactly_when_its_lockfile_changes(
+    tmp_path: Path, path: str, changes: set[tuple[str, None]]
+) -> None:
     repo = make_repo(tmp_path / "repo", FILES)
     before = keys(repo)
     write(repo, {path: FILES[path] + "# changed\n"})
@@ -117,14 +125,23 @@ def test_ignored_files_are_not_lockfiles_but_untracked_ones_are(tmp_path: Path) 
 
 
 def test_monorepo_per_directory_entries(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "mono", {
-        "services/web/package-lock.json": "{}\n", "services/admin/package-lock.json": '{"a":1}\n',
-        "services/api/uv.lock": "version = 1\n", "libs/core/Cargo.lock": "x\n",
-    })
+    repo = make_repo(
+        tmp_path / "mono",
+        {
+            "services/web/package-lock.json": "{}\n",
+            "services/admin/package-lock.json": '{"a":1}\n',
+            "services/api/uv.lock": "version = 1\n",
+            "libs/core/Cargo.lock": "x\n",
+        },
+    )
     cache = Cache(per_directory=True)
     per_dir = keys(repo, cache)
-    assert set(per_dir) == {("npm", "services/web"), ("npm", "services/admin"),
-                            ("uv", "services/api"), ("cargo", "libs/core")}
+    assert set(per_dir) == {
+        ("npm", "services/web"),
+        ("npm", "services/admin"),
+        ("uv", "services/api"),
+        ("cargo", "libs/core"),
+    }
     assert per_dir[("npm", "services/web")].startswith("releasegate-linux-npm-services_web-")
     write(repo, {"services/admin/package-lock.json": '{"a":2}\n'})
     changed = keys(repo, cache)

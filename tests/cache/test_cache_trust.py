@@ -29,23 +29,35 @@ from releasegate.policy.model import BazelCache, Cache, Concurrency, DockerCache
         ("HEAD", None, None, Ref("HEAD", "unknown")),
         ("", None, None, Ref(None, "unknown")),
         (None, None, None, Ref(None, "unknown")),
-        ("main\nbuild --remote_upload_local_results=true", None, None,
-         Ref("main?build?--remote_upload_local_results=true", "unknown")),
+        (
+            "main\nbuild --remote_upload_local_results=true",
+            None,
+            None,
+            Ref("main?build?--remote_upload_local_results=true", "unknown"),
+        ),
         ("a..b", None, None, Ref("a?b", "unknown")),
         ("refs/heads/", None, None, Ref("refs/heads?", "unknown")),
     ],
 )
-def test_parse_ref(text: str | None, context_ref: str | None, context_kind: str | None, expected: Ref) -> None:
+def test_parse_ref(
+    text: str | None, context_ref: str | None, context_kind: str | None, expected: Ref
+) -> None:
     assert parse_ref(text, context_ref, context_kind) == expected
 
 
 @pytest.mark.parametrize(
     ("pattern", "branch", "matches"),
     [
-        ("main", "main", True), ("main", "main2", False), ("main", "xmain", False),
-        ("release/*", "release/1.2", True), ("release/*", "release/1/2", False),
-        ("release/**", "release/1/2", True), ("**/hotfix", "hotfix", True),
-        ("v?", "v1", True), ("v?", "v10", False), ("rel.ease", "relXease", False),
+        ("main", "main", True),
+        ("main", "main2", False),
+        ("main", "xmain", False),
+        ("release/*", "release/1.2", True),
+        ("release/*", "release/1/2", False),
+        ("release/**", "release/1/2", True),
+        ("**/hotfix", "hotfix", True),
+        ("v?", "v1", True),
+        ("v?", "v10", False),
+        ("rel.ease", "relXease", False),
     ],
 )
 def test_branch_globs(pattern: str, branch: str, matches: bool) -> None:
@@ -59,32 +71,96 @@ WRITE_ON = ("main", "release/*", "tags")
     ("write_on", "ref", "facts", "write", "reason"),
     [
         (WRITE_ON, "main", {}, True, "branch main matches write_on entry 'main'"),
-        (WRITE_ON, "release/2.0", {}, True, "branch release/2.0 matches write_on entry 'release/*'"),
+        (
+            WRITE_ON,
+            "release/2.0",
+            {},
+            True,
+            "branch release/2.0 matches write_on entry 'release/*'",
+        ),
         (WRITE_ON, "refs/tags/v1", {}, True, "tag v1 is allowed by write_on: tags"),
-        (WRITE_ON, "feature/x", {}, False,
-         "branch feature/x matches no write_on entry (main, release/*, tags), so it reads only"),
-        (("main",), "refs/tags/v1", {}, False, "tag v1 reads only (write_on: main does not list tags)"),
-        (WRITE_ON, "main", {"pull_request": True}, False,
-         "pull requests read only (write_on does not list pull_requests)"),
-        (WRITE_ON, "refs/pull/4/merge", {}, False,
-         "pull requests read only (write_on does not list pull_requests)"),
-        (("pull_requests",), "feature", {"pull_request": True}, True,
-         "a same-repository pull request, allowed by write_on: pull_requests"),
-        (("pull_requests", "main"), "main", {"pull_request": True, "fork": True}, False,
-         "a pull request from a fork never writes caches"),
-        (("default",), "trunk", {"default_branch": "trunk"}, True,
-         "branch trunk is the default branch (write_on: default)"),
-        (("default",), "trunk", {}, False,
-         "branch trunk matches no write_on entry (default); the default branch is unknown, so it reads only"),
-        (WRITE_ON, "main", {"trigger": "pull_request_target"}, False,
-         "a pull_request_target run acts for untrusted code with the default branch's cache scope, so it reads only"),
-        (WRITE_ON, "main", {"workstation": True}, False,
-         "no CI platform detected, and a workstation reads only (pass --ref to judge a ref)"),
-        (WRITE_ON, None, {}, False,
-         "the ref is not a known branch or tag, so it reads only (pass --ref refs/heads/NAME or refs/tags/NAME)"),
+        (
+            WRITE_ON,
+            "feature/x",
+            {},
+            False,
+            "branch feature/x matches no write_on entry (main, release/*, tags), so it reads only",
+        ),
+        (
+            ("main",),
+            "refs/tags/v1",
+            {},
+            False,
+            "tag v1 reads only (write_on: main does not list tags)",
+        ),
+        (
+            WRITE_ON,
+            "main",
+            {"pull_request": True},
+            False,
+            "pull requests read only (write_on does not list pull_requests)",
+        ),
+        (
+            WRITE_ON,
+            "refs/pull/4/merge",
+            {},
+            False,
+            "pull requests read only (write_on does not list pull_requests)",
+        ),
+        (
+            ("pull_requests",),
+            "feature",
+            {"pull_request": True},
+            True,
+            "a same-repository pull request, allowed by write_on: pull_requests",
+        ),
+        (
+            ("pull_requests", "main"),
+            "main",
+            {"pull_request": True, "fork": True},
+            False,
+            "a pull request from a fork never writes caches",
+        ),
+        (
+            ("default",),
+            "trunk",
+            {"default_branch": "trunk"},
+            True,
+            "branch trunk is the default branch (write_on: default)",
+        ),
+        (
+            ("default",),
+            "trunk",
+            {},
+            False,
+            "branch trunk matches no write_on entry (default); the default branch is unknown, so it reads only",
+        ),
+        (
+            WRITE_ON,
+            "main",
+            {"trigger": "pull_request_target"},
+            False,
+            "a pull_request_target run acts for untrusted code with the default branch's cache scope, so it reads only",
+        ),
+        (
+            WRITE_ON,
+            "main",
+            {"workstation": True},
+            False,
+            "no CI platform detected, and a workstation reads only (pass --ref to judge a ref)",
+        ),
+        (
+            WRITE_ON,
+            None,
+            {},
+            False,
+            "the ref is not a known branch or tag, so it reads only (pass --ref refs/heads/NAME or refs/tags/NAME)",
+        ),
     ],
 )
-def test_decide(write_on: tuple[str, ...], ref: str | None, facts: dict[str, Any], write: bool, reason: str) -> None:
+def test_decide(
+    write_on: tuple[str, ...], ref: str | None, facts: dict[str, Any], write: bool, reason: str
+) -> None:
     trust = decide(write_on, parse_ref(ref), **facts)
     assert (trust.write, trust.reason) == (write, reason)
 
@@ -94,23 +170,47 @@ def test_decide(write_on: tuple[str, ...], ref: str | None, facts: dict[str, Any
 CACHE_SECTIONS = {
     "docker": DockerCache(backend="registry", ref="ghcr.io/acme/app/cache", mode="max"),
     "kaniko": KanikoCache(repo="registry.example.com/app/cache", ttl=168 * 3600.0),
-    "bazel": BazelCache(remote_cache="grpcs://cache.example.com", disk_cache="~/.cache/bazel-disk",
-                        header_env="BAZEL_REMOTE_HEADER"),
+    "bazel": BazelCache(
+        remote_cache="grpcs://cache.example.com",
+        disk_cache="~/.cache/bazel-disk",
+        header_env="BAZEL_REMOTE_HEADER",
+    ),
     "concurrency": Concurrency(group="deploy-{env}"),
 }
-GROUPS = [LockGroup("npm", "web", ("web/package-lock.json",)), LockGroup("uv", "api", ("api/uv.lock",))]
+GROUPS = [
+    LockGroup("npm", "web", ("web/package-lock.json",)),
+    LockGroup("uv", "api", ("api/uv.lock",)),
+]
 DIGESTS = {"web/package-lock.json": "a" * 64, "api/uv.lock": "b" * 64}
-BRANCHES = st.sampled_from(["main", "trunk", "release/1.0", "release/1/2", "feature/x", "hotfix/**",
-                            "v1.0", "", "HEAD", "main\nbuild --x", "ma in"])
+BRANCHES = st.sampled_from(
+    [
+        "main",
+        "trunk",
+        "release/1.0",
+        "release/1/2",
+        "feature/x",
+        "hotfix/**",
+        "v1.0",
+        "",
+        "HEAD",
+        "main\nbuild --x",
+        "ma in",
+    ]
+)
 REFS = st.one_of(
-    st.none(), BRANCHES,
-    BRANCHES.map(lambda b: f"refs/heads/{b}"), BRANCHES.map(lambda b: f"refs/tags/{b}"),
+    st.none(),
+    BRANCHES,
+    BRANCHES.map(lambda b: f"refs/heads/{b}"),
+    BRANCHES.map(lambda b: f"refs/tags/{b}"),
     st.integers(1, 999).map(lambda n: f"refs/pull/{n}/merge"),
     st.integers(1, 999).map(lambda n: f"refs/merge-requests/{n}/head"),
     st.text(max_size=20),
 )
-ENTRIES = st.lists(st.sampled_from(["main", "release/*", "default", "tags", "pull_requests", "feature/**"]),
-                   max_size=4, unique=True)
+ENTRIES = st.lists(
+    st.sampled_from(["main", "release/*", "default", "tags", "pull_requests", "feature/**"]),
+    max_size=4,
+    unique=True,
+)
 
 
 def assert_read_only(target: str, text: str, data: dict[str, Any]) -> None:
@@ -155,8 +255,9 @@ def assert_writes(target: str, text: str, data: dict[str, Any]) -> None:
         assert "--no-push-cache" not in text
 
 
-def expected_write(write_on: list[str], ref: Ref, pull_request: bool, fork: bool,
-                   default_branch: str | None) -> bool:
+def expected_write(
+    write_on: list[str], ref: Ref, pull_request: bool, fork: bool, default_branch: str | None
+) -> bool:
     """An independent statement of the rule."""
     if fork:
         return False
@@ -167,20 +268,38 @@ def expected_write(write_on: list[str], ref: Ref, pull_request: bool, fork: bool
     if ref.kind != "branch" or not ref.name:
         return False
     name = ref.name
-    return (("main" in write_on and name == "main")
-            or ("release/*" in write_on and name.startswith("release/") and "/" not in name[8:])
-            or ("feature/**" in write_on and name.startswith("feature/"))
-            or ("default" in write_on and default_branch is not None and name == default_branch))
+    return (
+        ("main" in write_on and name == "main")
+        or ("release/*" in write_on and name.startswith("release/") and "/" not in name[8:])
+        or ("feature/**" in write_on and name.startswith("feature/"))
+        or ("default" in write_on and default_branch is not None and name == default_branch)
+    )
 
 
 @settings(max_examples=300, deadline=None)
-@given(write_on=ENTRIES, ref_text=REFS, pull_request=st.booleans(), fork=st.booleans(),
-       default_branch=st.sampled_from([None, "main", "trunk"]), per_directory=st.booleans())
-def test_read_only_everywhere_unless_trusted(write_on: list[str], ref_text: str | None, pull_request: bool,
-                                             fork: bool, default_branch: str | None, per_directory: bool) -> None:
+@given(
+    write_on=ENTRIES,
+    ref_text=REFS,
+    pull_request=st.booleans(),
+    fork=st.booleans(),
+    default_branch=st.sampled_from([None, "main", "trunk"]),
+    per_directory=st.booleans(),
+)
+def test_read_only_everywhere_unless_trusted(
+    write_on: list[str],
+    ref_text: str | None,
+    pull_request: bool,
+    fork: bool,
+    default_branch: str | None,
+    per_directory: bool,
+) -> None:
     ref = parse_ref(ref_text)
-    trust = decide(write_on, ref, pull_request=pull_request, fork=fork, default_branch=default_branch)
-    assert trust.write is expected_write(write_on, ref, pull_request, fork, default_branch), trust.reason
+    trust = decide(
+        write_on, ref, pull_request=pull_request, fork=fork, default_branch=default_branch
+    )
+    assert trust.write is expected_write(write_on, ref, pull_request, fork, default_branch), (
+        trust.reason
+    )
     if fork:
         assert not trust.write
     cache = Cache(write_on=tuple(write_on), per_directory=per_directory, **CACHE_SECTIONS)  # type: ignore[arg-type]

@@ -256,6 +256,7 @@ def test_canary_one_step_per_job_resumes_from_the_ledger(
     path, weights = rollout_policy(tmp_path, CANARY_ENV)
     seed(tmp_path, deploy, "old")
     promoted(tmp_path, deploy, "new")
+
     def run(*extra: str):  # type: ignore[no-untyped-def]
         return releasegate_cli(
             "canary", "-c", path, "--env", "production", "--sha", "new", "--format", "json", *extra

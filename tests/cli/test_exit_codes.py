@@ -44,7 +44,11 @@ def closed_port() -> int:
 
 
 def releasegate(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RELEASEGATE_", "GITHUB_", "GITLAB_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("RELEASEGATE_", "GITHUB_", "GITLAB_"))
+    }
     env["RELEASEGATE_LEDGER"] = str(cwd / "ledger.db")
     exe = Path(sys.executable).with_name("releasegate")
     return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, env=env)
@@ -67,18 +71,36 @@ def replay_csv(tmp_path: Path, values: list[str]) -> str:
 
 def test_exit_0_allowed(project: Path) -> None:
     checkout = project / "checkout"
-    assert releasegate(checkout, "record-check", "lint", "--sha", SHA, "--status", "passed").returncode == 0
+    assert (
+        releasegate(checkout, "record-check", "lint", "--sha", SHA, "--status", "passed").returncode
+        == 0
+    )
     assert releasegate(checkout, "promote", "--to", "dev", "--sha", SHA).returncode == 0
-    assert releasegate(checkout, "record", "--env", "dev", "--sha", SHA, "--status", "success").returncode == 0
+    assert (
+        releasegate(
+            checkout, "record", "--env", "dev", "--sha", SHA, "--status", "success"
+        ).returncode
+        == 0
+    )
     done = releasegate(checkout, "promote", "--to", "staging", "--sha", SHA, "--dry-run")
     assert (done.returncode, done.stdout.split()[0]) == (0, "ALLOW")
 
 
 def test_exit_1_blocked_and_rolled_back(project: Path) -> None:
-    done = releasegate(project / "checkout", "promote", "--to", "production", "--sha", SHA, "--dry-run")
+    done = releasegate(
+        project / "checkout", "promote", "--to", "production", "--sha", SHA, "--dry-run"
+    )
     assert (done.returncode, done.stdout.split()[0]) == (1, "BLOCK")
-    replay = releasegate(project, "replay", "-c", "gates.yml", "--gate", "errors",
-                         "--metrics", replay_csv(project, ["0.01", "0.2"]))
+    replay = releasegate(
+        project,
+        "replay",
+        "-c",
+        "gates.yml",
+        "--gate",
+        "errors",
+        "--metrics",
+        replay_csv(project, ["0.01", "0.2"]),
+    )
     assert replay.returncode == 1
     assert '"outcome": "rollback"' in replay.stdout.splitlines()[-1]
 
@@ -91,8 +113,16 @@ def test_exit_2_usage_and_policy(project: Path) -> None:
 
 
 def test_exit_3_inconclusive(project: Path) -> None:
-    done = releasegate(project, "replay", "-c", "gates.yml", "--gate", "errors",
-                       "--metrics", replay_csv(project, ["0.01", ""]))
+    done = releasegate(
+        project,
+        "replay",
+        "-c",
+        "gates.yml",
+        "--gate",
+        "errors",
+        "--metrics",
+        replay_csv(project, ["0.01", ""]),
+    )
     assert done.returncode == 3
     assert '"outcome": "inconclusive"' in done.stdout.splitlines()[-1]
 
@@ -101,4 +131,7 @@ def test_exit_4_provider_failure(project: Path) -> None:
     done = releasegate(project, "analyze", "-c", "gates.yml", "--gate", "live", "--once")
     assert done.returncode == 4, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
-    assert "the provider failed" in done.stdout and "check the address and that the server is up" in done.stdout
+    assert (
+        "the provider failed" in done.stdout
+        and "check the address and that the server is up" in done.stdout
+    )

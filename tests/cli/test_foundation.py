@@ -18,19 +18,27 @@ SHA = "c0ffee" + "0" * 34
 def test_check_accepts_the_example(releasegate_cli) -> None:
     result = releasegate_cli("check", "-c", str(EXAMPLE / "releasegate.yml"))
     assert result.exit_code == 0
-    assert result.stdout.startswith(f"{EXAMPLE / 'releasegate.yml'}: valid (version 1; dev -> staging -> production; "
-                                    "6 validations, 2 gates)")
+    assert result.stdout.startswith(
+        f"{EXAMPLE / 'releasegate.yml'}: valid (version 1; dev -> staging -> production; "
+        "6 validations, 2 gates)"
+    )
 
 
 def test_check_json(releasegate_cli) -> None:
     result = releasegate_cli("check", "-c", str(EXAMPLE / "releasegate.yml"), "--format", "json")
     body = json.loads(result.stdout)
-    assert (body["valid"], body["environments"], len(body["sha256"])) == (True, ["dev", "staging", "production"], 64)
+    assert (body["valid"], body["environments"], len(body["sha256"])) == (
+        True,
+        ["dev", "staging", "production"],
+        64,
+    )
 
 
 def test_check_reports_every_problem_and_exits_2(releasegate_cli, tmp_path: Path) -> None:
     bad = tmp_path / "releasegate.yml"
-    bad.write_text("version: 1\nenvironments:\n  - name: dev\n  - name: dev\n    requires: {from: prod}\n")
+    bad.write_text(
+        "version: 1\nenvironments:\n  - name: dev\n  - name: dev\n    requires: {from: prod}\n"
+    )
     result = releasegate_cli("check", "-c", str(bad))
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
@@ -48,39 +56,82 @@ def test_plan_text_json_markdown(releasegate_cli) -> None:
     assert "  - 1 approval from release-leads, not by the author, valid 1d" in text
     plan = json.loads(releasegate_cli("plan", "-c", policy, "--format", "json").stdout)
     assert plan["path"] == ["dev", "staging", "production"]
-    assert plan["environments"][2]["canary"][0] == {"weight": 5, "pause": "30m", "gates": ["canary-health"]}
+    assert plan["environments"][2]["canary"][0] == {
+        "weight": 5,
+        "pause": "30m",
+        "gates": ["canary-health"],
+    }
     markdown = releasegate_cli("plan", "-c", policy, "--format", "markdown").stdout
     assert "| `production` |" in markdown and "5% for 30m [canary-health] → 25% for 1h" in markdown
 
 
 def test_record_approve_history(releasegate_cli) -> None:
-    assert releasegate_cli("record", "--env", "staging", "--sha", SHA, "--status", "promoting",
-                           "--force", "deployed by hand").exit_code == 0
-    result = releasegate_cli("record", "--env", "staging", "--sha", SHA, "--status", "success", "--version", "1.4.0")
+    assert (
+        releasegate_cli(
+            "record",
+            "--env",
+            "staging",
+            "--sha",
+            SHA,
+            "--status",
+            "promoting",
+            "--force",
+            "deployed by hand",
+        ).exit_code
+        == 0
+    )
+    result = releasegate_cli(
+        "record", "--env", "staging", "--sha", SHA, "--status", "success", "--version", "1.4.0"
+    )
     assert result.stdout == f"recorded staging {SHA[:12]} success (deployment 1)\n"
-    assert releasegate_cli("approve", "--env", "production", "--sha", SHA, "--by", "alice").exit_code == 0
+    assert (
+        releasegate_cli("approve", "--env", "production", "--sha", SHA, "--by", "alice").exit_code
+        == 0
+    )
     history = json.loads(releasegate_cli("history", "--format", "json").stdout)
-    assert [(h["environment"], h["sha"], h["status"]) for h in history] == [("staging", SHA, "success")]
+    assert [(h["environment"], h["sha"], h["status"]) for h in history] == [
+        ("staging", SHA, "success")
+    ]
     text = releasegate_cli("history", "--env", "staging").stdout
     assert f"staging      {SHA[:12]}  success" in text
 
 
 def test_environment_options_take_their_environment_defaults(releasegate_cli) -> None:
-    result = releasegate_cli("record", "--status", "failure",
-                             env={"RELEASEGATE_ENVIRONMENT": "dev", "RELEASEGATE_SHA": SHA})
+    result = releasegate_cli(
+        "record",
+        "--status",
+        "failure",
+        env={"RELEASEGATE_ENVIRONMENT": "dev", "RELEASEGATE_SHA": SHA},
+    )
     assert result.exit_code == 0 and result.stdout.startswith(f"recorded dev {SHA[:12]}")
 
 
-@pytest.mark.parametrize(("args", "code", "message"), [
-    (["promote"], 2, "releasegate promote: error: the following arguments are required: --to"),
-    (["record", "--env", "dev", "--sha", SHA, "--status", "done"], 2,
-     "releasegate record: error: argument --status: invalid choice: 'done'"),
-    (["nosuchcommand"], 2, "releasegate: error: argument COMMAND: invalid choice: 'nosuchcommand'"),
-    (["check", "-c", "/nonexistent/releasegate.yml"], 2,
-     "releasegate: error: /nonexistent/releasegate.yml: policy file not found"),
-    (["history", "--ledger", "/proc/version/ledger.db"], 4, "releasegate: error: /proc/version/ledger.db: cannot open "
-                                                            "the ledger"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["promote"], 2, "releasegate promote: error: the following arguments are required: --to"),
+        (
+            ["record", "--env", "dev", "--sha", SHA, "--status", "done"],
+            2,
+            "releasegate record: error: argument --status: invalid choice: 'done'",
+        ),
+        (
+            ["nosuchcommand"],
+            2,
+            "releasegate: error: argument COMMAND: invalid choice: 'nosuchcommand'",
+        ),
+        (
+            ["check", "-c", "/nonexistent/releasegate.yml"],
+            2,
+            "releasegate: error: /nonexistent/releasegate.yml: policy file not found",
+        ),
+        (
+            ["history", "--ledger", "/proc/version/ledger.db"],
+            4,
+            "releasegate: error: /proc/version/ledger.db: cannot open the ledger",
+        ),
+    ],
+)
 def test_errors_are_one_line_with_the_right_exit_code(releasegate_cli, args, code, message) -> None:
     result = releasegate_cli(*args)
     assert result.exit_code == code
@@ -93,7 +144,9 @@ def test_no_traceback_from_the_real_console_script(tmp_path: Path) -> None:
     (tmp_path / "releasegate.yml").write_text("version: [\n")
     exe = Path(sys.executable).with_name("releasegate")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELEASEGATE_")}
-    done = subprocess.run([str(exe), "check"], cwd=tmp_path, capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [str(exe), "check"], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
     assert done.returncode == 2
     assert done.stderr.splitlines()[0].startswith("releasegate.yml:2:1: invalid YAML:")
     assert "Traceback" not in done.stderr
@@ -107,11 +160,13 @@ def test_version_lists_pluggy_and_python() -> None:
 
 
 def test_local_commands_do_not_import_platform_or_http_libraries() -> None:
-    code = ("import sys; from releasegate.cli import main; "
-            f"rc = main(['check', '-q', '-c', {str(EXAMPLE / 'releasegate.yml')!r}]); "
-            "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'requests', 'urllib3', 'github', 'gitlab', "
-            "'scipy', 'numpy'}); "
-            "print(rc, heavy)")
+    code = (
+        "import sys; from releasegate.cli import main; "
+        f"rc = main(['check', '-q', '-c', {str(EXAMPLE / 'releasegate.yml')!r}]); "
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'requests', 'urllib3', 'github', 'gitlab', "
+        "'scipy', 'numpy'}); "
+        "print(rc, heavy)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "0 []", done.stderr
 
@@ -123,7 +178,13 @@ def test_fail_on_chooses_which_outcomes_fail(releasegate_cli) -> None:
     from releasegate.cli.common import Context
     from releasegate.model import Decision, Subject
 
-    block = Decision(kind="promotion", outcome="block", reason="r", subject=Subject(), time=datetime.now(timezone.utc))
+    block = Decision(
+        kind="promotion",
+        outcome="block",
+        reason="r",
+        subject=Subject(),
+        time=datetime.now(timezone.utc),
+    )
     assert Context(Namespace(fail_on=None), {}).exit_code(block) == 1
     assert Context(Namespace(fail_on="fail,rollback"), {}).exit_code(block) == 0
     assert Context(Namespace(fail_on="block"), {}).exit_code(block) == 1

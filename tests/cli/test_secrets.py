@@ -79,12 +79,21 @@ def _channels(run_cli, tmp_path: Path, args: list[str], env: dict[str, str]) -> 
     texts = []
     for fmt in ("text", "json", "markdown", "junit"):
         out = tmp_path / f"decision-{fmt}.json"
-        code, stdout, stderr = run_cli(*args, "--format", fmt, "--output", out, cwd=tmp_path,
-                                       env={"RELEASEGATE_LEDGER": str(tmp_path / "ledger.db"), **env})
+        code, stdout, stderr = run_cli(
+            *args,
+            "--format",
+            fmt,
+            "--output",
+            out,
+            cwd=tmp_path,
+            env={"RELEASEGATE_LEDGER": str(tmp_path / "ledger.db"), **env},
+        )
         assert code == 4, stderr  # the provider failed: never a pass
         texts += [stdout, stderr, out.read_text(encoding="utf-8")]
     with sqlite3.connect(tmp_path / "ledger.db") as db:
-        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        tables = [
+            row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
         for table in tables:
             texts += [repr(row) for row in db.execute(f"SELECT * FROM {table}")]  # noqa: S608
     return "\n".join(texts)
@@ -92,6 +101,7 @@ def _channels(run_cli, tmp_path: Path, args: list[str], env: dict[str, str]) -> 
 
 def _leaks(text: str) -> list[str]:
     """The secrets found in ``text``, as written or as they travel in a basic auth header."""
+
     def forms(secret: str) -> list[str]:
         users = ("admin", "ops", "urluser")
         return [secret] + [base64.b64encode(f"{user}:{secret}".encode()).decode() for user in users]
@@ -99,9 +109,13 @@ def _leaks(text: str) -> list[str]:
     return [name for name, secret in SECRETS.items() if any(form in text for form in forms(secret))]
 
 
-def test_no_secret_from_the_policy_the_environment_or_a_file_reaches_any_output(run_cli, echo, tmp_path) -> None:
+def test_no_secret_from_the_policy_the_environment_or_a_file_reaches_any_output(
+    run_cli, echo, tmp_path
+) -> None:
     header = f"    headers: {{X-Api-Key: {SECRETS['header']}}}\n"
-    (tmp_path / "releasegate.yml").write_text(_policy(echo.url(f"admin:{SECRETS['address']}@"), header))
+    (tmp_path / "releasegate.yml").write_text(
+        _policy(echo.url(f"admin:{SECRETS['address']}@"), header)
+    )
     args = ["analyze", "--gate", "live", "--once"]
 
     everything = _channels(run_cli, tmp_path, args, {})
@@ -121,12 +135,16 @@ def test_no_secret_from_the_policy_the_environment_or_a_file_reaches_any_output(
     assert _leaks(everything) == []
     assert "Authorization=Bearer ***" in everything
 
-    everything = _channels(run_cli, tmp_path, args, {"RELEASEGATE_PROMETHEUS_TOKEN": SECRETS["env"]})
+    everything = _channels(
+        run_cli, tmp_path, args, {"RELEASEGATE_PROMETHEUS_TOKEN": SECRETS["env"]}
+    )
     assert _leaks(everything) == []
     assert "Authorization=Bearer ***" in everything
 
 
-def test_no_secret_from_the_command_line_url_or_basic_auth_reaches_any_output(run_cli, echo, tmp_path) -> None:
+def test_no_secret_from_the_command_line_url_or_basic_auth_reaches_any_output(
+    run_cli, echo, tmp_path
+) -> None:
     auth = f"    basic_auth: {{username: ops, password: {SECRETS['basic']}}}\n"
     (tmp_path / "releasegate.yml").write_text(_policy("http://127.0.0.1:9", auth))
     url = echo.url(f"urluser:{SECRETS['url']}@")
@@ -134,22 +152,40 @@ def test_no_secret_from_the_command_line_url_or_basic_auth_reaches_any_output(ru
     everything = _channels(run_cli, tmp_path, ["analyze", "--gate", "live", "--once"], {})
     assert _leaks(everything) == []
 
-    everything = _channels(run_cli, tmp_path, ["analyze", "--gate", "live", "--once", "--prometheus-url", url], {})
+    everything = _channels(
+        run_cli, tmp_path, ["analyze", "--gate", "live", "--once", "--prometheus-url", url], {}
+    )
     assert _leaks(everything) == []
     assert echo.url("urluser:***@") in everything
-    assert "Authorization=Basic ***" in everything  # the address's credentials won, echoed, redacted
+    assert (
+        "Authorization=Basic ***" in everything
+    )  # the address's credentials won, echoed, redacted
 
-    everything = _channels(run_cli, tmp_path, ["analyze", "--gate", "live", "--once"],
-                           {"RELEASEGATE_PROMETHEUS_URL": url})
+    everything = _channels(
+        run_cli,
+        tmp_path,
+        ["analyze", "--gate", "live", "--once"],
+        {"RELEASEGATE_PROMETHEUS_URL": url},
+    )
     assert _leaks(everything) == []
 
 
 def test_a_token_on_the_command_line_is_refused_before_anything_runs(run_cli, tmp_path) -> None:
     (tmp_path / "releasegate.yml").write_text(_policy("http://127.0.0.1:9", ""))
 
-    for option in (["--prometheus-token", SECRETS["env"]], [f"--prometheus-token={SECRETS['env']}"]):
-        code, out, err = run_cli("analyze", "--gate", "live", "--once", *option, cwd=tmp_path,
-                                 env={"RELEASEGATE_LEDGER": str(tmp_path / "ledger.db")})
+    for option in (
+        ["--prometheus-token", SECRETS["env"]],
+        [f"--prometheus-token={SECRETS['env']}"],
+    ):
+        code, out, err = run_cli(
+            "analyze",
+            "--gate",
+            "live",
+            "--once",
+            *option,
+            cwd=tmp_path,
+            env={"RELEASEGATE_LEDGER": str(tmp_path / "ledger.db")},
+        )
         assert code == 2
         assert err == (
             "releasegate analyze: error: --prometheus-token is not accepted"
@@ -164,10 +200,20 @@ def test_an_unreadable_token_file_is_a_usage_error(run_cli, tmp_path) -> None:
     (tmp_path / "releasegate.yml").write_text(_policy("http://127.0.0.1:9", ""))
     (tmp_path / "empty").write_text("\n")
 
-    for path, why in (("missing", "cannot read it: No such file or directory"),
-                      ("empty", "expected one line holding the token")):
-        code, _, err = run_cli("analyze", "--gate", "live", "--once", "--prometheus-token-file", path,
-                               cwd=tmp_path, env={"RELEASEGATE_LEDGER": str(tmp_path / "ledger.db")})
+    for path, why in (
+        ("missing", "cannot read it: No such file or directory"),
+        ("empty", "expected one line holding the token"),
+    ):
+        code, _, err = run_cli(
+            "analyze",
+            "--gate",
+            "live",
+            "--once",
+            "--prometheus-token-file",
+            path,
+            cwd=tmp_path,
+            env={"RELEASEGATE_LEDGER": str(tmp_path / "ledger.db")},
+        )
         assert (code, err) == (2, f"releasegate: error: --prometheus-token-file {path}: {why}\n")
 
 
@@ -183,13 +229,18 @@ RESERVED = [
 
 
 @pytest.mark.parametrize(("written", "meant"), RESERVED, ids=[w for w, _ in RESERVED])
-def test_a_password_with_reserved_characters_is_redacted_in_every_channel(run_cli, echo, tmp_path,
-                                                                         written: str, meant: str) -> None:
+def test_a_password_with_reserved_characters_is_redacted_in_every_channel(
+    run_cli, echo, tmp_path, written: str, meant: str
+) -> None:
     url = echo.url(f"admin:{written}@")
     (tmp_path / "releasegate.yml").write_text(_policy(f'"{url}"', ""))
     args = ["analyze", "--gate", "live", "--once"]
 
-    for extra, env in (([], {}), (["--prometheus-url", url], {}), ([], {"RELEASEGATE_PROMETHEUS_URL": url})):
+    for extra, env in (
+        ([], {}),
+        (["--prometheus-url", url], {}),
+        ([], {"RELEASEGATE_PROMETHEUS_URL": url}),
+    ):
         everything = _channels(run_cli, tmp_path, [*args, *extra], env)
 
         pieces = {written, meant, base64.b64encode(f"admin:{meant}".encode()).decode()}
@@ -202,27 +253,44 @@ def test_a_password_with_reserved_characters_is_redacted_in_every_channel(run_cl
 
 
 def test_an_address_whose_credentials_hold_an_unencoded_slash_is_refused_without_showing_them(
-        run_cli, tmp_path) -> None:
-    (tmp_path / "releasegate.yml").write_text(_policy('"http://admin:Sla/sh#Pa?ss99@127.0.0.1:9"', ""))
+    run_cli, tmp_path
+) -> None:
+    (tmp_path / "releasegate.yml").write_text(
+        _policy('"http://admin:Sla/sh#Pa?ss99@127.0.0.1:9"', "")
+    )
 
-    code, out, err = run_cli("analyze", "--gate", "live", "--once", cwd=tmp_path,
-                             env={"RELEASEGATE_LEDGER": str(tmp_path / "ledger.db")})
+    code, out, err = run_cli(
+        "analyze",
+        "--gate",
+        "live",
+        "--once",
+        cwd=tmp_path,
+        env={"RELEASEGATE_LEDGER": str(tmp_path / "ledger.db")},
+    )
 
     assert code == 2
-    assert err == ("releasegate: error: prometheus http://***@127.0.0.1:9: an '@' after the host: if"
-                   " the address holds credentials, percent-encode the '/', '?' or '#' in them (%2F, %3F,"
-                   " %23)\n")
+    assert err == (
+        "releasegate: error: prometheus http://***@127.0.0.1:9: an '@' after the host: if"
+        " the address holds credentials, percent-encode the '/', '?' or '#' in them (%2F, %3F,"
+        " %23)\n"
+    )
     assert "Sla" not in out + err and "Pa?ss99" not in out + err
     assert not (tmp_path / "ledger.db").exists()
 
 
-@pytest.mark.parametrize(("text", "shown"), [
-    ("http://admin:p@ss@host:9090/x", "http://admin:***@host:9090/x"),
-    ("at http://admin:a@b@c@host:9 (mail x@y.z)", "at http://admin:***@host:9 (mail x@y.z)"),
-    ("http://tok@en@host/", "http://***@host/"),
-    ("http://host:9090/api/v1/query", "http://host:9090/api/v1/query"),
-    ("docker://registry:5000/app@sha256:abc", "docker://registry:5000/app@sha256:abc"),  # a path's @
-])
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("http://admin:p@ss@host:9090/x", "http://admin:***@host:9090/x"),
+        ("at http://admin:a@b@c@host:9 (mail x@y.z)", "at http://admin:***@host:9 (mail x@y.z)"),
+        ("http://tok@en@host/", "http://***@host/"),
+        ("http://host:9090/api/v1/query", "http://host:9090/api/v1/query"),
+        (
+            "docker://registry:5000/app@sha256:abc",
+            "docker://registry:5000/app@sha256:abc",
+        ),  # a path's @
+    ],
+)
 def test_redact_masks_userinfo_up_to_the_last_at_sign(text: str, shown: str) -> None:
     from releasegate.redaction import masked_address, redact
 
@@ -230,13 +298,20 @@ def test_redact_masks_userinfo_up_to_the_last_at_sign(text: str, shown: str) -> 
     assert masked_address("http://admin:Sla/sh@host:9") == "http://***@host:9"
 
 
-def test_a_password_holding_whitespace_is_redacted_when_a_server_echoes_it_decoded(run_cli, tmp_path) -> None:
+def test_a_password_holding_whitespace_is_redacted_when_a_server_echoes_it_decoded(
+    run_cli, tmp_path
+) -> None:
     """Output channels make text one line (whitespace to spaces, controls dropped); the
     secret is redacted in that form too, not only as written."""
+
     class Decoding(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            password = base64.b64decode(self.headers["Authorization"].split()[1]).decode().split(":", 1)[1]
-            body = json.dumps({"status": "error", "errorType": "echo", "error": f"you sent {password}"}).encode()
+            password = (
+                base64.b64decode(self.headers["Authorization"].split()[1]).decode().split(":", 1)[1]
+            )
+            body = json.dumps(
+                {"status": "error", "errorType": "echo", "error": f"you sent {password}"}
+            ).encode()
             self.send_response(422)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -251,8 +326,12 @@ def test_a_password_holding_whitespace_is_redacted_when_a_server_echoes_it_decod
     try:
         (tmp_path / "releasegate.yml").write_text(_policy("http://127.0.0.1:9", ""))
         url = f"http://admin:Tab%09Pass%0AWord%07Nine@127.0.0.1:{server.server_address[1]}"
-        everything = _channels(run_cli, tmp_path, ["analyze", "--gate", "live", "--once"],
-                               {"RELEASEGATE_PROMETHEUS_URL": url})
+        everything = _channels(
+            run_cli,
+            tmp_path,
+            ["analyze", "--gate", "live", "--once"],
+            {"RELEASEGATE_PROMETHEUS_URL": url},
+        )
     finally:
         server.shutdown()
         server.server_close()

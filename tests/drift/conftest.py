@@ -28,16 +28,26 @@ def tree(tmp_path: Path) -> Tree:
     return write
 
 
-def policy_text(files: Mapping[str, str | list[str]], allow: Mapping[str, str] | None = None,
-                production: str = "") -> str:
+def policy_text(
+    files: Mapping[str, str | list[str]],
+    allow: Mapping[str, str] | None = None,
+    production: str = "",
+) -> str:
     """A policy with dev -> staging -> production and the given ``drift:`` section."""
-    lines = ["version: 1", "environments:", "  - name: dev", "  - name: staging",
-             "  - name: production"]
+    lines = [
+        "version: 1",
+        "environments:",
+        "  - name: dev",
+        "  - name: staging",
+        "  - name: production",
+    ]
     if production:
         lines += ["    requires:", *(f"      {line}" for line in production.splitlines())]
     lines += ["drift:", "  files:"]
     for env, value in files.items():
-        lines.append(f"    {env}: {value if isinstance(value, str) else '[' + ', '.join(value) + ']'}")
+        lines.append(
+            f"    {env}: {value if isinstance(value, str) else '[' + ', '.join(value) + ']'}"
+        )
     if allow:
         lines.append("  allow:")
         lines += [f"    - {{path: '{path}', reason: {reason}}}" for path, reason in allow.items()]

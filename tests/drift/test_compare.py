@@ -62,10 +62,17 @@ def table(found):
 def test_helm_values_name_every_difference_with_both_lines(tree) -> None:
     root = tree({"staging/values.yaml": HELM_STAGING, "production/values.yaml": HELM_PRODUCTION})
 
-    found = findings(root, ["staging/values.yaml"], ["production/values.yaml"],
-                     [("image.tag", "promoted separately"), ("replicaCount", "sized per environment"),
-                      ("ingress.hosts[*]", "one host name per environment"),
-                      ("env[name=LOG_LEVEL]", "verbose logs before production")])
+    found = findings(
+        root,
+        ["staging/values.yaml"],
+        ["production/values.yaml"],
+        [
+            ("image.tag", "promoted separately"),
+            ("replicaCount", "sized per environment"),
+            ("ingress.hosts[*]", "one host name per environment"),
+            ("env[name=LOG_LEVEL]", "verbose logs before production"),
+        ],
+    )
 
     assert table(found) == [
         ("value", "image.tag", 3, 3, "promoted separately"),
@@ -82,7 +89,14 @@ def test_helm_values_name_every_difference_with_both_lines(tree) -> None:
     ]
     assert [f.item for f in found if f.kind == "only"] == [True, True, True, True, True, False]
     assert found[3].left.value == "5s" and found[3].right.value == "3s"
-    assert [f.left.present for f in found if f.kind == "only"] == [True, True, True, False, False, False]
+    assert [f.left.present for f in found if f.kind == "only"] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
 
 
 STAGING_MANIFESTS = """
@@ -140,24 +154,44 @@ PRODUCTION_MANIFESTS = """
 
 
 def test_manifest_streams_match_resources_by_kind_and_name_across_namespaces(tree) -> None:
-    root = tree({"rendered/staging.yaml": STAGING_MANIFESTS,
-                 "rendered/production.yaml": PRODUCTION_MANIFESTS})
+    root = tree(
+        {
+            "rendered/staging.yaml": STAGING_MANIFESTS,
+            "rendered/production.yaml": PRODUCTION_MANIFESTS,
+        }
+    )
 
-    found = findings(root, ["rendered/staging.yaml"], ["rendered/production.yaml"],
-                     [("metadata.namespace", "one namespace per environment"),
-                      ("spec.replicas", "sized per environment"),
-                      ("spec.template.spec.containers[*].image", "promoted separately"),
-                      ("**.env[name=DB_HOST].value", "a database per environment")])
+    found = findings(
+        root,
+        ["rendered/staging.yaml"],
+        ["rendered/production.yaml"],
+        [
+            ("metadata.namespace", "one namespace per environment"),
+            ("spec.replicas", "sized per environment"),
+            ("spec.template.spec.containers[*].image", "promoted separately"),
+            ("**.env[name=DB_HOST].value", "a database per environment"),
+        ],
+    )
 
     deployment, service = "Deployment checkout", "Service checkout"
     assert table(found) == [
         ("value", f"{deployment}: metadata.namespace", 3, 9, "one namespace per environment"),
         ("value", f"{deployment}: spec.replicas", 5, 11, "sized per environment"),
-        ("value", f"{deployment}: spec.template.spec.containers[name=checkout].image", 10, 16,
-         "promoted separately"),
+        (
+            "value",
+            f"{deployment}: spec.template.spec.containers[name=checkout].image",
+            10,
+            16,
+            "promoted separately",
+        ),
         ("order", f"{deployment}: spec.template.spec.containers[name=checkout].args", 11, 17, None),
-        ("value", f"{deployment}: spec.template.spec.containers[name=checkout].env[name=DB_HOST].value",
-         13, 19, "a database per environment"),
+        (
+            "value",
+            f"{deployment}: spec.template.spec.containers[name=checkout].env[name=DB_HOST].value",
+            13,
+            19,
+            "a database per environment",
+        ),
         ("value", f"{service}: metadata.namespace", 17, 3, "one namespace per environment"),
         ("only", "ConfigMap checkout-staging/checkout-flags", 21, None, None),
         ("only", "HorizontalPodAutoscaler checkout-production/checkout", None, 21, None),
@@ -166,10 +200,16 @@ def test_manifest_streams_match_resources_by_kind_and_name_across_namespaces(tre
 
 
 def test_dotenv_files_differ_key_by_key_and_secrets_only_differ(tree) -> None:
-    root = tree({"staging/.env": "LOG_LEVEL=debug\nDB_PASSWORD=hunter2-staging\nCACHE_TTL=60\n",
-                 "production/.env": "CACHE_TTL=300\nLOG_LEVEL=info\nDB_PASSWORD=hunter2-prod\nSENTRY_DSN=x\n"})
+    root = tree(
+        {
+            "staging/.env": "LOG_LEVEL=debug\nDB_PASSWORD=hunter2-staging\nCACHE_TTL=60\n",
+            "production/.env": "CACHE_TTL=300\nLOG_LEVEL=info\nDB_PASSWORD=hunter2-prod\nSENTRY_DSN=x\n",
+        }
+    )
 
-    found = findings(root, ["staging/.env"], ["production/.env"], [("LOG_LEVEL", "verbose before production")])
+    found = findings(
+        root, ["staging/.env"], ["production/.env"], [("LOG_LEVEL", "verbose before production")]
+    )
 
     assert table(found) == [
         ("value", "LOG_LEVEL", 1, 2, "verbose before production"),
@@ -188,55 +228,93 @@ def test_identical_configuration_has_no_findings(tree) -> None:
 
 
 def test_a_file_only_one_environment_has_is_a_finding(tree) -> None:
-    root = tree({"staging/app.yaml": "a: 1\n", "staging/extra.yaml": "b: 1\n", "production/app.yaml": "a: 1\n"})
+    root = tree(
+        {
+            "staging/app.yaml": "a: 1\n",
+            "staging/extra.yaml": "b: 1\n",
+            "production/app.yaml": "a: 1\n",
+        }
+    )
 
     found = findings(root, ["staging/*.yaml"], ["production/*.yaml"])
 
     assert table(found) == [("only", "staging/extra.yaml", 1, None, None)]
 
 
-@pytest.mark.parametrize(("pattern", "path", "covered"), [
-    ("image.tag", "image.tag", True),
-    ("image.tag", "image.tagline", False),
-    ("image", "image.tag", True),
-    ("ingress.hosts[*]", "ingress.hosts[3]", True),
-    ("ingress.hosts[*]", "ingress.hosts", False),
-    ("env.*", "env.LOG_LEVEL", True),
-    ("env.*", "envs.LOG_LEVEL", False),
-    ("env[name=LOG_*].value", "env[name=LOG_LEVEL].value", True),
-    ("**.image", "spec.template.spec.containers[name=app].image", True),
-    ("containers[*].image", "spec.containers[name=app].image", False),
-    ("resources", "resources.limits.cpu", True),
-])
+@pytest.mark.parametrize(
+    ("pattern", "path", "covered"),
+    [
+        ("image.tag", "image.tag", True),
+        ("image.tag", "image.tagline", False),
+        ("image", "image.tag", True),
+        ("ingress.hosts[*]", "ingress.hosts[3]", True),
+        ("ingress.hosts[*]", "ingress.hosts", False),
+        ("env.*", "env.LOG_LEVEL", True),
+        ("env.*", "envs.LOG_LEVEL", False),
+        ("env[name=LOG_*].value", "env[name=LOG_LEVEL].value", True),
+        ("**.image", "spec.template.spec.containers[name=app].image", True),
+        ("containers[*].image", "spec.containers[name=app].image", False),
+        ("resources", "resources.limits.cpu", True),
+    ],
+)
 def test_allow_paths_are_globs_that_cover_what_is_beneath(pattern, path, covered) -> None:
     reason = allowed_reason(path, [DriftAllow(pattern, "why")])
 
     assert (reason == "why") is covered
 
 
-@pytest.mark.parametrize(("key", "secret"), [
-    ("password", True), ("DB_PASSWORD", True), ("dbpassword", True), ("apiKey", True),
-    ("api_key", True), ("SECRET_KEY_BASE", True), ("token", True), ("githubToken", True),
-    ("credentials", True), ("secretKeyRef", True), ("key", True), ("tls.key", True),
-    ("keyspace", False), ("monkey", False), ("replicaCount", False), ("LOG_LEVEL", False),
-    ("image", False),
-])
+@pytest.mark.parametrize(
+    ("key", "secret"),
+    [
+        ("password", True),
+        ("DB_PASSWORD", True),
+        ("dbpassword", True),
+        ("apiKey", True),
+        ("api_key", True),
+        ("SECRET_KEY_BASE", True),
+        ("token", True),
+        ("githubToken", True),
+        ("credentials", True),
+        ("secretKeyRef", True),
+        ("key", True),
+        ("tls.key", True),
+        ("keyspace", False),
+        ("monkey", False),
+        ("replicaCount", False),
+        ("LOG_LEVEL", False),
+        ("image", False),
+    ],
+)
 def test_keys_that_look_secret(key, secret) -> None:
     assert looks_secret(key) is secret
 
 
-@pytest.mark.parametrize(("value", "secret"), [
-    ("vault:secret/data/checkout#db", True), ("ref+vault://checkout/db#password", True),
-    ("${{ secrets.DB_PASSWORD }}", True), ("postgres://app:s3cr3t@db:5432/shop", True),
-    ("ENC[AES256_GCM,data:abc]", True), ({"valueFrom": {"secretKeyRef": {"name": "db"}}}, True),
-    ([{"name": "API_TOKEN", "value": "x"}], True),
-    ("postgres://db:5432/shop", False), ("info", False), (3, False), ({"a": "b"}, False),
-])
+@pytest.mark.parametrize(
+    ("value", "secret"),
+    [
+        ("vault:secret/data/checkout#db", True),
+        ("ref+vault://checkout/db#password", True),
+        ("${{ secrets.DB_PASSWORD }}", True),
+        ("postgres://app:s3cr3t@db:5432/shop", True),
+        ("ENC[AES256_GCM,data:abc]", True),
+        ({"valueFrom": {"secretKeyRef": {"name": "db"}}}, True),
+        ([{"name": "API_TOKEN", "value": "x"}], True),
+        ("postgres://db:5432/shop", False),
+        ("info", False),
+        (3, False),
+        ({"a": "b"}, False),
+    ],
+)
 def test_values_that_are_secret_references(value, secret) -> None:
     assert value_is_secret(value) is secret
 
 
 def test_paths_are_written_as_people_write_them() -> None:
-    assert format_path(("spec", "containers", Named("app"), "env", 0)) == "spec.containers[name=app].env[0]"
-    assert format_path(("metadata", "annotations", "kubernetes.io/ingress.class")) == \
-        "metadata.annotations['kubernetes.io/ingress.class']"
+    assert (
+        format_path(("spec", "containers", Named("app"), "env", 0))
+        == "spec.containers[name=app].env[0]"
+    )
+    assert (
+        format_path(("metadata", "annotations", "kubernetes.io/ingress.class"))
+        == "metadata.annotations['kubernetes.io/ingress.class']"
+    )

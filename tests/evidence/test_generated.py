@@ -34,13 +34,34 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, text in PROJECT.items():
         (root / name).write_text(text)
     (root / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider -p no:releasegate\n")
-    run = [sys.executable, "-m", "coverage", "run", "--branch", "--source=.", "--omit=test_*",
-           "-m", "pytest", "-q", "--junitxml=junit.xml"]
+    run = [
+        sys.executable,
+        "-m",
+        "coverage",
+        "run",
+        "--branch",
+        "--source=.",
+        "--omit=test_*",
+        "-m",
+        "pytest",
+        "-q",
+        "--junitxml=junit.xml",
+    ]
     subprocess.run(run, cwd=root, capture_output=True, check=False, timeout=120)
-    subprocess.run([sys.executable, "-m", "coverage", "xml", "-o", "coverage.xml"], cwd=root, check=True,
-                   capture_output=True, timeout=60)
-    subprocess.run([sys.executable, "-m", "coverage", "json", "-o", "coverage.json"], cwd=root, check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "xml", "-o", "coverage.xml"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "json", "-o", "coverage.json"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     return root
 
 

@@ -69,10 +69,16 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     [(SUREFIRE, 4, 0, 1, 3), (JEST, 3, 1, 0, 2), (GO, 3, 0, 0, 3)],
     ids=["surefire-bare-testsuite", "jest-junit", "go-junit-report"],
 )
-def test_junit_dialects(tmp_path: Path, text: str, total: int, failed: int, skipped: int, passed: int) -> None:
+def test_junit_dialects(
+    tmp_path: Path, text: str, total: int, failed: int, skipped: int, passed: int
+) -> None:
     facts = JUnitReader().read([write(tmp_path, "r.xml", text)]).facts
-    assert (facts["tests.total"], facts["tests.failed"], facts["tests.skipped"], facts["tests.passed"]) == (
-        total, failed, skipped, passed)
+    assert (
+        facts["tests.total"],
+        facts["tests.failed"],
+        facts["tests.skipped"],
+        facts["tests.passed"],
+    ) == (total, failed, skipped, passed)
 
 
 def test_junit_adds_up_files(tmp_path: Path) -> None:
@@ -111,8 +117,12 @@ end_of_record
 
 JACOCO = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?><!DOCTYPE report PUBLIC "-//JACOCO//DTD Report 1.1//EN" "report.dtd"><report name="checkout"><sessioninfo id="ci-1" start="1711785600000" dump="1711785610000"/><package name="com/acme/checkout"><class name="com/acme/checkout/Cart" sourcefilename="Cart.java"><counter type="LINE" missed="1" covered="9"/></class><counter type="LINE" missed="20" covered="80"/></package><counter type="INSTRUCTION" missed="90" covered="410"/><counter type="BRANCH" missed="6" covered="18"/><counter type="LINE" missed="20" covered="80"/><counter type="METHOD" missed="2" covered="30"/></report>"""
 
-ISTANBUL = {"total": {"lines": {"total": 200, "covered": 170, "skipped": 0, "pct": 85},
-                      "branches": {"total": 40, "covered": 30, "skipped": 0, "pct": 75}}}
+ISTANBUL = {
+    "total": {
+        "lines": {"total": 200, "covered": 170, "skipped": 0, "pct": 85},
+        "branches": {"total": 40, "covered": 30, "skipped": 0, "pct": 75},
+    }
+}
 
 
 @pytest.mark.parametrize(
@@ -121,35 +131,62 @@ ISTANBUL = {"total": {"lines": {"total": 200, "covered": 170, "skipped": 0, "pct
         ("lcov.info", LCOV, 60.0, 50.0),
         ("jacoco.xml", JACOCO, 80.0, 75.0),
         ("coverage-summary.json", json.dumps(ISTANBUL), 85.0, 75.0),
-        ("cobertura.xml", '<coverage line-rate="0.5" branch-rate="0"><packages><package><classes>'
-         '<class filename="a.py"><lines><line number="1" hits="1"/><line number="2" hits="0"/>'
-         '</lines></class></classes></package></packages></coverage>', 50.0, None),
+        (
+            "cobertura.xml",
+            '<coverage line-rate="0.5" branch-rate="0"><packages><package><classes>'
+            '<class filename="a.py"><lines><line number="1" hits="1"/><line number="2" hits="0"/>'
+            "</lines></class></classes></package></packages></coverage>",
+            50.0,
+            None,
+        ),
     ],
 )
-def test_coverage_formats(tmp_path: Path, name: str, text: str, line: float, branch: float | None) -> None:
+def test_coverage_formats(
+    tmp_path: Path, name: str, text: str, line: float, branch: float | None
+) -> None:
     facts = CoverageReader().read([write(tmp_path, name, text)]).facts
     assert facts["coverage"] == pytest.approx(line)
     assert facts.get("coverage.branch") == (None if branch is None else pytest.approx(branch))
 
 
 def sarif(results: list[dict], rules: list[dict] | None = None, **run: object) -> str:
-    return json.dumps({"version": "2.1.0", "runs": [
-        {"tool": {"driver": {"name": "Scanner", "rules": rules or []}}, "results": results, **run}]})
+    return json.dumps(
+        {
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {"driver": {"name": "Scanner", "rules": rules or []}},
+                    "results": results,
+                    **run,
+                }
+            ],
+        }
+    )
 
 
 @pytest.mark.parametrize(
     ("score", "severity"),
-    [(10.0, "critical"), (9.0, "critical"), (8.9, "high"), (7.0, "high"), (6.9, "medium"),
-     (4.0, "medium"), (3.9, "low"), (0.0, "low")],
+    [
+        (10.0, "critical"),
+        (9.0, "critical"),
+        (8.9, "high"),
+        (7.0, "high"),
+        (6.9, "medium"),
+        (4.0, "medium"),
+        (3.9, "low"),
+        (0.0, "low"),
+    ],
 )
 def test_security_severity_mapping(score: float, severity: str) -> None:
     assert score_severity(score) == severity
 
 
 def test_sarif_severity_from_rule_score_then_level(tmp_path: Path) -> None:
-    rules = [{"id": "CVE-1", "properties": {"security-severity": "9.8"}},
-             {"id": "semgrep.rule", "defaultConfiguration": {"level": "error"}},
-             {"id": "style", "defaultConfiguration": {"level": "note"}}]
+    rules = [
+        {"id": "CVE-1", "properties": {"security-severity": "9.8"}},
+        {"id": "semgrep.rule", "defaultConfiguration": {"level": "error"}},
+        {"id": "style", "defaultConfiguration": {"level": "note"}},
+    ]
     results = [
         {"ruleId": "CVE-1", "ruleIndex": 0, "level": "warning", "message": {"text": "x"}},
         {"ruleId": "semgrep.rule", "message": {"text": "x"}},
@@ -161,22 +198,57 @@ def test_sarif_severity_from_rule_score_then_level(tmp_path: Path) -> None:
     ]
     evidence = SarifReader().read([write(tmp_path, "r.sarif", sarif(results, rules))])
     facts = evidence.facts
-    assert (facts["vulnerabilities.critical"], facts["vulnerabilities.high"],
-            facts["vulnerabilities.medium"], facts["vulnerabilities.low"]) == (1, 1, 1, 1)
+    assert (
+        facts["vulnerabilities.critical"],
+        facts["vulnerabilities.high"],
+        facts["vulnerabilities.medium"],
+        facts["vulnerabilities.low"],
+    ) == (1, 1, 1, 1)
     assert evidence.max_severity == "critical"
 
 
 def test_sarif_codeql_extension_rules_and_commit(tmp_path: Path) -> None:
-    log = {"version": "2.1.0", "runs": [{
-        "tool": {"driver": {"name": "CodeQL", "rules": []},
-                 "extensions": [{"name": "codeql/python-queries", "rules": [
-                     {"id": "py/sql-injection", "properties": {"security-severity": "8.8"}}]}]},
-        "results": [{"ruleId": "py/sql-injection", "rule": {"id": "py/sql-injection", "index": 0,
-                                                               "toolComponent": {"index": 0}},
-                     "message": {"text": "x"}, "locations": [{"physicalLocation": {
-                         "artifactLocation": {"uri": "app/db.py"}}}]}],
-        "versionControlProvenance": [{"repositoryUri": "https://github.com/acme/checkout",
-                                      "revisionId": "3f2a9c1d4b5e6f708192a3b4c5d6e7f809102132"}]}]}
+    log = {
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {"name": "CodeQL", "rules": []},
+                    "extensions": [
+                        {
+                            "name": "codeql/python-queries",
+                            "rules": [
+                                {
+                                    "id": "py/sql-injection",
+                                    "properties": {"security-severity": "8.8"},
+                                }
+                            ],
+                        }
+                    ],
+                },
+                "results": [
+                    {
+                        "ruleId": "py/sql-injection",
+                        "rule": {
+                            "id": "py/sql-injection",
+                            "index": 0,
+                            "toolComponent": {"index": 0},
+                        },
+                        "message": {"text": "x"},
+                        "locations": [
+                            {"physicalLocation": {"artifactLocation": {"uri": "app/db.py"}}}
+                        ],
+                    }
+                ],
+                "versionControlProvenance": [
+                    {
+                        "repositoryUri": "https://github.com/acme/checkout",
+                        "revisionId": "3f2a9c1d4b5e6f708192a3b4c5d6e7f809102132",
+                    }
+                ],
+            }
+        ],
+    }
     evidence = SarifReader().read([write(tmp_path, "codeql.sarif", json.dumps(log))])
     assert evidence.facts["vulnerabilities.high"] == 1
     assert evidence.commit == "3f2a9c1d4b5e6f708192a3b4c5d6e7f809102132"
@@ -192,21 +264,48 @@ def test_example_trivy_sarif() -> None:
 
 
 TRIVY_JSON = {
-    "SchemaVersion": 2, "ArtifactName": "ghcr.io/acme/checkout:1.4.0", "ArtifactType": "container_image",
-    "Metadata": {"OS": {"Family": "debian", "Name": "12.5"},
-                 "RepoDigests": ["ghcr.io/acme/checkout@sha256:" + "a" * 64]},
+    "SchemaVersion": 2,
+    "ArtifactName": "ghcr.io/acme/checkout:1.4.0",
+    "ArtifactType": "container_image",
+    "Metadata": {
+        "OS": {"Family": "debian", "Name": "12.5"},
+        "RepoDigests": ["ghcr.io/acme/checkout@sha256:" + "a" * 64],
+    },
     "Results": [
-        {"Target": "ghcr.io/acme/checkout:1.4.0 (debian 12.5)", "Class": "os-pkgs", "Type": "debian",
-         "Vulnerabilities": [
-             {"VulnerabilityID": "CVE-2024-2961", "PkgName": "libc6", "InstalledVersion": "2.36-9",
-              "Severity": "HIGH"},
-             {"VulnerabilityID": "CVE-2011-3374", "PkgName": "apt", "InstalledVersion": "2.6.1",
-              "Severity": "LOW"},
-             {"VulnerabilityID": "CVE-2099-0001", "PkgName": "zlib", "InstalledVersion": "1",
-              "Severity": "UNKNOWN"}]},
-        {"Target": "Dockerfile", "Class": "config", "Type": "dockerfile", "Misconfigurations": [
-            {"ID": "DS002", "Status": "FAIL", "Severity": "HIGH"},
-            {"ID": "DS026", "Status": "PASS", "Severity": "LOW"}]},
+        {
+            "Target": "ghcr.io/acme/checkout:1.4.0 (debian 12.5)",
+            "Class": "os-pkgs",
+            "Type": "debian",
+            "Vulnerabilities": [
+                {
+                    "VulnerabilityID": "CVE-2024-2961",
+                    "PkgName": "libc6",
+                    "InstalledVersion": "2.36-9",
+                    "Severity": "HIGH",
+                },
+                {
+                    "VulnerabilityID": "CVE-2011-3374",
+                    "PkgName": "apt",
+                    "InstalledVersion": "2.6.1",
+                    "Severity": "LOW",
+                },
+                {
+                    "VulnerabilityID": "CVE-2099-0001",
+                    "PkgName": "zlib",
+                    "InstalledVersion": "1",
+                    "Severity": "UNKNOWN",
+                },
+            ],
+        },
+        {
+            "Target": "Dockerfile",
+            "Class": "config",
+            "Type": "dockerfile",
+            "Misconfigurations": [
+                {"ID": "DS002", "Status": "FAIL", "Severity": "HIGH"},
+                {"ID": "DS026", "Status": "PASS", "Severity": "LOW"},
+            ],
+        },
     ],
 }
 
@@ -220,24 +319,97 @@ def test_trivy_json(tmp_path: Path) -> None:
     assert evidence.max_severity == "unknown"
 
 
-NPM_V2 = {"auditReportVersion": 2, "vulnerabilities": {
-    "handlebars": {"name": "handlebars", "severity": "critical", "isDirect": False, "via": [], "effects": [],
-                   "range": "<=4.7.3", "nodes": ["node_modules/handlebars"], "fixAvailable": True},
-    "minimist": {"name": "minimist", "severity": "moderate", "isDirect": False, "via": [], "effects": [],
-                 "range": "<0.2.1", "nodes": ["node_modules/minimist"], "fixAvailable": True},
-    "debug": {"name": "debug", "severity": "info", "isDirect": True, "via": [], "effects": [],
-              "range": "*", "nodes": [], "fixAvailable": False}},
-    "metadata": {"vulnerabilities": {"info": 1, "low": 0, "moderate": 1, "high": 0, "critical": 1, "total": 3},
-                 "dependencies": {"prod": 40, "dev": 2, "optional": 0, "peer": 0, "peerOptional": 0, "total": 42}}}
-NPM_V1 = {"actions": [], "advisories": {
-    "118": {"id": 118, "module_name": "minimatch", "severity": "high", "title": "Regular Expression Denial of Service",
-            "findings": [{"version": "0.2.14", "paths": ["minimatch"]}]}},
-    "muted": [], "metadata": {"vulnerabilities": {"info": 0, "low": 0, "moderate": 0, "high": 1, "critical": 0},
-                              "dependencies": 12, "devDependencies": 3, "optionalDependencies": 0,
-                              "totalDependencies": 15}}
-PIP_AUDIT = {"dependencies": [{"name": "requests", "version": "2.31.0", "vulns": [
-    {"id": "GHSA-9wx4-h78v-vm56", "fix_versions": ["2.32.0"], "aliases": ["CVE-2024-35195"],
-     "description": "..."}]}, {"name": "idna", "version": "3.7", "vulns": []}], "fixes": []}
+NPM_V2 = {
+    "auditReportVersion": 2,
+    "vulnerabilities": {
+        "handlebars": {
+            "name": "handlebars",
+            "severity": "critical",
+            "isDirect": False,
+            "via": [],
+            "effects": [],
+            "range": "<=4.7.3",
+            "nodes": ["node_modules/handlebars"],
+            "fixAvailable": True,
+        },
+        "minimist": {
+            "name": "minimist",
+            "severity": "moderate",
+            "isDirect": False,
+            "via": [],
+            "effects": [],
+            "range": "<0.2.1",
+            "nodes": ["node_modules/minimist"],
+            "fixAvailable": True,
+        },
+        "debug": {
+            "name": "debug",
+            "severity": "info",
+            "isDirect": True,
+            "via": [],
+            "effects": [],
+            "range": "*",
+            "nodes": [],
+            "fixAvailable": False,
+        },
+    },
+    "metadata": {
+        "vulnerabilities": {
+            "info": 1,
+            "low": 0,
+            "moderate": 1,
+            "high": 0,
+            "critical": 1,
+            "total": 3,
+        },
+        "dependencies": {
+            "prod": 40,
+            "dev": 2,
+            "optional": 0,
+            "peer": 0,
+            "peerOptional": 0,
+            "total": 42,
+        },
+    },
+}
+NPM_V1 = {
+    "actions": [],
+    "advisories": {
+        "118": {
+            "id": 118,
+            "module_name": "minimatch",
+            "severity": "high",
+            "title": "Regular Expression Denial of Service",
+            "findings": [{"version": "0.2.14", "paths": ["minimatch"]}],
+        }
+    },
+    "muted": [],
+    "metadata": {
+        "vulnerabilities": {"info": 0, "low": 0, "moderate": 0, "high": 1, "critical": 0},
+        "dependencies": 12,
+        "devDependencies": 3,
+        "optionalDependencies": 0,
+        "totalDependencies": 15,
+    },
+}
+PIP_AUDIT = {
+    "dependencies": [
+        {
+            "name": "requests",
+            "version": "2.31.0",
+            "vulns": [
+                {
+                    "id": "GHSA-9wx4-h78v-vm56",
+                    "fix_versions": ["2.32.0"],
+                    "aliases": ["CVE-2024-35195"],
+                    "description": "...",
+                }
+            ],
+        },
+        {"name": "idna", "version": "3.7", "vulns": []},
+    ],
+    "fixes": [],
+}
 PIP_AUDIT_LEGACY = [{"name": "idna", "version": "3.7", "vulns": []}]
 
 
@@ -260,25 +432,44 @@ def test_audit_formats(tmp_path: Path, report: object, counts: dict[str, int]) -
 @pytest.mark.parametrize(
     ("reader", "name", "text", "message"),
     [
-        (JUnitReader, "r.xml", "<testsuite><testcase>", "r.xml:1:22: not well-formed XML (no element found); expected "
-                                                        "JUnit XML"),
+        (
+            JUnitReader,
+            "r.xml",
+            "<testsuite><testcase>",
+            "r.xml:1:22: not well-formed XML (no element found); expected JUnit XML",
+        ),
         (JUnitReader, "r.xml", "<html/>", "the root element is not <testsuites> or <testsuite>"),
-        (JUnitReader, "r.xml",
-         '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
-         "<testsuite>&lol2;</testsuite>", "refusing XML with entity declarations"),
+        (
+            JUnitReader,
+            "r.xml",
+            '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>'
+            "<testsuite>&lol2;</testsuite>",
+            "refusing XML with entity declarations",
+        ),
         (CoverageReader, "c.xml", "<report/>", "without a LINE counter"),
         (CoverageReader, "c.json", '{"meta": {}}', "JSON without 'totals' or 'total'"),
         (CoverageReader, "c.info", "hello world\n", "c.info:1: not an LCOV line"),
-        (CoverageReader, "c.json", '{"totals": {"covered_lines": 0, "num_statements": 0}}', "measured no lines"),
+        (
+            CoverageReader,
+            "c.json",
+            '{"totals": {"covered_lines": 0, "num_statements": 0}}',
+            "measured no lines",
+        ),
         (SarifReader, "r.sarif", "{not json", "r.sarif:1:2: not valid JSON"),
-        (SarifReader, "r.sarif", '{"version": "2.0.0", "runs": []}', "the log's version is not '2.1.0'"),
+        (
+            SarifReader,
+            "r.sarif",
+            '{"version": "2.0.0", "runs": []}',
+            "the log's version is not '2.1.0'",
+        ),
         (SarifReader, "r.sarif", '{"version": "2.1.0"}', "no 'runs' array"),
         (TrivyReader, "t.json", "{}", "no SchemaVersion"),
         (AuditReader, "a.json", '{"foo": 1}', "neither pip-audit JSON"),
     ],
 )
-def test_corrupt_reports_are_clear_errors(tmp_path: Path, reader: type, name: str, text: str,
-                                          message: str) -> None:
+def test_corrupt_reports_are_clear_errors(
+    tmp_path: Path, reader: type, name: str, text: str, message: str
+) -> None:
     with pytest.raises(EvidenceError) as caught:
         reader().read([write(tmp_path, name, text)])
     assert message in str(caught.value)

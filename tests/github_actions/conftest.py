@@ -38,16 +38,24 @@ CACHE_SHA = _PIN.group(1) if _PIN else "missing-pin"
 def github_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
     """A GitHub Actions step environment; keyword arguments override or add variables."""
 
-    def make(fake: HttpFake | None = None, event: dict[str, Any] | None = None,
-             **extra: str) -> dict[str, str]:
+    def make(
+        fake: HttpFake | None = None, event: dict[str, Any] | None = None, **extra: str
+    ) -> dict[str, str]:
         event_path = tmp_path / "event.json"
         event_path.write_text(json.dumps(event or {"repository": {"default_branch": "main"}}))
         env = {
-            "GITHUB_ACTIONS": "true", "GITHUB_REPOSITORY": REPO, "GITHUB_SHA": SHA,
-            "GITHUB_REF": "refs/heads/main", "GITHUB_REF_NAME": "main", "GITHUB_REF_TYPE": "branch",
-            "GITHUB_EVENT_NAME": "push", "GITHUB_EVENT_PATH": str(event_path),
-            "GITHUB_ACTOR": "octocat", "GITHUB_RUN_ID": str(RUN_ID),
-            "GITHUB_SERVER_URL": "https://github.com", "GITHUB_WORKSPACE": str(tmp_path),
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_REPOSITORY": REPO,
+            "GITHUB_SHA": SHA,
+            "GITHUB_REF": "refs/heads/main",
+            "GITHUB_REF_NAME": "main",
+            "GITHUB_REF_TYPE": "branch",
+            "GITHUB_EVENT_NAME": "push",
+            "GITHUB_EVENT_PATH": str(event_path),
+            "GITHUB_ACTOR": "octocat",
+            "GITHUB_RUN_ID": str(RUN_ID),
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_WORKSPACE": str(tmp_path),
             "GITHUB_OUTPUT": str(tmp_path / "output.txt"),
             "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
             "RELEASEGATE_GITHUB_TOKEN": TOKEN,
@@ -61,11 +69,15 @@ def github_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
 
 
 @pytest.fixture
-def make_platform(tmp_path: Path) -> Iterator[Callable[..., tuple[GitHubActionsPlatform, io.StringIO]]]:
+def make_platform(
+    tmp_path: Path,
+) -> Iterator[Callable[..., tuple[GitHubActionsPlatform, io.StringIO]]]:
     """``make_platform(fake, env)``: a platform on the fake with instant retries, and its stdout."""
     ledgers: list[Ledger] = []
 
-    def make(fake: HttpFake, env: dict[str, str], retries: int = 2) -> tuple[GitHubActionsPlatform, io.StringIO]:
+    def make(
+        fake: HttpFake, env: dict[str, str], retries: int = 2
+    ) -> tuple[GitHubActionsPlatform, io.StringIO]:
         ledger = Ledger.open(str(tmp_path / f"ledger{len(ledgers)}.db"))
         ledgers.append(ledger)
         api = GitHubAPI(TOKEN, REPO, base_url=fake.url, retries=retries, backoff=0)
@@ -105,8 +117,9 @@ def prebuilt_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([base, "-m", "venv", "--without-pip", str(where)], check=True, timeout=120)
     site = where / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
     purelib = sysconfig.get_paths()["purelib"]
-    (site / "_releasegate_tests.pth").write_text(f"import site; site.addsitedir({purelib!r})\n"
-                                                 "import _releasegate_probe\n")
+    (site / "_releasegate_tests.pth").write_text(
+        f"import site; site.addsitedir({purelib!r})\nimport _releasegate_probe\n"
+    )
     # act truncates a step's summary file before the next step runs: copy it at exit.
     (site / "_releasegate_probe.py").write_text(SUMMARY_PROBE)
     return where
@@ -149,8 +162,9 @@ def action_workspace(tmp_path: Path) -> Callable[[dict[str, str]], tuple[Path, s
             (ws / name).parent.mkdir(parents=True, exist_ok=True)
             (ws / name).write_text(text)
         git_repo(ws, remote="https://github.com/acme/app.git")
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ws, capture_output=True, text=True,
-                             check=True).stdout.strip()
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ws, capture_output=True, text=True, check=True
+        ).stdout.strip()
         return ws, sha
 
     return make
@@ -160,23 +174,41 @@ def action_workspace(tmp_path: Path) -> Callable[[dict[str, str]], tuple[Path, s
 def run_action(act: ActRunner, tmp_path: Path, prebuilt_env: Path) -> Callable[..., ActResult]:
     """``run_action(ws, command=..., api=fake, **inputs)``: act runs the action once in ``ws``."""
 
-    def run(ws: Path, *, api: HttpFake | None = None, event: dict[str, object] | None = None,
-            event_name: str = "push", workflow: str = "action.yml", env: dict[str, str] | None = None,
-            **inputs: str) -> ActResult:
+    def run(
+        ws: Path,
+        *,
+        api: HttpFake | None = None,
+        event: dict[str, object] | None = None,
+        event_name: str = "push",
+        workflow: str = "action.yml",
+        env: dict[str, str] | None = None,
+        **inputs: str,
+    ) -> ActResult:
         results = tmp_path / "results"
         shutil.rmtree(results, ignore_errors=True)  # each run reports afresh
         results.mkdir()
         log = tmp_path / "cache.log"
         log.unlink(missing_ok=True)
         extra = dict(env or {})
-        env = {"RESULT_DIR": str(results), "RELEASEGATE_TEST_PREBUILT": str(prebuilt_env),
-               "RELEASEGATE_TEST_CACHE_LOG": str(log),
-               "GITHUB_API_URL": api.url if api else "http://127.0.0.1:9", **extra}
+        env = {
+            "RESULT_DIR": str(results),
+            "RELEASEGATE_TEST_PREBUILT": str(prebuilt_env),
+            "RELEASEGATE_TEST_CACHE_LOG": str(log),
+            "GITHUB_API_URL": api.url if api else "http://127.0.0.1:9",
+            **extra,
+        }
         env.update({f"RG_{k.upper()}": v for k, v in inputs.items()})
         if workflow != "action.yml":
             shutil.copy(HERE / "workflows" / workflow, ws / ".github" / "workflows" / workflow)
-        args = [event_name, "-W", f".github/workflows/{workflow}", "-s", f"GITHUB_TOKEN={TOKEN}",
-                "--local-repository", f"actions/cache@{CACHE_SHA}={HERE / 'stand-ins' / 'cache'}"]
+        args = [
+            event_name,
+            "-W",
+            f".github/workflows/{workflow}",
+            "-s",
+            f"GITHUB_TOKEN={TOKEN}",
+            "--local-repository",
+            f"actions/cache@{CACHE_SHA}={HERE / 'stand-ins' / 'cache'}",
+        ]
         if event is not None:
             (tmp_path / "event.json").write_text(json.dumps(event))
             args += ["-e", str(tmp_path / "event.json")]
@@ -186,8 +218,15 @@ def run_action(act: ActRunner, tmp_path: Path, prebuilt_env: Path) -> Callable[.
         read = lambda name: (results / name).read_text() if (results / name).exists() else ""  # noqa: E731
         # GitHub hides what a composite action does not declare; act does not: hide it here
         declared = yaml.safe_load((ws / "action.yml").read_text()).get("outputs") or {}
-        outputs = {k: v for k, v in json.loads(read("outputs.json") or "{}").items() if k in declared}
-        return ActResult(proc, outputs, read("conclusion"), read("summary.md"),
-                         log.read_text() if log.exists() else "")
+        outputs = {
+            k: v for k, v in json.loads(read("outputs.json") or "{}").items() if k in declared
+        }
+        return ActResult(
+            proc,
+            outputs,
+            read("conclusion"),
+            read("summary.md"),
+            log.read_text() if log.exists() else "",
+        )
 
     return run

@@ -28,18 +28,36 @@ environments:
       validations: [static-check, unit-tests]
 """
 PASSING = '<testsuite name="u" tests="2" failures="0" errors="0"><testcase name="a"/><testcase name="b"/></testsuite>\n'
-FAILING = ('<testsuite name="u" tests="2" failures="1" errors="0"><testcase name="a"/>'
-           '<testcase name="b"><failure message="boom"/></testcase></testsuite>\n')
+FAILING = (
+    '<testsuite name="u" tests="2" failures="1" errors="0"><testcase name="a"/>'
+    '<testcase name="b"><failure message="boom"/></testcase></testsuite>\n'
+)
 
 
 def _lint_passed(fake, sha: str) -> None:
-    fake.expect("GET", "/repos/acme/app/deployments", query={"environment": "staging", "per_page": "100"},
-                headers=AUTH).respond(json=[])
-    fake.expect("GET", f"/repos/acme/app/commits/{sha}/check-runs", headers=AUTH).respond(json={
-        "total_count": 1, "check_runs": [{
-            "id": 1, "name": "lint", "head_sha": sha, "status": "completed", "conclusion": "success",
-            "started_at": "2026-03-02T09:00:00Z", "completed_at": "2026-03-02T09:01:00Z",
-            "html_url": "https://github.com/acme/app/runs/1"}]})
+    fake.expect(
+        "GET",
+        "/repos/acme/app/deployments",
+        query={"environment": "staging", "per_page": "100"},
+        headers=AUTH,
+    ).respond(json=[])
+    fake.expect("GET", f"/repos/acme/app/commits/{sha}/check-runs", headers=AUTH).respond(
+        json={
+            "total_count": 1,
+            "check_runs": [
+                {
+                    "id": 1,
+                    "name": "lint",
+                    "head_sha": sha,
+                    "status": "completed",
+                    "conclusion": "success",
+                    "started_at": "2026-03-02T09:00:00Z",
+                    "completed_at": "2026-03-02T09:01:00Z",
+                    "html_url": "https://github.com/acme/app/runs/1",
+                }
+            ],
+        }
+    )
     fake.expect("GET", f"/repos/acme/app/commits/{sha}/statuses", headers=AUTH).respond(json=[])
 
 
@@ -68,22 +86,49 @@ def test_without_the_cache_the_action_installs_itself_with_uv(action_workspace, 
     assert result.cache_log == ""  # the cache was neither restored nor saved
 
 
-def test_promote_allowed_records_a_deployment_and_publishes(action_workspace, run_action, github_fake):
+def test_promote_allowed_records_a_deployment_and_publishes(
+    action_workspace, run_action, github_fake
+):
     ws, sha = action_workspace({"releasegate.yml": POLICY, "reports/unit.xml": PASSING})
     _lint_passed(github_fake, sha)
-    github_fake.expect("POST", "/repos/acme/app/deployments", headers=AUTH, json={
-        "ref": sha, "task": "deploy", "auto_merge": False, "required_contexts": [],
-        "payload": {"releasegate": {"vouch": "allowed"}},
-        "environment": "staging", "description": f"releasegate: promote {sha[:12]}",
-        "production_environment": False}).respond(201, json={
-            "id": 31, "sha": sha, "environment": "staging", "created_at": "2026-03-02T10:00:00Z",
-            "payload": {}, "creator": {"login": "github-actions[bot]"},
-            "url": f"{github_fake.url}/repos/acme/app/deployments/31"})
-    github_fake.expect("POST", "/repos/acme/app/deployments/31/statuses", headers=AUTH,
-                       json=lambda body: body["state"] == "in_progress").respond(201, json={
-                           "id": 1, "state": "in_progress", "created_at": "2026-03-02T10:00:01Z"})
-    github_fake.expect("POST", "/repos/acme/app/check-runs", headers=AUTH,
-                       json=lambda body: body["conclusion"] == "success").respond(201, json={"id": 5})
+    github_fake.expect(
+        "POST",
+        "/repos/acme/app/deployments",
+        headers=AUTH,
+        json={
+            "ref": sha,
+            "task": "deploy",
+            "auto_merge": False,
+            "required_contexts": [],
+            "payload": {"releasegate": {"vouch": "allowed"}},
+            "environment": "staging",
+            "description": f"releasegate: promote {sha[:12]}",
+            "production_environment": False,
+        },
+    ).respond(
+        201,
+        json={
+            "id": 31,
+            "sha": sha,
+            "environment": "staging",
+            "created_at": "2026-03-02T10:00:00Z",
+            "payload": {},
+            "creator": {"login": "github-actions[bot]"},
+            "url": f"{github_fake.url}/repos/acme/app/deployments/31",
+        },
+    )
+    github_fake.expect(
+        "POST",
+        "/repos/acme/app/deployments/31/statuses",
+        headers=AUTH,
+        json=lambda body: body["state"] == "in_progress",
+    ).respond(201, json={"id": 1, "state": "in_progress", "created_at": "2026-03-02T10:00:01Z"})
+    github_fake.expect(
+        "POST",
+        "/repos/acme/app/check-runs",
+        headers=AUTH,
+        json=lambda body: body["conclusion"] == "success",
+    ).respond(201, json={"id": 5})
 
     result = run_action(ws, command="promote", environment="staging", api=github_fake)
 
@@ -94,30 +139,44 @@ def test_promote_allowed_records_a_deployment_and_publishes(action_workspace, ru
     assert "### ✅ releasegate promotion: **allow**" in result.summary
 
 
-def test_promote_blocked_fails_the_step_with_an_annotation(action_workspace, run_action, github_fake):
+def test_promote_blocked_fails_the_step_with_an_annotation(
+    action_workspace, run_action, github_fake
+):
     ws, sha = action_workspace({"releasegate.yml": POLICY, "reports/unit.xml": FAILING})
     _lint_passed(github_fake, sha)
-    github_fake.expect("POST", "/repos/acme/app/check-runs", headers=AUTH,
-                       json=lambda body: body["conclusion"] == "failure").respond(201, json={"id": 6})
+    github_fake.expect(
+        "POST",
+        "/repos/acme/app/check-runs",
+        headers=AUTH,
+        json=lambda body: body["conclusion"] == "failure",
+    ).respond(201, json={"id": 6})
 
     result = run_action(ws, command="promote", environment="staging", api=github_fake)
 
     assert result.conclusion == "failure", result.log
     assert result.outputs["outcome"] == "block"
-    assert "::error title=releasegate%3A validation unit-tests,file=releasegate.yml,line=" in result.log
+    assert (
+        "::error title=releasegate%3A validation unit-tests,file=releasegate.yml,line="
+        in result.log
+    )
     assert "### ❌ releasegate promotion: **block**" in result.summary
 
 
-def test_an_api_permission_error_fails_the_step_in_one_line(action_workspace, run_action, github_fake):
+def test_an_api_permission_error_fails_the_step_in_one_line(
+    action_workspace, run_action, github_fake
+):
     ws, _ = action_workspace({"releasegate.yml": POLICY, "reports/unit.xml": PASSING})
     github_fake.expect("GET", "/repos/acme/app/deployments").respond(
-        403, json={"message": "Resource not accessible by integration"})
+        403, json={"message": "Resource not accessible by integration"}
+    )
 
     result = run_action(ws, command="promote", environment="staging", api=github_fake)
 
     assert result.conclusion == "failure"
-    assert ("releasegate: error: GitHub API GET /repos/acme/app/deployments: 403 forbidden: the token "
-            "lacks `deployments: read`") in result.log
+    assert (
+        "releasegate: error: GitHub API GET /repos/acme/app/deployments: 403 forbidden: the token "
+        "lacks `deployments: read`"
+    ) in result.log
     assert "Traceback" not in result.log
 
 
@@ -131,7 +190,9 @@ cache:
 
 
 def test_cache_on_the_default_branch_may_write(action_workspace, run_action):
-    ws, _ = action_workspace({"releasegate.yml": CACHE_POLICY, "requirements.txt": "requests==2.31.0\n"})
+    ws, _ = action_workspace(
+        {"releasegate.yml": CACHE_POLICY, "requirements.txt": "requests==2.31.0\n"}
+    )
 
     result = run_action(ws, command="cache")
 
@@ -143,10 +204,17 @@ def test_cache_on_the_default_branch_may_write(action_workspace, run_action):
 
 
 def test_cache_for_a_fork_pull_request_only_reads(action_workspace, run_action):
-    ws, sha = action_workspace({"releasegate.yml": CACHE_POLICY, "requirements.txt": "requests==2.31.0\n"})
-    event = {"pull_request": {"number": 7, "head": {"sha": sha, "ref": "main", "repo": {"full_name": "mallory/app"}},
-                              "base": {"ref": "main", "repo": {"full_name": "acme/app"}}},
-             "repository": {"default_branch": "main", "full_name": "acme/app"}}
+    ws, sha = action_workspace(
+        {"releasegate.yml": CACHE_POLICY, "requirements.txt": "requests==2.31.0\n"}
+    )
+    event = {
+        "pull_request": {
+            "number": 7,
+            "head": {"sha": sha, "ref": "main", "repo": {"full_name": "mallory/app"}},
+            "base": {"ref": "main", "repo": {"full_name": "acme/app"}},
+        },
+        "repository": {"default_branch": "main", "full_name": "acme/app"},
+    }
 
     result = run_action(ws, command="cache", event=event, event_name="pull_request")
 
@@ -156,20 +224,36 @@ def test_cache_for_a_fork_pull_request_only_reads(action_workspace, run_action):
     assert "save" not in result.cache_log
 
 
-def test_analyze_passes_on_a_healthy_gate_of_a_real_prometheus(action_workspace, run_action, prometheus):
+def test_analyze_passes_on_a_healthy_gate_of_a_real_prometheus(
+    action_workspace, run_action, prometheus
+):
     from peers.openmetrics import Series
 
     at = 1_767_225_600  # 2026-01-01T00:00:00Z
-    server = prometheus([Series("error_ratio", {"service": "checkout"},
-                                [(at - 2400 + 15 * i, 0.01) for i in range(161)])])
-    policy = ("version: 1\nservice: checkout\ngates:\n  health:\n    provider: prometheus\n"
-              "    address: http://127.0.0.1:9\n    interval: 1m\n    retries: 0\n    metrics:\n"
-              "      - name: error-rate\n        query: 'max(error_ratio{service=\"{service}\"})'\n"
-              "        judge: threshold\n        fail_if: \"> 0.05\"\n")
+    server = prometheus(
+        [
+            Series(
+                "error_ratio",
+                {"service": "checkout"},
+                [(at - 2400 + 15 * i, 0.01) for i in range(161)],
+            )
+        ]
+    )
+    policy = (
+        "version: 1\nservice: checkout\ngates:\n  health:\n    provider: prometheus\n"
+        "    address: http://127.0.0.1:9\n    interval: 1m\n    retries: 0\n    metrics:\n"
+        "      - name: error-rate\n        query: 'max(error_ratio{service=\"{service}\"})'\n"
+        '        judge: threshold\n        fail_if: "> 0.05"\n'
+    )
     ws, _ = action_workspace({"releasegate.yml": policy})
 
-    result = run_action(ws, command="analyze", gate="health", prometheus_url=server.url,
-                        args="--once --at 2026-01-01T00:00:00Z --deployed-at 2025-12-31T23:40:00Z")
+    result = run_action(
+        ws,
+        command="analyze",
+        gate="health",
+        prometheus_url=server.url,
+        args="--once --at 2026-01-01T00:00:00Z --deployed-at 2025-12-31T23:40:00Z",
+    )
 
     assert result.conclusion == "success", result.log
     assert result.outputs["outcome"] == "pass"
@@ -177,7 +261,10 @@ def test_analyze_passes_on_a_healthy_gate_of_a_real_prometheus(action_workspace,
     assert "releasegate analysis: **pass**" in result.summary
     # the metric's values, its threshold and its interval, not only the judge's statistic
     row = next(line for line in result.summary.splitlines() if "metric error-rate" in line)
-    assert "canary **0.01** (interval to 00:00:00Z; 20 intervals of 1m)" in row and "not &gt; 0.05" in row
+    assert (
+        "canary **0.01** (interval to 00:00:00Z; 20 intervals of 1m)" in row
+        and "not &gt; 0.05" in row
+    )
 
 
 def test_a_policy_typo_is_an_error_annotation_on_its_line(action_workspace, run_action):
@@ -193,8 +280,14 @@ def test_fail_on_none_posts_no_failing_check_run(action_workspace, run_action, g
     ws, sha = action_workspace({"releasegate.yml": POLICY, "reports/unit.xml": FAILING})
     github_standin.add_check_run(sha, "lint")
 
-    result = run_action(ws, command="promote", environment="staging", api=github_standin, fail_on="none",
-                        environment_url="https://staging.acme.example")
+    result = run_action(
+        ws,
+        command="promote",
+        environment="staging",
+        api=github_standin,
+        fail_on="none",
+        environment_url="https://staging.acme.example",
+    )
 
     assert result.conclusion == "success", result.log
     assert result.outputs["outcome"] == "block"
@@ -202,12 +295,19 @@ def test_fail_on_none_posts_no_failing_check_run(action_workspace, run_action, g
     assert "deployment-id" not in result.outputs or result.outputs["deployment-id"] == ""
 
 
-def test_an_allowed_promotion_gives_a_deploy_step_what_it_needs(action_workspace, run_action, github_standin):
+def test_an_allowed_promotion_gives_a_deploy_step_what_it_needs(
+    action_workspace, run_action, github_standin
+):
     ws, sha = action_workspace({"releasegate.yml": POLICY, "reports/unit.xml": PASSING})
     github_standin.add_check_run(sha, "lint")
 
-    result = run_action(ws, command="promote", environment="staging", api=github_standin,
-                        environment_url="https://staging.acme.example")
+    result = run_action(
+        ws,
+        command="promote",
+        environment="staging",
+        api=github_standin,
+        environment_url="https://staging.acme.example",
+    )
 
     assert result.conclusion == "success", result.log
     assert result.outputs["deployment-id"] == "1"

@@ -23,9 +23,15 @@ environments:
 
 def _promote(tmp_path: Path, github_env, standin, **extra: str) -> tuple[int, str, dict[str, str]]:
     (tmp_path / "releasegate.yml").write_text(POLICY)
-    env = github_env(standin, RELEASEGATE_COMMAND="promote", RELEASEGATE_ENVIRONMENT="production",
-                     RELEASEGATE_CONFIG=str(tmp_path / "releasegate.yml"), RUNNER_TEMP=str(tmp_path),
-                     RELEASEGATE_GITHUB_CHECK_RUN="false", **extra)
+    env = github_env(
+        standin,
+        RELEASEGATE_COMMAND="promote",
+        RELEASEGATE_ENVIRONMENT="production",
+        RELEASEGATE_CONFIG=str(tmp_path / "releasegate.yml"),
+        RUNNER_TEMP=str(tmp_path),
+        RELEASEGATE_GITHUB_CHECK_RUN="false",
+        **extra,
+    )
     out = io.StringIO()
     code = launch.main(env=env, stdout=out)
     report = json.loads(Path(env.get("RELEASEGATE_OUTPUT") or _report(tmp_path)).read_text())
@@ -68,8 +74,9 @@ def test_promote_on_200_deployments_makes_at_most_6_reads(tmp_path, github_env, 
     assert writes == [f"POST {BASE}/deployments", f"POST {BASE}/deployments/201/statuses"]
 
 
-def test_a_commit_older_than_the_first_page_is_found_by_gitHubs_sha_filter(tmp_path, github_env,
-                                                                           github_standin):
+def test_a_commit_older_than_the_first_page_is_found_by_gitHubs_sha_filter(
+    tmp_path, github_env, github_standin
+):
     _history(github_standin, candidate_position=150, total=300)  # 150 staging; past page 1 of 100
 
     code, _, report = _promote(tmp_path, github_env, github_standin)
@@ -78,7 +85,9 @@ def test_a_commit_older_than_the_first_page_is_found_by_gitHubs_sha_filter(tmp_p
     assert any(r.query.get("sha") == [SHA] for r in github_standin.reads(f"{BASE}/deployments"))
 
 
-def test_a_commit_never_deployed_is_reported_missing_not_found_elsewhere(tmp_path, github_env, github_standin):
+def test_a_commit_never_deployed_is_reported_missing_not_found_elsewhere(
+    tmp_path, github_env, github_standin
+):
     github_standin.add_deployment(OTHER_SHA, "staging", "success")
 
     code, _, report = _promote(tmp_path, github_env, github_standin)
@@ -90,7 +99,9 @@ def test_a_commit_never_deployed_is_reported_missing_not_found_elsewhere(tmp_pat
 def test_the_stand_in_pages_like_github(github_standin):
     for i in range(45):
         github_standin.add_deployment(f"{i:040x}", "staging")
-    api = GitHubAPI(TOKEN, "acme/app", base_url=github_standin.url, retries=0, backoff=0, per_page=30)
+    api = GitHubAPI(
+        TOKEN, "acme/app", base_url=github_standin.url, retries=0, backoff=0, per_page=30
+    )
 
     rows = api.list_deployments("staging")
 
@@ -103,23 +114,39 @@ def test_a_rate_limit_is_waited_out_visibly(github_standin):
     github_standin.throttle.append(("secondary", 7))
     waited: list[float] = []
     said: list[str] = []
-    api = GitHubAPI(TOKEN, "acme/app", base_url=github_standin.url, retries=0, backoff=0,
-                    sleep=waited.append, say=said.append)
+    api = GitHubAPI(
+        TOKEN,
+        "acme/app",
+        base_url=github_standin.url,
+        retries=0,
+        backoff=0,
+        sleep=waited.append,
+        say=said.append,
+    )
 
     rows = api.list_deployments("staging")
 
     assert [r["sha"] for r in rows] == [SHA]
     assert waited == [7.0]
-    assert said == ["releasegate: GitHub answered 403 (rate limit): waiting 7 s before the next GitHub "
-                    "API request"]
+    assert said == [
+        "releasegate: GitHub answered 403 (rate limit): waiting 7 s before the next GitHub "
+        "API request"
+    ]
 
 
 def test_a_rate_limit_longer_than_the_wait_fails_with_the_reset(github_standin):
     from releasegate.errors import PlatformError
 
     github_standin.throttle.append(("secondary", 3600))
-    api = GitHubAPI(TOKEN, "acme/app", base_url=github_standin.url, retries=0, backoff=0,
-                    sleep=lambda s: None, say=lambda s: None)
+    api = GitHubAPI(
+        TOKEN,
+        "acme/app",
+        base_url=github_standin.url,
+        retries=0,
+        backoff=0,
+        sleep=lambda s: None,
+        say=lambda s: None,
+    )
     try:
         api.list_deployments("staging")
     except PlatformError as exc:

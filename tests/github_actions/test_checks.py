@@ -13,17 +13,27 @@ from releasegate.adapters.github_actions import launch
 
 
 def _policy(check: str, wait: str = "") -> str:
-    return (f"version: 1\nvalidations:\n  lint:\n    check: {check}\n" + (f"    wait: {wait}\n" if wait else "")
-            + "environments:\n  - name: staging\n    requires:\n      validations: [lint]\n")
+    return (
+        f"version: 1\nvalidations:\n  lint:\n    check: {check}\n"
+        + (f"    wait: {wait}\n" if wait else "")
+        + "environments:\n  - name: staging\n    requires:\n      validations: [lint]\n"
+    )
 
 
 def _promote(tmp_path: Path, github_env, standin, policy: str, **extra: str) -> tuple[int, str]:
     import json
 
     (tmp_path / "releasegate.yml").write_text(policy)
-    env = github_env(standin, RELEASEGATE_COMMAND="promote", RELEASEGATE_ENVIRONMENT="staging",
-                     RELEASEGATE_CONFIG=str(tmp_path / "releasegate.yml"), RUNNER_TEMP=str(tmp_path),
-                     RELEASEGATE_GITHUB_CHECK_RUN="false", RELEASEGATE_OUTPUT=str(tmp_path / "d.json"), **extra)
+    env = github_env(
+        standin,
+        RELEASEGATE_COMMAND="promote",
+        RELEASEGATE_ENVIRONMENT="staging",
+        RELEASEGATE_CONFIG=str(tmp_path / "releasegate.yml"),
+        RUNNER_TEMP=str(tmp_path),
+        RELEASEGATE_GITHUB_CHECK_RUN="false",
+        RELEASEGATE_OUTPUT=str(tmp_path / "d.json"),
+        **extra,
+    )
     code = launch.main(env=env, stdout=io.StringIO())
     decision = json.loads((tmp_path / "d.json").read_text())
     lint = next(r for r in decision["requirements"] if r["name"] == "validation lint")
@@ -67,8 +77,9 @@ def test_the_workflow_qualified_name_matches(tmp_path, github_env, github_standi
     assert code == 0, reason
 
 
-def test_a_running_check_is_waited_for_with_progress_lines(tmp_path, github_env, github_standin,
-                                                           monkeypatch, capsys):
+def test_a_running_check_is_waited_for_with_progress_lines(
+    tmp_path, github_env, github_standin, monkeypatch, capsys
+):
     from releasegate.cli import promote
 
     monkeypatch.setattr(promote, "POLL_SECONDS", 0.0)
@@ -106,8 +117,9 @@ def test_the_actions_input_waits_too(tmp_path, github_env, github_standin, monke
 
     github_standin.before.append(finish_on_second_look)
 
-    code, reason = _promote(tmp_path, github_env, github_standin, _policy("lint"),
-                            RELEASEGATE_WAIT_FOR_CHECKS="5m")
+    code, reason = _promote(
+        tmp_path, github_env, github_standin, _policy("lint"), RELEASEGATE_WAIT_FOR_CHECKS="5m"
+    )
 
     assert code == 0, reason
     assert len(looks) == 2
@@ -117,7 +129,8 @@ def test_wait_applies_to_check_validations_only(tmp_path):
     from releasegate.errors import PolicyError
     from releasegate.policy import load_policy
 
-    (tmp_path / "releasegate.yml").write_text("version: 1\nvalidations:\n  unit:\n    junit: r.xml\n"
-                                              "    wait: 5m\n")
+    (tmp_path / "releasegate.yml").write_text(
+        "version: 1\nvalidations:\n  unit:\n    junit: r.xml\n    wait: 5m\n"
+    )
     with pytest.raises(PolicyError, match="'wait' applies only to check validations"):
         load_policy(str(tmp_path / "releasegate.yml"))

@@ -95,18 +95,36 @@ JUNIT = (
 
 
 def test_every_example_is_run_here_and_every_other_action_has_a_stand_in():
-    assert sorted(p.name for p in EXAMPLES.glob("*.yml")) == ["cache.yml", "canary.yml", "promote.yml"]
+    assert sorted(p.name for p in EXAMPLES.glob("*.yml")) == [
+        "cache.yml",
+        "canary.yml",
+        "promote.yml",
+    ]
     used = set()
     for path in EXAMPLES.glob("*.yml"):
         for job in yaml.safe_load(path.read_text())["jobs"].values():
             used |= {step["uses"] for step in job["steps"] if "uses" in step}
-    others = {u for u in used if not u.startswith(("releasegate/releasegate@", "actions/checkout@"))}
-    assert {u.replace("/restore@", "@").replace("/save@", "@") for u in others} == set(OTHER_ACTIONS)
+    others = {
+        u for u in used if not u.startswith(("releasegate/releasegate@", "actions/checkout@"))
+    }
+    assert {u.replace("/restore@", "@").replace("/save@", "@") for u in others} == set(
+        OTHER_ACTIONS
+    )
 
 
-def _run(tmp_path: Path, act, standin, prebuilt_env, example: str, files: dict[str, str], *,
-         event: str = "push", variables: dict[str, str] | None = None, text: str | None = None,
-         seed: Callable[[str], None] | None = None) -> tuple[str, str]:
+def _run(
+    tmp_path: Path,
+    act,
+    standin,
+    prebuilt_env,
+    example: str,
+    files: dict[str, str],
+    *,
+    event: str = "push",
+    variables: dict[str, str] | None = None,
+    text: str | None = None,
+    seed: Callable[[str], None] | None = None,
+) -> tuple[str, str]:
     """act runs ``example`` (or ``text``) in a repository of ``files``; ``seed(sha)`` prepares
     GitHub's records once the commit exists. Returns act's output and the stand-ins' log."""
     action = tmp_path / "action"
@@ -122,19 +140,34 @@ def _run(tmp_path: Path, act, standin, prebuilt_env, example: str, files: dict[s
             (ws / name).chmod(0o755)
     git_repo(ws, remote="https://github.com/acme/app.git")
     if seed is not None:
-        seed(subprocess.run(["git", "rev-parse", "HEAD"], cwd=ws, capture_output=True, text=True,
-                            check=True).stdout.strip())
+        seed(
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"], cwd=ws, capture_output=True, text=True, check=True
+            ).stdout.strip()
+        )
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "pip").write_text('#!/bin/sh\necho "pip $*" >> "$RELEASEGATE_TEST_EXAMPLE_LOG"\n')
     (bin_dir / "pip").chmod(0o755)
     log = tmp_path / "example.log"
-    env = {"GITHUB_API_URL": standin.url, "RELEASEGATE_TEST_PREBUILT": str(prebuilt_env),
-           "RELEASEGATE_TEST_CACHE_LOG": str(tmp_path / "cache.log"),
-           "RELEASEGATE_TEST_EXAMPLE_LOG": str(log), "RELEASEGATE_TEST_ARTIFACTS": str(tmp_path / "artifacts")}
-    args = [event, "-W", f".github/workflows/{example}", "-s", f"GITHUB_TOKEN={TOKEN}",
-            "--local-repository", f"releasegate/releasegate@v1={action}",
-            "--local-repository", f"actions/cache@{CACHE_SHA}={HERE / 'stand-ins' / 'cache'}"]
+    env = {
+        "GITHUB_API_URL": standin.url,
+        "RELEASEGATE_TEST_PREBUILT": str(prebuilt_env),
+        "RELEASEGATE_TEST_CACHE_LOG": str(tmp_path / "cache.log"),
+        "RELEASEGATE_TEST_EXAMPLE_LOG": str(log),
+        "RELEASEGATE_TEST_ARTIFACTS": str(tmp_path / "artifacts"),
+    }
+    args = [
+        event,
+        "-W",
+        f".github/workflows/{example}",
+        "-s",
+        f"GITHUB_TOKEN={TOKEN}",
+        "--local-repository",
+        f"releasegate/releasegate@v1={action}",
+        "--local-repository",
+        f"actions/cache@{CACHE_SHA}={HERE / 'stand-ins' / 'cache'}",
+    ]
     for uses, folder in OTHER_ACTIONS.items():
         args += ["--local-repository", f"{uses}={STANDINS / folder}"]
     for key, value in env.items():
@@ -150,30 +183,57 @@ def _run(tmp_path: Path, act, standin, prebuilt_env, example: str, files: dict[s
     return output, log.read_text() if log.exists() else ""
 
 
-def test_the_promote_example_runs_tests_then_staging_then_production(tmp_path, act, github_standin, prebuilt_env):
-    makefile = "test:\n\tmkdir -p reports/unit\n\tprintf '%s' '" + JUNIT.strip() + "' > reports/unit/junit.xml\n"
-    files = {"releasegate.yml": PROMOTE_POLICY, "Makefile": makefile,
-             "deploy.sh": '#!/bin/sh\necho "deploy $1" >> "$RELEASEGATE_TEST_EXAMPLE_LOG"\n'}
+def test_the_promote_example_runs_tests_then_staging_then_production(
+    tmp_path, act, github_standin, prebuilt_env
+):
+    makefile = (
+        "test:\n\tmkdir -p reports/unit\n\tprintf '%s' '"
+        + JUNIT.strip()
+        + "' > reports/unit/junit.xml\n"
+    )
+    files = {
+        "releasegate.yml": PROMOTE_POLICY,
+        "Makefile": makefile,
+        "deploy.sh": '#!/bin/sh\necho "deploy $1" >> "$RELEASEGATE_TEST_EXAMPLE_LOG"\n',
+    }
 
     _, log = _run(tmp_path, act, github_standin, prebuilt_env, "promote.yml", files)
 
-    assert [line for line in log.splitlines() if line.startswith(("upload", "download", "deploy"))] == [
-        "upload-artifact reports reports/", "download-artifact reports reports/", "deploy staging",
-        "download-artifact reports reports/", "deploy production"]
-    assert [(d["environment"], github_standin.statuses[d["id"]][0]["state"])
-            for d in github_standin.deployment_rows] == [("staging", "success"), ("production", "success")]
+    assert [
+        line for line in log.splitlines() if line.startswith(("upload", "download", "deploy"))
+    ] == [
+        "upload-artifact reports reports/",
+        "download-artifact reports reports/",
+        "deploy staging",
+        "download-artifact reports reports/",
+        "deploy production",
+    ]
+    assert [
+        (d["environment"], github_standin.statuses[d["id"]][0]["state"])
+        for d in github_standin.deployment_rows
+    ] == [("staging", "success"), ("production", "success")]
 
 
 def test_the_canary_example_walks_the_steps_on_one_deployment_then_watches(
-        tmp_path, act, github_standin, prebuilt_env, prometheus):
+    tmp_path, act, github_standin, prebuilt_env, prometheus
+):
     from peers.openmetrics import Series
 
     now = int(time.time())
-    server = prometheus([Series("error_ratio", {"service": "checkout"},
-                                [(t, 0.01) for t in range(now - 1200, now + 1200, 5)])])
-    files = {"releasegate.yml": CANARY_POLICY,
-             "route": '#!/bin/sh\necho "route $1" >> "$RELEASEGATE_TEST_EXAMPLE_LOG"\n',
-             "deploy.sh": '#!/bin/sh\necho "deploy $1 $2" >> "$RELEASEGATE_TEST_EXAMPLE_LOG"\n'}
+    server = prometheus(
+        [
+            Series(
+                "error_ratio",
+                {"service": "checkout"},
+                [(t, 0.01) for t in range(now - 1200, now + 1200, 5)],
+            )
+        ]
+    )
+    files = {
+        "releasegate.yml": CANARY_POLICY,
+        "route": '#!/bin/sh\necho "route $1" >> "$RELEASEGATE_TEST_EXAMPLE_LOG"\n',
+        "deploy.sh": '#!/bin/sh\necho "deploy $1 $2" >> "$RELEASEGATE_TEST_EXAMPLE_LOG"\n',
+    }
     example = (EXAMPLES / "canary.yml").read_text()
     assert example.count("duration: 15m") == 1
     # The one change: a test cannot watch for 15 minutes; the policy's window is as short.
@@ -183,21 +243,46 @@ def test_the_canary_example_walks_the_steps_on_one_deployment_then_watches(
     def seed(sha: str) -> None:
         seen.append(sha)
         github_standin.add_deployment("0" * 40, "production", "success")  # the last good one
-        github_standin.add_deployment(sha, "staging", "success")  # production requires from: staging
+        github_standin.add_deployment(
+            sha, "staging", "success"
+        )  # production requires from: staging
 
-    _, log = _run(tmp_path, act, github_standin, prebuilt_env, "canary.yml", files, event="workflow_dispatch",
-                  variables={"PROMETHEUS_URL": server.url}, text=text, seed=seed)
+    _, log = _run(
+        tmp_path,
+        act,
+        github_standin,
+        prebuilt_env,
+        "canary.yml",
+        files,
+        event="workflow_dispatch",
+        variables={"PROMETHEUS_URL": server.url},
+        text=text,
+        seed=seed,
+    )
 
     sha = seen[0]
-    assert [line for line in log.splitlines() if line.startswith("route")][:2] == ["route 10", "route 50"]
+    assert [line for line in log.splitlines() if line.startswith("route")][:2] == [
+        "route 10",
+        "route 50",
+    ]
     assert "deploy production" not in log  # the watch passed: no rollback job
-    production = [d for d in github_standin.deployment_rows if d["environment"] == "production" and d["sha"] == sha]
+    production = [
+        d
+        for d in github_standin.deployment_rows
+        if d["environment"] == "production" and d["sha"] == sha
+    ]
     assert len(production) == 1  # promote's deployment is the canary's: no second one
     assert github_standin.statuses[production[0]["id"]][0]["state"] == "success"
 
 
-def test_the_cache_example_feeds_the_cache_and_buildkit_steps(tmp_path, act, github_standin, prebuilt_env):
-    files = {"releasegate.yml": CACHE_POLICY, "requirements.txt": "requests==2.31.0\n", "Dockerfile": "FROM scratch\n"}
+def test_the_cache_example_feeds_the_cache_and_buildkit_steps(
+    tmp_path, act, github_standin, prebuilt_env
+):
+    files = {
+        "releasegate.yml": CACHE_POLICY,
+        "requirements.txt": "requests==2.31.0\n",
+        "Dockerfile": "FROM scratch\n",
+    }
 
     _, log = _run(tmp_path, act, github_standin, prebuilt_env, "cache.yml", files)
 

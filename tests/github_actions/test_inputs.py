@@ -15,19 +15,29 @@ POLICY = "version: 1\nenvironments:\n  - name: staging\n  - name: production\n  
 
 def _promote(tmp_path: Path, github_env, standin, **extra: str) -> tuple[int, Path]:
     (tmp_path / "releasegate.yml").write_text(POLICY)
-    env = github_env(standin, RELEASEGATE_COMMAND="promote", RELEASEGATE_ENVIRONMENT="production",
-                     RELEASEGATE_CONFIG=str(tmp_path / "releasegate.yml"), RUNNER_TEMP=str(tmp_path), **extra)
+    env = github_env(
+        standin,
+        RELEASEGATE_COMMAND="promote",
+        RELEASEGATE_ENVIRONMENT="production",
+        RELEASEGATE_CONFIG=str(tmp_path / "releasegate.yml"),
+        RUNNER_TEMP=str(tmp_path),
+        **extra,
+    )
     return launch.main(env=env, stdout=io.StringIO()), Path(env["GITHUB_STEP_SUMMARY"])
 
 
-@pytest.mark.parametrize(("fail_on", "code", "conclusion"), [
-    ("", 1, "failure"),  # the CLI's own exit codes
-    ("block,fail,rollback", 1, "failure"),  # the action's default
-    ("none", 0, "neutral"),  # never fails: never a red check either
-    ("fail", 0, "neutral"),
-])
+@pytest.mark.parametrize(
+    ("fail_on", "code", "conclusion"),
+    [
+        ("", 1, "failure"),  # the CLI's own exit codes
+        ("block,fail,rollback", 1, "failure"),  # the action's default
+        ("none", 0, "neutral"),  # never fails: never a red check either
+        ("fail", 0, "neutral"),
+    ],
+)
 def test_a_blocked_promotion_posts_a_failing_check_run_only_when_it_fails_the_step(
-        tmp_path, github_env, github_standin, fail_on, code, conclusion):
+    tmp_path, github_env, github_standin, fail_on, code, conclusion
+):
     extra = {"RELEASEGATE_FAIL_ON": fail_on} if fail_on else {}
 
     got, _ = _promote(tmp_path, github_env, github_standin, **extra)  # never deployed to staging
@@ -36,8 +46,9 @@ def test_a_blocked_promotion_posts_a_failing_check_run_only_when_it_fails_the_st
     assert [p["conclusion"] for p in github_standin.check_run_posts] == [conclusion]
 
 
-def test_an_allowed_promotion_is_a_successful_check_run_whatever_fail_on_says(tmp_path, github_env,
-                                                                              github_standin):
+def test_an_allowed_promotion_is_a_successful_check_run_whatever_fail_on_says(
+    tmp_path, github_env, github_standin
+):
     github_standin.add_deployment(SHA, "staging", "success")
 
     got, _ = _promote(tmp_path, github_env, github_standin, RELEASEGATE_FAIL_ON="none")
@@ -46,42 +57,69 @@ def test_an_allowed_promotion_is_a_successful_check_run_whatever_fail_on_says(tm
     assert [p["conclusion"] for p in github_standin.check_run_posts] == ["success"]
 
 
-def test_check_run_false_posts_none_and_summary_false_writes_none(tmp_path, github_env, github_standin):
-    got, summary = _promote(tmp_path, github_env, github_standin, RELEASEGATE_GITHUB_CHECK_RUN="false",
-                            RELEASEGATE_GITHUB_SUMMARY="false")
+def test_check_run_false_posts_none_and_summary_false_writes_none(
+    tmp_path, github_env, github_standin
+):
+    got, summary = _promote(
+        tmp_path,
+        github_env,
+        github_standin,
+        RELEASEGATE_GITHUB_CHECK_RUN="false",
+        RELEASEGATE_GITHUB_SUMMARY="false",
+    )
 
     assert got == 1
     assert github_standin.check_run_posts == []
     assert not summary.exists() or summary.read_text() == ""
 
 
-def test_every_failing_requirement_annotates_the_policy_line_that_states_it(tmp_path, github_env, github_standin,
-                                                                          capsys):
+def test_every_failing_requirement_annotates_the_policy_line_that_states_it(
+    tmp_path, github_env, github_standin, capsys
+):
     import io as _io
 
-    policy = ("version: 1\nenvironments:\n  - name: staging\n  - name: production\n    requires:\n"
-              "      from: staging\n      soak: 1h\n      approvals: 1\n")
+    policy = (
+        "version: 1\nenvironments:\n  - name: staging\n  - name: production\n    requires:\n"
+        "      from: staging\n      soak: 1h\n      approvals: 1\n"
+    )
     (tmp_path / "releasegate.yml").write_text(policy)
-    env = github_env(github_standin, RELEASEGATE_COMMAND="promote", RELEASEGATE_ENVIRONMENT="production",
-                     RELEASEGATE_CONFIG=str(tmp_path / "releasegate.yml"), RUNNER_TEMP=str(tmp_path),
-                     RELEASEGATE_GITHUB_CHECK_RUN="false", GITHUB_RUN_ID="")
+    env = github_env(
+        github_standin,
+        RELEASEGATE_COMMAND="promote",
+        RELEASEGATE_ENVIRONMENT="production",
+        RELEASEGATE_CONFIG=str(tmp_path / "releasegate.yml"),
+        RUNNER_TEMP=str(tmp_path),
+        RELEASEGATE_GITHUB_CHECK_RUN="false",
+        GITHUB_RUN_ID="",
+    )
     out = _io.StringIO()
 
     assert launch.main(env=env, stdout=out) == 1
 
     text = capsys.readouterr().out  # the platform's annotations go to the step's stdout
     assert "::error title=releasegate%3A from staging,file=releasegate.yml,line=6,col=7::" in text
-    assert "::error title=releasegate%3A soak 1h in staging,file=releasegate.yml,line=7,col=7::" in text
+    assert (
+        "::error title=releasegate%3A soak 1h in staging,file=releasegate.yml,line=7,col=7::"
+        in text
+    )
     assert "::error title=releasegate%3A approvals,file=releasegate.yml,line=8,col=7::" in text
 
 
 def test_a_refused_deployment_after_an_allowed_decision_still_publishes_outputs_and_summary(
-        tmp_path, github_env, github_standin):
+    tmp_path, github_env, github_standin
+):
     github_standin.add_deployment(SHA, "staging", "success")
-    github_standin.before.append(lambda request: request.method == "POST" and request.path.endswith(
-        "/deployments") and github_standin.throttle.append(("secondary", 100000)))
+    github_standin.before.append(
+        lambda request: (
+            request.method == "POST"
+            and request.path.endswith("/deployments")
+            and github_standin.throttle.append(("secondary", 100000))
+        )
+    )
 
-    got, summary = _promote(tmp_path, github_env, github_standin, RELEASEGATE_GITHUB_CHECK_RUN="false")
+    got, summary = _promote(
+        tmp_path, github_env, github_standin, RELEASEGATE_GITHUB_CHECK_RUN="false"
+    )
 
     assert got == 4
     outputs = (Path(github_env()["GITHUB_OUTPUT"])).read_text()

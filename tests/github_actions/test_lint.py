@@ -49,24 +49,49 @@ def test_the_action_never_splices_inputs_into_scripts_or_leaks_into_later_steps(
 
 def test_the_action_declares_the_issue_inputs_and_outputs():
     action = yaml.safe_load((ROOT / "action.yml").read_text())
-    assert set(action["inputs"]) >= {"command", "environment", "config", "sha", "gate", "duration",
-                                     "prometheus-url", "prometheus-token", "github-token", "fail-on",
-                                     "args", "python-version"}
+    assert set(action["inputs"]) >= {
+        "command",
+        "environment",
+        "config",
+        "sha",
+        "gate",
+        "duration",
+        "prometheus-url",
+        "prometheus-token",
+        "github-token",
+        "fail-on",
+        "args",
+        "python-version",
+    }
     assert action["inputs"]["github-token"]["default"] == "${{ github.token }}"
     assert action["inputs"]["fail-on"]["default"] == "block,fail,rollback"
     assert set(action["inputs"]) >= {"check-run", "summary", "environment-url"}
     # what every command writes is pinned by test_outputs.py; these a deploy step needs
-    assert set(action["outputs"]) >= {"outcome", "reason", "report", "decision", "deployment-id",
-                                      "environment-url", "next-weight", "rollback-to", "cache-key",
-                                      "cache-restore-keys", "cache-paths", "buildx-cache-from",
-                                      "buildx-cache-to", "cache-save"}
+    assert set(action["outputs"]) >= {
+        "outcome",
+        "reason",
+        "report",
+        "decision",
+        "deployment-id",
+        "environment-url",
+        "next-weight",
+        "rollback-to",
+        "cache-key",
+        "cache-restore-keys",
+        "cache-paths",
+        "buildx-cache-from",
+        "buildx-cache-to",
+        "cache-save",
+    }
 
 
 def test_the_plugin_module_does_not_import_pygithub():
     import subprocess
     import sys
 
-    code = ("import sys, releasegate.adapters.github_actions.plugin as p; "
-            "print('github' in sys.modules)")
+    code = (
+        "import sys, releasegate.adapters.github_actions.plugin as p; "
+        "print('github' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -103,8 +103,12 @@ def written_names(text: str) -> set[str]:
 def test_the_readme_names_exactly_the_declared_outputs():
     readme = (ROOT / "adapters" / "github_actions" / "README.md").read_text()
     table = readme.split("## Outputs", 1)[1].split("\n## ", 1)[0]
-    named = {name for row in table.splitlines() if row.startswith("| `")
-             for name in re.findall(r"`([a-z-]+)`", row.split("|")[1])}
+    named = {
+        name
+        for row in table.splitlines()
+        if row.startswith("| `")
+        for name in re.findall(r"`([a-z-]+)`", row.split("|")[1])
+    }
     assert named == DECLARED
 
 
@@ -132,18 +136,26 @@ def workspace(tmp_path: Path) -> Path:
 def _run(workspace: Path, github_env, standin, command: str, args: str, **extra: str) -> set[str]:
     output = workspace.parent / "output.txt"
     output.write_text("")
-    env = github_env(standin, RELEASEGATE_COMMAND=command, RELEASEGATE_ARGS=args,
-                     RELEASEGATE_CONFIG=str(workspace / "releasegate.yml"), RUNNER_TEMP=str(workspace.parent),
-                     GITHUB_WORKSPACE=str(workspace), GITHUB_OUTPUT=str(output),
-                     RELEASEGATE_GITHUB_CHECK_RUN="false", RELEASEGATE_ENVIRONMENT_URL="https://acme.example",
-                     **extra)
+    env = github_env(
+        standin,
+        RELEASEGATE_COMMAND=command,
+        RELEASEGATE_ARGS=args,
+        RELEASEGATE_CONFIG=str(workspace / "releasegate.yml"),
+        RUNNER_TEMP=str(workspace.parent),
+        GITHUB_WORKSPACE=str(workspace),
+        GITHUB_OUTPUT=str(output),
+        RELEASEGATE_GITHUB_CHECK_RUN="false",
+        RELEASEGATE_ENVIRONMENT_URL="https://acme.example",
+        **extra,
+    )
     launch.main(env=env, stdout=io.StringIO())
     return written_names(output.read_text())
 
 
 @pytest.mark.parametrize(("command", "args"), RUNS, ids=[f"{c} {a}".strip() for c, a in RUNS])
-def test_every_written_output_is_declared(workspace, github_env, github_standin, monkeypatch,
-                                          command, args):
+def test_every_written_output_is_declared(
+    workspace, github_env, github_standin, monkeypatch, command, args
+):
     monkeypatch.chdir(workspace)
     github_standin.add_deployment(SHA, "staging", "success")
 
@@ -152,13 +164,22 @@ def test_every_written_output_is_declared(workspace, github_env, github_standin,
     assert written - DECLARED == set(), f"{command} writes undeclared outputs"
 
 
-def test_the_outputs_a_deploy_step_needs_are_written(workspace, github_env, github_standin, monkeypatch):
+def test_the_outputs_a_deploy_step_needs_are_written(
+    workspace, github_env, github_standin, monkeypatch
+):
     monkeypatch.chdir(workspace)
     github_standin.add_deployment(SHA, "staging", "success")
 
     written = _run(workspace, github_env, github_standin, "promote", "--to production")
 
-    assert {"outcome", "reason", "report", "decision", "deployment-id", "environment-url"} <= written
+    assert {
+        "outcome",
+        "reason",
+        "report",
+        "decision",
+        "deployment-id",
+        "environment-url",
+    } <= written
     assert github_standin.statuses[2][0]["environment_url"] == "https://acme.example"
 
 
@@ -175,12 +196,14 @@ def test_act_leaks_undeclared_composite_outputs_which_github_hides(tmp_path, act
         "name: leak\ndescription: writes one declared and one undeclared output\n"
         "outputs:\n  declared:\n    description: d\n    value: ${{ steps.w.outputs.declared }}\n"
         "runs:\n  using: composite\n  steps:\n    - id: w\n      shell: bash\n"
-        "      run: |\n        echo declared=1 >> \"$GITHUB_OUTPUT\"\n        echo undeclared=1 >> "
-        "\"$GITHUB_OUTPUT\"\n")
+        '      run: |\n        echo declared=1 >> "$GITHUB_OUTPUT"\n        echo undeclared=1 >> '
+        '"$GITHUB_OUTPUT"\n'
+    )
     (ws / ".github" / "workflows" / "leak.yml").write_text(
         "name: leak\non: [push]\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n"
         "      - uses: actions/checkout@v5\n      - id: a\n        uses: ./\n      - shell: bash\n        env:\n"
-        "          OUTPUTS: ${{ toJSON(steps.a.outputs) }}\n        run: echo \"OUTPUTS=$OUTPUTS\"\n")
+        '          OUTPUTS: ${{ toJSON(steps.a.outputs) }}\n        run: echo "OUTPUTS=$OUTPUTS"\n'
+    )
     git_repo(ws, remote="https://github.com/acme/app.git")
 
     proc = act(ws, "push", "-W", ".github/workflows/leak.yml", timeout=120)

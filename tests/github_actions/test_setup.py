@@ -27,8 +27,9 @@ def _keys(cache_log: str, verb: str) -> list[str]:
     return re.findall(rf"^{verb} (\S+)$", cache_log, flags=re.MULTILINE)
 
 
-def test_a_changed_action_source_runs_the_new_code_with_the_cache_on(action_workspace, run_action,
-                                                                     tmp_path: Path):
+def test_a_changed_action_source_runs_the_new_code_with_the_cache_on(
+    action_workspace, run_action, tmp_path: Path
+):
     ws, _ = action_workspace({"releasegate.yml": POLICY})
     store = {"RELEASEGATE_TEST_CACHE_STORE": str(tmp_path / "cache-store")}
 
@@ -79,11 +80,16 @@ def test_a_second_step_in_the_same_job_neither_restores_nor_installs(action_work
     assert ran.count("Install releasegate") == 1
 
 
-def test_an_unavailable_python_falls_back_to_the_runners_with_a_notice(action_workspace, run_action):
+def test_an_unavailable_python_falls_back_to_the_runners_with_a_notice(
+    action_workspace, run_action
+):
     ws, _ = action_workspace({"releasegate.yml": POLICY})
 
     result = run_action(ws, command="check", cache="false", python_version="3.99")
 
     assert result.conclusion == "success", result.log
-    assert "::notice title=releasegate::input python-version: Python 3.99 cannot be had here" in result.log
+    assert (
+        "::notice title=releasegate::input python-version: Python 3.99 cannot be had here"
+        in result.log
+    )
     assert VALID in result.log

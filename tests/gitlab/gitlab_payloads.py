@@ -125,7 +125,9 @@ def deployment(
         "deployable": None,
     }
     if job_id is not None:
-        body["deployable"] = job(job_id, job_name or f"deploy-{environment}", status, sha=sha, stage="deploy")
+        body["deployable"] = job(
+            job_id, job_name or f"deploy-{environment}", status, sha=sha, stage="deploy"
+        )
         body["deployable"]["tag"] = tag
     if approvals is not None:
         body["pending_approval_count"] = 0

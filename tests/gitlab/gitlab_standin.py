@@ -41,16 +41,21 @@ UNAUTHORIZED = Reply(401, {"message": "401 Unauthorized"})
 PROJECT_NOT_FOUND = Reply(404, {"message": "404 Project Not Found"})
 #: lib/api/deployments.rb, ``put ':id/deployments/:deployment_id'``: ``if deployment.deployable
 #: forbidden!('Deployments created using GitLab CI can not be updated using the API')``.
-CI_DEPLOYMENT_READ_ONLY = Reply(403, {
-    "message": "403 Forbidden - Deployments created using GitLab CI can not be updated using the API"})
+CI_DEPLOYMENT_READ_ONLY = Reply(
+    403,
+    {
+        "message": "403 Forbidden - Deployments created using GitLab CI can not be updated using the API"
+    },
+)
 
 #: doc/api/rest/_index.md "Offset-based pagination": ``per_page`` defaults to 20, at most 100.
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
 
 
-def page_headers(url: str, path: str, query: Mapping[str, str], page: int, per_page: int,
-                 total: int) -> dict[str, str]:
+def page_headers(
+    url: str, path: str, query: Mapping[str, str], page: int, per_page: int, total: int
+) -> dict[str, str]:
     """The headers GitLab sends with page ``page`` of an offset-paginated list.
 
     doc/api/rest/_index.md "Pagination link header" and "Other pagination headers":
@@ -61,8 +66,9 @@ def page_headers(url: str, path: str, query: Mapping[str, str], page: int, per_p
     pages = max(1, -(-total // per_page))
 
     def link(number: int) -> str:
-        params = "&".join(f"{k}={v}" for k, v in {**query, "page": str(number),
-                                                   "per_page": str(per_page)}.items())
+        params = "&".join(
+            f"{k}={v}" for k, v in {**query, "page": str(number), "per_page": str(per_page)}.items()
+        )
         return f"{url}{path}?{params}"
 
     links = [f'<{link(page + 1)}>; rel="next"'] if page < pages else []
@@ -78,16 +84,20 @@ def page_headers(url: str, path: str, query: Mapping[str, str], page: int, per_p
     }
 
 
-def job_variables(variables: Mapping[str, tuple[str, bool]], *, ref_protected: bool
-                  ) -> dict[str, str]:
+def job_variables(
+    variables: Mapping[str, tuple[str, bool]], *, ref_protected: bool
+) -> dict[str, str]:
     """The CI/CD variables a job gets: ``{name: (value, protected)}`` in, values out.
 
     doc/ci/variables/_index.md, "Protect a CI/CD variable": a protected variable is passed only
     to pipelines that run on protected branches or protected tags; a merge request pipeline of
     an unprotected source branch does not get it.
     """
-    return {name: value for name, (value, protected) in variables.items()
-            if ref_protected or not protected}
+    return {
+        name: value
+        for name, (value, protected) in variables.items()
+        if ref_protected or not protected
+    }
 
 
 class GitlabStandIn(HttpFake):
@@ -115,8 +125,9 @@ class GitlabStandIn(HttpFake):
         match = _PROJECT_PATH.match(request.path)
         rest = (match.group("rest") or "") if match else request.path
         if private is None and not any(
-                method in ("*", request.method) and route.match(rest)
-                for method, route in _JOB_TOKEN_ROUTES):
+            method in ("*", request.method) and route.match(rest)
+            for method, route in _JOB_TOKEN_ROUTES
+        ):
             return UNAUTHORIZED
         if match and match.group("id") not in self.projects:
             return PROJECT_NOT_FOUND
@@ -144,8 +155,10 @@ class GitlabStandIn(HttpFake):
         asked = int((request.query.get("per_page") or [str(DEFAULT_PER_PAGE)])[0])
         if len(reply.json) > min(asked, MAX_PER_PAGE):
             with self._lock:
-                self.failures.append(f"{request}: {len(reply.json)} items in one page, but "
-                                     f"GitLab sends at most {min(asked, MAX_PER_PAGE)}")
+                self.failures.append(
+                    f"{request}: {len(reply.json)} items in one page, but "
+                    f"GitLab sends at most {min(asked, MAX_PER_PAGE)}"
+                )
 
     def take_refused(self) -> list[str]:
         """The refusals so far (the test expected them); clears the list."""

@@ -169,7 +169,8 @@ def test_start_and_finish_a_deployment_from_a_gate_job(
 ) -> None:
     # No deploy job deployed SHA yet (a deploy outside GitLab jobs): releasegate creates one.
     http_fake.expect("GET", f"{API}/deployments", query=LIST).respond(
-        200, [deployment(60, "success", sha=SHA_OLD, job_id=600)])
+        200, [deployment(60, "success", sha=SHA_OLD, job_id=600)]
+    )
     http_fake.expect(
         "POST",
         f"{API}/deployments",
@@ -241,8 +242,12 @@ def test_a_deployment_the_record_template_made_is_never_retried_as_a_rollback(
     """The record template's job only records a deployment made outside GitLab: retrying it
     would record the old commit as deployed again and redeploy nothing."""
     http_fake.expect("GET", f"{API}/deployments", query=LIST, headers=PRIVATE_AUTH).respond(
-        200, [deployment(81, "success", job_id=930, job_name="releasegate-record"),
-              deployment(80, "success", sha=SHA_OLD, job_id=880, job_name="prod-record")])
+        200,
+        [
+            deployment(81, "success", job_id=930, job_name="releasegate-record"),
+            deployment(80, "success", sha=SHA_OLD, job_id=880, job_name="prod-record"),
+        ],
+    )
     platform = make_platform(RELEASEGATE_GITLAB_TOKEN=PRIVATE_TOKEN)
 
     target = platform.rollback_target("production")
@@ -253,7 +258,8 @@ def test_a_deployment_the_record_template_made_is_never_retried_as_a_rollback(
     assert said == (
         f"roll back production to {SHA_OLD[:12]}: not retried: job 880 (prod-record) only "
         "recorded that deployment (the record template); redeploy that commit with the tool that "
-        "deployed it, then record it")
+        "deployed it, then record it"
+    )
     assert not any(r.method == "POST" for r in http_fake.requests)
     assert (tmp_path / "releasegate.env").read_text() == f"RELEASEGATE_ROLLBACK_TO={SHA_OLD}\n"
 
@@ -378,14 +384,23 @@ def test_no_token_at_all_is_a_platform_error(make_platform: Platforms) -> None:
 @pytest.mark.parametrize(
     ("permissions", "status", "message"),
     [
-        ({"project_access": {"access_level": 40}, "group_access": None}, "pass",
-         "RELEASEGATE_GITLAB_TOKEN has access level 40 (Developer or above): it may retry deploy jobs"),
-        ({"project_access": None, "group_access": {"access_level": 20}}, "fail",
-         "RELEASEGATE_GITLAB_TOKEN has access level 20; a rollback needs the api scope and the "
-         "Developer role, with 'Allow job retries for rollback deployments' enabled"),
-        ({"project_access": None, "group_access": None}, "unverified",
-         "GitLab does not report RELEASEGATE_GITLAB_TOKEN's access level on this project; a rollback "
-         "needs the api scope and the Developer role, with 'Allow job retries for rollback deployments' enabled"),
+        (
+            {"project_access": {"access_level": 40}, "group_access": None},
+            "pass",
+            "RELEASEGATE_GITLAB_TOKEN has access level 40 (Developer or above): it may retry deploy jobs",
+        ),
+        (
+            {"project_access": None, "group_access": {"access_level": 20}},
+            "fail",
+            "RELEASEGATE_GITLAB_TOKEN has access level 20; a rollback needs the api scope and the "
+            "Developer role, with 'Allow job retries for rollback deployments' enabled",
+        ),
+        (
+            {"project_access": None, "group_access": None},
+            "unverified",
+            "GitLab does not report RELEASEGATE_GITLAB_TOKEN's access level on this project; a rollback "
+            "needs the api scope and the Developer role, with 'Allow job retries for rollback deployments' enabled",
+        ),
     ],
 )
 def test_rollback_access_reads_the_tokens_access_level(
@@ -398,7 +413,11 @@ def test_rollback_access_reads_the_tokens_access_level(
     assert platform.rollback_access() == (status, message)
 
 
-def test_rollback_access_with_only_the_job_token_fails_without_a_request(make_platform: Platforms) -> None:
+def test_rollback_access_with_only_the_job_token_fails_without_a_request(
+    make_platform: Platforms,
+) -> None:
     status, message = make_platform().rollback_access()
     assert (status, message.split(" (")[0]) == (
-        "fail", "RELEASEGATE_GITLAB_TOKEN is not set and CI_JOB_TOKEN cannot retry jobs")
+        "fail",
+        "RELEASEGATE_GITLAB_TOKEN is not set and CI_JOB_TOKEN cannot retry jobs",
+    )

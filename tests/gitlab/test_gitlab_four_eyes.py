@@ -22,11 +22,20 @@ PRIVATE_AUTH = {"PRIVATE-TOKEN": PRIVATE_TOKEN}
 
 def commit(sha: str, author: str, committer: str) -> dict[str, object]:
     """A commit as GitLab returns it: names and addresses only, no usernames."""
-    return {"id": sha, "short_id": sha[:8], "title": "change", "message": "change",
-            "author_name": author.title(), "author_email": f"{author}@example.com",
-            "committer_name": committer.title(), "committer_email": f"{committer}@example.com",
-            "authored_date": "2026-03-02T09:00:00.000Z", "committed_date": "2026-03-02T09:00:00.000Z",
-            "parent_ids": [], "web_url": f"https://gitlab.example.com/acme/app/-/commit/{sha}"}
+    return {
+        "id": sha,
+        "short_id": sha[:8],
+        "title": "change",
+        "message": "change",
+        "author_name": author.title(),
+        "author_email": f"{author}@example.com",
+        "committer_name": committer.title(),
+        "committer_email": f"{committer}@example.com",
+        "authored_date": "2026-03-02T09:00:00.000Z",
+        "committed_date": "2026-03-02T09:00:00.000Z",
+        "parent_ids": [],
+        "web_url": f"https://gitlab.example.com/acme/app/-/commit/{sha}",
+    }
 
 
 def test_without_an_access_token_only_the_pipelines_commit_author_is_known(
@@ -34,8 +43,10 @@ def test_without_an_access_token_only_the_pipelines_commit_author_is_known(
 ) -> None:
     platform = make_platform(CI_COMMIT_AUTHOR="Alice Liddell <alice@example.com>")
 
-    assert platform.change_authors(SHA) == {"Alice Liddell": "commit author",
-                                            "alice@example.com": "commit author"}
+    assert platform.change_authors(SHA) == {
+        "Alice Liddell": "commit author",
+        "alice@example.com": "commit author",
+    }
     assert platform.change_authors("f" * 40) == {}
 
 
@@ -43,17 +54,33 @@ def test_with_a_token_the_commit_the_merge_request_and_its_commits_are_read(
     http_fake: HttpFake, make_platform: Platforms
 ) -> None:
     http_fake.expect("GET", f"{API}/repository/commits/{SHA}", headers=PRIVATE_AUTH).respond(
-        200, commit(SHA, "alice", "bob"))
+        200, commit(SHA, "alice", "bob")
+    )
     http_fake.expect("GET", f"{API}/merge_requests/12", headers=PRIVATE_AUTH).respond(
-        200, {"id": 512, "iid": 12, "project_id": 1, "title": "change", "state": "opened",
-              "author": {"id": 9, "username": "dave", "name": "Dave"}, "sha": SHA})
+        200,
+        {
+            "id": 512,
+            "iid": 12,
+            "project_id": 1,
+            "title": "change",
+            "state": "opened",
+            "author": {"id": 9, "username": "dave", "name": "Dave"},
+            "sha": SHA,
+        },
+    )
     http_fake.expect("GET", f"{API}/merge_requests/12/commits", headers=PRIVATE_AUTH).respond(
-        200, [commit("c" * 40, "erin", "erin")])
+        200, [commit("c" * 40, "erin", "erin")]
+    )
     platform = make_platform(CI_MERGE_REQUEST_IID="12", RELEASEGATE_GITLAB_TOKEN=PRIVATE_TOKEN)
 
     authors = platform.change_authors(SHA)
 
-    assert authors == {"Alice": "commit author", "alice@example.com": "commit author",
-                       "Bob": "committer", "bob@example.com": "committer",
-                       "dave": "merge request author",
-                       "Erin": "commit author", "erin@example.com": "commit author"}
+    assert authors == {
+        "Alice": "commit author",
+        "alice@example.com": "commit author",
+        "Bob": "committer",
+        "bob@example.com": "committer",
+        "dave": "merge request author",
+        "Erin": "commit author",
+        "erin@example.com": "commit author",
+    }

@@ -41,12 +41,18 @@ def test_a_promotion_over_hostile_reports_publishes_inert_reports(
 
     out = result.stdout + result.stderr
     assert result.returncode == 1, out  # blocked by the findings
-    junit = _artifact(repo, "releasegate-promote", "releasegate-junit.xml").read_text(encoding="utf-8")
+    junit = _artifact(repo, "releasegate-promote", "releasegate-junit.xml").read_text(
+        encoding="utf-8"
+    )
     assert_well_formed_junit(junit)
-    assert_inert_markdown(_artifact(repo, "releasegate-promote", "releasegate-report.md").read_text(encoding="utf-8"))
+    assert_inert_markdown(
+        _artifact(repo, "releasegate-promote", "releasegate-report.md").read_text(encoding="utf-8")
+    )
     assert_inert_text(_log(repo, "releasegate-promote"))
     announced = _log(repo, "announce")
     assert "outcome=block kind=promotion" in announced
     assert_inert_text(announced)
     reason = next(line for line in announced.splitlines() if line.startswith("reason="))
-    assert reason.startswith("reason=blocked ") and "forged quote" in reason  # report text, on one line
+    assert (
+        reason.startswith("reason=blocked ") and "forged quote" in reason
+    )  # report text, on one line

@@ -42,8 +42,10 @@ pytestmark = pytest.mark.peer("gitlab-ci-local")
 VENV_BIN = str(Path(sys.executable).parent)
 EXAMPLES = Path(__file__).resolve().parents[2] / "adapters" / "gitlab" / "examples"
 
-PASSING_JUNIT = ('<testsuite name="unit" tests="2" failures="0" errors="0">'
-                 '<testcase name="a"/><testcase name="b"/></testsuite>\n')
+PASSING_JUNIT = (
+    '<testsuite name="unit" tests="2" failures="0" errors="0">'
+    '<testcase name="a"/><testcase name="b"/></testsuite>\n'
+)
 POLICY = """\
 version: 1
 service: checkout
@@ -111,11 +113,16 @@ def _artifact(repo: Path, job: str, name: str) -> Path:
 def _failures(repo: Path, job: str) -> dict[str, str]:
     """The failed test cases of ``job``'s JUnit report, name to failure message, in order."""
     suite = ET.parse(_artifact(repo, job, "releasegate-junit.xml")).getroot()
-    return {str(c.get("name")): str(c.find("failure").get("message"))  # type: ignore[union-attr]
-            for c in suite.iter("testcase") if c.find("failure") is not None}
+    return {
+        str(c.get("name")): str(c.find("failure").get("message"))  # type: ignore[union-attr]
+        for c in suite.iter("testcase")
+        if c.find("failure") is not None
+    }
 
 
-def _deployments_of(fake: HttpFake, environment: str, listed: list[dict] | None = None, times: int = 1) -> None:
+def _deployments_of(
+    fake: HttpFake, environment: str, listed: list[dict] | None = None, times: int = 1
+) -> None:
     """The job lists ``environment``'s deployments ``times`` times and gets ``listed`` (none)."""
     expectation = fake.expect(
         "GET",
@@ -237,15 +244,28 @@ def test_hostile_string_inputs_stay_data(
 
 
 #: (prometheus-url, deployed-at, pipeline variables: True defines them)
-@pytest.mark.parametrize(("url", "at", "defined"), [
-    ("{url}", "{at}", False),
-    ("$PROM_URL", "$DEPLOYED_AT", True),
-    ("${PROM_URL}", "${DEPLOYED_AT}", True),
-    ("$PROM_URL", "{at}", False),  # a typo'd or unset variable: never the policy's address instead
-], ids=["literal", "variables", "braced-variables", "undefined-variable"])
+@pytest.mark.parametrize(
+    ("url", "at", "defined"),
+    [
+        ("{url}", "{at}", False),
+        ("$PROM_URL", "$DEPLOYED_AT", True),
+        ("${PROM_URL}", "${DEPLOYED_AT}", True),
+        (
+            "$PROM_URL",
+            "{at}",
+            False,
+        ),  # a typo'd or unset variable: never the policy's address instead
+    ],
+    ids=["literal", "variables", "braced-variables", "undefined-variable"],
+)
 def test_analyze_runs_the_gate_against_the_real_prometheus(
-    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, prometheus, url: str,
-    at: str, defined: bool,
+    tmp_path: Path,
+    http_fake: HttpFake,
+    gitlab_ci_local: GitlabCiLocal,
+    prometheus,
+    url: str,
+    at: str,
+    defined: bool,
 ) -> None:  # type: ignore[no-untyped-def]
     begin = rollout_start()
     server = prometheus(checkout_series(begin, "bad"))
@@ -279,7 +299,9 @@ def test_analyze_runs_the_gate_against_the_real_prometheus(
             ),
         },
     )
-    variables = [f"PROM_URL={server.url}", f"DEPLOYED_AT={int(begin + synth.HISTORY)}"] if defined else []
+    variables = (
+        [f"PROM_URL={server.url}", f"DEPLOYED_AT={int(begin + synth.HISTORY)}"] if defined else []
+    )
 
     result = _run(gitlab_ci_local, repo, *variables)
 
@@ -287,7 +309,9 @@ def test_analyze_runs_the_gate_against_the_real_prometheus(
     if url == "$PROM_URL" and not defined:
         assert result.returncode == 1, out
         assert "outcome=error kind=analyze" in _log(repo, "announce")
-        assert "prometheus-url: $PROM_URL is not defined in this pipeline" in _log(repo, "releasegate-analyze")
+        assert "prometheus-url: $PROM_URL is not defined in this pipeline" in _log(
+            repo, "releasegate-analyze"
+        )
         return
     assert result.returncode == 1, out
     assert "outcome=fail kind=analysis" in _log(repo, "announce")
@@ -349,20 +373,34 @@ def test_a_drill_without_a_rollback_target_fails_and_says_why(
     assert "RELEASEGATE_GITLAB_TOKEN is not set" in failures["rollback access"]
 
 
-CACHE_POLICY = POLICY + """\
+CACHE_POLICY = (
+    POLICY
+    + """\
 cache:
   write_on: [main]
   dependencies: auto
 """
+)
 
 
-@pytest.mark.parametrize(("ref", "mr", "policies"), [
-    ("main", "", ["pull-push", "push"]),
-    ("feature/login", "", ["pull"]),
-    ("main", "12", ["pull"]),  # a merge request pipeline (of main, as a source branch) never writes
-])
+@pytest.mark.parametrize(
+    ("ref", "mr", "policies"),
+    [
+        ("main", "", ["pull-push", "push"]),
+        ("feature/login", "", ["pull"]),
+        (
+            "main",
+            "12",
+            ["pull"],
+        ),  # a merge request pipeline (of main, as a source branch) never writes
+    ],
+)
 def test_the_cache_template_emits_a_cache_config_that_a_later_job_can_use(
-    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, ref: str, mr: str,
+    tmp_path: Path,
+    http_fake: HttpFake,
+    gitlab_ci_local: GitlabCiLocal,
+    ref: str,
+    mr: str,
     policies: list[str],
 ) -> None:
     lock = '{"name": "app", "lockfileVersion": 3, "packages": {}}\n'
@@ -389,10 +427,18 @@ def test_the_cache_template_emits_a_cache_config_that_a_later_job_can_use(
         },
     )
 
-    merge_request = [f"CI_MERGE_REQUEST_IID={mr}", f"CI_MERGE_REQUEST_SOURCE_BRANCH_NAME={ref}"] if mr else []
-    result = _run(gitlab_ci_local, repo, f"CI_COMMIT_REF_NAME={ref}", f"CI_COMMIT_BRANCH={ref}",
-                  "CI_DEFAULT_BRANCH=main", f"CI_COMMIT_REF_PROTECTED={str(ref == 'main').lower()}",
-                  *merge_request)
+    merge_request = (
+        [f"CI_MERGE_REQUEST_IID={mr}", f"CI_MERGE_REQUEST_SOURCE_BRANCH_NAME={ref}"] if mr else []
+    )
+    result = _run(
+        gitlab_ci_local,
+        repo,
+        f"CI_COMMIT_REF_NAME={ref}",
+        f"CI_COMMIT_BRANCH={ref}",
+        "CI_DEFAULT_BRANCH=main",
+        f"CI_COMMIT_REF_PROTECTED={str(ref == 'main').lower()}",
+        *merge_request,
+    )
 
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
@@ -400,13 +446,16 @@ def test_the_cache_template_emits_a_cache_config_that_a_later_job_can_use(
     # A hidden job to `extends:` (or `!reference`) from a child pipeline or an include.
     entries = emitted[".releasegate-cache"]["cache"]
     keys = [entry["key"] for entry in entries]
-    assert keys[0].startswith("releasegate-linux-npm-") and len(keys[0]) == len("releasegate-linux-npm-") + 64
-    assert entries[0]["fallback_keys"] == ["releasegate-linux-npm-latest"]  # main writes it, so it matches
+    assert (
+        keys[0].startswith("releasegate-linux-npm-")
+        and len(keys[0]) == len("releasegate-linux-npm-") + 64
+    )
+    assert entries[0]["fallback_keys"] == [
+        "releasegate-linux-npm-latest"
+    ]  # main writes it, so it matches
     assert [entry["policy"] for entry in entries] == policies  # only main may write
     # The dotenv route agrees: a job using $RELEASEGATE_CACHE_POLICY writes only where allowed.
     assert f"dotenv key={keys[0]} policy={policies[0]}" in _log(repo, "use-cache")
-
-
 
 
 CANARY_POLICY = """\
@@ -438,12 +487,18 @@ environments:
 def _head(repo: Path) -> str:
     import subprocess
 
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, check=True, capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
-def _canary_repo(tmp_path: Path, fake: HttpFake, pipeline_text: str, gates: str = "",
-                 prometheus: str = "http://127.0.0.1:9") -> tuple[Path, str, Path]:
+def _canary_repo(
+    tmp_path: Path,
+    fake: HttpFake,
+    pipeline_text: str,
+    gates: str = "",
+    prometheus: str = "http://127.0.0.1:9",
+) -> tuple[Path, str, Path]:
     weights = tmp_path / "weights.txt"
     policy = CANARY_POLICY.format(gates=gates, weights=weights, prometheus=prometheus)
     repo = _repo(tmp_path, fake, {"releasegate.yml": policy, ".gitlab-ci.yml": pipeline_text})
@@ -453,21 +508,34 @@ def _canary_repo(tmp_path: Path, fake: HttpFake, pipeline_text: str, gates: str 
 def _canary_deployment(fake: HttpFake, sha: str, lists: int) -> None:
     """The deploy job (job 501) deployed ``sha`` as deployment 77 after the last good one (job
     500); the canary follows that deployment, which GitLab keeps read-only (a CI job made it)."""
-    _deployments_of(fake, "production", [payloads.deployment(77, "success", sha=sha, job_id=501),
-                                         payloads.deployment(70, "success", sha=payloads.SHA_OLD, job_id=500)],
-                    times=lists)
+    _deployments_of(
+        fake,
+        "production",
+        [
+            payloads.deployment(77, "success", sha=sha, job_id=501),
+            payloads.deployment(70, "success", sha=payloads.SHA_OLD, job_id=500),
+        ],
+        times=lists,
+    )
     fake.deployments_by_jobs(77, 70)  # type: ignore[attr-defined]
 
 
 def test_the_canary_template_walks_every_step_through_the_router(
     tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal
 ) -> None:
-    repo, sha, weights = _canary_repo(tmp_path, http_fake, pipeline("""\
+    repo, sha, weights = _canary_repo(
+        tmp_path,
+        http_fake,
+        pipeline(
+            """\
         stages: [deploy, after]
         include:
           - local: templates/canary.yml
             inputs: {environment: production}
-        """, "releasegate-canary"))
+        """,
+            "releasegate-canary",
+        ),
+    )
     _canary_deployment(http_fake, sha, lists=2)
 
     result = _run(gitlab_ci_local, repo)
@@ -476,14 +544,19 @@ def test_the_canary_template_walks_every_step_through_the_router(
     assert result.returncode == 0, out
     assert weights.read_text().split() == ["10", "50", "100"]
     assert "outcome=promote kind=canary" in _log(repo, "announce")
-    decision = json.loads(_artifact(repo, "releasegate-canary", "releasegate-decision.json").read_text())
+    decision = json.loads(
+        _artifact(repo, "releasegate-canary", "releasegate-decision.json").read_text()
+    )
     assert decision["outcome"] == "promote"
 
 
 def test_a_canary_with_a_job_per_step_resumes_from_the_previous_jobs_ledger(
     tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal
 ) -> None:
-    repo, sha, weights = _canary_repo(tmp_path, http_fake, pipeline("""\
+    repo, sha, weights = _canary_repo(
+        tmp_path,
+        http_fake,
+        pipeline("""\
         stages: [step-1, step-2, step-3]
         include:
           - local: templates/canary.yml
@@ -492,7 +565,8 @@ def test_a_canary_with_a_job_per_step_resumes_from_the_previous_jobs_ledger(
             inputs: {environment: production, step: 2, job-prefix: second, stage: step-2}
           - local: templates/canary.yml
             inputs: {environment: production, step: 3, job-prefix: third, stage: step-3}
-        """))
+        """),
+    )
     _canary_deployment(http_fake, sha, lists=2)
 
     result = _run(gitlab_ci_local, repo)
@@ -509,12 +583,21 @@ def test_a_failing_canary_gate_sets_weight_0_and_fails_the_job(
     tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, prometheus
 ) -> None:  # type: ignore[no-untyped-def]
     server = prometheus([])
-    repo, sha, weights = _canary_repo(tmp_path, http_fake, pipeline("""\
+    repo, sha, weights = _canary_repo(
+        tmp_path,
+        http_fake,
+        pipeline(
+            """\
         stages: [deploy, after]
         include:
           - local: templates/canary.yml
             inputs: {environment: production}
-        """, "releasegate-canary"), gates=", gates: [canary-health]", prometheus=server.url)
+        """,
+            "releasegate-canary",
+        ),
+        gates=", gates: [canary-health]",
+        prometheus=server.url,
+    )
     _canary_deployment(http_fake, sha, lists=3)
 
     result = _run(gitlab_ci_local, repo)
@@ -523,14 +606,19 @@ def test_a_failing_canary_gate_sets_weight_0_and_fails_the_job(
     assert result.returncode == 1, out
     assert weights.read_text().split() == ["10", "0"]
     assert "outcome=rollback kind=canary" in _log(repo, "announce")
-    decision = json.loads(_artifact(repo, "releasegate-canary", "releasegate-decision.json").read_text())
+    decision = json.loads(
+        _artifact(repo, "releasegate-canary", "releasegate-decision.json").read_text()
+    )
     assert decision["outputs"]["rollback-to"] == payloads.SHA_OLD  # the last successful deployment
     assert "canary weight set to 0" in decision["reason"]
     # observed: the failing value and the end of its interval
     [(name, message)] = _failures(repo, "releasegate-canary").items()
     assert name == "metric error-rate"
-    assert re.fullmatch(r"error-rate failed 1 > failure_limit 0: value 0\.2 > 0\.05 "
-                        r"\(observed 0\.2 at \d\d:\d\d:\d\dZ, expected not > 0\.05\)", message), message
+    assert re.fullmatch(
+        r"error-rate failed 1 > failure_limit 0: value 0\.2 > 0\.05 "
+        r"\(observed 0\.2 at \d\d:\d\d:\d\dZ, expected not > 0\.05\)",
+        message,
+    ), message
 
 
 def test_a_failing_canary_with_the_token_retries_the_last_good_deploy_job(
@@ -539,7 +627,10 @@ def test_a_failing_canary_with_the_token_retries_the_last_good_deploy_job(
     """GitLab's rollback after a canary: weight 0, then the last good deployment's job retried;
     the deploy job's deployment of the bad commit is never written to (GitLab answers 403)."""
     server = prometheus([])
-    repo, sha, weights = _canary_repo(tmp_path, http_fake, pipeline("""\
+    repo, sha, weights = _canary_repo(
+        tmp_path,
+        http_fake,
+        pipeline("""\
         stages: [deploy, after]
         include:
           - local: templates/canary.yml
@@ -550,17 +641,28 @@ def test_a_failing_canary_with_the_token_retries_the_last_good_deploy_job(
           when: always
           script:
             - echo "outcome=$RELEASEGATE_OUTCOME to=$RELEASEGATE_ROLLBACK_TO retry=$RELEASEGATE_ROLLBACK_RETRY"
-        """), gates=", gates: [canary-health]", prometheus=server.url)
-    listed = [payloads.deployment(77, "success", sha=sha, job_id=501),
-              payloads.deployment(70, "success", sha=payloads.SHA_OLD, job_id=500)]
+        """),
+        gates=", gates: [canary-health]",
+        prometheus=server.url,
+    )
+    listed = [
+        payloads.deployment(77, "success", sha=sha, job_id=501),
+        payloads.deployment(70, "success", sha=payloads.SHA_OLD, job_id=500),
+    ]
     http_fake.deployments_by_jobs(77, 70)  # type: ignore[attr-defined]
-    listing = http_fake.expect("GET", f"{API}/deployments", headers={"PRIVATE-TOKEN": PRIVATE_TOKEN},
-                               query={"environment": "production", "order_by": "id", "sort": "desc",
-                                      "per_page": "100"})
+    listing = http_fake.expect(
+        "GET",
+        f"{API}/deployments",
+        headers={"PRIVATE-TOKEN": PRIVATE_TOKEN},
+        query={"environment": "production", "order_by": "id", "sort": "desc", "per_page": "100"},
+    )
     for _ in range(3):
         listing.respond(200, listed)
-    http_fake.expect("POST", f"{API}/jobs/500/retry", headers={"PRIVATE-TOKEN": PRIVATE_TOKEN}).respond(
-        201, payloads.job(951, "deploy-production", "pending", sha=payloads.SHA_OLD, stage="deploy"))
+    http_fake.expect(
+        "POST", f"{API}/jobs/500/retry", headers={"PRIVATE-TOKEN": PRIVATE_TOKEN}
+    ).respond(
+        201, payloads.job(951, "deploy-production", "pending", sha=payloads.SHA_OLD, stage="deploy")
+    )
 
     result = _run(gitlab_ci_local, repo, f"RELEASEGATE_GITLAB_TOKEN={PRIVATE_TOKEN}")
 
@@ -596,24 +698,42 @@ environments:
 #: (error rate the gate reads, how often the job lists the deployments, exit code)
 @pytest.mark.parametrize(("errors", "lists", "code"), [(0.2, 2, 1), (0.01, 1, 0)])
 def test_analyze_in_watch_mode_watches_the_rollback_window_after_a_deployment(
-    tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, prometheus, errors: float,
-    lists: int, code: int,
+    tmp_path: Path,
+    http_fake: HttpFake,
+    gitlab_ci_local: GitlabCiLocal,
+    prometheus,
+    errors: float,
+    lists: int,
+    code: int,
 ) -> None:  # type: ignore[no-untyped-def]
     server = prometheus([])
-    repo = _repo(tmp_path, http_fake, {
-        "releasegate.yml": WATCH_POLICY.format(prometheus=server.url, errors=errors),
-        ".gitlab-ci.yml": pipeline("""\
+    repo = _repo(
+        tmp_path,
+        http_fake,
+        {
+            "releasegate.yml": WATCH_POLICY.format(prometheus=server.url, errors=errors),
+            ".gitlab-ci.yml": pipeline(
+                """\
             stages: [verify, after]
             include:
               - local: templates/analyze.yml
                 inputs: {environment: production, mode: watch, stage: verify}
-            """, "releasegate-analyze"),
-    })
+            """,
+                "releasegate-analyze",
+            ),
+        },
+    )
     sha = _head(repo)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    _deployments_of(http_fake, "production", [
-        payloads.deployment(77, "success", sha=sha, created_at=now, updated_at=now, job_id=501),
-        payloads.deployment(70, "success", sha=payloads.SHA_OLD, job_id=500)], times=lists)
+    _deployments_of(
+        http_fake,
+        "production",
+        [
+            payloads.deployment(77, "success", sha=sha, created_at=now, updated_at=now, job_id=501),
+            payloads.deployment(70, "success", sha=payloads.SHA_OLD, job_id=500),
+        ],
+        times=lists,
+    )
     # Both were made by deploy jobs: GitLab refuses to update them through the API.
     http_fake.deployments_by_jobs(77, 70)  # type: ignore[attr-defined]
 
@@ -638,9 +758,12 @@ def test_a_failing_watch_after_a_deploy_job_retries_the_last_good_deploy_job(
     tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, prometheus
 ) -> None:  # type: ignore[no-untyped-def]
     server = prometheus([])
-    repo = _repo(tmp_path, http_fake, {
-        "releasegate.yml": ROLLBACK_POLICY.format(prometheus=server.url, errors=0.2),
-        ".gitlab-ci.yml": pipeline("""\
+    repo = _repo(
+        tmp_path,
+        http_fake,
+        {
+            "releasegate.yml": ROLLBACK_POLICY.format(prometheus=server.url, errors=0.2),
+            ".gitlab-ci.yml": pipeline("""\
             stages: [deploy, verify, after]
             deploy-production:
               stage: deploy
@@ -656,19 +779,28 @@ def test_a_failing_watch_after_a_deploy_job_retries_the_last_good_deploy_job(
               script:
                 - echo "outcome=$RELEASEGATE_OUTCOME to=$RELEASEGATE_ROLLBACK_TO job=$RELEASEGATE_ROLLBACK_JOB"
             """),
-    })
+        },
+    )
     sha = _head(repo)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     # The deploy job (job 501) made deployment 78 of this commit; job 500 deployed the last good one.
-    listed = [payloads.deployment(78, "success", sha=sha, created_at=now, updated_at=now, job_id=501),
-              payloads.deployment(70, "success", sha=payloads.SHA_OLD, job_id=500)]
+    listed = [
+        payloads.deployment(78, "success", sha=sha, created_at=now, updated_at=now, job_id=501),
+        payloads.deployment(70, "success", sha=payloads.SHA_OLD, job_id=500),
+    ]
     http_fake.deployments_by_jobs(78, 70)  # type: ignore[attr-defined]
-    listing = http_fake.expect("GET", f"{API}/deployments", headers={"PRIVATE-TOKEN": PRIVATE_TOKEN},
-                               query={"environment": "production", "order_by": "id", "sort": "desc",
-                                      "per_page": "100"})
+    listing = http_fake.expect(
+        "GET",
+        f"{API}/deployments",
+        headers={"PRIVATE-TOKEN": PRIVATE_TOKEN},
+        query={"environment": "production", "order_by": "id", "sort": "desc", "per_page": "100"},
+    )
     listing.respond(200, listed).respond(200, listed)
-    http_fake.expect("POST", f"{API}/jobs/500/retry", headers={"PRIVATE-TOKEN": PRIVATE_TOKEN}).respond(
-        201, payloads.job(951, "deploy-production", "pending", sha=payloads.SHA_OLD, stage="deploy"))
+    http_fake.expect(
+        "POST", f"{API}/jobs/500/retry", headers={"PRIVATE-TOKEN": PRIVATE_TOKEN}
+    ).respond(
+        201, payloads.job(951, "deploy-production", "pending", sha=payloads.SHA_OLD, stage="deploy")
+    )
 
     result = _run(gitlab_ci_local, repo, f"RELEASEGATE_GITLAB_TOKEN={PRIVATE_TOKEN}")
 
@@ -683,18 +815,25 @@ def test_a_failing_watch_after_a_deploy_job_retries_the_last_good_deploy_job(
 def test_break_glass_naming_an_undefined_variable_is_refused_before_any_request(
     tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal, reason: str
 ) -> None:
-    repo = _repo(tmp_path, http_fake, {
-        "releasegate.yml": POLICY,
-        "reports/unit.xml": PASSING_JUNIT,
-        ".gitlab-ci.yml": pipeline(f"""\
+    repo = _repo(
+        tmp_path,
+        http_fake,
+        {
+            "releasegate.yml": POLICY,
+            "reports/unit.xml": PASSING_JUNIT,
+            ".gitlab-ci.yml": pipeline(
+                f"""\
             stages: [deploy, after]
             include:
               - local: templates/promote.yml
                 inputs:
                   environment: dev
                   break-glass: "{reason}"
-            """, "releasegate-promote"),
-    })
+            """,
+                "releasegate-promote",
+            ),
+        },
+    )
 
     result = _run(gitlab_ci_local, repo)
 
@@ -709,16 +848,20 @@ def test_break_glass_from_a_pipeline_variable_is_the_reason_for_that_run_only(
     tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal
 ) -> None:
     _deployments_of(http_fake, "dev")
-    repo = _repo(tmp_path, http_fake, {
-        "releasegate.yml": POLICY,
-        "reports/unit.xml": PASSING_JUNIT,
-        ".gitlab-ci.yml": pipeline("""\
+    repo = _repo(
+        tmp_path,
+        http_fake,
+        {
+            "releasegate.yml": POLICY,
+            "reports/unit.xml": PASSING_JUNIT,
+            ".gitlab-ci.yml": pipeline("""\
             stages: [deploy]
             include:
               - local: templates/promote.yml
                 inputs: {environment: dev}
             """),
-    })
+        },
+    )
 
     # A pipeline variable (Run pipeline form, or the API) outranks the job's variables:.
     result = _run(gitlab_ci_local, repo, "RELEASEGATE_BREAK_GLASS=INC-4711 payment outage")
@@ -730,24 +873,49 @@ def test_break_glass_from_a_pipeline_variable_is_the_reason_for_that_run_only(
 def test_a_drill_on_branch_deployments_needs_no_version_when_the_rollback_is_a_job_retry(
     tmp_path: Path, http_fake: HttpFake, gitlab_ci_local: GitlabCiLocal
 ) -> None:
-    repo = _repo(tmp_path, http_fake, {
-        "releasegate.yml": POLICY.replace("name: dev", "name: review-feature-x"),
-        ".gitlab-ci.yml": pipeline("""\
+    repo = _repo(
+        tmp_path,
+        http_fake,
+        {
+            "releasegate.yml": POLICY.replace("name: dev", "name: review-feature-x"),
+            ".gitlab-ci.yml": pipeline(
+                """\
             stages: [test, after]
             include:
               - local: templates/drill.yml
                 inputs: {environment: review-feature-x}
-            """, "releasegate-drill"),
-    })
+            """,
+                "releasegate-drill",
+            ),
+        },
+    )
     private = {"PRIVATE-TOKEN": PRIVATE_TOKEN}
-    http_fake.expect("GET", f"{API}/deployments", headers=private, query={
-        "environment": "review-feature-x", "order_by": "id", "sort": "desc", "per_page": "100",
-    }).respond(200, [payloads.deployment(77, "success", environment="review-feature-x", job_id=501),
-                     payloads.deployment(70, "success", sha=payloads.SHA_OLD,
-                                         environment="review-feature-x", job_id=500)])
-    http_fake.expect("GET", API, headers=private).respond(200, {
-        "id": int(payloads.PROJECT), "permissions": {"project_access": {"access_level": 30},
-                                                     "group_access": None}})
+    http_fake.expect(
+        "GET",
+        f"{API}/deployments",
+        headers=private,
+        query={
+            "environment": "review-feature-x",
+            "order_by": "id",
+            "sort": "desc",
+            "per_page": "100",
+        },
+    ).respond(
+        200,
+        [
+            payloads.deployment(77, "success", environment="review-feature-x", job_id=501),
+            payloads.deployment(
+                70, "success", sha=payloads.SHA_OLD, environment="review-feature-x", job_id=500
+            ),
+        ],
+    )
+    http_fake.expect("GET", API, headers=private).respond(
+        200,
+        {
+            "id": int(payloads.PROJECT),
+            "permissions": {"project_access": {"access_level": 30}, "group_access": None},
+        },
+    )
 
     result = _run(gitlab_ci_local, repo, f"RELEASEGATE_GITLAB_TOKEN={PRIVATE_TOKEN}")
 
@@ -777,36 +945,64 @@ def test_merge_request_approvals_work_after_merge_and_fail_clearly_in_an_unprote
 ) -> None:
     from gitlab_standin import job_variables
 
-    repo = _repo(tmp_path, http_fake, {
-        "releasegate.yml": APPROVAL_POLICY,
-        ".gitlab-ci.yml": pipeline("""\
+    repo = _repo(
+        tmp_path,
+        http_fake,
+        {
+            "releasegate.yml": APPROVAL_POLICY,
+            ".gitlab-ci.yml": pipeline(
+                """\
             stages: [deploy, after]
             include:
               - local: templates/promote.yml
                 inputs: {environment: production, merge-request-approvals: true}
-            """, "releasegate-promote"),
-    })
+            """,
+                "releasegate-promote",
+            ),
+        },
+    )
     sha = _head(repo)
     # The token is a protected project variable: GitLab hands it only to protected refs.
-    token = job_variables({"RELEASEGATE_GITLAB_TOKEN": (PRIVATE_TOKEN, True)}, ref_protected=protected)
+    token = job_variables(
+        {"RELEASEGATE_GITLAB_TOKEN": (PRIVATE_TOKEN, True)}, ref_protected=protected
+    )
     if protected:  # the default-branch pipeline after merge
         auth = {"PRIVATE-TOKEN": PRIVATE_TOKEN}
-        http_fake.expect("GET", f"{API}/deployments", headers=auth).respond(200, []).respond(200, [])
-        http_fake.expect("GET", f"{API}/repository/commits/{sha}/merge_requests", headers=auth).respond(
-            200, [{"iid": 12, "state": "merged", "merge_commit_sha": sha, "sha": "f" * 40}])
+        http_fake.expect("GET", f"{API}/deployments", headers=auth).respond(200, []).respond(
+            200, []
+        )
+        http_fake.expect(
+            "GET", f"{API}/repository/commits/{sha}/merge_requests", headers=auth
+        ).respond(200, [{"iid": 12, "state": "merged", "merge_commit_sha": sha, "sha": "f" * 40}])
         http_fake.expect("GET", f"{API}/merge_requests/12/approvals", headers=auth).respond(
-            200, payloads.mr_approvals(12, ["frank"]))
+            200, payloads.mr_approvals(12, ["frank"])
+        )
         # the change's authors, who may not approve it (doc/api/commits.md, "Get a single commit")
         http_fake.expect("GET", f"{API}/repository/commits/{sha}", headers=auth).respond(
-            200, {"id": sha, "short_id": sha[:8], "title": "change", "author_name": "Dana",
-                  "author_email": "dana@example.com", "committer_name": "Dana",
-                  "committer_email": "dana@example.com", "parent_ids": []})
+            200,
+            {
+                "id": sha,
+                "short_id": sha[:8],
+                "title": "change",
+                "author_name": "Dana",
+                "author_email": "dana@example.com",
+                "committer_name": "Dana",
+                "committer_email": "dana@example.com",
+                "parent_ids": [],
+            },
+        )
         where = ["CI_COMMIT_REF_PROTECTED=true"]
     else:  # a merge request pipeline of the unprotected branch feature-x
-        (http_fake.expect("GET", f"{API}/deployments", headers={"JOB-TOKEN": JOB_TOKEN})
-         .respond(200, []).respond(200, []))
-        where = ["CI_COMMIT_REF_PROTECTED=false", "CI_MERGE_REQUEST_IID=12",
-                 "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME=feature-x"]
+        (
+            http_fake.expect("GET", f"{API}/deployments", headers={"JOB-TOKEN": JOB_TOKEN})
+            .respond(200, [])
+            .respond(200, [])
+        )
+        where = [
+            "CI_COMMIT_REF_PROTECTED=false",
+            "CI_MERGE_REQUEST_IID=12",
+            "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME=feature-x",
+        ]
 
     result = _run(gitlab_ci_local, repo, *where, *(f"{k}={v}" for k, v in token.items()))
 
@@ -817,4 +1013,7 @@ def test_merge_request_approvals_work_after_merge_and_fail_clearly_in_an_unprote
         assert "outcome=allow kind=promotion" in announced
     else:
         assert "outcome=error kind=promote" in announced
-        assert "GitLab passes protected variables such as RELEASEGATE_GITLAB_TOKEN only to protected" in out
+        assert (
+            "GitLab passes protected variables such as RELEASEGATE_GITLAB_TOKEN only to protected"
+            in out
+        )

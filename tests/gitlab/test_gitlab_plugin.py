@@ -197,20 +197,34 @@ def test_publish_outputs_adds_to_the_same_report(make_platform: Platforms, tmp_p
     )
 
 
-_CACHE = {"cache-key": "deps-linux-pip-3f2a", "cache-save": "true", "cache-write-reason": "main",
-          "cache-action": "actions/cache", "concurrency-group": "deploy-{env}",
-          "cache-entries": '[{"key":"deps-linux-pip-3f2a","path":["~/.cache/pip"],'
-                           '"project-path":[".cache/pip"],"fallback-key":"deps-linux-pip-latest"}]'}
+_CACHE = {
+    "cache-key": "deps-linux-pip-3f2a",
+    "cache-save": "true",
+    "cache-write-reason": "main",
+    "cache-action": "actions/cache",
+    "concurrency-group": "deploy-{env}",
+    "cache-entries": '[{"key":"deps-linux-pip-3f2a","path":["~/.cache/pip"],'
+    '"project-path":[".cache/pip"],"fallback-key":"deps-linux-pip-latest"}]',
+}
 
 
-@pytest.mark.parametrize(("pipeline", "policy"), [
-    ({}, "pull-push"),
-    ({"CI_MERGE_REQUEST_IID": "12"}, "pull"),
-    # doc/ci/ci_cd_for_external_repos: a GitHub pull request's pipeline has no merge request
-    # IID, only CI_EXTERNAL_PULL_REQUEST_IID; it is a merge request all the same
-    ({"CI_PIPELINE_SOURCE": "external_pull_request_event", "CI_EXTERNAL_PULL_REQUEST_IID": "7"},
-     "pull"),
-], ids=["branch", "merge-request", "external-pull-request"])
+@pytest.mark.parametrize(
+    ("pipeline", "policy"),
+    [
+        ({}, "pull-push"),
+        ({"CI_MERGE_REQUEST_IID": "12"}, "pull"),
+        # doc/ci/ci_cd_for_external_repos: a GitHub pull request's pipeline has no merge request
+        # IID, only CI_EXTERNAL_PULL_REQUEST_IID; it is a merge request all the same
+        (
+            {
+                "CI_PIPELINE_SOURCE": "external_pull_request_event",
+                "CI_EXTERNAL_PULL_REQUEST_IID": "7",
+            },
+            "pull",
+        ),
+    ],
+    ids=["branch", "merge-request", "external-pull-request"],
+)
 def test_cache_outputs_are_gitlab_shaped_and_merge_requests_only_pull(
     make_platform: Platforms, tmp_path: Path, pipeline: dict[str, str], policy: str
 ) -> None:

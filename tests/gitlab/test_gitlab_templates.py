@@ -144,9 +144,11 @@ def test_the_image_is_the_one_image_tagged_with_the_component_version(name: str)
 
 
 def test_every_template_reads_the_environment_the_same_way() -> None:
-    regexes = {name: _load(name)[0]["spec"]["inputs"]["environment"]["regex"]
-               for name in NAMES if "environment" in _load(name)[0]["spec"]["inputs"]
-               and name != "cache"}
+    regexes = {
+        name: _load(name)[0]["spec"]["inputs"]["environment"]["regex"]
+        for name in NAMES
+        if "environment" in _load(name)[0]["spec"]["inputs"] and name != "cache"
+    }
     assert set(regexes.values()) == {r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,99}$"}, regexes
     assert set(regexes) == {"promote", "analyze", "canary", "drill", "record"}
     assert re.fullmatch(regexes["drill"], "review/feature-x")
@@ -158,19 +160,28 @@ def test_each_job_maps_inputs_to_variables_and_runs_one_command(name: str) -> No
     (job,) = _interpolate(body, _defaults(header)).values()
     assert job["script"] == ["releasegate-gitlab"]
     assert job["variables"]["RELEASEGATE_GITLAB_COMMAND"] in (
-        "promote", "gate", "canary", "drill", "record", "cache")
+        "promote",
+        "gate",
+        "canary",
+        "drill",
+        "record",
+        "cache",
+    )
     assert "{" not in str(job.get("resource_group", ""))
     if name not in ("record", "cache"):
         assert job["artifacts"]["expose_as"] == "releasegate report"  # linked in the merge request
 
 
-@pytest.mark.parametrize(("name", "input_name", "value"), [
-    ("analyze", "prometheus-url", "$PROMETHEUS_URL"),
-    ("analyze", "prometheus-url", "http://127.0.0.1:9090"),
-    ("analyze", "deployed-at", "$DEPLOYED_AT"),
-    ("analyze", "deployed-at", "2026-03-02T10:00:00Z"),
-    ("canary", "prometheus-url", "${PROMETHEUS_URL}"),
-])
+@pytest.mark.parametrize(
+    ("name", "input_name", "value"),
+    [
+        ("analyze", "prometheus-url", "$PROMETHEUS_URL"),
+        ("analyze", "prometheus-url", "http://127.0.0.1:9090"),
+        ("analyze", "deployed-at", "$DEPLOYED_AT"),
+        ("analyze", "deployed-at", "2026-03-02T10:00:00Z"),
+        ("canary", "prometheus-url", "${PROMETHEUS_URL}"),
+    ],
+)
 def test_inputs_gitlab_expands_accept_a_variable(name: str, input_name: str, value: str) -> None:
     header, _ = _load(name)
     assert re.fullmatch(header["spec"]["inputs"][input_name]["regex"], value)

@@ -43,21 +43,31 @@ def test_every_hook_is_named_in_contributing() -> None:
 
 def test_every_type_a_hook_hands_to_plugins_is_exported() -> None:
     tree = ast.parse(Path(hookspecs.__file__).read_text(encoding="utf-8"))
-    named = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-             and (node.module or "").startswith("releasegate") for alias in node.names}
+    named = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("releasegate")
+        for alias in node.names
+    }
     assert named and named <= set(api.__all__)
 
 
 #: The interface a plugin of each registry kind implements (the registry checks it).
-INTERFACES = {"provider": "MetricProvider", "reader": "EvidenceReader", "judge": "Judge",
-              "router": "TrafficRouter"}
+INTERFACES = {
+    "provider": "MetricProvider",
+    "reader": "EvidenceReader",
+    "judge": "Judge",
+    "router": "TrafficRouter",
+}
 
 
 def test_every_plugin_kind_has_its_interface_exported() -> None:
     assert set(INTERFACES) == set(interfaces.REQUIRED)
     exported = set(INTERFACES.values()) | {"Notifier", "Platform"}
     assert exported <= set(api.__all__)
-    defined_there = {name for name in interfaces.__all__ if isinstance(getattr(interfaces, name), type)}
+    defined_there = {
+        name for name in interfaces.__all__ if isinstance(getattr(interfaces, name), type)
+    }
     assert defined_there <= set(api.__all__)
 
 
@@ -65,10 +75,19 @@ def test_every_plugin_kind_has_its_interface_exported() -> None:
 def test_each_interface_is_a_protocol_that_knows_nothing_of_pluggy(name: str) -> None:
     interface = getattr(api, name)
     assert getattr(interface, "_is_protocol", False), f"{name} is not a typing.Protocol"
-    tree = ast.parse(Path(sys.modules[interface.__module__].__file__ or "").read_text(encoding="utf-8"))
-    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    tree = ast.parse(
+        Path(sys.modules[interface.__module__].__file__ or "").read_text(encoding="utf-8")
+    )
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert not {name for name in imported if name.split(".")[0] == "pluggy" or name == "releasegate.plugins"}
+    assert not {
+        name for name in imported if name.split(".")[0] == "pluggy" or name == "releasegate.plugins"
+    }
 
 
 def test_the_interfaces_check_what_a_plugin_registers() -> None:
@@ -78,19 +97,28 @@ def test_the_interfaces_check_what_a_plugin_registers() -> None:
         def query(self, query: str, at: float) -> float | None:
             return None
 
-    assert interfaces.conformance_problem("provider", NoQuery) == "lacks query_range(query, start, end, step)"
+    assert (
+        interfaces.conformance_problem("provider", NoQuery)
+        == "lacks query_range(query, start, end, step)"
+    )
     assert interfaces.conformance_problem("judge", lambda metric, data, interval: []) is None
 
 
 def test_every_type_an_interface_names_is_exported() -> None:
     tree = ast.parse(Path(interfaces.__file__).read_text(encoding="utf-8"))
-    named = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-             and (node.module or "").startswith("releasegate") for alias in node.names}
+    named = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("releasegate")
+        for alias in node.names
+    }
     assert named and named <= set(api.__all__)
 
 
 def _judge_example() -> str:
-    [block] = [b for b in re.findall(r"```python\n(.*?)```", CONTRIBUTING, flags=re.S) if "hookimpl" in b]
+    [block] = [
+        b for b in re.findall(r"```python\n(.*?)```", CONTRIBUTING, flags=re.S) if "hookimpl" in b
+    ]
     return block
 
 
@@ -103,10 +131,25 @@ def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         '[build-system]\nrequires = ["setuptools>=64"]\nbuild-backend = "setuptools.build_meta"\n'
         '[project]\nname = "releasegate-double"\nversion = "0.0.1"\n'
         '[tool.setuptools]\npy-modules = ["double_judge"]\n'
-        '[project.entry-points.releasegate]\ndouble = "double_judge"\n', encoding="utf-8")
+        '[project.entry-points.releasegate]\ndouble = "double_judge"\n',
+        encoding="utf-8",
+    )
     target = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--target", str(target), str(source)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        check=True,
+    )
     return target
 
 
@@ -118,16 +161,30 @@ gates:
 """
 
 
-def test_the_contributing_judge_runs_as_an_installed_plugin(plugin_site: Path, tmp_path: Path) -> None:
+def test_the_contributing_judge_runs_as_an_installed_plugin(
+    plugin_site: Path, tmp_path: Path
+) -> None:
     (tmp_path / "releasegate.yml").write_text(POLICY)
-    (tmp_path / "m.csv").write_text("time,metric,variant,value,count\n"
-                                    "60,m,canary,0.1,\n60,m,baseline,0.1,\n"
-                                    "120,m,canary,0.5,\n120,m,baseline,0.1,\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RELEASEGATE_", "GITHUB_", "GITLAB_", "CI"))}
+    (tmp_path / "m.csv").write_text(
+        "time,metric,variant,value,count\n"
+        "60,m,canary,0.1,\n60,m,baseline,0.1,\n"
+        "120,m,canary,0.5,\n120,m,baseline,0.1,\n"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("RELEASEGATE_", "GITHUB_", "GITLAB_", "CI"))
+    }
     env.update(PYTHONPATH=str(plugin_site), RELEASEGATE_LEDGER=str(tmp_path / "l.db"))
     exe = Path(sys.executable).with_name("releasegate")
-    replay = subprocess.run([str(exe), "replay", "--gate", "g", "--metrics", "m.csv"],
-                            capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
+    replay = subprocess.run(
+        [str(exe), "replay", "--gate", "g", "--metrics", "m.csv"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
     assert replay.returncode == 1, replay.stderr
     lines = [json.loads(line) for line in replay.stdout.splitlines()]
     assert [line["outcome"] for line in lines] == ["promote", "rollback"]

@@ -18,13 +18,32 @@ class NoQuery:
     name = "broken"
 
 
-@pytest.mark.parametrize(("kind", "obj", "problem"), [
-    ("provider", NoQuery, "provider 'broken' lacks query(query, at), query_range(query, start, end, step)"),
-    ("provider", NoQuery(), "provider 'broken' is not a class (a provider is registered as a class)"),
-    ("reader", NoQuery, "reader 'broken' lacks read(paths) -> Evidence"),
-    ("router", NoQuery, "router 'broken' lacks from_policy(router, values, run=...), set_weight(weight) -> str"),
-    ("judge", "text", "judge 'broken' lacks judge(metric, data, interval) -> list[Measurement]"),
-])
+@pytest.mark.parametrize(
+    ("kind", "obj", "problem"),
+    [
+        (
+            "provider",
+            NoQuery,
+            "provider 'broken' lacks query(query, at), query_range(query, start, end, step)",
+        ),
+        (
+            "provider",
+            NoQuery(),
+            "provider 'broken' is not a class (a provider is registered as a class)",
+        ),
+        ("reader", NoQuery, "reader 'broken' lacks read(paths) -> Evidence"),
+        (
+            "router",
+            NoQuery,
+            "router 'broken' lacks from_policy(router, values, run=...), set_weight(weight) -> str",
+        ),
+        (
+            "judge",
+            "text",
+            "judge 'broken' lacks judge(metric, data, interval) -> list[Measurement]",
+        ),
+    ],
+)
 def test_a_plugin_that_does_not_fit_its_interface_is_refused_naming_it(kind, obj, problem) -> None:
     registry = Registry(kind)
     registry.current_plugin = "acme"

@@ -53,17 +53,28 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 PATHS = _paths(EXAMPLE)[1:]
 VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 200) | st.floats(-1, 200, allow_nan=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 200)
+    | st.floats(-1, 200, allow_nan=False)
     | st.sampled_from(["", "x", "1h", "prometheus", "high", "canary", "not a name", "min"]),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-        st.sampled_from(["name", "weight", "count", "query", "judge", "extra", "group"]), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["name", "weight", "count", "query", "judge", "extra", "group"]),
+            inner,
+            max_size=3,
+        )
+    ),
     max_leaves=6,
 )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(PATHS), VALUES, st.booleans()), min_size=1, max_size=3))
-def test_random_mutations_get_the_same_verdict(mutations: list[tuple[tuple[Any, ...], Any, bool]]) -> None:
+def test_random_mutations_get_the_same_verdict(
+    mutations: list[tuple[tuple[Any, ...], Any, bool]],
+) -> None:
     document = copy.deepcopy(EXAMPLE)
     for path, value, add_key in mutations:
         parent: Any = document

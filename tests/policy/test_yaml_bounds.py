@@ -26,19 +26,39 @@ environments: [{name: x}]
 """
 
 CASES = {
-    "bomb": (BOMB, "7:4: more than 100000 YAML values once aliases are expanded (the node limit; "
-                   "an alias bomb?)"),
-    "deep flow": ("version: 1\nx: " + "[" * 5000 + "]" * 5000 + "\n",
-                  "YAML nested deeper than the depth limit (64)"),
-    "deep mappings": ("version: 1\nx: " + "{a: " * 100 + "1" + "}" * 100 + "\n",
-                      "2:256: YAML nested deeper than the depth limit (64)"),
-    "recursive": ("version: 1\nx: &x [*x]\n", "2:4: a YAML alias inside its own anchor (recursive YAML)"),
-    "recursive merge": ("version: 1\nx: &x {a: 1, <<: *x}\n",
-                        "2:4: a YAML alias inside its own anchor (recursive YAML)"),
-    "NUL": ("version: 1\nenvironments: [{name: a\x00}]\n", "2:24: a NUL byte; YAML text cannot contain one"),
-    "control character": ("version: 1\nx: a\x01b\n", "2:5: invalid YAML: unacceptable character #x0001"),
-    "many aliases": ("version: 1\nx: &x 1\ny: [" + ", ".join(["*x"] * 1001) + "]\n",
-                     "more YAML aliases than the alias limit (1000)"),
+    "bomb": (
+        BOMB,
+        "7:4: more than 100000 YAML values once aliases are expanded (the node limit; "
+        "an alias bomb?)",
+    ),
+    "deep flow": (
+        "version: 1\nx: " + "[" * 5000 + "]" * 5000 + "\n",
+        "YAML nested deeper than the depth limit (64)",
+    ),
+    "deep mappings": (
+        "version: 1\nx: " + "{a: " * 100 + "1" + "}" * 100 + "\n",
+        "2:256: YAML nested deeper than the depth limit (64)",
+    ),
+    "recursive": (
+        "version: 1\nx: &x [*x]\n",
+        "2:4: a YAML alias inside its own anchor (recursive YAML)",
+    ),
+    "recursive merge": (
+        "version: 1\nx: &x {a: 1, <<: *x}\n",
+        "2:4: a YAML alias inside its own anchor (recursive YAML)",
+    ),
+    "NUL": (
+        "version: 1\nenvironments: [{name: a\x00}]\n",
+        "2:24: a NUL byte; YAML text cannot contain one",
+    ),
+    "control character": (
+        "version: 1\nx: a\x01b\n",
+        "2:5: invalid YAML: unacceptable character #x0001",
+    ),
+    "many aliases": (
+        "version: 1\nx: &x 1\ny: [" + ", ".join(["*x"] * 1001) + "]\n",
+        "more YAML aliases than the alias limit (1000)",
+    ),
 }
 
 
@@ -58,8 +78,10 @@ def test_a_policy_over_the_size_limit(releasegate_cli, tmp_path: Path) -> None:
     policy.write_text("version: 1\n" + "# padding\n" * 120_000)
     result = releasegate_cli("check", "-c", str(policy))
     assert result.exit_code == 2
-    assert result.stderr == (f"releasegate: error: {policy}: YAML larger than the size limit "
-                             f"({policy.stat().st_size} bytes > 1048576 bytes)\n")
+    assert result.stderr == (
+        f"releasegate: error: {policy}: YAML larger than the size limit "
+        f"({policy.stat().st_size} bytes > 1048576 bytes)\n"
+    )
 
 
 @pytest.mark.parametrize("name", ["bomb", "recursive", "NUL", "deep flow"])
@@ -67,7 +89,11 @@ def test_the_drift_reader_has_the_same_bounds(name: str) -> None:
     text, _ = CASES[name]
     with pytest.raises(UsageError, match=r"^values\.yaml:\d+:\d+: ") as caught:
         read_yaml(text, "values.yaml")
-    assert "limit" in str(caught.value) or "recursive" in str(caught.value) or "NUL" in str(caught.value)
+    assert (
+        "limit" in str(caught.value)
+        or "recursive" in str(caught.value)
+        or "NUL" in str(caught.value)
+    )
 
 
 def test_drift_refuses_a_bomb_in_a_compared_file(releasegate_cli, tmp_path: Path) -> None:
@@ -75,17 +101,23 @@ def test_drift_refuses_a_bomb_in_a_compared_file(releasegate_cli, tmp_path: Path
     (tmp_path / "production.yaml").write_text(BOMB.replace("version: 1\n", ""))
     (tmp_path / "releasegate.yml").write_text(
         "version: 1\nenvironments: [{name: staging}, {name: production}]\n"
-        "drift:\n  files: {staging: staging.yaml, production: production.yaml}\n")
+        "drift:\n  files: {staging: staging.yaml, production: production.yaml}\n"
+    )
     result = releasegate_cli("drift", "-c", str(tmp_path / "releasegate.yml"))
     assert result.exit_code == 2
-    assert "more than 1000000 YAML values once aliases are expanded (the node limit" in result.stderr
+    assert (
+        "more than 1000000 YAML values once aliases are expanded (the node limit" in result.stderr
+    )
 
 
 def test_ordinary_anchors_and_merges_still_read() -> None:
     reader = YamlReader({}, "p.yml")
     data = reader.read("base: &b {a: 1, b: [1, 2]}\nx: {<<: *b, c: 3}\ny: *b\n")
-    assert data == {"base": {"a": 1, "b": [1, 2]}, "x": {"a": 1, "b": [1, 2], "c": 3},
-                    "y": {"a": 1, "b": [1, 2]}}
+    assert data == {
+        "base": {"a": 1, "b": [1, 2]},
+        "x": {"a": 1, "b": [1, 2], "c": 3},
+        "y": {"a": 1, "b": [1, 2]},
+    }
     assert reader.problems == []
     tight = YamlReader({}, "p.yml", Limits(max_bytes=100, max_depth=2, max_aliases=1, max_nodes=5))
     with pytest.raises(UsageError, match="p.yml:2:4: more than 5 YAML values"):
@@ -93,8 +125,11 @@ def test_ordinary_anchors_and_merges_still_read() -> None:
 
 
 def test_the_limits_are_the_documented_ones() -> None:
-    assert POLICY_LIMITS == Limits(max_bytes=1 << 20, max_depth=64, max_aliases=1000, max_nodes=100_000)
-    assert CONFIG_LIMITS == Limits(max_bytes=64 << 20, max_depth=200, max_aliases=10_000,
-                                   max_nodes=1_000_000)
+    assert POLICY_LIMITS == Limits(
+        max_bytes=1 << 20, max_depth=64, max_aliases=1000, max_nodes=100_000
+    )
+    assert CONFIG_LIMITS == Limits(
+        max_bytes=64 << 20, max_depth=200, max_aliases=10_000, max_nodes=1_000_000
+    )
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert "1 MiB, 64 levels of nesting, 1000 aliases and 100000 values" in readme

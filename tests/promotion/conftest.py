@@ -35,16 +35,37 @@ def policy(**requires: Any) -> Policy:
         "lint": Validation("lint", "check", "lint"),
     }
     prod = Environment("production", requires=Requires(**requires))
-    return Policy(version=1, path="releasegate.yml", sha256="0" * 64,
-                  groups={"leads": ("alice", "Bob", "team:acme/release")}, validations=validations,
-                  environments=(Environment("staging"), prod))
+    return Policy(
+        version=1,
+        path="releasegate.yml",
+        sha256="0" * 64,
+        groups={"leads": ("alice", "Bob", "team:acme/release")},
+        validations=validations,
+        environments=(Environment("staging"), prod),
+    )
 
 
-def deployment(env: str, status: str, *, sha: str = SHA, age: timedelta = timedelta(hours=2),
-               digest: str | None = None, id: int = 1, vouch: str | None = "allowed") -> Deployment:
-    return Deployment(id=id, environment=env, sha=sha, status=status, created_at=NOW - age,
-                      updated_at=NOW - age + timedelta(minutes=5), digest=digest, actor="ci",
-                      vouch=vouch)
+def deployment(
+    env: str,
+    status: str,
+    *,
+    sha: str = SHA,
+    age: timedelta = timedelta(hours=2),
+    digest: str | None = None,
+    id: int = 1,
+    vouch: str | None = "allowed",
+) -> Deployment:
+    return Deployment(
+        id=id,
+        environment=env,
+        sha=sha,
+        status=status,
+        created_at=NOW - age,
+        updated_at=NOW - age + timedelta(minutes=5),
+        digest=digest,
+        actor="ci",
+        vouch=vouch,
+    )
 
 
 def approval(who: str, age: timedelta = timedelta(hours=1), source: str = "ledger") -> Approval:
@@ -57,7 +78,13 @@ def coverage(percent: float, commits: tuple[str, ...] = ()) -> Evidence:
 
 def decide(pol: Policy, **kwargs: Any) -> Decision:
     subject = kwargs.pop("subject", Subject(sha=SHA))
-    args: dict[str, Any] = {"evidence": {}, "history": {}, "approvals": [], "checks": [], "now": NOW}
+    args: dict[str, Any] = {
+        "evidence": {},
+        "history": {},
+        "approvals": [],
+        "checks": [],
+        "now": NOW,
+    }
     args.update(kwargs)
     return evaluate_promotion(pol, "production", subject, **args)
 

@@ -21,12 +21,22 @@ MONDAY = "2026-03-30T10:00:00+02:00"
 def run(tmp_path: Path):
     script = require_bin("releasegate", "venv", where=VENV_BIN)
     ledger = str(tmp_path / "ledger.db")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RELEASEGATE_", "GITHUB_", "GITLAB_", "CI"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("RELEASEGATE_", "GITHUB_", "GITLAB_", "CI"))
+    }
     env["RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD"] = "1"
 
     def call(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(script), *args, "-c", str(EXAMPLE / "releasegate.yml"), "--ledger", ledger],
-                              capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+        return subprocess.run(
+            [str(script), *args, "-c", str(EXAMPLE / "releasegate.yml"), "--ledger", ledger],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=60,
+        )
 
     return call
 
@@ -40,8 +50,18 @@ def test_staging_allows_and_production_blocks_for_stated_reasons(run) -> None:
     assert json.loads(staging.stdout)["outcome"] == "allow"
     assert run("record", "--env", "staging", "--sha", SHA, "--status", "success").returncode == 0
 
-    production = run("promote", "--to", "production", "--sha", SHA, "--dry-run", "--at", MONDAY,
-                     "--format", "json")
+    production = run(
+        "promote",
+        "--to",
+        "production",
+        "--sha",
+        SHA,
+        "--dry-run",
+        "--at",
+        MONDAY,
+        "--format",
+        "json",
+    )
     assert production.returncode == 1, production.stderr
     body = json.loads(production.stdout)
     statuses = {r["name"]: r["status"] for r in body["requirements"]}
@@ -68,7 +88,10 @@ def test_second_promotion_waits_for_the_first(run) -> None:
     ("args", "message"),
     [
         (("promote", "--to", "qa", "--sha", SHA), "--to qa: no such environment"),
-        (("promote", "--to", "dev", "--sha", SHA, "--break-glass", " "), "--break-glass needs a reason"),
+        (
+            ("promote", "--to", "dev", "--sha", SHA, "--break-glass", " "),
+            "--break-glass needs a reason",
+        ),
         (("promote", "--to", "dev", "--sha", SHA, "--at", MONDAY), "allowed only with --dry-run"),
         (("record-check", "lint", "--sha", SHA, "--status", "maybe"), "invalid choice: 'maybe'"),
     ],
@@ -85,11 +108,31 @@ def test_missing_report_blocks(run, tmp_path: Path) -> None:
     (copy / "reports" / "unit" / "pytest.xml").unlink()
     run("record-check", "lint", "--sha", SHA, "--status", "passed")
     script = require_bin("releasegate", "venv", where=VENV_BIN)
-    result = subprocess.run([str(script), "promote", "--to", "dev", "--sha", SHA, "-c", str(copy / "releasegate.yml"),
-                             "--ledger", str(tmp_path / "ledger.db"), "--dry-run", "--format", "json"],
-                            capture_output=True, text=True, timeout=60, cwd=tmp_path,
-                            env={**os.environ, "RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    result = subprocess.run(
+        [
+            str(script),
+            "promote",
+            "--to",
+            "dev",
+            "--sha",
+            SHA,
+            "-c",
+            str(copy / "releasegate.yml"),
+            "--ledger",
+            str(tmp_path / "ledger.db"),
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD": "1"},
+    )
     assert result.returncode == 1
-    unit = next(r for r in json.loads(result.stdout)["requirements"] if r["name"] == "validation unit-tests")
+    unit = next(
+        r for r in json.loads(result.stdout)["requirements"] if r["name"] == "validation unit-tests"
+    )
     assert unit["status"] == "missing"
     assert unit["reason"].startswith("no report matches reports/unit/*.xml")

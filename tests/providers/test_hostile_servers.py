@@ -17,7 +17,9 @@ from releasegate.errors import ProviderError
 from releasegate.providers.prometheus import PrometheusProvider, PrometheusSettings
 from releasegate.redaction import forget_all
 
-OK_BODY = json.dumps({"status": "success", "data": {"resultType": "scalar", "result": [0, "0.5"]}}).encode()
+OK_BODY = json.dumps(
+    {"status": "success", "data": {"resultType": "scalar", "result": [0, "0.5"]}}
+).encode()
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
 
@@ -33,7 +35,9 @@ class Hostile:
 
         class _Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                outer.requests.append({"path": self.path, **{k.lower(): v for k, v in self.headers.items()}})
+                outer.requests.append(
+                    {"path": self.path, **{k.lower(): v for k, v in self.headers.items()}}
+                )
                 try:
                     handle(self)
                     outer.finished.set()
@@ -71,7 +75,9 @@ def hostile() -> Iterator[Callable[[Handler], Hostile]]:
 
 
 def _prom(address: str, **settings: object) -> PrometheusProvider:
-    return PrometheusProvider(settings=PrometheusSettings(address, **settings), sleep=lambda _: None)  # type: ignore[arg-type]
+    return PrometheusProvider(
+        settings=PrometheusSettings(address, **settings), sleep=lambda _: None
+    )  # type: ignore[arg-type]
 
 
 def _ok(handler: BaseHTTPRequestHandler) -> None:
@@ -119,7 +125,9 @@ def test_slow_drip_headers_are_cut_at_the_total_deadline(hostile) -> None:
 
     server = hostile(drip_headers)
 
-    with pytest.raises(ProviderError, match=r"timed out: no complete answer in the timeout of 0\.5s"):
+    with pytest.raises(
+        ProviderError, match=r"timed out: no complete answer in the timeout of 0\.5s"
+    ):
         _prom(server.url, timeout=0.5, retries=0).query("up", 0)
     assert not server.finished.is_set()
 
@@ -134,13 +142,19 @@ def test_all_attempts_of_a_query_fit_in_the_gate_interval(hostile) -> None:
         _prom(server.url, timeout=0.4, retries=10, budget=1.0).query("up", 0)
 
     message = str(caught.value)
-    assert "the gate interval (1s)" in message or "no answer within the gate interval (1s" in message
+    assert (
+        "the gate interval (1s)" in message or "no answer within the gate interval (1s" in message
+    )
     assert len(server.requests) < 11
 
 
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
 def test_an_oversized_answer_is_refused_naming_the_cap(hostile, declared: bool) -> None:
-    big = b'{"status":"success","data":{"resultType":"scalar","result":[0,"1"]},"pad":"' + b"x" * 300_000 + b'"}'
+    big = (
+        b'{"status":"success","data":{"resultType":"scalar","result":[0,"1"]},"pad":"'
+        + b"x" * 300_000
+        + b'"}'
+    )
 
     def oversized(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(200)
@@ -152,7 +166,7 @@ def test_an_oversized_answer_is_refused_naming_the_cap(hostile, declared: bool) 
         handler.send_header("Transfer-Encoding", "chunked")
         handler.end_headers()
         for start in range(0, len(big), 8192):
-            piece = big[start:start + 8192]
+            piece = big[start : start + 8192]
             handler.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
         handler.wfile.write(b"0\r\n\r\n")
 
@@ -162,13 +176,17 @@ def test_an_oversized_answer_is_refused_naming_the_cap(hostile, declared: bool) 
         _prom(server.url, max_response_bytes=100_000).query("up", 0)
 
     message = str(caught.value)
-    assert message.startswith(f"prometheus {server.url}: query 'up': answer larger than max_response_bytes (100000 "
-                              f"bytes; ")
+    assert message.startswith(
+        f"prometheus {server.url}: query 'up': answer larger than max_response_bytes (100000 "
+        f"bytes; "
+    )
     assert message.endswith("narrow the query or raise the gate's max_response_bytes")
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
-def test_a_redirect_is_never_followed_and_no_header_reaches_the_other_server(hostile, status: int) -> None:
+def test_a_redirect_is_never_followed_and_no_header_reaches_the_other_server(
+    hostile, status: int
+) -> None:
     elsewhere = hostile(_ok)
 
     def redirect(handler: BaseHTTPRequestHandler) -> None:
@@ -180,7 +198,9 @@ def test_a_redirect_is_never_followed_and_no_header_reaches_the_other_server(hos
     server = hostile(redirect)
 
     with pytest.raises(ProviderError) as caught:
-        _prom(server.url, headers={"X-Api-Key": "k-123456", "X-Scope-OrgID": "tenant"}).query("up", 0)
+        _prom(server.url, headers={"X-Api-Key": "k-123456", "X-Scope-OrgID": "tenant"}).query(
+            "up", 0
+        )
 
     assert str(caught.value) == (
         f"prometheus {server.url}: query 'up': HTTP {status} redirect to"
@@ -193,7 +213,10 @@ def test_a_redirect_is_never_followed_and_no_header_reaches_the_other_server(hos
 
 def test_credentials_in_the_address_become_basic_auth_and_are_never_shown(hostile) -> None:
     def needs_auth(handler: BaseHTTPRequestHandler) -> None:
-        if handler.headers.get("Authorization") != "Basic " + base64.b64encode(b"admin:s3cr3t-pw").decode():
+        if (
+            handler.headers.get("Authorization")
+            != "Basic " + base64.b64encode(b"admin:s3cr3t-pw").decode()
+        ):
             handler.send_response(401)
             handler.send_header("Content-Length", "0")
             handler.end_headers()
@@ -219,8 +242,13 @@ def test_credentials_in_the_address_become_basic_auth_and_are_never_shown(hostil
 
 def test_a_servers_error_text_reaches_the_message_as_one_line(hostile) -> None:
     def newline_error(handler: BaseHTTPRequestHandler) -> None:
-        body = json.dumps({"status": "error", "errorType": "x\n::add-mask::allow",
-                           "error": "a\r\n::stop-commands::t"}).encode()
+        body = json.dumps(
+            {
+                "status": "error",
+                "errorType": "x\n::add-mask::allow",
+                "error": "a\r\n::stop-commands::t",
+            }
+        ).encode()
         handler.send_response(422)
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
@@ -235,7 +263,9 @@ def test_a_servers_error_text_reaches_the_message_as_one_line(hostile) -> None:
 
 
 @pytest.mark.parametrize("kind", ["drip", "oversized", "redirect"])
-def test_analyze_fails_closed_on_a_hostile_server(hostile, releasegate_cli, tmp_path, kind: str) -> None:
+def test_analyze_fails_closed_on_a_hostile_server(
+    hostile, releasegate_cli, tmp_path, kind: str
+) -> None:
     elsewhere = hostile(_ok)
 
     def answer(handler: BaseHTTPRequestHandler) -> None:
@@ -249,7 +279,7 @@ def test_analyze_fails_closed_on_a_hostile_server(hostile, releasegate_cli, tmp_
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         for start in range(0, len(body), 1 if kind == "drip" else len(body)):
-            handler.wfile.write(body[start:start + (1 if kind == "drip" else len(body))])
+            handler.wfile.write(body[start : start + (1 if kind == "drip" else len(body))])
             handler.wfile.flush()
             if kind == "drip":
                 time.sleep(0.05)
@@ -258,24 +288,41 @@ def test_analyze_fails_closed_on_a_hostile_server(hostile, releasegate_cli, tmp_
     (tmp_path / "releasegate.yml").write_text(
         "version: 1\ngates:\n  live:\n    provider: prometheus\n"
         f"    address: {server.url}\n    timeout: 1s\n    retries: 0\n    max_response_bytes: 100000\n"
-        "    metrics:\n      - {name: errors, query: 'sum(rate(e[1m]))', judge: threshold, fail_if: '> 1'}\n")
+        "    metrics:\n      - {name: errors, query: 'sum(rate(e[1m]))', judge: threshold, fail_if: '> 1'}\n"
+    )
 
-    result = releasegate_cli("analyze", "-c", str(tmp_path / "releasegate.yml"), "--gate", "live", "--once",
-                             "--format", "json")
+    result = releasegate_cli(
+        "analyze",
+        "-c",
+        str(tmp_path / "releasegate.yml"),
+        "--gate",
+        "live",
+        "--once",
+        "--format",
+        "json",
+    )
 
     assert result.exit_code == 4, result.stderr
     body = json.loads(result.stdout)
     assert body["outcome"] == "error"  # no decision: the provider failed
-    limit = {"drip": "no complete answer in the timeout of 1s", "oversized": "larger than max_response_bytes",
-             "redirect": "redirect to"}[kind]
+    limit = {
+        "drip": "no complete answer in the timeout of 1s",
+        "oversized": "larger than max_response_bytes",
+        "redirect": "redirect to",
+    }[kind]
     assert limit in body["reason"]
     assert elsewhere.requests == []
 
 
 def test_a_server_echoing_the_credentials_gets_them_redacted_in_the_error_itself(hostile) -> None:
     def echo(handler: BaseHTTPRequestHandler) -> None:
-        body = json.dumps({"status": "error", "errorType": "echo",
-                           "error": f"{handler.headers['Authorization']} {handler.headers['X-Api-Key']}"}).encode()
+        body = json.dumps(
+            {
+                "status": "error",
+                "errorType": "echo",
+                "error": f"{handler.headers['Authorization']} {handler.headers['X-Api-Key']}",
+            }
+        ).encode()
         handler.send_response(400)
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
@@ -284,17 +331,24 @@ def test_a_server_echoing_the_credentials_gets_them_redacted_in_the_error_itself
     server = hostile(echo)
 
     with pytest.raises(ProviderError) as caught:
-        _prom(server.url, bearer_token="tok-abcdef-123", headers={"X-Api-Key": "key-abcdef-456"}).query("up", 0)
+        _prom(
+            server.url, bearer_token="tok-abcdef-123", headers={"X-Api-Key": "key-abcdef-456"}
+        ).query("up", 0)
 
     # The message itself is clean, so wherever it is kept (canary state, ledger) it stays so.
-    assert str(caught.value).endswith("failed (HTTP 400): echo: Bearer *** ***; fix the query or the server")
+    assert str(caught.value).endswith(
+        "failed (HTTP 400): echo: Bearer *** ***; fix the query or the server"
+    )
 
 
 def test_a_compressed_answer_is_capped_by_its_decoded_size(hostile) -> None:
     import gzip
 
-    bomb = gzip.compress(b'{"status":"success","data":{"resultType":"scalar","result":[0,"1"]},"pad":"'
-                         + b"0" * 20_000_000 + b'"}')
+    bomb = gzip.compress(
+        b'{"status":"success","data":{"resultType":"scalar","result":[0,"1"]},"pad":"'
+        + b"0" * 20_000_000
+        + b'"}'
+    )
 
     def compressed(handler: BaseHTTPRequestHandler) -> None:
         handler.send_response(200)
@@ -306,12 +360,15 @@ def test_a_compressed_answer_is_capped_by_its_decoded_size(hostile) -> None:
     server = hostile(compressed)
     assert len(bomb) < 100_000  # what travels fits the cap; what it expands to does not
 
-    with pytest.raises(ProviderError, match=r"answer larger than max_response_bytes \(100000 bytes; more than"):
+    with pytest.raises(
+        ProviderError, match=r"answer larger than max_response_bytes \(100000 bytes; more than"
+    ):
         _prom(server.url, max_response_bytes=100_000).query("up", 0)
 
 
-def test_a_slow_drip_server_cannot_stretch_one_interval_over_queued_queries(hostile, releasegate_cli,
-                                                                            tmp_path) -> None:
+def test_a_slow_drip_server_cannot_stretch_one_interval_over_queued_queries(
+    hostile, releasegate_cli, tmp_path
+) -> None:
     body = b" " * 400 + OK_BODY  # one byte every 50 ms: 20 s, far beyond the 2 s interval
 
     def drip(handler: BaseHTTPRequestHandler) -> None:
@@ -326,21 +383,34 @@ def test_a_slow_drip_server_cannot_stretch_one_interval_over_queued_queries(host
     server = hostile(drip)
     # 40 queries for 32 workers: the last 8 wait for a worker, which frees only when its own
     # query has used the interval up; each query alone would be allowed a whole interval.
-    metrics = "".join(f"      - {{name: m{i}, query: 'sum(rate(e{i}[1m]))', judge: threshold, fail_if: '> 1'}}\n"
-                      for i in range(40))
+    metrics = "".join(
+        f"      - {{name: m{i}, query: 'sum(rate(e{i}[1m]))', judge: threshold, fail_if: '> 1'}}\n"
+        for i in range(40)
+    )
     (tmp_path / "releasegate.yml").write_text(
         "version: 1\ngates:\n  live:\n    provider: prometheus\n"
         f"    address: {server.url}\n    interval: 2s\n    timeout: 1s\n    retries: 5\n"
-        f"    metrics:\n{metrics}")
+        f"    metrics:\n{metrics}"
+    )
 
-    result = releasegate_cli("analyze", "-c", str(tmp_path / "releasegate.yml"), "--gate", "live", "--once",
-                             "--format", "json")
+    result = releasegate_cli(
+        "analyze",
+        "-c",
+        str(tmp_path / "releasegate.yml"),
+        "--gate",
+        "live",
+        "--once",
+        "--format",
+        "json",
+    )
 
     assert result.exit_code == 4, result.stderr
     body_json = json.loads(result.stdout)
     assert body_json["outcome"] == "error"
-    assert "no answer within the gate interval (2s" in body_json["reason"] or \
-        "what is left of the gate interval (2s)" in body_json["reason"]
+    assert (
+        "no answer within the gate interval (2s" in body_json["reason"]
+        or "what is left of the gate interval (2s)" in body_json["reason"]
+    )
     queried = {request["path"].split("query=")[1].split("&")[0] for request in server.requests}
     assert len(queried) <= 32  # the queued queries were never sent: the interval was over
     # at most two attempts of 1 s (with a 0.5 s pause) fit in 2 s, for each of 32 workers

@@ -238,11 +238,24 @@ def test_a_value_in_a_regex_matcher_matches_only_itself_on_a_real_prometheus(pro
 
     at = 1_767_225_600
     samples = [(at - 600 + 15 * i, 1.0) for i in range(41)]
-    server = prometheus([Series("errors", {"env": "prod"}, samples), Series("errors", {"env": "staging"}, samples),
-                         Series("errors", {"env": "prod|.*"}, samples)])
-    provider = PrometheusProvider(settings=PrometheusSettings(server.url, retries=0), sleep=lambda _: None)
+    server = prometheus(
+        [
+            Series("errors", {"env": "prod"}, samples),
+            Series("errors", {"env": "staging"}, samples),
+            Series("errors", {"env": "prod|.*"}, samples),
+        ]
+    )
+    provider = PrometheusProvider(
+        settings=PrometheusSettings(server.url, retries=0), sleep=lambda _: None
+    )
 
-    for template in ('count(errors{env=~"{env}"})', "count(errors{env=~'{env}'})", "count(errors{env=~`{env}`})"):
+    for template in (
+        'count(errors{env=~"{env}"})',
+        "count(errors{env=~'{env}'})",
+        "count(errors{env=~`{env}`})",
+    ):
         query = render_query(template, {"env": "prod|.*"})
         assert provider.query(query, at) == 1.0, query  # only the series named "prod|.*"
-    assert provider.query(render_query('count(errors{env!~"{env}"})', {"env": "prod|.*"}), at) == 2.0
+    assert (
+        provider.query(render_query('count(errors{env!~"{env}"})', {"env": "prod|.*"}), at) == 2.0
+    )

@@ -24,34 +24,54 @@ PAYLOADS = (
     "nul\x00bell\x07esc\x1b[31mdel\x7fnel\x85ls\u2028ps\u2029bidi\u202eform\x0c\x0b",
 )
 
-SARIF = json.dumps({
-    "version": "2.1.0",
-    "runs": [{
-        "tool": {"driver": {"name": "scanner", "rules": []}},
-        "results": [
-            {"ruleId": payload, "level": "error",
-             "locations": [{"physicalLocation": {"artifactLocation": {"uri": payload}}}]}
+SARIF = json.dumps(
+    {
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": "scanner", "rules": []}},
+                "results": [
+                    {
+                        "ruleId": payload,
+                        "level": "error",
+                        "locations": [{"physicalLocation": {"artifactLocation": {"uri": payload}}}],
+                    }
+                    for payload in PAYLOADS
+                ],
+            }
+        ],
+    }
+)
+
+TRIVY = json.dumps(
+    {
+        "SchemaVersion": 2,
+        "ArtifactName": "app",
+        "Results": [
+            {
+                "Target": payload,
+                "Class": "lang-pkgs",
+                "Vulnerabilities": [
+                    {
+                        "VulnerabilityID": payload,
+                        "PkgName": payload,
+                        "InstalledVersion": "1",
+                        "Severity": "CRITICAL",
+                    }
+                ],
+                "Misconfigurations": [{"ID": payload, "Status": "FAIL", "Severity": "HIGH"}],
+            }
             for payload in PAYLOADS
         ],
-    }],
-})
-
-TRIVY = json.dumps({
-    "SchemaVersion": 2,
-    "ArtifactName": "app",
-    "Results": [
-        {"Target": payload, "Class": "lang-pkgs",
-         "Vulnerabilities": [{"VulnerabilityID": payload, "PkgName": payload, "InstalledVersion": "1",
-                              "Severity": "CRITICAL"}],
-         "Misconfigurations": [{"ID": payload, "Status": "FAIL", "Severity": "HIGH"}]}
-        for payload in PAYLOADS
-    ],
-})
+    }
+)
 
 #: A commit property is quoted in the stale-report reason (its first 12 characters).
-JUNIT = ('<testsuite name="u" tests="1" failures="0" errors="0"><properties>'
-         '<property name="commit" value="a&#10;::error::pwned-by-report"/></properties>'
-         '<testcase name="a&#10;::add-mask::allow"/></testsuite>\n')
+JUNIT = (
+    '<testsuite name="u" tests="1" failures="0" errors="0"><properties>'
+    '<property name="commit" value="a&#10;::error::pwned-by-report"/></properties>'
+    '<testcase name="a&#10;::add-mask::allow"/></testsuite>\n'
+)
 
 POLICY = """\
 version: 1
@@ -70,8 +90,12 @@ environments:
       validations: [scan, image, unit-tests]
 """
 
-FILES = {"releasegate.yml": POLICY, "reports/scan.sarif": SARIF, "reports/trivy.json": TRIVY,
-         "reports/unit.xml": JUNIT}
+FILES = {
+    "releasegate.yml": POLICY,
+    "reports/scan.sarif": SARIF,
+    "reports/trivy.json": TRIVY,
+    "reports/unit.xml": JUNIT,
+}
 
 #: The GitHub runner reads a command from a line whose trimmed text starts with these.
 _COMMAND = re.compile(r"^\s*(::|##\[)")
@@ -80,8 +104,11 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u20
 
 def command_lines(text: str, allowed: tuple[str, ...] = ()) -> list[str]:
     """Lines of ``text`` a runner would execute, except ``allowed`` ones (our annotations)."""
-    return [line for line in re.split(r"\r\n|\r|\n", text)
-            if _COMMAND.match(line) and not line.lstrip().startswith(allowed)]
+    return [
+        line
+        for line in re.split(r"\r\n|\r|\n", text)
+        if _COMMAND.match(line) and not line.lstrip().startswith(allowed)
+    ]
 
 
 def assert_inert_text(text: str, allowed: tuple[str, ...] = ()) -> None:
@@ -93,7 +120,9 @@ def assert_inert_text(text: str, allowed: tuple[str, ...] = ()) -> None:
 def assert_inert_markdown(text: str) -> None:
     """One heading (ours), no HTML from the report, no forged quote, list or table row."""
     assert_inert_text(text)
-    assert [line for line in text.splitlines() if line.lstrip().startswith("#")] == [text.splitlines()[0]]
+    assert [line for line in text.splitlines() if line.lstrip().startswith("#")] == [
+        text.splitlines()[0]
+    ]
     tags = set(re.findall(r"</?([A-Za-z]+)", text))
     assert tags <= {"details", "summary", "sub"}, tags
     assert "forged quote" not in [line.lstrip("> ") for line in text.splitlines()]

@@ -27,14 +27,21 @@ def workspace(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("fmt", ["text", "json", "markdown", "junit"])
-def test_every_format_is_inert_whatever_the_reports_hold(releasegate_cli, workspace, fmt: str) -> None:
-    result = releasegate_cli("promote", "--to", "staging", "--sha", SHA, "--format", fmt,
-                             "--output", "decision.json")
+def test_every_format_is_inert_whatever_the_reports_hold(
+    releasegate_cli, workspace, fmt: str
+) -> None:
+    result = releasegate_cli(
+        "promote", "--to", "staging", "--sha", SHA, "--format", fmt, "--output", "decision.json"
+    )
 
     assert result.exit_code == 1, result.stderr  # blocked: the findings exceed the ceiling
     assert_inert_text(result.stderr)
-    {"text": assert_inert_text, "json": assert_inert_text, "markdown": assert_inert_markdown,
-     "junit": assert_well_formed_junit}[fmt](result.stdout)
+    {
+        "text": assert_inert_text,
+        "json": assert_inert_text,
+        "markdown": assert_inert_markdown,
+        "junit": assert_well_formed_junit,
+    }[fmt](result.stdout)
     body = json.loads((workspace / "decision.json").read_text(encoding="utf-8"))
     assert body["outcome"] == "block"
     reasons = " ".join(r["reason"] for r in body["requirements"])
@@ -63,12 +70,22 @@ def test_no_link_of_any_form_comes_from_report_text() -> None:
     from releasegate.render import render
     from releasegate.render.sanitize import sanitize
 
-    hostile = ("[x]: https://evil.example/a", "[x]", "[x][x] see HTTPS://evil.example/b or www.evil.example",
-               "![i](https://evil.example/i.png) [c](javascript:alert(1))")
+    hostile = (
+        "[x]: https://evil.example/a",
+        "[x]",
+        "[x][x] see HTTPS://evil.example/b or www.evil.example",
+        "![i](https://evil.example/i.png) [c](javascript:alert(1))",
+    )
     decision = Decision(
-        kind="promotion", outcome="block", reason=hostile[0], subject=Subject(environment="staging"),
+        kind="promotion",
+        outcome="block",
+        reason=hostile[0],
+        subject=Subject(environment="staging"),
         time=datetime(2026, 1, 1, tzinfo=timezone.utc),
-        requirements=tuple(Requirement(name=h, status="fail", reason=h, observed=h, expected=h) for h in hostile))
+        requirements=tuple(
+            Requirement(name=h, status="fail", reason=h, observed=h, expected=h) for h in hostile
+        ),
+    )
 
     text = render(sanitize(decision), "markdown")
 

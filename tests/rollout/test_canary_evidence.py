@@ -45,8 +45,15 @@ class Hostile:
                     while t <= end + 1e-9:
                         points.append([t, "NaN"])
                         t += step
-                    body = json.dumps({"status": "success", "data": {"resultType": "matrix", "result": [
-                        {"metric": {}, "values": points}]}}).encode()
+                    body = json.dumps(
+                        {
+                            "status": "success",
+                            "data": {
+                                "resultType": "matrix",
+                                "result": [{"metric": {}, "values": points}],
+                            },
+                        }
+                    ).encode()
                     self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -100,7 +107,7 @@ environments:
         steps:
           - {step}
         router:
-          command: "python3 {tmp_path / 'router.py'} {calls} {{weight}}"
+          command: "python3 {tmp_path / "router.py"} {calls} {{weight}}"
 """
     path = tmp_path / "releasegate.yml"
     path.write_text(text)
@@ -125,18 +132,27 @@ def test_a_canary_retried_after_its_pause_judges_the_whole_step_and_never_promot
         with Ledger.open(tmp_path / "ledger.db") as ledger:
             deployment = ledger.deployments("production")[0]
             started = now.timestamp() - 15 * 60
-            state = CanaryState("production", "new", weight=10.0, step_started_at=started,
-                                deployment_id=deployment.id, reason="step 1/2")
+            state = CanaryState(
+                "production",
+                "new",
+                weight=10.0,
+                step_started_at=started,
+                deployment_id=deployment.id,
+                reason="step 1/2",
+            )
             ledger.set_state(state_key("production", "new"), state.to_dict(), at=now)
 
-        result = releasegate_cli("canary", "-c", path, "--env", "production", "--sha", "new",
-                                 "--format", "json")
+        result = releasegate_cli(
+            "canary", "-c", path, "--env", "production", "--sha", "new", "--format", "json"
+        )
     finally:
         server.stop()
 
     body = json.loads(result.stdout)
     assert server.queries >= 1  # the step was analysed, not skipped
-    assert (result.exit_code, body["outcome"]) == ((4, "error") if mode == "500" else (1, "rollback"))
+    assert (result.exit_code, body["outcome"]) == (
+        (4, "error") if mode == "500" else (1, "rollback")
+    )
     weights = calls.read_text().split() if calls.exists() else []
     assert "100" not in weights
     assert weights == ([] if mode == "500" else ["0"])
@@ -152,14 +168,17 @@ def test_a_step_with_gates_and_no_pause_is_analysed_for_the_gates_minimum_window
         _promoted(tmp_path, releasegate_clock.current)
         began = releasegate_clock.current
 
-        result = releasegate_cli("canary", "-c", path, "--env", "production", "--sha", "new",
-                                 "--format", "json")
+        result = releasegate_cli(
+            "canary", "-c", path, "--env", "production", "--sha", "new", "--format", "json"
+        )
     finally:
         server.stop()
 
     body = json.loads(result.stdout)
     assert server.queries >= 1
-    assert (result.exit_code, body["outcome"]) == ((4, "error") if mode == "500" else (1, "rollback"))
+    assert (result.exit_code, body["outcome"]) == (
+        (4, "error") if mode == "500" else (1, "rollback")
+    )
     assert calls.read_text().split() == (["10"] if mode == "500" else ["10", "0"])
     # One interval (the gate's minimum window) was waited for, on the injected clock.
     assert (releasegate_clock.current - began).total_seconds() >= 60
@@ -170,13 +189,25 @@ def test_a_canary_needs_an_allowed_promotion_or_a_loud_force(tmp_path, releasega
 
     refused = releasegate_cli("canary", "-c", path, "--env", "production", "--sha", "new")
     assert not calls.exists()  # refused before any side effect
-    forced = releasegate_cli("canary", "-c", path, "--env", "production", "--sha", "new",
-                             "--force", "INC-7 hotfix", "--format", "json")
+    forced = releasegate_cli(
+        "canary",
+        "-c",
+        path,
+        "--env",
+        "production",
+        "--sha",
+        "new",
+        "--force",
+        "INC-7 hotfix",
+        "--format",
+        "json",
+    )
 
     assert refused.exit_code == 2
     assert refused.stderr.strip() == (
         "releasegate: error: --env production: commit new has no allowed promotion into production;"
-        " run releasegate promote --to production first, or pass --force \"REASON\"")
+        ' run releasegate promote --to production first, or pass --force "REASON"'
+    )
     body = json.loads(forced.stdout)
     assert forced.exit_code == 0 and body["outcome"] == "promote"
     assert body["reason"].startswith("FORCED without an allowed promotion (INC-7 hotfix): ")
@@ -185,9 +216,11 @@ def test_a_canary_needs_an_allowed_promotion_or_a_loud_force(tmp_path, releasega
         assert ledger.deployments("production")[0].forced == "INC-7 hotfix"
 
 
-FLAKY = ("import os, sys\n"
-         "open(sys.argv[1] + '.calls', 'a').write(' '.join(sys.argv[2:]) + '\\n')\n"
-         "sys.exit(0 if os.path.exists(sys.argv[1]) else 7)\n")
+FLAKY = (
+    "import os, sys\n"
+    "open(sys.argv[1] + '.calls', 'a').write(' '.join(sys.argv[2:]) + '\\n')\n"
+    "sys.exit(0 if os.path.exists(sys.argv[1]) else 7)\n"
+)
 
 
 def test_a_rerun_after_a_partial_rollback_continues_it_without_repeating_what_succeeded(
@@ -199,14 +232,18 @@ def test_a_rerun_after_a_partial_rollback_continues_it_without_repeating_what_su
         (tmp_path / "flaky.py").write_text(FLAKY)
         ready = tmp_path / "ready"
         with open(path, "a", encoding="utf-8") as policy:
-            policy.write(f"    rollback:\n      command: \"python3 {tmp_path / 'flaky.py'} {ready} {{env}}\"\n")
+            policy.write(
+                f'    rollback:\n      command: "python3 {tmp_path / "flaky.py"} {ready} {{env}}"\n'
+            )
         _promoted(tmp_path, releasegate_clock.current)
 
-        first = releasegate_cli("canary", "-c", path, "--env", "production", "--sha", "new",
-                                "--format", "json")
+        first = releasegate_cli(
+            "canary", "-c", path, "--env", "production", "--sha", "new", "--format", "json"
+        )
         ready.write_text("")
-        again = releasegate_cli("canary", "-c", path, "--env", "production", "--sha", "new",
-                                "--format", "json")
+        again = releasegate_cli(
+            "canary", "-c", path, "--env", "production", "--sha", "new", "--format", "json"
+        )
     finally:
         server.stop()
 
@@ -234,13 +271,36 @@ def test_watch_honours_duration_and_missing_data_follows_on_inconclusive(
         text = Path(path).read_text()
         Path(path).write_text(text + "    rollback:\n      window: 15m\n      gates: [health]\n")
         began = releasegate_clock.current
-        failed = releasegate_cli("watch", "-c", path, "--env", "production", "--sha", "new",
-                                 "--duration", "1m", "--format", "json")
+        failed = releasegate_cli(
+            "watch",
+            "-c",
+            path,
+            "--env",
+            "production",
+            "--sha",
+            "new",
+            "--duration",
+            "1m",
+            "--format",
+            "json",
+        )
         ran = releasegate_clock.current - began
-        Path(path).write_text(text.replace("    retries: 0\n", "    retries: 0\n    on_inconclusive: pause\n")
-                              + "    rollback:\n      window: 15m\n      gates: [health]\n")
-        paused = releasegate_cli("watch", "-c", path, "--env", "production", "--sha", "new",
-                                 "--format", "json", env={"RELEASEGATE_DURATION": "1m"})
+        Path(path).write_text(
+            text.replace("    retries: 0\n", "    retries: 0\n    on_inconclusive: pause\n")
+            + "    rollback:\n      window: 15m\n      gates: [health]\n"
+        )
+        paused = releasegate_cli(
+            "watch",
+            "-c",
+            path,
+            "--env",
+            "production",
+            "--sha",
+            "new",
+            "--format",
+            "json",
+            env={"RELEASEGATE_DURATION": "1m"},
+        )
     finally:
         server.stop()
 
@@ -260,17 +320,27 @@ def test_a_rerun_of_an_interrupted_canary_resumes_at_its_step_on_the_same_deploy
     with Ledger.open(tmp_path / "ledger.db") as ledger:
         deployment = ledger.deployments("production")[0]
         # Killed two minutes into step 2, after its weight was set.
-        state = CanaryState("production", "new", step=1, weight=50.0,
-                            step_started_at=now.timestamp() - 120, deployment_id=deployment.id,
-                            passed=(0,), reason="step 2/3")
+        state = CanaryState(
+            "production",
+            "new",
+            step=1,
+            weight=50.0,
+            step_started_at=now.timestamp() - 120,
+            deployment_id=deployment.id,
+            passed=(0,),
+            reason="step 2/3",
+        )
         ledger.set_state(state_key("production", "new"), state.to_dict(), at=now)
     began = releasegate_clock.current
 
-    result = releasegate_cli("canary", "-c", path, "--env", "production", "--sha", "new",
-                             "--format", "json")
+    result = releasegate_cli(
+        "canary", "-c", path, "--env", "production", "--sha", "new", "--format", "json"
+    )
 
     assert (result.exit_code, json.loads(result.stdout)["outcome"]) == (0, "promote")
     assert calls.read_text().split() == ["100"]  # no weight set again for the resumed step
     assert (releasegate_clock.current - began).total_seconds() == 180  # the rest of its pause
     with Ledger.open(tmp_path / "ledger.db") as ledger:
-        assert [(d.id, d.status) for d in ledger.deployments("production")] == [(deployment.id, "success")]
+        assert [(d.id, d.status) for d in ledger.deployments("production")] == [
+            (deployment.id, "success")
+        ]

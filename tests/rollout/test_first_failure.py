@@ -18,14 +18,17 @@ from releasegate.ledger import Ledger
 from releasegate.records import ALLOWED
 
 INTERVAL = 3.0  # seconds; Prometheus scrapes every second
-RECORD = ("import sys, time\n"
-          "open(sys.argv[1], 'a').write(' '.join([repr(time.time()), *sys.argv[2:]]) + '\\n')\n")
+RECORD = (
+    "import sys, time\n"
+    "open(sys.argv[1], 'a').write(' '.join([repr(time.time()), *sys.argv[2:]]) + '\\n')\n"
+)
 
 
 def _policy(tmp_path: Path, url: str, gates: list[str]) -> str:
     (tmp_path / "record.py").write_text(RECORD)
     record = f"python3 {tmp_path / 'record.py'}"
-    gate_text = "".join(f"""\
+    gate_text = "".join(
+        f"""\
   {name}:
     provider: prometheus
     address: {url}
@@ -36,7 +39,9 @@ def _policy(tmp_path: Path, url: str, gates: list[str]) -> str:
         query: 'max(gate_{name}_errors)'
         judge: threshold
         fail_if: "> 0.5"
-""" for name in gates)
+"""
+        for name in gates
+    )
     text = f"""\
 version: 1
 service: checkout
@@ -48,9 +53,9 @@ gates:
         steps:
           - {{weight: 10, pause: 10m, gates: [{", ".join(gates)}]}}
         router:
-          command: "{record} {tmp_path / 'router.txt'} {{weight}}"
+          command: "{record} {tmp_path / "router.txt"} {{weight}}"
     rollback:
-      command: "{record} {tmp_path / 'rollback.txt'} {{rollback_to}} {{env}} {{service}}"
+      command: "{record} {tmp_path / "rollback.txt"} {{rollback_to}} {{env}} {{service}}"
 """
     path = tmp_path / "releasegate.yml"
     path.write_text(text)
@@ -77,12 +82,27 @@ def test_the_first_failing_gate_rolls_back_within_two_intervals(
         old = datetime.fromtimestamp(time.time() - 7200, tz=timezone.utc)
         done = records.record_deployment("production", "0ld0ld", "promoting", at=old)
         records.update_deployment(done.id, "success", at=old)
-        records.record_deployment("production", "new", "promoting", vouch=ALLOWED,
-                                  at=datetime.now(timezone.utc))
+        records.record_deployment(
+            "production", "new", "promoting", vouch=ALLOWED, at=datetime.now(timezone.utc)
+        )
     out: list[CliResult] = []
-    run = threading.Thread(target=lambda: out.append(run_cli(
-        "canary", "-c", path, "--env", "production", "--sha", "new", "--format", "json",
-        env={"RELEASEGATE_LEDGER": str(ledger), "CI": "true"}, timeout=120)))
+    run = threading.Thread(
+        target=lambda: out.append(
+            run_cli(
+                "canary",
+                "-c",
+                path,
+                "--env",
+                "production",
+                "--sha",
+                "new",
+                "--format",
+                "json",
+                env={"RELEASEGATE_LEDGER": str(ledger), "CI": "true"},
+                timeout=120,
+            )
+        )
+    )
     run.start()
     deadline = time.monotonic() + 30
     while not _lines(tmp_path / "router.txt") and time.monotonic() < deadline:

@@ -41,8 +41,13 @@ def test_settle_applies_on_inconclusive(status: str, on_inconclusive: str, settl
     [
         # Rule 1: the first failure ends the step at once, other gates still running.
         ([_r("a", "running"), _r("b", "fail")], ["a", "b"], 500.0, "rollback", "b"),
-        ([_r("a", "fail", at=20), _r("b", "fail", at=10), _r("c", "running")], ["a", "b", "c"],
-         500.0, "rollback", "b"),
+        (
+            [_r("a", "fail", at=20), _r("b", "fail", at=10), _r("c", "running")],
+            ["a", "b", "c"],
+            500.0,
+            "rollback",
+            "b",
+        ),
         ([_r("a", "running"), _r("b", "inconclusive", "fail")], ["a", "b"], 500.0, "rollback", "b"),
         ([_r("a", "error"), _r("b", "fail")], ["a", "b"], 0.0, "rollback", "b"),
         # Rule 2: a gate still running makes the step wait.
@@ -63,18 +68,27 @@ def test_settle_applies_on_inconclusive(status: str, on_inconclusive: str, settl
         ([_r("a", "pass"), _r("b", "inconclusive", "pass")], ["a", "b"], 0.0, "advance", None),
     ],
 )
-def test_step_verdict(results: list[GateResult], gates: list[str], remaining: float, action: str,
-                      decider: str | None) -> None:
+def test_step_verdict(
+    results: list[GateResult], gates: list[str], remaining: float, action: str, decider: str | None
+) -> None:
     verdict = step_verdict(results, gates=gates, remaining=remaining, step=2, steps=5, weight=25)
     assert (verdict.action, verdict.gate) == (action, decider)
     assert verdict.reason.startswith("step 2/5 (25%): ")
 
 
 def test_the_rollback_reason_names_the_gate_and_its_own_reason() -> None:
-    verdict = step_verdict([_r("latency", "inconclusive", "fail")], gates=["latency"], remaining=0,
-                           step=1, steps=3, weight=10)
-    assert verdict.reason == ("step 1/3 (10%): gate latency was inconclusive (on_inconclusive: fail):"
-                              " latency said inconclusive")
+    verdict = step_verdict(
+        [_r("latency", "inconclusive", "fail")],
+        gates=["latency"],
+        remaining=0,
+        step=1,
+        steps=3,
+        weight=10,
+    )
+    assert verdict.reason == (
+        "step 1/3 (10%): gate latency was inconclusive (on_inconclusive: fail):"
+        " latency said inconclusive"
+    )
 
 
 @pytest.mark.parametrize(
@@ -90,8 +104,9 @@ def test_the_rollback_reason_names_the_gate_and_its_own_reason() -> None:
     ],
 )
 def test_watch_verdict(results: list[GateResult], action: str) -> None:
-    verdict = watch_verdict(results, gates=["a"] if results else ["a"], remaining=0,
-                            environment="production", window=60)
+    verdict = watch_verdict(
+        results, gates=["a"] if results else ["a"], remaining=0, environment="production", window=60
+    )
     assert verdict.action == action
 
 
@@ -108,21 +123,34 @@ def _done(step: str, status: str = "done") -> RollbackStep:
         ({}, False, False, False, ()),
         # A rerun after a partial rollback continues without repeating what succeeded.
         ({"traffic": _done("traffic")}, True, True, True, ("command", "platform")),
-        ({"traffic": _done("traffic"), "command": _done("command", "failed")}, True, True, True,
-         ("command", "platform")),
+        (
+            {"traffic": _done("traffic"), "command": _done("command", "failed")},
+            True,
+            True,
+            True,
+            ("command", "platform"),
+        ),
     ],
 )
-def test_rollback_plan(done: dict[str, RollbackStep], router: bool, command: bool, platform: bool,
-                       plan: tuple[str, ...]) -> None:
+def test_rollback_plan(
+    done: dict[str, RollbackStep],
+    router: bool,
+    command: bool,
+    platform: bool,
+    plan: tuple[str, ...],
+) -> None:
     assert rollback_plan(done, router=router, command=command, platform=platform) == plan
 
 
 def test_a_rollback_is_reported_only_when_every_step_is_done() -> None:
     ok = rollback_verdict([_done("traffic"), _done("command")], ("traffic", "command"))
     assert (ok.action, ok.reason) == ("rollback", "rolled back: traffic done; command done")
-    bad = rollback_verdict([_done("traffic"), _done("command", "failed")],
-                           ("traffic", "command", "platform"))
+    bad = rollback_verdict(
+        [_done("traffic"), _done("command", "failed")], ("traffic", "command", "platform")
+    )
     assert bad.action == "error"
-    assert bad.reason == ("rollback step command failed: command failed; NOT rolled back, left to do:"
-                          " command, platform (a rerun continues from there)")
+    assert bad.reason == (
+        "rollback step command failed: command failed; NOT rolled back, left to do:"
+        " command, platform (a rerun continues from there)"
+    )
     assert "rolled back:" not in bad.reason

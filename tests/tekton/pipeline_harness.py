@@ -94,9 +94,7 @@ class PipelineRunHarness:
             raise TaskRunError(f"{self.pipeline_file}: not a tekton.dev/v1 Pipeline")
         return dict(doc)
 
-    def run(
-        self, params: Mapping[str, str], workspaces: Mapping[str, Path]
-    ) -> PipelineRunResult:
+    def run(self, params: Mapping[str, str], workspaces: Mapping[str, Path]) -> PipelineRunResult:
         """One PipelineRun with ``params`` and ``workspaces`` (pipeline workspace -> directory)."""
         self.runs += 1
         spec = self.pipeline["spec"]
@@ -183,7 +181,9 @@ class PipelineRunHarness:
             if ws["workspace"] in bound:
                 workspaces[ws["name"]] = bound[ws["workspace"]]
         harness = TaskRunHarness(
-            Path(f"{task['metadata']['name']}.yaml"), self.image_bin, self.root / f"pr-{self.runs}",
+            Path(f"{task['metadata']['name']}.yaml"),
+            self.image_bin,
+            self.root / f"pr-{self.runs}",
             document=task,
         )
         run = harness.run(params, workspaces, name=f"run{self.runs}-{name}")
@@ -225,7 +225,8 @@ def _check_references(
                 raise TaskRunError(f"{ptask['name']}: $(tasks.{target}.status) outside finally")
             if match.group(3):
                 declared = {
-                    r["name"] for r in tasks[by_name[target]["taskRef"]["name"]]["spec"].get("results", [])
+                    r["name"]
+                    for r in tasks[by_name[target]["taskRef"]["name"]]["spec"].get("results", [])
                 }
                 if match.group(3) not in declared:
                     raise TaskRunError(
@@ -250,7 +251,9 @@ def _aggregate(result: PipelineRunResult, names: list[str]) -> str:
     return "None"
 
 
-def _resolve(value: Any, values: Mapping[str, str], result: PipelineRunResult, *, final: bool) -> Any:
+def _resolve(
+    value: Any, values: Mapping[str, str], result: PipelineRunResult, *, final: bool
+) -> Any:
     """A PipelineTask param value (string or list) with Pipeline variables substituted."""
     if isinstance(value, list):
         out: list[str] = []

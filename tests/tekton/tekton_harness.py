@@ -219,7 +219,9 @@ class TaskRunHarness:
             if kind == "array":
                 # docs/tasks.md "Specifying Parameters": an array param takes a list of strings
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise TaskRunError(f"param {pname}: a list of strings is expected, got {value!r}")
+                    raise TaskRunError(
+                        f"param {pname}: a list of strings is expected, got {value!r}"
+                    )
                 lists[f"params.{pname}"] = list(value)
                 continue
             if not isinstance(value, str):
@@ -240,7 +242,9 @@ class TaskRunHarness:
                 raise TaskRunError(f"workspace {wname} is required and was not bound")
         for result in spec.get("results", []):
             if result.get("type", "string") not in ("string", "array"):
-                raise TaskRunError(f"result {result['name']}: only string and array results are played")
+                raise TaskRunError(
+                    f"result {result['name']}: only string and array results are played"
+                )
             values[f"results.{result['name']}.path"] = self.view(
                 rundir / "results" / result["name"]
             )
@@ -321,7 +325,9 @@ def _read_results(spec: Mapping[str, Any], directory: Path) -> tuple[dict[str, A
                 except ValueError:
                     value = None
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise TaskRunError(f"array result {result['name']} is not a JSON list: {text!r}")
+                    raise TaskRunError(
+                        f"array result {result['name']} is not a JSON list: {text!r}"
+                    )
                 results[result["name"]] = value
     # the entrypoint writes the message with Go's json.Marshal: UTF-8 as is, <, > and &
     # escaped as \u003c... (pkg/termination/write.go)

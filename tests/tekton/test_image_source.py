@@ -39,9 +39,9 @@ MUST = {
 def allowed(reference: str) -> bool:
     """``IMAGE:<version>``, ``IMAGE@sha256:<64 hex>`` or ``IMAGE:<version>@sha256:<64 hex>``."""
     image, version = re.escape(releasegate.IMAGE), re.escape(releasegate.__version__)
-    return re.fullmatch(rf"{image}(:{version})?(@sha256:[0-9a-f]{{64}})?", reference) is not None and (
-        reference != releasegate.IMAGE
-    )
+    return re.fullmatch(
+        rf"{image}(:{version})?(@sha256:[0-9a-f]{{64}})?", reference
+    ) is not None and (reference != releasegate.IMAGE)
 
 
 def _walk(node: Any) -> Iterator[str]:
@@ -52,11 +52,21 @@ def _walk(node: Any) -> Iterator[str]:
             if isinstance(value, dict) and key == "image" and isinstance(value.get("name"), str):
                 yield value["name"]
             if key in ("params", "inputs") and isinstance(value, (list, dict)):
-                entries = value if isinstance(value, list) else [
-                    {"name": k, **(v or {})} for k, v in value.items() if isinstance(v, dict | None)
-                ]
+                entries = (
+                    value
+                    if isinstance(value, list)
+                    else [
+                        {"name": k, **(v or {})}
+                        for k, v in value.items()
+                        if isinstance(v, dict | None)
+                    ]
+                )
                 for entry in entries:
-                    if isinstance(entry, dict) and entry.get("name") == "image" and "default" in entry:
+                    if (
+                        isinstance(entry, dict)
+                        and entry.get("name") == "image"
+                        and "default" in entry
+                    ):
                         yield str(entry["default"])
             yield from _walk(value)
     elif isinstance(node, list):
@@ -106,11 +116,15 @@ def test_the_rule(reference: str, ok: bool) -> None:
 
 def test_the_release_pins_every_reference_by_digest(tmp_path: Path) -> None:
     for folder in FOLDERS:
-        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
     script = ROOT / "scripts" / "pin_image.py"
     run = [str(VENV_BIN / "python"), str(script)]
 
-    refused = subprocess.run([*run, "--root", str(tmp_path), "sha256:12"], capture_output=True, text=True)
+    refused = subprocess.run(
+        [*run, "--root", str(tmp_path), "sha256:12"], capture_output=True, text=True
+    )
     done = subprocess.run([*run, "--root", str(tmp_path), DIGEST], capture_output=True, text=True)
     pinned = {r for refs in references(tmp_path).values() for r in refs}
     later = "sha256:" + "6" * 64

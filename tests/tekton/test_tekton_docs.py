@@ -97,8 +97,11 @@ def test_the_cache_snippet_runs_and_kaniko_gets_the_flags_of_the_ref(
     source: Path, ref: str, read_only: bool, workdir: Path
 ) -> None:
     text = source.read_text() if source == README else _tekton_section()
-    (snippet,) = [b for b in _blocks(text) if isinstance(b, list) and
-                  any(t.get("taskRef", {}).get("name") == "kaniko" for t in b)]
+    (snippet,) = [
+        b
+        for b in _blocks(text)
+        if isinstance(b, list) and any(t.get("taskRef", {}).get("name") == "kaniko" for t in b)
+    ]
     pipeline = {
         "apiVersion": "tekton.dev/v1", "kind": "Pipeline", "metadata": {"name": "doc"},
         "spec": {
@@ -112,7 +115,9 @@ def test_the_cache_snippet_runs_and_kaniko_gets_the_flags_of_the_ref(
     }  # fmt: skip
     file = workdir / "pipeline.yaml"
     file.write_text(yaml.safe_dump(pipeline))
-    source_ws = copy_tree(ROOT / "examples" / "checkout", TaskRunHarness(TASK_FILE, VENV_BIN, workdir))
+    source_ws = copy_tree(
+        ROOT / "examples" / "checkout", TaskRunHarness(TASK_FILE, VENV_BIN, workdir)
+    )
 
     run = PipelineRunHarness(file, (TASK_FILE, STUBS), VENV_BIN, workdir / "runs").run(
         {"revision": ref, "image": "registry.example.com/acme/checkout"}, {"shared": source_ws}

@@ -219,7 +219,9 @@ def test_the_gitlab_job_command_runs_in_the_image_its_templates_name(built: Buil
     (a GitLab that does not answer is exit 4 with its evidence, not a missing module)."""
     for template in sorted(GITLAB_TEMPLATES.glob("*.yml")):
         spec = yaml.safe_load(template.read_text().split("\n---\n")[0])["spec"]
-        assert spec["inputs"]["image"]["default"] == f"{releasegate.IMAGE}:{releasegate.__version__}"
+        assert (
+            spec["inputs"]["image"]["default"] == f"{releasegate.IMAGE}:{releasegate.__version__}"
+        )
     code, out = _inside(built, "/bin/sh", "-c", "releasegate-gitlab --version")
     assert code == 0, out
     assert out.startswith(f"releasegate {releasegate.__version__} (pluggy ")
@@ -228,11 +230,18 @@ def test_the_gitlab_job_command_runs_in_the_image_its_templates_name(built: Buil
     shutil.copytree(EXAMPLE, work)
     os.chown(work, USER, USER)
     job = {  # a promote job's variables, as the template and the runner set them
-        "GITLAB_CI": "true", "CI_SERVER_URL": "http://127.0.0.1:9",
-        "CI_API_V4_URL": "http://127.0.0.1:9/api/v4", "CI_PROJECT_ID": "42",
-        "CI_PROJECT_PATH": "acme/app", "CI_COMMIT_SHA": "a" * 40, "CI_COMMIT_REF_NAME": "main",
-        "CI_COMMIT_REF_PROTECTED": "true", "CI_DEFAULT_BRANCH": "main", "CI_JOB_TOKEN": "token",
-        "RELEASEGATE_GITLAB_COMMAND": "promote", "RELEASEGATE_TO": "staging",
+        "GITLAB_CI": "true",
+        "CI_SERVER_URL": "http://127.0.0.1:9",
+        "CI_API_V4_URL": "http://127.0.0.1:9/api/v4",
+        "CI_PROJECT_ID": "42",
+        "CI_PROJECT_PATH": "acme/app",
+        "CI_COMMIT_SHA": "a" * 40,
+        "CI_COMMIT_REF_NAME": "main",
+        "CI_COMMIT_REF_PROTECTED": "true",
+        "CI_DEFAULT_BRANCH": "main",
+        "CI_JOB_TOKEN": "token",
+        "RELEASEGATE_GITLAB_COMMAND": "promote",
+        "RELEASEGATE_TO": "staging",
         "RELEASEGATE_GITLAB_DOTENV": "releasegate.env",
         "RELEASEGATE_GITLAB_JUNIT": "releasegate-junit.xml",
     }
@@ -259,8 +268,10 @@ def test_the_argo_analysis_job_runs_one_gate_in_the_image(
         os.chown(directory, USER, USER)
     for key, text in documents["ConfigMap"]["data"].items():
         (policy / key).write_text(text)
-    inside = {"/etc/releasegate-policy": f"/tmp/argo-{canary}/policy",
-              "/workspace": f"/tmp/argo-{canary}/workspace"}
+    inside = {
+        "/etc/releasegate-policy": f"/tmp/argo-{canary}/policy",
+        "/workspace": f"/tmp/argo-{canary}/workspace",
+    }
     argv, env = argo.job_command(
         documents["AnalysisTemplate"],
         {"gate": "canary-health", "prometheus-url": server.url},

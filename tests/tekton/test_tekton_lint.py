@@ -14,8 +14,10 @@ from peers.runners import Tool
 
 #: Tekton's v1 JSON Schemas (from redhat-developer/vscode-tekton), kept beside the repository.
 #: The shared folder sits beside the main checkout; a worktree sits one level deeper.
-SHARED = next((d / "shared" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared").is_dir()),
-              ROOT.parent / "shared")
+SHARED = next(
+    (d / "shared" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared").is_dir()),
+    ROOT.parent / "shared",
+)
 SCHEMAS = Path(os.environ.get("RELEASEGATE_TEKTON_SCHEMAS", SHARED / "schemas/tekton"))
 TEKTON_DIR = ROOT / "adapters" / "tekton"
 TASK_FILE = TEKTON_DIR / "releasegate.yaml"
@@ -31,10 +33,7 @@ ARRAY_RULE = Path(__file__).resolve().parent / "fixtures" / "tekton-lint" / "arr
 def lint_config(tmp_path: Path) -> Path:
     """A .tektonlintrc.yaml with the array-aware result rule (loaded by absolute path)."""
     config = tmp_path / ".tektonlintrc.yaml"
-    config.write_text(
-        "rules:\n  no-undefined-result: off\n"
-        f"custom:\n  releasegate: {ARRAY_RULE}\n"
-    )
+    config.write_text(f"rules:\n  no-undefined-result: off\ncustom:\n  releasegate: {ARRAY_RULE}\n")
     return config
 
 
@@ -47,7 +46,9 @@ def _schema(name: str) -> Path:
 
 @pytest.mark.peer("tekton-lint")
 def test_task_and_samples_pass_tekton_lint(tekton_lint: Tool, lint_config: Path) -> None:
-    result = tekton_lint("--config", lint_config, TASK_FILE, PIPELINE, PIPELINERUN, REFERENCE, STUBS)
+    result = tekton_lint(
+        "--config", lint_config, TASK_FILE, PIPELINE, PIPELINERUN, REFERENCE, STUBS
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert " error " not in result.stdout
@@ -74,7 +75,11 @@ def test_tekton_lint_catches_a_wrong_param_in_the_sample(
     ("old", "new", "message"),
     [
         ("results.kaniko-args[*]", "results.kaniko-arg[*]", "undefined result 'kaniko-arg'"),
-        ("staging-gate.results.outcome", "staging-gate.results.outcom", "undefined result 'outcom'"),
+        (
+            "staging-gate.results.outcome",
+            "staging-gate.results.outcom",
+            "undefined result 'outcom'",
+        ),
     ],
 )
 def test_the_array_aware_rule_still_catches_undefined_results(
@@ -127,7 +132,8 @@ def test_task_follows_the_catalog_conventions() -> None:
         "cache-restore-keys", "cache-save", "kaniko-args", "buildkit-args",
     ]  # fmt: skip
     assert {r["name"] for r in spec["results"] if r.get("type") == "array"} == {
-        "kaniko-args", "buildkit-args"
+        "kaniko-args",
+        "buildkit-args",
     }
     workspaces = {w["name"]: w for w in spec["workspaces"]}
     assert not workspaces["source"].get("optional")

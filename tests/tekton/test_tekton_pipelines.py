@@ -26,7 +26,11 @@ CLASSIC = TEKTON_DIR / "samples" / "pipeline.yaml"
 REFERENCE = TEKTON_DIR / "samples" / "reference-pipeline.yaml"
 IMAGE = "registry.example.com/acme/checkout"
 #: kaniko's cache flags from examples/checkout/releasegate.yml (cache.kaniko)
-KANIKO_WRITE = ["--cache=true", "--cache-repo=registry.example.com/checkout/cache", "--cache-ttl=168h"]
+KANIKO_WRITE = [
+    "--cache=true",
+    "--cache-repo=registry.example.com/checkout/cache",
+    "--cache-ttl=168h",
+]
 
 
 def _commit(revision: str) -> str:
@@ -44,8 +48,9 @@ def play(tmp_path: Path) -> Iterator[tuple[TaskRunHarness, Path]]:
 def _run(pipeline: Path, root: Path, params: dict[str, str], **ws: Path) -> PipelineRunResult:
     runs = root / f"pipelineruns-{len(list(root.glob('pipelineruns-*')))}"
     harness = PipelineRunHarness(pipeline, (TASK_FILE, STUBS), VENV_BIN, runs)
-    return harness.run({"repo-url": "https://git.example.com/acme/checkout.git", "image": IMAGE,
-                        **params}, ws)
+    return harness.run(
+        {"repo-url": "https://git.example.com/acme/checkout.git", "image": IMAGE, **params}, ws
+    )
 
 
 def _workspaces(taskruns: TaskRunHarness) -> tuple[Path, Path]:
@@ -60,8 +65,12 @@ def _deployments(ledger: Path) -> list[tuple[str, str, str]]:
 
 def _record_dev(taskruns: TaskRunHarness, source: Path, ledger: Path, sha: str) -> None:
     done = taskruns.run(
-        {"command": "record", "environment": "dev", "sha": sha,
-         "args": "--status success --force 'dev deployed before this pipeline'"},
+        {
+            "command": "record",
+            "environment": "dev",
+            "sha": sha,
+            "args": "--status success --force 'dev deployed before this pipeline'",
+        },
         {"source": source, "ledger": ledger},
     )
     assert done.succeeded and done.results["outcome"] == "ok", done.stderr
@@ -125,8 +134,10 @@ def test_a_failed_deploy_stops_the_run_before_the_record(
     stubs.write_text(STUBS.read_text().replace('echo "deploy $ENVIRONMENT', 'exit 1; echo "'))
     harness = PipelineRunHarness(CLASSIC, (TASK_FILE, stubs), VENV_BIN, root / "runs")
 
-    run = harness.run({"repo-url": "https://git.example.com/a.git", "image": IMAGE,
-                       "revision": "main"}, {"shared": source, "ledger": ledger})
+    run = harness.run(
+        {"repo-url": "https://git.example.com/a.git", "image": IMAGE, "revision": "main"},
+        {"shared": source, "ledger": ledger},
+    )
 
     assert run.status["deploy-staging"] == "Failed"
     # "PipelineRun Status with finally": no new Task starts after a failure; finally runs
@@ -190,7 +201,10 @@ def test_without_its_own_when_a_record_after_a_skipped_deploy_still_runs(
     head, tail = text.split("    - name: record-staging\n")
     tail = tail.replace(
         "      when:\n        - input: $(tasks.staging-gate.results.outcome)\n"
-        "          operator: in\n          values: [\"allow\"]\n", "", 1)
+        '          operator: in\n          values: ["allow"]\n',
+        "",
+        1,
+    )
     unsafe.write_text(head + "    - name: record-staging\n" + tail)
 
     run = _run(unsafe, root, {"revision": "main"}, shared=source, ledger=ledger)
@@ -208,10 +222,15 @@ def test_the_harness_refuses_what_the_controller_would(
     taskruns, root = play
     source, ledger = _workspaces(taskruns)
     broken = tmp_path / "broken.yaml"
-    broken.write_text(REFERENCE.read_text().replace("results.kaniko-args[*]", "results.kaniko-arg[*]"))
+    broken.write_text(
+        REFERENCE.read_text().replace("results.kaniko-args[*]", "results.kaniko-arg[*]")
+    )
     with pytest.raises(TaskRunError, match="Task cache declares no result kaniko-arg"):
         _run(broken, root, {"revision": "main"}, shared=source, ledger=ledger)
-    broken.write_text(REFERENCE.read_text().replace(
-        "input: $(tasks.staging-gate.results.outcome)", "input: $(tasks.staging-gate.status)", 1))
+    broken.write_text(
+        REFERENCE.read_text().replace(
+            "input: $(tasks.staging-gate.results.outcome)", "input: $(tasks.staging-gate.status)", 1
+        )
+    )
     with pytest.raises(TaskRunError, match=r"\$\(tasks.staging-gate.status\) outside finally"):
         _run(broken, root, {"revision": "main"}, shared=source, ledger=ledger)

@@ -64,24 +64,31 @@ def test_promote_allows_staging_and_blocks_production_across_taskruns(
     taskrun: TaskRunHarness, checkout_source: Path, ledger_workspace: Path
 ) -> None:
     record = taskrun.run(
-        {"command": "record", "environment": "dev", "sha": SHA,
-         "args": "--status success --force 'deployed before the gate'"},
+        {
+            "command": "record",
+            "environment": "dev",
+            "sha": SHA,
+            "args": "--status success --force 'deployed before the gate'",
+        },
         {"source": checkout_source, "ledger": ledger_workspace},
     )
     staging = _promote(taskrun, checkout_source, ledger_workspace, "staging")
     production = _promote(taskrun, checkout_source, ledger_workspace, "production")
 
     assert record.results["outcome"] == "ok", record.stderr
-    assert record.results["reason"] == ("recorded dev 3f786850e387 success (deployment 1) "
-                                        "FORCED: deployed before the gate")
+    assert record.results["reason"] == (
+        "recorded dev 3f786850e387 success (deployment 1) FORCED: deployed before the gate"
+    )
     assert staging.succeeded and production.succeeded
     assert staging.results["outcome"] == "allow", staging.stderr
     assert staging.results["reason"] == "allowed 3f786850e387 into staging: all 4 requirements met"
     assert production.results["outcome"] == "block"
     # The deploy window (Mon-Fri 09:00-16:00 Europe/Berlin) depends on when the test runs, so
     # the count is pinned on the other requirements and the window is read from the report.
-    assert re.match(r"blocked 3f786850e387 into production: \d+ of 10 requirements not met:",
-                    production.results["reason"])
+    assert re.match(
+        r"blocked 3f786850e387 into production: \d+ of 10 requirements not met:",
+        production.results["reason"],
+    )
     # The ledger lives in its workspace, not in the checkout, and the JSON report is kept.
     assert (ledger_workspace / "ledger.db").is_file()
     assert not (checkout_source / ".releasegate/ledger.db").exists()
@@ -137,8 +144,10 @@ def test_a_misspelt_fail_on_fails_the_taskrun_before_the_command_runs(
     assert run.exit_code == 2
     assert run.results["outcome"] == "error"
     assert "the fail-on param names an unknown outcome" in run.results["reason"]
-    assert "known: allow, block, clean, continue, drift, error, fail, inconclusive, ok, pass, promote, " \
+    assert (
+        "known: allow, block, clean, continue, drift, error, fail, inconclusive, ok, pass, promote, "
         "rollback" in run.results["reason"]
+    )
     assert not (ledger_workspace / "ledger.db").exists()  # nothing ran, nothing recorded
 
 
@@ -329,8 +338,15 @@ def test_drill_rehearses_a_rollback_through_the_task(
 ) -> None:
     workspaces = {"source": checkout_source, "ledger": ledger_workspace}
     for sha, version in (("a" * 40, "1.0.0"), (SHA, "1.1.0")):
-        taskrun.run({"command": "record", "environment": "staging", "sha": sha,
-                     "args": f"--status success --version {version} --force seeded"}, workspaces)
+        taskrun.run(
+            {
+                "command": "record",
+                "environment": "staging",
+                "sha": sha,
+                "args": f"--status success --version {version} --force seeded",
+            },
+            workspaces,
+        )
 
     ready = taskrun.run({"command": "drill", "environment": "staging"}, workspaces)
     alone = taskrun.run({"command": "drill", "environment": "staging"}, {"source": checkout_source})
@@ -348,7 +364,9 @@ def test_every_result_at_its_limit_fits_the_termination_message(tmp_path: Path) 
     env = {result_env(name): str(tmp_path / name) for name in RESULTS}
     long = "x > y & " * 1000  # what Go's json.Marshal escapes most
     flags = ["--cache-repo=" + "r" * (LIMITS["kaniko-args"] - 25)]
-    write_results(env, {**dict.fromkeys(RESULTS, long), "kaniko-args": flags, "buildkit-args": flags})
+    write_results(
+        env, {**dict.fromkeys(RESULTS, long), "kaniko-args": flags, "buildkit-args": flags}
+    )
 
     results, message = _read_results(spec, tmp_path)
 
@@ -380,12 +398,23 @@ def test_a_canary_resumes_from_the_ledger_workspace_on_one_deployment(
     assert _promote(taskrun, source, ledger_workspace, "production").results["outcome"] == "allow"
 
     def step(number: int):  # type: ignore[no-untyped-def]
-        return taskrun.run({"command": "canary", "environment": "production", "sha": SHA,
-                            "args": f"--step {number}"}, {"source": source, "ledger": ledger_workspace})
+        return taskrun.run(
+            {
+                "command": "canary",
+                "environment": "production",
+                "sha": SHA,
+                "args": f"--step {number}",
+            },
+            {"source": source, "ledger": ledger_workspace},
+        )
 
     first, second, third = step(1), step(2), step(3)
 
-    assert [r.results["outcome"] for r in (first, second, third)] == ["continue", "continue", "promote"]
+    assert [r.results["outcome"] for r in (first, second, third)] == [
+        "continue",
+        "continue",
+        "promote",
+    ]
     assert second.results["next-weight"] == "100"
     from releasegate.ledger import Ledger
 

@@ -50,9 +50,15 @@ def releasegate_register_providers(registry):
 def ceiling(metric, data, interval):
     from releasegate.analysis import Measurement
 
-    return [Measurement(o.time, "inconclusive" if o.canary is None else ("fail" if o.canary > 0.5 else "pass"),
-                        f"canary {o.canary} against the ceiling 0.5", {"value": o.canary or 0.0})
-            for o in data.observations]
+    return [
+        Measurement(
+            o.time,
+            "inconclusive" if o.canary is None else ("fail" if o.canary > 0.5 else "pass"),
+            f"canary {o.canary} against the ceiling 0.5",
+            {"value": o.canary or 0.0},
+        )
+        for o in data.observations
+    ]
 
 
 @hookimpl

@@ -62,7 +62,7 @@ OUTCOMES: dict[str, Outcome] = {
         Outcome("drift", ("drift",), False, EXIT_BLOCKED, "unexpected configuration differences"),
         Outcome(
             "error",
-            ("analysis", "canary", "watch"),
+            ("promotion", "analysis", "canary", "watch"),
             False,
             EXIT_PROVIDER,
             "no decision: the metric provider or the CI platform failed",

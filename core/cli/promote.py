@@ -132,10 +132,19 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         previous = policy.previous(env.name)
         if previous:
             sources.append(previous.name)
-    history = {name: platform.deployments(name) for name in dict.fromkeys(sources)}
-    teams = {team: platform.team_members(team) for team in teams_of(policy, env.requires)}
     actor = ctx.ci.actor
     drift = _drift(policy, env) if env.requires.drift else None
+    try:
+        history = {name: platform.deployments(name) for name in dict.fromkeys(sources)}
+        teams = {team: platform.team_members(team) for team in teams_of(policy, env.requires)}
+        approvals = platform.approvals(env.name, sha) if env.requires.approvals else []
+        checks = _checks(args, ctx, policy, env, sha) if _needs_checks(policy, env) else []
+        excluded = platform.change_authors(sha) if env.requires.approvals else {}
+    except PlatformError as exc:
+        _platform_failed(
+            ctx, subject, now, exc, "read the deployments, approvals and checks", "no decision"
+        )
+        raise
     decision = evaluate_promotion(
         policy,
         env.name,
@@ -143,15 +152,15 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
         evidence=evidence,
         evidence_errors=errors,
         history=history,
-        approvals=platform.approvals(env.name, sha) if env.requires.approvals else [],
-        checks=_checks(args, ctx, policy, env, sha) if _needs_checks(policy, env) else [],
+        approvals=approvals,
+        checks=checks,
         now=now,
         author=args.author,
         break_glass=args.break_glass,
         actor=actor,
         teams=teams,
         drift=drift,
-        excluded=platform.change_authors(sha) if env.requires.approvals else {},
+        excluded=excluded,
     )
     if decision.outcome == "allow" and not args.dry_run:
         try:
@@ -165,30 +174,53 @@ def handle(args: argparse.Namespace, ctx: Context) -> int:
                 vouch=ALLOWED,
             )
         except PlatformError as exc:
-            # Allowed but not recorded: published as a block (nothing may deploy unrecorded),
-            # so outputs and summary say why, and the run still ends as the platform error it is.
-            from dataclasses import replace
-
-            from releasegate.model import Requirement
-
-            failed = Requirement(
-                name="record the promotion",
-                status="error",
-                reason=str(exc),
-                expected="a deployment recorded on the platform",
-            )
-            ctx.emit(
-                replace(
-                    decision,
-                    outcome="block",
-                    requirements=(*decision.requirements, failed),
-                    outputs={**decision.outputs, "outcome": "block"},
-                    reason=f"allowed by the policy, but the promotion could not be recorded: {exc}",
-                )
+            # Allowed by the policy but not recorded: nothing may deploy unrecorded, so this is
+            # an error, published so that outputs and summary say why.
+            _platform_failed(
+                ctx,
+                subject,
+                now,
+                exc,
+                "record the promotion",
+                "allowed by the policy, but the promotion could not be recorded",
+                decision.requirements,
             )
             raise
         decision = decision.with_outputs(deployment=str(deployment.id))
     return ctx.emit(decision)
+
+
+def _platform_failed(
+    ctx: Context,
+    subject: Any,
+    now: datetime,
+    exc: PlatformError,
+    step: str,
+    reason: str,
+    requirements: tuple[Any, ...] = (),
+) -> None:
+    """Emit the ``error`` decision of a promotion the CI platform kept from being decided or
+    recorded; the caller re-raises, so the run ends as the platform error (exit 4) it is."""
+    from releasegate.model import Decision, Requirement
+
+    failed = Requirement(
+        name=step, status="error", reason=str(exc), expected="an answer from the CI platform"
+    )
+    decision = Decision(
+        kind="promotion",
+        outcome="error",
+        reason=f"{reason}: {exc}",
+        subject=subject,
+        time=now,
+        requirements=(*requirements, failed),
+        policy_sha256=ctx.policy.sha256,
+        policy_path=ctx.policy.path,
+        outputs={"outcome": "error", "environment": subject.environment, "sha": subject.sha},
+    )
+    try:
+        ctx.emit(decision)
+    except PlatformError:
+        pass  # publishing needs the platform that just failed; the first error is the one to tell
 
 
 def _now(args: argparse.Namespace, ctx: Context) -> datetime:

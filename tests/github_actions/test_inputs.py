@@ -123,6 +123,34 @@ def test_a_refused_deployment_after_an_allowed_decision_still_publishes_outputs_
 
     assert got == 4
     outputs = (Path(github_env()["GITHUB_OUTPUT"])).read_text()
-    assert "outcome=block\n" in outputs
+    assert "outcome=error\n" in outputs
     assert "reason=allowed by the policy, but the promotion could not be recorded: " in outputs
-    assert "releasegate promotion: **block**" in summary.read_text()
+    assert "releasegate promotion: **error**" in summary.read_text()
+
+
+def test_a_platform_failure_before_the_decision_is_an_error_decision_and_records_nothing(
+    tmp_path, github_env, github_standin, capsys
+):
+    """GitHub fails while the deployments are read: the step publishes outcome ``error`` (not
+    a silent exit without outputs), exits 4 with the platform's message, and no deployment is
+    created, since nothing was decided."""
+    github_standin.add_deployment(SHA, "staging", "success")
+    github_standin.before.append(
+        lambda request: (
+            request.method == "GET"
+            and request.path.endswith("/deployments")
+            and github_standin.throttle.append(("secondary", 100000))
+        )
+    )
+
+    got, summary = _promote(
+        tmp_path, github_env, github_standin, RELEASEGATE_GITHUB_CHECK_RUN="false"
+    )
+
+    assert got == 4
+    outputs = (Path(github_env()["GITHUB_OUTPUT"])).read_text()
+    assert "outcome=error\n" in outputs
+    assert "reason=no decision: " in outputs and "secondary rate limit" in outputs
+    assert "releasegate promotion: **error**" in summary.read_text()
+    assert not [r for r in github_standin.requests if r.method == "POST"]
+    assert "secondary rate limit" in capsys.readouterr().err

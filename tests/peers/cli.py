@@ -20,6 +20,9 @@ but an int: an in-process traceback never passes for an exit code.
 what is tested: the exit status of the process, no traceback on stderr, what the process takes
 from its environment (plugins found on ``PYTHONPATH`` through their entry points, the modules a
 command imports at start), or output read while the command still runs (``run_cli.start``).
+
+These are the only two: ``tests/test_suite_rules.py`` refuses a test module that imports
+``releasegate.cli.main`` or starts the console script itself.
 """
 
 from __future__ import annotations

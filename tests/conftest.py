@@ -4,7 +4,8 @@ Fakes exist only at HTTP boundaries: ``http_fake`` and ``github_fake`` (local se
 127.0.0.1). Everything else is real: ``prometheus`` (+ ``metrics_exporter``),
 ``gitlab_ci_local``, ``act``, ``tekton_lint``, ``check_jsonschema``, ``actionlint``,
 ``hadolint``, ``buildah`` and ``run_cli``. ``scripts/test.sh`` installs them all; a missing
-one fails the test that needs it, naming the install step.
+one fails the test that needs it, naming the install step. ``invoke`` (``peers.cli`` too) runs
+the CLI in this process and needs no peer.
 """
 
 from __future__ import annotations

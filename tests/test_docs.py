@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from peers.cli import Invoke
 from releasegate.cli import COMMANDS
 from releasegate.plugins import hookspecs
 
@@ -103,11 +104,9 @@ def test_every_hook_has_an_implementation_that_tests_exercise() -> None:
 
 
 def test_the_promotion_docs_validation_example_checks_and_decides_as_its_comments_say(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    invoke: Invoke, tmp_path: Path
 ) -> None:
     import json
-
-    from releasegate.cli import main
 
     docs = (ROOT / "docs" / "promotion.md").read_text(encoding="utf-8")
     [example] = [
@@ -139,24 +138,22 @@ def test_the_promotion_docs_validation_example_checks_and_decides_as_its_comment
         "RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD": "1",
     }
     policy = str(tmp_path / "releasegate.yml")
-    assert main(["check", "-c", policy], env=env) == 0, capsys.readouterr()
-    capsys.readouterr()
-    code = main(
-        [
-            "promote",
-            "--to",
-            "production",
-            "--sha",
-            "e" * 40,
-            "--dry-run",
-            "--format",
-            "json",
-            "-c",
-            policy,
-        ],
+    checked = invoke("check", "-c", policy, env=env)
+    assert checked.code == 0, checked
+    code, out, _ = invoke(
+        "promote",
+        "--to",
+        "production",
+        "--sha",
+        "e" * 40,
+        "--dry-run",
+        "--format",
+        "json",
+        "-c",
+        policy,
         env=env,
     )
-    requirements = {r["name"]: r for r in json.loads(capsys.readouterr().out)["requirements"]}
+    requirements = {r["name"]: r for r in json.loads(out)["requirements"]}
     assert code == 1
     audit = requirements["validation dependency-audit"]
     assert audit["status"] == "fail"
@@ -189,23 +186,22 @@ def test_the_documented_streaming_benchmark_command_runs() -> None:
     assert all(line.endswith("x") for line in done.stdout.splitlines()[1:])  # both ratios printed
 
 
-def _adaptive_plan(policy_text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
-    from releasegate.cli import main
-
+def _adaptive_plan(invoke: Invoke, policy_text: str, tmp_path: Path) -> str:
     path = tmp_path / "releasegate.yml"
     path.write_text(policy_text)
     env = {
         "RELEASEGATE_LEDGER": str(tmp_path / "ledger.db"),
         "RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD": "1",
     }
-    assert main(["check", "-c", str(path)], env=env) == 0, capsys.readouterr()
-    capsys.readouterr()
-    assert main(["plan", "-c", str(path)], env=env) == 0
-    return capsys.readouterr().out
+    checked = invoke("check", "-c", path, env=env)
+    assert checked.code == 0, checked
+    code, out, _ = invoke("plan", "-c", path, env=env)
+    assert code == 0
+    return out
 
 
 def test_the_rollout_docs_adaptive_example_checks_and_plans_as_shown(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    invoke: Invoke, tmp_path: Path
 ) -> None:
     docs = (ROOT / "docs" / "rollout.md").read_text(encoding="utf-8")
     [example] = [
@@ -215,7 +211,7 @@ def test_the_rollout_docs_adaptive_example_checks_and_plans_as_shown(
         block for block in re.findall(r"```text\n(.*?)```", docs, re.S) if "advance +20" in block
     ]
 
-    out = _adaptive_plan(example, tmp_path, capsys)
+    out = _adaptive_plan(invoke, example, tmp_path)
 
     assert shown.splitlines()[0] in out.splitlines()
     assert (
@@ -224,7 +220,7 @@ def test_the_rollout_docs_adaptive_example_checks_and_plans_as_shown(
 
 
 def test_the_readme_adaptive_steps_run_in_the_documented_policy(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    invoke: Invoke, tmp_path: Path
 ) -> None:
     import yaml
 
@@ -238,7 +234,7 @@ def test_the_readme_adaptive_steps_run_in_the_documented_policy(
     policy = yaml.safe_load(example)
     policy["environments"][0]["strategy"]["canary"]["steps"] = yaml.safe_load(steps)["steps"]
 
-    out = _adaptive_plan(yaml.safe_dump(policy, sort_keys=False), tmp_path, capsys)
+    out = _adaptive_plan(invoke, yaml.safe_dump(policy, sort_keys=False), tmp_path)
 
     assert (
         "  canary: 10% for 5m [canary-health] then +20 when latency_p99 < 0.5 and rps > 1000, else +10"

@@ -8,7 +8,6 @@ from __future__ import annotations
 import gc
 import math
 import random
-import subprocess
 import sys
 import threading
 import tracemalloc
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from peers.cli import ConsoleScript
 from releasegate.analysis import GateRun, MetricData, Observation, evaluate_gate
 from releasegate.analysis import sequential as seq
 from releasegate.analysis.verdict import GateVerdict
@@ -259,21 +259,16 @@ gates:
 """
 
 
-def test_replay_prints_each_interval_as_it_is_decided(tmp_path: Path) -> None:
+def test_replay_prints_each_interval_as_it_is_decided(
+    run_cli: ConsoleScript, tmp_path: Path
+) -> None:
     """The first line arrives while the replay of 3,000 intervals is still running."""
     rows = ["time,metric,variant,value,count"]
     for i in range(3000):
         rows += [f"{60 * (i + 1)},err,canary,0.01,1000", f"{60 * (i + 1)},err,baseline,0.01,20000"]
     (tmp_path / "releasegate.yml").write_text(POLICY)
     (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
-    script = Path(sys.executable).with_name("releasegate")
-    with subprocess.Popen(
-        [str(script), "replay", "--gate", "g", "--metrics", "m.csv"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as proc:
+    with run_cli.start("replay", "--gate", "g", "--metrics", "m.csv", cwd=tmp_path) as proc:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         running = proc.poll() is None

@@ -3,17 +3,19 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from peers.cli import CliResult, ConsoleScript
+
 ROOT = Path(__file__).resolve().parents[2]
 SHA = "e" * 40
+#: ``releasegate(cwd, *args)``, the fixture below.
+Releasegate = Callable[..., CliResult]
 POLICY = """\
 version: 1
 service: web
@@ -43,15 +45,14 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def releasegate(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("RELEASEGATE_", "GITHUB_", "GITLAB_"))
-    }
-    env["RELEASEGATE_LEDGER"] = str(cwd / "ledger.db")
-    exe = Path(sys.executable).with_name("releasegate")
-    return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, env=env)
+@pytest.fixture
+def releasegate(run_cli: ConsoleScript) -> Releasegate:
+    """``releasegate(cwd, *args)``: the console script in ``cwd``, with its ledger there."""
+
+    def run(cwd: Path, *args: str) -> CliResult:
+        return run_cli(*args, cwd=cwd, env={"RELEASEGATE_LEDGER": str(cwd / "ledger.db")})
+
+    return run
 
 
 @pytest.fixture
@@ -69,28 +70,25 @@ def replay_csv(tmp_path: Path, values: list[str]) -> str:
     return str(path)
 
 
-def test_exit_0_allowed(project: Path) -> None:
+def test_exit_0_allowed(releasegate: Releasegate, project: Path) -> None:
     checkout = project / "checkout"
     assert (
-        releasegate(checkout, "record-check", "lint", "--sha", SHA, "--status", "passed").returncode
-        == 0
+        releasegate(checkout, "record-check", "lint", "--sha", SHA, "--status", "passed").code == 0
     )
-    assert releasegate(checkout, "promote", "--to", "dev", "--sha", SHA).returncode == 0
+    assert releasegate(checkout, "promote", "--to", "dev", "--sha", SHA).code == 0
     assert (
-        releasegate(
-            checkout, "record", "--env", "dev", "--sha", SHA, "--status", "success"
-        ).returncode
+        releasegate(checkout, "record", "--env", "dev", "--sha", SHA, "--status", "success").code
         == 0
     )
     done = releasegate(checkout, "promote", "--to", "staging", "--sha", SHA, "--dry-run")
-    assert (done.returncode, done.stdout.split()[0]) == (0, "ALLOW")
+    assert (done.code, done.stdout.split()[0]) == (0, "ALLOW")
 
 
-def test_exit_1_blocked_and_rolled_back(project: Path) -> None:
+def test_exit_1_blocked_and_rolled_back(releasegate: Releasegate, project: Path) -> None:
     done = releasegate(
         project / "checkout", "promote", "--to", "production", "--sha", SHA, "--dry-run"
     )
-    assert (done.returncode, done.stdout.split()[0]) == (1, "BLOCK")
+    assert (done.code, done.stdout.split()[0]) == (1, "BLOCK")
     replay = releasegate(
         project,
         "replay",
@@ -101,18 +99,18 @@ def test_exit_1_blocked_and_rolled_back(project: Path) -> None:
         "--metrics",
         replay_csv(project, ["0.01", "0.2"]),
     )
-    assert replay.returncode == 1
+    assert replay.code == 1
     assert '"outcome": "rollback"' in replay.stdout.splitlines()[-1]
 
 
-def test_exit_2_usage_and_policy(project: Path) -> None:
-    assert releasegate(project, "promote", "--to").returncode == 2
+def test_exit_2_usage_and_policy(releasegate: Releasegate, project: Path) -> None:
+    assert releasegate(project, "promote", "--to").code == 2
     (project / "bad.yml").write_text("version: 1\nenvironments: [{name: a}, {name: a}]\n")
     done = releasegate(project, "check", "-c", "bad.yml")
-    assert done.returncode == 2 and "duplicate environment 'a'" in done.stderr
+    assert done.code == 2 and "duplicate environment 'a'" in done.stderr
 
 
-def test_exit_3_inconclusive(project: Path) -> None:
+def test_exit_3_inconclusive(releasegate: Releasegate, project: Path) -> None:
     done = releasegate(
         project,
         "replay",
@@ -123,13 +121,13 @@ def test_exit_3_inconclusive(project: Path) -> None:
         "--metrics",
         replay_csv(project, ["0.01", ""]),
     )
-    assert done.returncode == 3
+    assert done.code == 3
     assert '"outcome": "inconclusive"' in done.stdout.splitlines()[-1]
 
 
-def test_exit_4_provider_failure(project: Path) -> None:
+def test_exit_4_provider_failure(releasegate: Releasegate, project: Path) -> None:
     done = releasegate(project, "analyze", "-c", "gates.yml", "--gate", "live", "--once")
-    assert done.returncode == 4, done.stdout + done.stderr
+    assert done.code == 4, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
     assert (
         "the provider failed" in done.stdout

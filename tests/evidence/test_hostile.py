@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from releasegate.cli import main
+from peers.cli import Invoke
 
 SHA = "3f2a9c1d4b5e6f708192a3b4c5d6e7f809102132"
 POLICY = """\
@@ -571,7 +571,7 @@ def _id(case: tuple[str, str, str | bytes, str, str]) -> str:
 
 
 @pytest.fixture
-def promote(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+def promote(invoke: Invoke, tmp_path: Path):
     def run(
         kind: str, name: str, content: str | bytes, extra: str
     ) -> tuple[int, dict[str, Any], str]:
@@ -585,22 +585,19 @@ def promote(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
             "RELEASEGATE_LEDGER": str(tmp_path / "ledger.db"),
             "RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD": "1",
         }
-        code = main(
-            [
-                "promote",
-                "--to",
-                "production",
-                "--sha",
-                SHA,
-                "--dry-run",
-                "--format",
-                "json",
-                "-c",
-                str(tmp_path / "releasegate.yml"),
-            ],
+        code, out, err = invoke(
+            "promote",
+            "--to",
+            "production",
+            "--sha",
+            SHA,
+            "--dry-run",
+            "--format",
+            "json",
+            "-c",
+            tmp_path / "releasegate.yml",
             env=env,
         )
-        out, err = capsys.readouterr()
         return code, json.loads(out) if out.strip() else {}, err
 
     return run
@@ -686,7 +683,7 @@ def test_what_the_policy_allows_still_passes(
 
 @pytest.mark.parametrize("where", ["symlink", "parent", "absolute"])
 def test_reports_outside_the_workspace_are_refused_without_quoting_them(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+    invoke: Invoke, tmp_path: Path, where: str
 ) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -710,22 +707,19 @@ def test_reports_outside_the_workspace_are_refused_without_quoting_them(
         "RELEASEGATE_LEDGER": str(tmp_path / "ledger.db"),
         "RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD": "1",
     }
-    code = main(
-        [
-            "promote",
-            "--to",
-            "production",
-            "--sha",
-            SHA,
-            "--dry-run",
-            "--format",
-            "json",
-            "-c",
-            str(project / "releasegate.yml"),
-        ],
+    code, out, err = invoke(
+        "promote",
+        "--to",
+        "production",
+        "--sha",
+        SHA,
+        "--dry-run",
+        "--format",
+        "json",
+        "-c",
+        project / "releasegate.yml",
         env=env,
     )
-    out, err = capsys.readouterr()
     assert code == 1, err
     [requirement] = [r for r in json.loads(out)["requirements"] if r["name"] == "validation proof"]
     assert requirement["status"] == "error"
@@ -733,9 +727,7 @@ def test_reports_outside_the_workspace_are_refused_without_quoting_them(
     assert "root:x" not in out + err
 
 
-def test_a_report_elsewhere_in_the_repository_is_read(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_report_elsewhere_in_the_repository_is_read(invoke: Invoke, tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "reports").mkdir()
     (tmp_path / "reports" / "r.xml").write_text(JUNIT_OK)
@@ -747,17 +739,15 @@ def test_a_report_elsewhere_in_the_repository_is_read(
         "RELEASEGATE_LEDGER": str(tmp_path / "ledger.db"),
         "RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD": "1",
     }
-    code = main(
-        [
-            "promote",
-            "--to",
-            "production",
-            "--sha",
-            SHA,
-            "--dry-run",
-            "-c",
-            str(tmp_path / "ci" / "releasegate.yml"),
-        ],
+    result = invoke(
+        "promote",
+        "--to",
+        "production",
+        "--sha",
+        SHA,
+        "--dry-run",
+        "-c",
+        tmp_path / "ci" / "releasegate.yml",
         env=env,
     )
-    assert code == 0, capsys.readouterr()
+    assert result.code == 0, result

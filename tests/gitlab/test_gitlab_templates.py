@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from peers.cli import Invoke
 from peers.runners import Tool
 from releasegate.adapters.gitlab import TEMPLATES
 
@@ -191,9 +192,9 @@ def _readme_yaml() -> list[str]:
     return re.findall(r"```yaml\n(.*?)```", README.read_text(), re.S)
 
 
-def test_every_yaml_example_of_the_readme_is_valid(tmp_path: Path, check_jsonschema: Tool) -> None:
-    from releasegate.cli import main
-
+def test_every_yaml_example_of_the_readme_is_valid(
+    invoke: Invoke, tmp_path: Path, check_jsonschema: Tool
+) -> None:
     blocks = _readme_yaml()
     policies = [b for b in blocks if b.startswith("version: 1")]
     pipelines = [b for b in blocks if not b.startswith("version: 1")]
@@ -201,7 +202,7 @@ def test_every_yaml_example_of_the_readme_is_valid(tmp_path: Path, check_jsonsch
     for index, text in enumerate(policies):
         path = tmp_path / f"policy-{index}.yml"
         path.write_text(text)
-        assert main(["check", "-c", str(path)], env={}) == 0, text
+        assert invoke("check", "-c", path).code == 0, text
     files = []
     for index, text in enumerate(pipelines):
         files.append(tmp_path / f"pipeline-{index}.yml")

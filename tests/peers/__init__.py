@@ -19,6 +19,7 @@ helper types from ``peers.*``. In short::
     tekton_lint(file); check_jsonschema("--builtin-schema", "vendor.gitlab-ci", file)
     actionlint(file, cwd=repo); hadolint(file); buildah.buildah_in(tmp_path, "from", "scratch")
     code, out, err = run_cli("check", "--policy", path, cwd=tmp_path, env={...})
+    code, out, err = invoke("check", "--policy", path, cwd=tmp_path, env={...})   # in-process
 
 Unexpected or invalid requests to a fake get status 418 and fail the test at teardown.
 """

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 import releasegate.api as api
+from peers.cli import ConsoleScript
 from releasegate.plugins import hookspecs, interfaces
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -162,7 +162,7 @@ gates:
 
 
 def test_the_contributing_judge_runs_as_an_installed_plugin(
-    plugin_site: Path, tmp_path: Path
+    run_cli: ConsoleScript, plugin_site: Path, tmp_path: Path
 ) -> None:
     (tmp_path / "releasegate.yml").write_text(POLICY)
     (tmp_path / "m.csv").write_text(
@@ -170,22 +170,16 @@ def test_the_contributing_judge_runs_as_an_installed_plugin(
         "60,m,canary,0.1,\n60,m,baseline,0.1,\n"
         "120,m,canary,0.5,\n120,m,baseline,0.1,\n"
     )
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("RELEASEGATE_", "GITHUB_", "GITLAB_", "CI"))
-    }
-    env.update(PYTHONPATH=str(plugin_site), RELEASEGATE_LEDGER=str(tmp_path / "l.db"))
-    exe = Path(sys.executable).with_name("releasegate")
-    replay = subprocess.run(
-        [str(exe), "replay", "--gate", "g", "--metrics", "m.csv"],
-        capture_output=True,
-        text=True,
-        env=env,
+    replay = run_cli(
+        "replay",
+        "--gate",
+        "g",
+        "--metrics",
+        "m.csv",
         cwd=tmp_path,
-        check=False,
+        env={"PYTHONPATH": str(plugin_site), "RELEASEGATE_LEDGER": str(tmp_path / "l.db")},
     )
-    assert replay.returncode == 1, replay.stderr
+    assert replay.code == 1, replay.stderr
     lines = [json.loads(line) for line in replay.stdout.splitlines()]
     assert [line["outcome"] for line in lines] == ["promote", "rollback"]
     assert "canary 0.5 vs baseline 0.1" in replay.stdout

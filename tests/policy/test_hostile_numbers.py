@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.cli import main
+from peers.cli import Invoke
 
 BASE = """\
 version: 1
@@ -191,8 +191,8 @@ def _id(case: tuple[dict[str, str], str, str]) -> str:
 
 @pytest.mark.parametrize(("change", "field", "message"), CASES, ids=[_id(c) for c in CASES])
 def test_hostile_policy_is_a_check_error_naming_the_line(
+    invoke: Invoke,
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
     change: dict[str, str],
     field: str,
     message: str,
@@ -200,8 +200,7 @@ def test_hostile_policy_is_a_check_error_naming_the_line(
     text = BASE.format(**{**DEFAULTS, **change})
     path = tmp_path / "releasegate.yml"
     path.write_text(text, encoding="utf-8")
-    code = main(["check", "-c", str(path)], env={"RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD": "1"})
-    out, err = capsys.readouterr()
+    code, out, err = invoke("check", "-c", path, env={"RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD": "1"})
     assert code == 2, out + err
     assert "internal error" not in err and "Traceback" not in err
     lines = [line for line in err.splitlines() if f": {field}: " in line]
@@ -213,7 +212,7 @@ def test_hostile_policy_is_a_check_error_naming_the_line(
     assert message in line
 
 
-def test_the_base_policy_is_valid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_base_policy_is_valid(invoke: Invoke, tmp_path: Path) -> None:
     path = tmp_path / "releasegate.yml"
     path.write_text(
         BASE.format(
@@ -224,9 +223,8 @@ def test_the_base_policy_is_valid(tmp_path: Path, capsys: pytest.CaptureFixture[
             }
         )
     )
-    assert (
-        main(["check", "-c", str(path)], env={"RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD": "1"}) == 0
-    ), capsys.readouterr()
+    result = invoke("check", "-c", path, env={"RELEASEGATE_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    assert result.code == 0, result
 
 
 def test_an_environment_the_builder_cannot_read_is_reported_not_dropped(

@@ -169,6 +169,10 @@ def test_an_api_permission_error_fails_the_step_in_one_line(
     github_fake.expect("GET", "/repos/acme/app/deployments").respond(
         403, json={"message": "Resource not accessible by integration"}
     )
+    # The error decision is published too; the same token may not write check runs either.
+    github_fake.expect("POST", "/repos/acme/app/check-runs").respond(
+        403, json={"message": "Resource not accessible by integration"}
+    )
 
     result = run_action(ws, command="promote", environment="staging", api=github_fake)
 
@@ -176,8 +180,9 @@ def test_an_api_permission_error_fails_the_step_in_one_line(
     assert (
         "releasegate: error: GitHub API GET /repos/acme/app/deployments: 403 forbidden: the token "
         "lacks `deployments: read`"
-    ) in result.log
+    ) in result.log  # the first failure is the one told, not the check run's
     assert "Traceback" not in result.log
+    assert result.outputs["outcome"] == "error", result.log
 
 
 CACHE_POLICY = """\

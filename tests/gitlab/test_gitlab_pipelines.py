@@ -1012,7 +1012,7 @@ def test_merge_request_approvals_work_after_merge_and_fail_clearly_in_an_unprote
     if protected:
         assert "outcome=allow kind=promotion" in announced
     else:
-        assert "outcome=error kind=promote" in announced
+        assert "outcome=error kind=promotion" in announced  # the error decision, published
         assert (
             "GitLab passes protected variables such as RELEASEGATE_GITLAB_TOKEN only to protected"
             in out

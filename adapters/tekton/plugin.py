@@ -26,15 +26,17 @@ if TYPE_CHECKING:
 RESULTS: tuple[str, ...] = (
     "outcome", "reason", "next-weight", "rollback-to",
     "cache-key", "cache-restore-keys", "cache-save", "kaniko-args", "buildkit-args",
+    "rollback-steps", "rollback-left", "forced",
 )  # fmt: skip
 #: Results of type array: JSON lists of strings, each to be passed whole as ``[*]``.
 ARRAY_RESULTS: frozenset[str] = frozenset({"kaniko-args", "buildkit-args"})
-#: Bytes per result. All nine at their limits fit Tekton's 4 KB termination message with
-#: its JSON framing: 1 KB for ``reason``, 512 B for each flag list, 256 B for each key, and
-#: what the short values need (an outcome word, a weight, a commit id, true or false).
+#: Bytes per result. All twelve at their limits fit Tekton's 4 KB termination message with
+#: its JSON framing: 1 KB for ``reason``, 512 B for each flag list, 256 B for each key and
+#: for a ``--force`` reason, and what the short values need (an outcome word, a weight, a
+#: commit id, true or false, the three rollback steps and their states).
 LIMITS: Mapping[str, int] = {
     "outcome": 32, "reason": 1024, "next-weight": 16, "rollback-to": 64, "cache-save": 8,
-    "kaniko-args": 512, "buildkit-args": 512,
+    "kaniko-args": 512, "buildkit-args": 512, "rollback-steps": 96, "rollback-left": 64,
 }  # fmt: skip
 DEFAULT_LIMIT = 256
 #: An array result written when the command gave none: a build without any cache, never a

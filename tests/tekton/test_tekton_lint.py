@@ -129,7 +129,8 @@ def test_task_follows_the_catalog_conventions() -> None:
     assert all(p.get("type") == "string" and p.get("description") for p in spec["params"])
     assert [r["name"] for r in spec["results"]] == [
         "outcome", "reason", "next-weight", "rollback-to", "cache-key",
-        "cache-restore-keys", "cache-save", "kaniko-args", "buildkit-args",
+        "cache-restore-keys", "cache-save", "kaniko-args", "buildkit-args", "rollback-steps",
+        "rollback-left", "forced",
     ]  # fmt: skip
     assert {r["name"] for r in spec["results"] if r.get("type") == "array"} == {
         "kaniko-args",

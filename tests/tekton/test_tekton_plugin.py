@@ -64,7 +64,12 @@ def test_publish_writes_every_result_and_the_declared_outputs(tmp_path: Path) ->
         reason="error-rate failed 3 > failure_limit 2",
         subject=Subject(environment="production", sha="a" * 40),
         time=datetime(2026, 1, 1, tzinfo=timezone.utc),
-        outputs={"rollback-to": "b" * 40, "step": "2"},
+        outputs={
+            "rollback-to": "b" * 40,
+            "step": "2",
+            "rollback-steps": "traffic=done,command=failed",
+            "rollback-left": "command",
+        },
     )
     with Ledger.open(tmp_path / "ledger.db") as ledger:
         platform = TektonPlatform(ledger, _env(tmp_path, RELEASEGATE_SHA="c" * 40))
@@ -82,6 +87,9 @@ def test_publish_writes_every_result_and_the_declared_outputs(tmp_path: Path) ->
         "cache-save": "",
         "kaniko-args": '["--cache=false"]',
         "buildkit-args": '["--no-cache"]',
+        "rollback-steps": "traffic=done,command=failed",
+        "rollback-left": "command",
+        "forced": "",
     }
     assert context.platform == "tekton"
     assert context.sha == "c" * 40

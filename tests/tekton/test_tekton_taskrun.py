@@ -21,6 +21,7 @@ from releasegate.adapters.tekton.plugin import LIMITS, result_env, write_results
 RESULTS = [
     "outcome", "reason", "next-weight", "rollback-to",
     "cache-key", "cache-restore-keys", "cache-save", "kaniko-args", "buildkit-args",
+    "rollback-steps", "rollback-left", "forced",
 ]  # fmt: skip
 #: What a command other than cache leaves in the flag lists: no cache, never a write.
 NO_CACHE = {"kaniko-args": ["--cache=false"], "buildkit-args": ["--no-cache"]}
@@ -46,6 +47,7 @@ def test_check_of_the_example_policy_writes_every_result(
         "releasegate.yml: valid (version 1; dev -> staging -> production; 6 validations, 2 gates)"
     )
     assert [run.results[name] for name in RESULTS[2:7]] == ["", "", "", "", ""]
+    assert [run.results[name] for name in RESULTS[9:]] == ["", "", ""]
     assert {name: run.results[name] for name in NO_CACHE} == NO_CACHE
     log = checkout_source / ".releasegate/tekton/releasegate-run-1.log"
     assert "releasegate.yml: valid" in log.read_text()
@@ -420,3 +422,27 @@ def test_a_canary_resumes_from_the_ledger_workspace_on_one_deployment(
 
     with Ledger.open(ledger_workspace / "ledger.db") as ledger:
         assert [(d.sha, d.status) for d in ledger.deployments("production")] == [(SHA, "success")]
+
+
+def test_a_forced_canary_says_so_in_its_forced_result(
+    taskrun: TaskRunHarness, ledger_workspace: Path
+) -> None:
+    """A canary of a commit with no allowed promotion runs only with ``--force``, and the
+    reason reaches the Pipeline as the ``forced`` result, run after run."""
+    source = taskrun.workspace("source")
+    (source / "releasegate.yml").write_text(CANARY_POLICY)
+
+    def step(args: str):  # type: ignore[no-untyped-def]
+        return taskrun.run(
+            {"command": "canary", "environment": "production", "sha": SHA, "args": args},
+            {"source": source, "ledger": ledger_workspace},
+        )
+
+    refused = step("--step 1")
+    forced = step("--step 1 --force 'INC-7 hotfix'")
+
+    assert refused.results["outcome"] == "error" and refused.results["forced"] == ""
+    assert "no allowed promotion" in refused.results["reason"]
+    assert forced.results["outcome"] == "continue", forced.results["reason"]
+    assert forced.results["forced"] == "INC-7 hotfix"
+    assert forced.results["rollback-steps"] == "" and forced.results["rollback-left"] == ""

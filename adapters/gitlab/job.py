@@ -238,11 +238,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             code = releasegate(args, environ)
     finally:
         sys.stderr = tee.stream
-    published = _published(dotenv)
-    if code != 0 and published.get("RELEASEGATE_OUTCOME") == "error" and dotenv:
-        # a decision that is an error (the platform or the provider failed): its exit code too
-        _write(dotenv, dotenv_text({**published, "RELEASEGATE_EXIT_CODE": str(code)}))
-    if code != 0 and "RELEASEGATE_OUTCOME" not in published:
+    published = "RELEASEGATE_OUTCOME" in _published(dotenv)
+    if code != 0 and not published:
         message = tee.reason or f"releasegate {command} exited {code}"
         _evidence(environ, command, code, message)
         if command == "cache":

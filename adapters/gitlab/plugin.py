@@ -540,6 +540,10 @@ class GitlabPlatform(Platform):
             "RELEASEGATE_REASON": decision.reason,
             "RELEASEGATE_KIND": decision.kind,
         }
+        if (
+            decision.outcome == "error"
+        ):  # nothing decided: say how the command ended, as README says
+            values["RELEASEGATE_EXIT_CODE"] = str(decision.exit_code)
         values.update({output_variable(k): str(v) for k, v in decision.outputs.items()})
         self._write_dotenv(values)
         for variable, fmt in (

@@ -105,21 +105,26 @@ def test_every_failing_requirement_annotates_the_policy_line_that_states_it(
     assert "::error title=releasegate%3A approvals,file=releasegate.yml,line=8,col=7::" in text
 
 
+def _promote_while_github_fails_after(
+    tmp_path: Path, github_env, standin, method: str
+) -> tuple[int, Path]:
+    """Promote to production (staging deployed) while every request after the first ``method``
+    of the deployments is refused with a secondary rate limit GitHub asks a day's wait for."""
+    standin.add_deployment(SHA, "staging", "success")
+    standin.before.append(
+        lambda request: (
+            request.method == method
+            and request.path.endswith("/deployments")
+            and standin.throttle.append(("secondary", 100000))
+        )
+    )
+    return _promote(tmp_path, github_env, standin, RELEASEGATE_GITHUB_CHECK_RUN="false")
+
+
 def test_a_refused_deployment_after_an_allowed_decision_still_publishes_outputs_and_summary(
     tmp_path, github_env, github_standin
 ):
-    github_standin.add_deployment(SHA, "staging", "success")
-    github_standin.before.append(
-        lambda request: (
-            request.method == "POST"
-            and request.path.endswith("/deployments")
-            and github_standin.throttle.append(("secondary", 100000))
-        )
-    )
-
-    got, summary = _promote(
-        tmp_path, github_env, github_standin, RELEASEGATE_GITHUB_CHECK_RUN="false"
-    )
+    got, summary = _promote_while_github_fails_after(tmp_path, github_env, github_standin, "POST")
 
     assert got == 4
     outputs = (Path(github_env()["GITHUB_OUTPUT"])).read_text()
@@ -134,18 +139,7 @@ def test_a_platform_failure_before_the_decision_is_an_error_decision_and_records
     """GitHub fails while the deployments are read: the step publishes outcome ``error`` (not
     a silent exit without outputs), exits 4 with the platform's message, and no deployment is
     created, since nothing was decided."""
-    github_standin.add_deployment(SHA, "staging", "success")
-    github_standin.before.append(
-        lambda request: (
-            request.method == "GET"
-            and request.path.endswith("/deployments")
-            and github_standin.throttle.append(("secondary", 100000))
-        )
-    )
-
-    got, summary = _promote(
-        tmp_path, github_env, github_standin, RELEASEGATE_GITHUB_CHECK_RUN="false"
-    )
+    got, summary = _promote_while_github_fails_after(tmp_path, github_env, github_standin, "GET")
 
     assert got == 4
     outputs = (Path(github_env()["GITHUB_OUTPUT"])).read_text()
